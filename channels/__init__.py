@@ -1,0 +1,1 @@
+"""Channel adapters: one small module per channel behind the interfaces in channels/base.py."""

@@ -1,0 +1,38 @@
+"""Where models live and the overridable review threshold, read from the environment when asked."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from classifier.errors import ClassifierError
+
+MODEL_DIR_ENV = "INTAKE_MODEL_DIR"
+REVIEW_THRESHOLD_ENV = "INTAKE_REVIEW_THRESHOLD"
+DEFAULT_MODEL_DIR = Path("var/models")
+
+# Routed items must be right at least this often (cross-validated on TRAIN) when the review
+# threshold is chosen at training time.
+TARGET_ROUTED_ACCURACY = 0.95
+
+# Text past this many characters adds nothing to a triage decision and only costs time; the
+# original stays untouched for staff.
+MAX_MODEL_CHARS = 20_000
+
+
+def default_model_dir() -> Path:
+    return Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
+
+
+def review_threshold_override() -> float | None:
+    """The threshold from INTAKE_REVIEW_THRESHOLD, or None; a bad value is an error, not ignored."""
+    raw = os.environ.get(REVIEW_THRESHOLD_ENV)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError as error:
+        raise ClassifierError(f"{REVIEW_THRESHOLD_ENV}={raw!r} is not a number between 0 and 1") from error
+    if not 0.0 <= value <= 1.0:
+        raise ClassifierError(f"{REVIEW_THRESHOLD_ENV}={raw!r} is not a number between 0 and 1")
+    return value

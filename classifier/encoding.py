@@ -1,0 +1,68 @@
+"""From a raw message to what the model reads: prepare the text, run the rules, lemmatise."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
+from classifier.preparation import PreparedText, prepare
+from classifier.result import RuleHit
+from classifier.rule_layer import RuleEngine, run_rules, rule_tokens
+from triage_rules.nlp import get_nlp
+
+
+@dataclass(frozen=True)
+class MessageInput:
+    text: str
+    channel: str = "email"
+    subject: str | None = None
+    sender: str | None = None
+    sender_name: str | None = None
+
+
+@dataclass(frozen=True)
+class EncodedItem:
+    message: MessageInput
+    prepared: PreparedText
+    hits: list[RuleHit]
+    model_input: TextForModel | None  # None when there is nothing to classify
+
+
+def _model_text(prepared: PreparedText) -> str:
+    if prepared.subject:
+        return f"{prepared.subject}\n{prepared.text}"
+    return prepared.text
+
+
+def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None) -> list[EncodedItem]:
+    """Encode a batch: spaCy runs once per batch (nlp.pipe), the rules once per message."""
+    nlp = get_nlp()
+    prepared = [prepare(message.text, channel=message.channel, subject=message.subject) for message in messages]
+    hits = [
+        run_rules(item, channel=message.channel, sender=message.sender, sender_name=message.sender_name,
+                  engine=engine)
+        for message, item in zip(messages, prepared, strict=True)
+    ]
+    usable = [index for index, item in enumerate(prepared) if item.unusable is None]
+    main_texts = [_model_text(prepared[index]) for index in usable]
+    main_docs = list(nlp.pipe(main_texts, batch_size=256))
+    with_agent = [index for index in usable if prepared[index].agent_text]
+    agent_docs = dict(
+        zip(with_agent, nlp.pipe([prepared[index].agent_text for index in with_agent], batch_size=256),
+            strict=True)
+    )
+    inputs: dict[int, TextForModel] = {}
+    for index, text, doc in zip(usable, main_texts, main_docs, strict=True):
+        agent_doc = agent_docs.get(index)
+        inputs[index] = TextForModel(
+            lemmas=lemma_string(doc),
+            chars=char_string(text),
+            meta=meta_tokens(messages[index].channel, rule_tokens(hits[index])),
+            agent_lemmas=lemma_string(agent_doc) if agent_doc is not None else "",
+            agent_chars=char_string(prepared[index].agent_text) if agent_doc is not None else "",
+        )
+    return [
+        EncodedItem(message=message, prepared=item, hits=item_hits, model_input=inputs.get(index))
+        for index, (message, item, item_hits) in enumerate(zip(messages, prepared, hits, strict=True))
+    ]

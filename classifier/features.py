@@ -1,0 +1,179 @@
+"""What the model sees: lemma word n-grams, character n-grams and a few "meta" tokens.
+
+Tokenising with spaCy happens here, outside the scikit-learn objects, so the saved model holds
+only scikit-learn / NumPy / SciPy types (which skops can load without trusting our code): the
+vectorisers receive ready-made, space-separated lemma strings.
+
+- word n-grams over lemmas (1–2): "leak", "third time", "not come";
+- character n-grams (2–5, within word boundaries) over the lower-cased text: robust to the typos
+  and shorthand of SMS and transcripts, and to unseen inflections;
+- meta tokens: the channel and the rules that fired ("rule=flag:urgent_safety", "hint=cost"), so
+  the model learns how much to trust each rule.
+
+In a call transcript the agent's words are added with a lower weight than the caller's.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from spacy.tokens import Doc
+
+from triage_rules.nlp import LOWER_LEMMA
+
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+# Punctuation that says something about the type of message ("?" asks, "!" exclaims).
+_KEPT_PUNCT = frozenset({"?", "!"})
+NUMBER_TOKEN = "#num"
+URL_TOKEN = "#url"
+EMAIL_TOKEN = "#email"
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Choices compared in docs/classifier.md; the defaults are the ones that won."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    use_chars: bool = True
+    use_meta: bool = True
+    agent_weight: float = 0.3  # weight of an agent's words relative to the caller's (0 drops them)
+    min_df: int = 2
+    char_max_features: int | None = 150_000
+    word_max_features: int | None = 100_000
+
+
+@dataclass(frozen=True)
+class TextForModel:
+    """One item ready for the vectorisers."""
+
+    lemmas: str  # space-separated lower-case lemmas of the main text (caller side of a call)
+    chars: str  # lower-cased text with digits collapsed, for character n-grams
+    meta: str  # space-separated meta tokens
+    agent_lemmas: str = ""  # the agent side of a call transcript
+    agent_chars: str = ""
+
+
+def lemma_tokens(doc: Doc) -> list[str]:
+    tokens: list[str] = []
+    for token in doc:
+        if token.is_space:
+            continue
+        if token.like_url:
+            tokens.append(URL_TOKEN)
+        elif token.like_email:
+            tokens.append(EMAIL_TOKEN)
+        elif token.like_num or _DIGITS.fullmatch(token.text):
+            tokens.append(NUMBER_TOKEN)
+        elif token.is_punct:
+            if token.text in _KEPT_PUNCT:
+                tokens.append(token.text)
+        else:
+            tokens.append(getattr(token._, LOWER_LEMMA))
+    return tokens
+
+
+def lemma_string(doc: Doc) -> str:
+    return " ".join(lemma_tokens(doc))
+
+
+def char_string(text: str) -> str:
+    return _SPACES.sub(" ", _DIGITS.sub("0", text.lower())).strip()
+
+
+def meta_tokens(channel: str, rule_tokens: Iterable[str]) -> str:
+    return " ".join([f"channel={channel}", *rule_tokens])
+
+
+def _word_vectorizer(settings: FeatureSettings) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="word", token_pattern=r"\S+", lowercase=False, ngram_range=settings.word_ngrams,
+        min_df=settings.min_df, sublinear_tf=True, max_features=settings.word_max_features,
+        dtype=np.float32,
+    )
+
+
+def _char_vectorizer(settings: FeatureSettings) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer="char_wb", ngram_range=settings.char_ngrams, lowercase=False, min_df=settings.min_df,
+        sublinear_tf=True, max_features=settings.char_max_features, dtype=np.float32,
+    )
+
+
+def _meta_vectorizer() -> CountVectorizer:
+    return CountVectorizer(analyzer="word", token_pattern=r"\S+", lowercase=False, binary=True,
+                           dtype=np.float32)
+
+
+@dataclass
+class FeatureBuilder:
+    """Fits the vectorisers and turns TextForModel items into one sparse matrix."""
+
+    settings: FeatureSettings = field(default_factory=FeatureSettings)
+    word: TfidfVectorizer | None = None
+    char: TfidfVectorizer | None = None
+    meta: CountVectorizer | None = None
+
+    def fit(self, items: Sequence[TextForModel]) -> FeatureBuilder:
+        self.word = _word_vectorizer(self.settings).fit([item.lemmas for item in items])
+        if self.settings.use_chars:
+            self.char = _char_vectorizer(self.settings).fit([item.chars for item in items])
+        if self.settings.use_meta:
+            self.meta = _meta_vectorizer().fit([item.meta for item in items])
+        return self
+
+    def transform(self, items: Sequence[TextForModel]) -> sp.csr_matrix:
+        if self.word is None:
+            raise RuntimeError("FeatureBuilder.transform called before fit")
+        weight = self.settings.agent_weight
+        blocks = [self._with_agent(self.word, [i.lemmas for i in items], [i.agent_lemmas for i in items], weight)]
+        if self.char is not None:
+            blocks.append(
+                self._with_agent(self.char, [i.chars for i in items], [i.agent_chars for i in items], weight)
+            )
+        if self.meta is not None:
+            blocks.append(self.meta.transform([item.meta for item in items]))
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    @staticmethod
+    def _with_agent(
+        vectorizer: TfidfVectorizer, main: list[str], agent: list[str], weight: float
+    ) -> sp.csr_matrix:
+        matrix = vectorizer.transform(main)
+        rows = [index for index, text in enumerate(agent) if text]
+        if weight > 0 and rows:
+            agent_matrix = vectorizer.transform([agent[index] for index in rows]) * weight
+            expand = sp.csr_matrix(
+                (np.ones(len(rows), dtype=np.float32), (rows, range(len(rows)))), shape=(len(main), len(rows))
+            )
+            matrix = matrix + expand @ agent_matrix
+        return matrix
+
+    def feature_names(self) -> list[str]:
+        """Names of every column, in order: words as written, "chars:…" and meta tokens as they are."""
+        names: list[str] = []
+        if self.word is not None:
+            names.extend(self.word.get_feature_names_out())
+        if self.char is not None:
+            names.extend(f"chars:{name}" for name in self.char.get_feature_names_out())
+        if self.meta is not None:
+            names.extend(self.meta.get_feature_names_out())
+        return names
+
+    @property
+    def word_columns(self) -> int:
+        return len(self.word.vocabulary_) if self.word is not None else 0
+
+    def parts(self) -> dict[str, object]:
+        """The fitted vectorisers, for saving."""
+        return {"word": self.word, "char": self.char, "meta": self.meta}
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, object], settings: FeatureSettings) -> FeatureBuilder:
+        return cls(settings=settings, word=parts["word"], char=parts.get("char"), meta=parts.get("meta"))  # type: ignore[arg-type]

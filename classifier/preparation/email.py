@@ -1,0 +1,68 @@
+"""Email bodies: keep only the newest reply, without quoted history, signature or legal disclaimer.
+
+The reply parser (mail-parser-reply) cuts quoted earlier messages ("On … wrote:", Outlook
+headers, "-----Original Message-----") and signatures. Corporate disclaimers that it does not know
+(e.g. "UK Parliament Disclaimer: …", "This email and any attachments are confidential …") are
+cut by the patterns in resources/email_disclaimers.yaml, which are data so they can grow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from mailparser_reply import EmailReplyParser
+
+from classifier.resources import load_resource
+
+# Quoted lines left over when a client quotes without a header line.
+_QUOTED_LINE = re.compile(r"^\s*>.*$", re.MULTILINE)
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True)
+class EmailParts:
+    body: str  # the newest reply without signature and disclaimer: what the model reads
+    with_signature: str  # the newest reply with its signature: what the rules read (a signature names an MP)
+    quoted: str  # the earlier messages quoted below, kept out of both
+
+
+@cache
+def _parser() -> EmailReplyParser:
+    return EmailReplyParser(languages=["en"])
+
+
+@cache
+def _disclaimer_patterns() -> tuple[re.Pattern[str], ...]:
+    raw = load_resource("email_disclaimers.yaml")
+    return tuple(re.compile(pattern, re.IGNORECASE | re.MULTILINE) for pattern in raw["starts"])
+
+
+def strip_disclaimer(text: str) -> str:
+    """Cut from the first line that opens a known disclaimer to the end of the text."""
+    cut = len(text)
+    for pattern in _disclaimer_patterns():
+        match = pattern.search(text)
+        if match and match.start() > 0:
+            cut = min(cut, match.start())
+    return text[:cut].rstrip()
+
+
+def split_email(text: str) -> EmailParts:
+    message = _parser().read(text)
+    if not message.replies:
+        return EmailParts(body="", with_signature="", quoted="")
+    newest = message.replies[0]
+    quoted = "\n\n".join(reply.full_body for reply in message.replies[1:])
+    with_signature = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.full_body)))
+    body = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.body)))
+    if not body and with_signature:
+        # The parser took everything for a signature (e.g. a one-line email that starts "Thanks"):
+        # better the whole reply than nothing.
+        body = with_signature
+    return EmailParts(body=body, with_signature=with_signature, quoted=quoted)
+
+
+def _tidy(text: str) -> str:
+    return _BLANK_RUNS.sub("\n\n", text).strip()

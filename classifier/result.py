@@ -1,0 +1,54 @@
+"""What `classify()` returns: the labels, the routing and why — stored on the item as it is."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """One named rule that fired: what it set and the text that triggered it."""
+
+    rule: str  # unique rule name from triage_rules/rules/*.yaml
+    effect: str  # "flag", "category_hint", "type_hint" or "route"
+    value: str  # the flag / category / type / queue it points to
+    matched: str  # the words that matched (or the header/sender for sender rules)
+
+
+@dataclass(frozen=True)
+class TermWeight:
+    """A word or phrase that pushed the model towards (positive) or away from its answer."""
+
+    term: str
+    weight: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    rules: list[RuleHit] = field(default_factory=list)
+    type_terms: list[TermWeight] = field(default_factory=list)
+    category_terms: dict[str, list[TermWeight]] = field(default_factory=dict)
+    review_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Classification:
+    type: str | None  # None only when the text is unusable (empty, garbage): then queue is triage_review
+    confidence: float
+    type_probabilities: dict[str, float]
+    categories: list[str]  # chosen categories (complaints only)
+    category_probabilities: dict[str, float]
+    flags: list[str]
+    queue: str
+    model_version: str
+    language: str | None
+    prepared_text: str
+    explanation: Explanation
+
+    @property
+    def needs_review(self) -> bool:
+        return self.queue == "triage_review"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

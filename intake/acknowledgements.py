@@ -1,0 +1,237 @@
+"""Acknowledgements: decide whether, where and what to send, then send it once.
+
+`plan_acknowledgement` runs inside the item's processing transaction and writes one row per
+(item, purpose) — the unique constraint is what makes "never acknowledged twice" hold when a job is
+retried. `send_acknowledgement` moves a row pending → sending → sent. A row found still `sending`
+after a crash is NOT re-sent (the provider may have accepted it): the sweep marks it `unknown` for a
+person to check, because a duplicate to a resident is worse than a prompt to look.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError
+from channels.phone import can_receive_sms, looks_like_phone, normalise_phone
+from intake import audit
+from intake.runtime import Runtime
+from models import Acknowledgement, Contact, Item, SmsOptOut
+
+log = logging.getLogger(__name__)
+
+RETRY_BACKOFF_SECONDS = (10, 60, 300, 900, 1800, 3600)
+MAX_SEND_ATTEMPTS = len(RETRY_BACKOFF_SECONDS) + 1
+# Twilio error codes meaning "this number cannot take texts from us": fall back, don't retry.
+SMS_UNREACHABLE_CODES = {"21610", "21614", "21211", "21408", "21612"}
+
+
+def plan_acknowledgement(runtime: Runtime, session: Session, item: Item, *, purpose: str) -> Acknowledgement:
+    """Create the acknowledgement row for (item, purpose) unless one exists; return it."""
+    existing = session.scalars(
+        select(Acknowledgement).where(Acknowledgement.item_id == item.id, Acknowledgement.purpose == purpose)
+    ).first()
+    if existing is not None:
+        return existing
+    channel, recipient, why_not = _route(runtime, session, item)
+    acknowledgement = Acknowledgement(item_id=item.id, purpose=purpose, channel=channel, recipient=recipient)
+    if why_not is not None:
+        acknowledgement.status = "needs_callback" if why_not.startswith("call back") else "suppressed"
+        acknowledgement.last_error = why_not
+    else:
+        rendered = _render(runtime, item, channel=channel, purpose=purpose)
+        acknowledgement.subject = rendered.subject or None
+        acknowledgement.body_text = rendered.text
+        acknowledgement.body_html = rendered.html
+        acknowledgement.status = "pending"
+    session.add(acknowledgement)
+    session.flush()
+    audit.record(
+        session, actor="worker", action="acknowledgement_planned", item_id=item.id, purpose=purpose,
+        channel=channel, status=acknowledgement.status, reason=why_not,
+    )
+    return acknowledgement
+
+
+def _route(runtime: Runtime, session: Session, item: Item) -> tuple[str, str | None, str | None]:
+    """(channel, recipient, reason not to send or None)."""
+    if item.suppress_acknowledgement_reason:
+        return "none", None, item.suppress_acknowledgement_reason
+    contact = session.get(Contact, item.contact_id) if item.contact_id else None
+    email = contact.email if contact and contact.email else _email_of(item.sender_address)
+    phone = contact.phone if contact and contact.phone else normalise_phone(item.sender_address) if looks_like_phone(item.sender_address) else None
+    preferred = item.details.get("ack_channel") or ("email" if item.channel == "email" else "sms")
+    if item.channel == "web_form" and not item.details.get("ack_channel"):
+        preferred = "email" if email else "sms"
+
+    own = {address.lower() for address in runtime.settings.landlord_addresses}
+    if email and email.lower() in own:
+        return "none", email, "sender is one of the landlord's own addresses"
+
+    if preferred == "sms":
+        if phone and can_receive_sms(phone) and not _opted_out(session, phone):
+            return _rate_limited(runtime, session, "sms", phone)
+        if email:
+            return _rate_limited(runtime, session, "email", email)
+        if phone and _opted_out(session, phone):
+            return "none", phone, "number has opted out of texts (STOP) and no email is known"
+        if phone:
+            return "none", phone, "call back: the number cannot receive texts and no email is known"
+        return "none", None, "no contact details to acknowledge"
+    if email:
+        return _rate_limited(runtime, session, "email", email)
+    if phone and can_receive_sms(phone) and not _opted_out(session, phone):
+        return _rate_limited(runtime, session, "sms", phone)
+    return "none", None, "no contact details to acknowledge"
+
+
+def _rate_limited(runtime: Runtime, session: Session, channel: str, recipient: str) -> tuple[str, str, str | None]:
+    limit = runtime.settings.max_acknowledgements_per_sender_per_day
+    since = datetime.now(UTC) - timedelta(days=1)
+    sent_today = session.scalar(
+        select(func.count(Acknowledgement.id)).where(
+            Acknowledgement.recipient == recipient,
+            Acknowledgement.created_at >= since,
+            Acknowledgement.status.in_(("pending", "sending", "sent", "delivered", "retry")),
+        )
+    )
+    if (sent_today or 0) >= limit:
+        return channel, recipient, f"more than {limit} acknowledgements to this sender in 24 hours"
+    return channel, recipient, None
+
+
+def _opted_out(session: Session, phone: str) -> bool:
+    row = session.get(SmsOptOut, phone)
+    return bool(row and row.opted_out)
+
+
+def _email_of(address: str | None) -> str | None:
+    return address.strip().lower() if address and "@" in address else None
+
+
+def _render(runtime: Runtime, item: Item, *, channel: str, purpose: str):  # type: ignore[no-untyped-def]
+    from intake.cases import current_deadlines
+    from triage_rules.acknowledgement import render_acknowledgement
+    from triage_rules.deadlines import ComputedDeadline
+
+    deadlines = [
+        ComputedDeadline(kind=d.kind, stage=d.stage, due_at=d.due_at, basis=d.basis, policy=d.policy)
+        for d in current_deadlines(item)
+    ]
+    # An item held for review has no confirmed type: acknowledge receipt without promising a route.
+    item_type = item.type if item.queue != "triage_review" or purpose != "received" else None
+    if "urgent_safety" in item.flags:
+        item_type = item.type
+    return render_acknowledgement(
+        channel=channel,
+        item_type=item_type,
+        reference=item.reference or "",
+        flags=item.flags,
+        deadlines=deadlines,
+        policy=runtime.policy,
+        recipient_name=item.sender_name,
+        purpose=purpose,
+        stage=item.complaint_stage,
+        original_subject=item.subject,
+    )
+
+
+def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
+    """Send one planned acknowledgement. Raises TemporarySendError so the job queue retries it."""
+    with runtime.database.session() as session:
+        acknowledgement = session.scalars(
+            select(Acknowledgement).where(Acknowledgement.id == acknowledgement_id).with_for_update()
+        ).first()
+        if acknowledgement is None or acknowledgement.status not in ("pending", "retry"):
+            return
+        if acknowledgement.next_attempt_at and acknowledgement.next_attempt_at > datetime.now(UTC) + timedelta(seconds=1):
+            return
+        acknowledgement.status = "sending"
+        acknowledgement.attempts += 1
+        item = acknowledgement.item
+        outbound = OutboundAcknowledgement(
+            acknowledgement_id=acknowledgement.id,
+            reference=item.reference or "",
+            recipient=acknowledgement.recipient or "",
+            subject=acknowledgement.subject,
+            body_text=acknowledgement.body_text,
+            body_html=acknowledgement.body_html,
+            in_reply_to=item.external_id if item.channel == "email" else None,
+            references=tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
+        )
+        channel = acknowledgement.channel
+    # Committed as `sending` before the provider is called: a crash from here on is never re-sent blindly.
+    try:
+        result = runtime.sender(channel).send(outbound)
+    except TemporarySendError as error:
+        _record_failure(runtime, acknowledgement_id, str(error), temporary=True)
+        raise
+    except PermanentSendError as error:
+        _record_failure(runtime, acknowledgement_id, str(error), temporary=False, code=error.code)
+        return
+    except Exception as error:  # an unknown failure: treat as temporary, keep the details
+        _record_failure(runtime, acknowledgement_id, f"{type(error).__name__}: {error}", temporary=True)
+        raise
+    with runtime.database.session() as session:
+        acknowledgement = session.get(Acknowledgement, acknowledgement_id)
+        assert acknowledgement is not None
+        acknowledgement.status = result.status if result.status != "queued" else "sent"
+        acknowledgement.provider_id = result.provider_id
+        acknowledgement.sent_at = datetime.now(UTC)
+        acknowledgement.last_error = None
+        acknowledgement.next_attempt_at = None
+        audit.record(
+            session, actor="worker", action="acknowledgement_sent", item_id=acknowledgement.item_id,
+            acknowledgement_id=acknowledgement.id, channel=acknowledgement.channel, provider_id=result.provider_id,
+        )
+        item = acknowledgement.item
+        from intake.cases import current_deadlines
+
+        for deadline in current_deadlines(item):
+            if deadline.kind == "acknowledge" and deadline.met_at is None:
+                deadline.met_at = acknowledgement.sent_at
+
+
+def _record_failure(runtime: Runtime, acknowledgement_id: int, error: str, *, temporary: bool, code: str | None = None) -> None:
+    with runtime.database.session() as session:
+        acknowledgement = session.get(Acknowledgement, acknowledgement_id)
+        assert acknowledgement is not None
+        acknowledgement.last_error = error[:2000]
+        if temporary and acknowledgement.attempts < MAX_SEND_ATTEMPTS:
+            delay = RETRY_BACKOFF_SECONDS[min(acknowledgement.attempts - 1, len(RETRY_BACKOFF_SECONDS) - 1)]
+            acknowledgement.status = "retry"
+            acknowledgement.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+        elif acknowledgement.channel == "sms" and code in SMS_UNREACHABLE_CODES and acknowledgement.purpose == "received":
+            _fall_back_from_sms(runtime, session, acknowledgement, code)
+        else:
+            acknowledgement.status = "failed"
+        audit.record(
+            session, actor="worker", action="acknowledgement_failed", item_id=acknowledgement.item_id,
+            acknowledgement_id=acknowledgement.id, temporary=temporary, code=code, status=acknowledgement.status,
+            attempts=acknowledgement.attempts,
+        )
+
+
+def _fall_back_from_sms(runtime: Runtime, session: Session, acknowledgement: Acknowledgement, code: str | None) -> None:
+    """The number can't take texts (landline, unsubscribed): email if we can, else a call back."""
+    item = acknowledgement.item
+    if code == "21610" and acknowledgement.recipient:
+        existing = session.get(SmsOptOut, acknowledgement.recipient)
+        if existing is None:
+            session.add(SmsOptOut(phone=acknowledgement.recipient, opted_out=True, keyword="provider-21610"))
+    contact = session.get(Contact, item.contact_id) if item.contact_id else None
+    if contact and contact.email:
+        rendered = _render(runtime, item, channel="email", purpose=acknowledgement.purpose)
+        acknowledgement.channel = "email"
+        acknowledgement.recipient = contact.email
+        acknowledgement.subject = rendered.subject
+        acknowledgement.body_text = rendered.text
+        acknowledgement.body_html = rendered.html
+        acknowledgement.status = "pending"
+        acknowledgement.next_attempt_at = None
+    else:
+        acknowledgement.status = "needs_callback"
+        acknowledgement.last_error = f"call back: SMS refused by the provider ({code}) and no email is known"

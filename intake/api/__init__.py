@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI). Handlers validate, call one service or pipeline function, shape the answer."""

@@ -1,0 +1,33 @@
+"""The one place where service errors become HTTP answers. Unknown errors are logged and re-raised."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from intake.errors import (
+    ConfigurationError,
+    Forbidden,
+    IntakeError,
+    InvalidMessage,
+    InvalidTransition,
+    NotAuthorised,
+    NotFound,
+)
+
+STATUS_BY_ERROR: dict[type[IntakeError], int] = {
+    InvalidMessage: 422,
+    NotFound: 404,
+    NotAuthorised: 401,
+    Forbidden: 403,
+    InvalidTransition: 409,
+    ConfigurationError: 503,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(IntakeError)
+    async def _intake_error(request: Request, error: IntakeError) -> JSONResponse:
+        status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"error": type(error).__name__, "detail": str(error)}, status_code=status, headers=headers)

@@ -1,0 +1,32 @@
+"""GET /healthz: the database, and Redis when configured."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from intake.api.deps import RuntimeDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz(runtime: RuntimeDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    try:
+        with runtime.database.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # reported, not raised: this endpoint exists to say what is wrong
+        checks["database"] = f"error: {type(error).__name__}"
+    if runtime.settings.redis_url:
+        try:
+            runtime.jobs.ping()  # type: ignore[attr-defined]
+            checks["redis"] = "ok"
+        except Exception as error:
+            checks["redis"] = f"error: {type(error).__name__}"
+    else:
+        checks["jobs"] = "in-process"
+    healthy = all(value in ("ok", "in-process") for value in checks.values())
+    return JSONResponse({"status": "ok" if healthy else "unavailable", **checks}, status_code=200 if healthy else 503)

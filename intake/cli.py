@@ -1,0 +1,235 @@
+"""The `intake` command: serve, worker, db, tokens, ingest, demo — and the classifier's commands."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from intake.errors import IntakeError
+from intake.runtime import Runtime, get_runtime
+from intake.settings import get_settings
+
+app = typer.Typer(help="Housing intake and triage.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tokens_app, name="tokens")
+console = Console(stderr=True)
+
+DEMO_FILE = Path(__file__).with_name("demo_messages.jsonl")
+
+
+def _runtime() -> Runtime:
+    return get_runtime()
+
+
+def _fail(error: Exception) -> None:
+    console.print(f"[red]error:[/red] {error}")
+    raise typer.Exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Create or migrate the database to the latest schema."""
+    runtime = _runtime()
+    runtime.database.upgrade(revision)
+    console.print(f"database at {revision}: {runtime.database.engine.url.render_as_string(hide_password=True)}")
+
+
+@tokens_app.command("create")
+def tokens_create(name: str) -> None:
+    """Create an API token; it is printed once and only its hash is kept."""
+    from intake.tokens import create_token
+
+    try:
+        with _runtime().database.session() as session:
+            token = create_token(session, name)
+    except IntakeError as error:
+        _fail(error)
+    console.print(f"token for {name!r} (shown once, store it now):")
+    typer.echo(token)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: str) -> None:
+    from intake.tokens import revoke_token
+
+    try:
+        with _runtime().database.session() as session:
+            revoke_token(session, name, actor="cli")
+    except IntakeError as error:
+        _fail(error)
+    console.print(f"revoked {name!r}")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="API processes (needs PostgreSQL for more than one)")] = 1,
+) -> None:
+    """Serve the API, the contact form and the staff workspace."""
+    import uvicorn
+
+    settings = get_settings()
+    if not settings.redis_url:
+        _start_sweeper(settings.sweep_interval_seconds)
+        console.print("jobs run in-process (set INTAKE_REDIS_URL and run `intake worker` to scale out)")
+    uvicorn.run("intake.api.app:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info")
+
+
+def _start_sweeper(interval: int) -> None:
+    from intake.jobs import sweep
+
+    def loop() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                sweep()
+            except Exception:
+                logging.getLogger("intake.sweep").exception("sweep failed")
+
+    threading.Thread(target=loop, name="sweeper", daemon=True).start()
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Run until the queue is empty, then exit")] = False,
+    sweep_every: Annotated[int, typer.Option(help="Seconds between sweeps for stuck work; 0 disables")] = 60,
+) -> None:
+    """Run an rq worker for the intake queue (start as many as you like)."""
+    from rq import Worker
+    from rq.serializers import JSONSerializer
+
+    from intake.queueing import RqJobQueue
+
+    settings = get_settings()
+    if not settings.redis_url:
+        _fail(IntakeError("INTAKE_REDIS_URL is not set: without Redis, jobs run inside `intake serve`"))
+    runtime = _runtime()
+    assert isinstance(runtime.jobs, RqJobQueue)
+    if sweep_every > 0 and not burst:
+        _start_sweeper(sweep_every)
+    logging.basicConfig(level=logging.INFO)
+    Worker([runtime.jobs.queue], connection=runtime.jobs.connection, serializer=JSONSerializer).work(
+        burst=burst, with_scheduler=True
+    )
+
+
+@app.command("sweep")
+def sweep_command() -> None:
+    """Re-queue stuck items and acknowledgements due a retry (the worker does this every minute)."""
+    from intake.jobs import sweep
+
+    typer.echo(json.dumps(sweep()))
+
+
+@app.command("failed-jobs")
+def failed_jobs() -> None:
+    """List jobs that failed after all their retries (rq mode)."""
+    from intake.queueing import RqJobQueue
+
+    runtime = _runtime()
+    if not isinstance(runtime.jobs, RqJobQueue):
+        typer.echo("[]")
+        return
+    typer.echo(json.dumps(runtime.jobs.failed_jobs(), indent=2))
+
+
+@app.command()
+def ingest(
+    file: Path,
+    channel: Annotated[str | None, typer.Option(help="Channel of the messages (default: each line's own)")] = None,
+) -> None:
+    """Ingest a file: a JSONL of messages in the classifier's data format, or one plain-text message."""
+    from intake.ingest_files import messages_from_file
+    from intake.pipeline import ingest as ingest_message
+
+    runtime = _runtime()
+    try:
+        messages = messages_from_file(file, channel=channel)
+    except IntakeError as error:
+        _fail(error)
+    created = duplicates = failed = 0
+    with _progress() as progress:
+        task = progress.add_task("ingesting", total=len(messages))
+        for line_number, message in messages:
+            try:
+                result = ingest_message(runtime, message, actor="cli")
+            except IntakeError as error:
+                failed += 1
+                console.print(f"[yellow]line {line_number}:[/yellow] {error}")
+            else:
+                created += result.created
+                duplicates += not result.created
+            progress.advance(task)
+    console.print(f"{created} new, {duplicates} already received, {failed} refused")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo() -> None:
+    """Run sample messages from every channel through the real pipeline, to fill the queues."""
+    from intake.ingest_files import messages_from_file
+    from intake.pipeline import ingest as ingest_message
+
+    runtime = _runtime()
+    runtime.database.upgrade()
+    messages = messages_from_file(DEMO_FILE, channel=None)
+    with _progress() as progress:
+        task = progress.add_task("demo messages", total=len(messages))
+        for _, message in messages:
+            message.external_id = f"demo:{message.external_id}"
+            ingest_message(runtime, message, actor="demo")
+            progress.advance(task)
+    from sqlalchemy import func, select
+
+    from models import Item
+
+    with runtime.database.session() as session:
+        rows = session.execute(select(Item.queue, func.count()).group_by(Item.queue)).all()
+    for queue, count in sorted(rows, key=lambda r: str(r[0])):
+        typer.echo(f"{queue or '(unprocessed)':<20} {count}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=console, disable=not sys.stderr.isatty(),
+    )
+
+
+def _corrections_as_training_examples() -> list:  # type: ignore[type-arg]
+    from intake.training import corrections_as_examples
+
+    return corrections_as_examples(_runtime())
+
+
+# Commands contributed by other packages, in one explicit list.
+COMMAND_PROVIDERS = [
+    "classifier.cli:register",
+]
+
+
+def _register_providers() -> None:
+    for target in COMMAND_PROVIDERS:
+        module_name, _, attribute = target.partition(":")
+        register = getattr(importlib.import_module(module_name), attribute)
+        if module_name == "classifier.cli":
+            register(app, extra_training_examples=_corrections_as_training_examples)
+        else:
+            register(app)
+
+
+_register_providers()

@@ -1,0 +1,44 @@
+"""Reading items back: by reference, with their case, deadlines and acknowledgements."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from intake.errors import NotFound
+from intake.references import parse_reference
+from models import Item, RawMessage
+
+
+def get_item_by_reference(session: Session, reference: str) -> Item:
+    parsed = parse_reference(reference)
+    if parsed is None:
+        raise NotFound(f"{reference!r} is not a reference (expected e.g. CMP-2026-000123)")
+    year, item_id = parsed
+    item = session.get(Item, item_id)
+    if item is None or item.received_at.year != year:
+        raise NotFound(f"no item {reference}")
+    return item
+
+
+def case_items(session: Session, root_id: int) -> list[Item]:
+    return list(
+        session.scalars(select(Item).where(or_(Item.id == root_id, Item.case_id == root_id)).order_by(Item.received_at))
+    )
+
+
+def keep_rejected_payload(session: Session, *, channel: str, content: bytes, content_type: str, reason: str) -> int:
+    """A payload refused at the door is still kept, with why it was refused."""
+    raw = RawMessage(
+        item_id=None,
+        channel=channel,
+        content_type=content_type[:128],
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        rejected_reason=reason[:2000],
+    )
+    session.add(raw)
+    session.flush()
+    return raw.id

@@ -1,0 +1,77 @@
+"""Background jobs: top-level functions that take ids, so rq can run them with its JSON serializer."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from intake import audit
+from intake.runtime import get_runtime
+from models import Acknowledgement, Item
+
+log = logging.getLogger(__name__)
+
+
+def process_item(item_id: int) -> None:
+    from intake.pipeline import process_item as run
+
+    run(get_runtime(), item_id)
+
+
+def send_acknowledgement(acknowledgement_id: int) -> None:
+    from intake.acknowledgements import send_acknowledgement as run
+
+    run(get_runtime(), acknowledgement_id)
+
+
+def sweep() -> dict[str, int]:
+    """Re-queue what is stuck: items never processed, acknowledgements due a retry or never sent.
+
+    Safe to run from any number of processes: every job it queues is idempotent.
+    """
+    runtime = get_runtime()
+    now = datetime.now(UTC)
+    stuck_before = now - timedelta(seconds=runtime.settings.stuck_after_seconds)
+    with runtime.database.session() as session:
+        stuck_items = list(
+            session.scalars(
+                select(Item.id).where(Item.status == "received", Item.updated_at < stuck_before).limit(1000)
+            )
+        )
+        due_acknowledgements = list(
+            session.scalars(
+                select(Acknowledgement.id).where(
+                    or_(
+                        and_(Acknowledgement.status == "retry", Acknowledgement.next_attempt_at <= now),
+                        and_(Acknowledgement.status == "pending", Acknowledgement.created_at < now - timedelta(seconds=30)),
+                    )
+                ).limit(1000)
+            )
+        )
+        lost = list(
+            session.scalars(
+                select(Acknowledgement).where(
+                    Acknowledgement.status == "sending", Acknowledgement.created_at < stuck_before
+                )
+            )
+        )
+        for acknowledgement in lost:
+            session.execute(
+                update(Acknowledgement)
+                .where(Acknowledgement.id == acknowledgement.id, Acknowledgement.status == "sending")
+                .values(status="unknown", last_error="interrupted while sending: check before sending again")
+            )
+            audit.record(
+                session, actor="sweep", action="acknowledgement_unknown", item_id=acknowledgement.item_id,
+                acknowledgement_id=acknowledgement.id,
+            )
+    for item_id in stuck_items:
+        runtime.jobs.enqueue_process_item(item_id)
+    for acknowledgement_id in due_acknowledgements:
+        runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+    counts = {"items": len(stuck_items), "acknowledgements": len(due_acknowledgements), "unknown": len(lost)}
+    if any(counts.values()):
+        log.info("sweep re-queued %s", counts)
+    return counts

@@ -1,0 +1,231 @@
+"""The one path every message takes: ingest → store → process_item → classify → route → deadlines →
+acknowledge → record. Orchestration lives here and only here; channels and route handlers call it.
+
+Guarantees, enforced by the database rather than by code alone:
+- one item per (channel, external_id) — a unique constraint; a replay returns the existing item;
+- one acknowledgement per (item, purpose) — a unique constraint; a retried job finds the row;
+- processing is one transaction: a worker killed half-way leaves the item `received`, and the
+  job's retry (or the sweep) processes it from the start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from channels.message import InboundMessage
+from intake import audit, cases
+from intake.acknowledgements import plan_acknowledgement
+from intake.contacts import find_or_create_contact
+from intake.errors import InvalidMessage
+from intake.references import make_reference
+from intake.runtime import Runtime
+from models import Attachment, ClassificationRun, Item, RawMessage
+from triage_rules.taxonomy import CHANNELS, REVIEW_QUEUE
+
+log = logging.getLogger(__name__)
+
+MAX_EXTERNAL_ID = 512
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    item_id: int
+    created: bool  # False: this external id was seen before; nothing new was stored
+    reference: str | None
+    status: str
+
+
+def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") -> IngestResult:
+    """Store a message (once) and queue its processing. Safe to call again with the same message."""
+    _validate(message)
+    with runtime.database.session() as session:
+        existing = _find_existing(session, message)
+        if existing is not None:
+            return IngestResult(existing.id, False, existing.reference, existing.status)
+        try:
+            with session.begin_nested():
+                item = _store(session, message)
+        except IntegrityError:
+            # Another process stored the same message between our look-up and our insert.
+            existing = _find_existing(session, message)
+            if existing is None:
+                raise
+            return IngestResult(existing.id, False, existing.reference, existing.status)
+        audit.record(
+            session, actor=actor, action="received", item_id=item.id, channel=item.channel,
+            external_id=_fingerprint(item.external_id),
+        )
+        result = IngestResult(item.id, True, item.reference, item.status)
+    runtime.jobs.enqueue_process_item(result.item_id)
+    return result
+
+
+def _validate(message: InboundMessage) -> None:
+    if message.channel not in CHANNELS:
+        raise InvalidMessage(f"unknown channel {message.channel!r}; expected one of {', '.join(CHANNELS)}")
+    if not message.external_id or not message.external_id.strip():
+        raise InvalidMessage("external_id is required: it is what makes a repeated delivery harmless")
+    if len(message.external_id) > MAX_EXTERNAL_ID:
+        raise InvalidMessage(f"external_id is longer than {MAX_EXTERNAL_ID} characters")
+
+
+def _find_existing(session: Session, message: InboundMessage) -> Item | None:
+    return session.scalars(
+        select(Item).where(Item.channel == message.channel, Item.external_id == message.external_id.strip())
+    ).first()
+
+
+def _store(session: Session, message: InboundMessage) -> Item:
+    received_at = (message.received_at or datetime.now(UTC)).astimezone(UTC)
+    contact = find_or_create_contact(
+        session,
+        email=message.sender_email,
+        phone=message.sender_phone,
+        name=_clean(message.sender_name),
+        role=message.sender_role,
+    )
+    item = Item(
+        channel=message.channel,
+        external_id=message.external_id.strip(),
+        received_at=received_at,
+        subject=_clean(message.subject),
+        body=_clean(message.body) or "",
+        sender_address=_clean(message.sender_address),
+        sender_name=_clean(message.sender_name),
+        contact_id=contact.id if contact else None,
+        headers={k: _clean(v) for k, v in message.headers.items()},
+        thread_keys=[k for k in message.thread_keys if k][:100],
+        details=message.metadata,
+        mailbox_hint=message.mailbox_hint,
+        parse_error=message.parse_error,
+        suppress_acknowledgement_reason=message.suppress_acknowledgement_reason,
+        status="received",
+        case_status="open",
+    )
+    if message.ack_channel:
+        item.details = {**item.details, "ack_channel": message.ack_channel}
+    session.add(item)
+    session.flush()
+    raw = message.raw if message.raw is not None else (message.body or "").encode("utf-8", "surrogatepass")
+    session.add(
+        RawMessage(
+            item_id=item.id,
+            channel=message.channel,
+            content_type=message.raw_content_type or "text/plain; charset=utf-8",
+            content=raw,
+            sha256=hashlib.sha256(raw).hexdigest(),
+        )
+    )
+    for attachment in message.attachments:
+        session.add(
+            Attachment(
+                item_id=item.id,
+                filename=(_clean(attachment.filename) or "attachment")[:255],
+                content_type=attachment.content_type[:128],
+                size=attachment.size,
+                sha256=attachment.sha256,
+                content=attachment.content,
+            )
+        )
+    return item
+
+
+def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> None:
+    """Classify, link, route, set deadlines and plan the acknowledgement — one transaction.
+
+    Runs again harmlessly: a processed item is left alone except that a still-pending
+    acknowledgement is queued again.
+    """
+    with runtime.database.session() as session:
+        item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).first()
+        if item is None:
+            log.warning("process_item: no item %s", item_id)
+            return
+        if item.status == "processed":
+            pending = cases.pending_acknowledgement_ids(session, item.id)
+            session.commit()
+            for acknowledgement_id in pending:
+                runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+            return
+        _classify(runtime, session, item)
+        case_root = cases.link_to_case(runtime, session, item)
+        if case_root is None:
+            cases.open_case(runtime, session, item)
+        else:
+            cases.add_follow_up(runtime, session, item, case_root)
+        if item.reference is None:
+            item.reference = make_reference(item.type, item.received_at, item.id)
+        plan_acknowledgement(runtime, session, item, purpose="received")
+        item.status = "processed"
+        audit.record(
+            session, actor=actor, action="processed", item_id=item.id, reference=item.reference,
+            type=item.type, queue=item.queue, flags=item.flags, case_id=item.case_root_id,
+        )
+        session.flush()
+        to_send = cases.pending_acknowledgement_ids(session, item.case_root_id)
+        to_send += cases.pending_acknowledgement_ids(session, item.id)
+    for acknowledgement_id in dict.fromkeys(to_send):
+        runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+
+
+def _classify(runtime: Runtime, session: Session, item: Item) -> None:
+    if item.parse_error:
+        item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
+        item.review_reason = f"could not be read: {item.parse_error}"
+        item.routing_reason = "unreadable message → triage_review"
+        return
+    try:
+        classifier = runtime.classifier
+    except Exception as error:  # no model yet: a person triages it, nothing is lost
+        log.error("classifier unavailable: %s", error)
+        item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
+        item.review_reason = f"classifier unavailable: {error}"
+        item.routing_reason = "no model → triage_review"
+        return
+    result = classifier.classify(
+        item.body,
+        channel=item.channel,
+        subject=item.subject,
+        sender=item.sender_address,
+        sender_name=item.sender_name,
+    )
+    item.type = result.type
+    item.confidence = result.confidence
+    item.categories = list(result.categories)
+    item.flags = list(result.flags)
+    item.hazards = sorted({hit.value for hit in result.explanation.rules if hit.effect == "hazard"})
+    item.queue = result.queue
+    item.model_version = result.model_version
+    item.language = result.language
+    item.prepared_text = result.prepared_text
+    item.explanation = _explanation_dict(result)
+    item.review_reason = result.explanation.review_reason
+    item.routing_reason = item.explanation.get("routing_reason")
+    session.add(ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict()))
+
+
+def _explanation_dict(result: object) -> dict[str, object]:
+    data = result.to_dict()  # type: ignore[attr-defined]
+    explanation = dict(data["explanation"])
+    explanation["type_probabilities"] = data["type_probabilities"]
+    explanation["category_probabilities"] = data["category_probabilities"]
+    return explanation
+
+
+def _clean(value: str | None) -> str | None:
+    """Text safe for every database: PostgreSQL refuses NUL characters; the raw bytes keep them."""
+    if value is None:
+        return None
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def _fingerprint(value: str) -> str:
+    # External ids can carry addresses (Message-IDs); the audit log keeps a fingerprint instead.
+    return hashlib.sha256(value.encode()).hexdigest()[:16]

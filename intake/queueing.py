@@ -1,0 +1,113 @@
+"""Where jobs go: rq on Redis when INTAKE_REDIS_URL is set, otherwise run in this process.
+
+Job ids are deterministic (`process:{item_id}`, `acknowledge:{ack_id}`) so a job is never queued
+twice; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
+retries left. Jobs take ids, never ORM objects, and are serialised as JSON, never pickle.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+log = logging.getLogger(__name__)
+
+PROCESS_ITEM = "intake.jobs.process_item"
+SEND_ACKNOWLEDGEMENT = "intake.jobs.send_acknowledgement"
+SWEEP = "intake.jobs.sweep"
+RETRAIN = "intake.jobs.retrain_model"
+
+# Back-off between retries, in seconds (rq picks the n-th interval for the n-th retry).
+PROCESS_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
+SEND_RETRY = Retry(max=6, interval=[10, 60, 300, 900, 1800, 3600])
+FINISHED_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
+
+
+class JobQueue(Protocol):
+    def enqueue_process_item(self, item_id: int) -> None: ...
+    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None: ...
+    def enqueue_named(self, function: str, *args: Any, job_id: str) -> None: ...
+
+
+class InProcessJobQueue:
+    """Runs each job at once in the calling process: the embedded default, no Redis needed.
+
+    A job that raises is logged and left to the periodic sweep, exactly as a failed rq job would be.
+    """
+
+    def __init__(self, resolve: Callable[[str], Callable[..., Any]] | None = None) -> None:
+        self._resolve = resolve or _import_function
+
+    def enqueue_process_item(self, item_id: int) -> None:
+        self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process:{item_id}")
+
+    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
+        self.enqueue_named(SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge:{acknowledgement_id}")
+
+    def enqueue_named(self, function: str, *args: Any, job_id: str) -> None:
+        try:
+            self._resolve(function)(*args)
+        except Exception:
+            log.exception("in-process job %s failed; the sweep will retry it", job_id)
+
+
+class RqJobQueue:
+    def __init__(self, redis_url: str, queue_name: str = "intake") -> None:
+        self.connection = Redis.from_url(redis_url)
+        self.queue = Queue(queue_name, connection=self.connection, serializer=JSONSerializer)
+
+    def enqueue_process_item(self, item_id: int) -> None:
+        self._enqueue(PROCESS_ITEM, item_id, job_id=f"process:{item_id}", retry=PROCESS_RETRY)
+
+    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
+        self._enqueue(
+            SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge:{acknowledgement_id}", retry=SEND_RETRY
+        )
+
+    def enqueue_named(self, function: str, *args: Any, job_id: str) -> None:
+        self._enqueue(function, *args, job_id=job_id, retry=PROCESS_RETRY)
+
+    def _enqueue(self, function: str, *args: Any, job_id: str, retry: Retry) -> None:
+        try:
+            self.queue.enqueue_call(function, args=args, job_id=job_id, retry=retry, unique=True, failure_ttl=30 * 86400)
+        except DuplicateJobError:
+            # Queued or running already: nothing to do. Finished or failed: the sweep asks again.
+            try:
+                existing = Job.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
+            except NoSuchJobError:
+                existing = None
+            if existing is not None and existing.get_status(refresh=True) not in FINISHED_STATES:
+                return
+            if existing is not None:
+                existing.delete()
+            try:
+                self.queue.enqueue_call(
+                    function, args=args, job_id=job_id, retry=retry, unique=True, failure_ttl=30 * 86400
+                )
+            except DuplicateJobError:
+                pass  # another process re-queued it between our two calls
+
+    def failed_jobs(self) -> list[dict[str, Any]]:
+        registry = self.queue.failed_job_registry
+        jobs = Job.fetch_many(registry.get_job_ids(), connection=self.connection, serializer=JSONSerializer)
+        return [
+            {"id": job.id, "function": job.func_name, "args": list(job.args), "error": (job.exc_info or "")[-2000:]}
+            for job in jobs
+            if job is not None
+        ]
+
+    def ping(self) -> bool:
+        return bool(self.connection.ping())
+
+
+def _import_function(path: str) -> Callable[..., Any]:
+    module_name, _, attribute = path.rpartition(".")
+    module = __import__(module_name, fromlist=[attribute])
+    return getattr(module, attribute)  # type: ignore[no-any-return]

@@ -1,0 +1,97 @@
+"""The process's shared parts — settings, database, job queue, classifier, policy — built once.
+
+API processes and workers each build one from the environment; tests build their own and install it
+with `use_runtime`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from intake.db import Database
+from intake.queueing import InProcessJobQueue, JobQueue, RqJobQueue
+from intake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from channels.base import AcknowledgementSender
+    from classifier import Classifier
+    from triage_rules.policies import PolicyProfile
+    from triage_rules.working_days import WorkingCalendar
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    jobs: JobQueue
+    _senders: dict[str, AcknowledgementSender] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        jobs: JobQueue = (
+            RqJobQueue(settings.redis_url, settings.queue_name) if settings.redis_url else InProcessJobQueue()
+        )
+        return cls(settings=settings, database=Database(settings), jobs=jobs)
+
+    @cached_property
+    def classifier(self) -> Classifier:
+        from classifier import Classifier
+
+        return Classifier.load(self.settings.model_dir)
+
+    def reload_classifier(self) -> None:
+        self.__dict__.pop("classifier", None)
+
+    @cached_property
+    def policy(self) -> PolicyProfile:
+        from triage_rules.policies import load_policy
+
+        return load_policy(self.settings.policy)
+
+    @cached_property
+    def calendar(self) -> WorkingCalendar:
+        from triage_rules.working_days import WorkingCalendar
+
+        return WorkingCalendar(self.settings.nation)
+
+    def sender(self, channel: str) -> AcknowledgementSender:
+        from channels.registry import resolve_sender
+
+        with self._lock:
+            if channel not in self._senders:
+                self._senders[channel] = resolve_sender(channel, self.settings)
+            return self._senders[channel]
+
+
+_current: Runtime | None = None
+_current_lock = threading.Lock()
+
+
+def get_runtime() -> Runtime:
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = Runtime.build(get_settings())
+        return _current
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    global _current
+    with _current_lock:
+        _current = runtime
+
+
+@contextmanager
+def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    previous = _current
+    set_runtime(runtime)
+    try:
+        yield runtime
+    finally:
+        set_runtime(previous)

@@ -1,0 +1,267 @@
+"""The tables. Every decision made about an item is stored on it, so a person can see why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, JSONType, UTCDateTime, utcnow
+
+
+class Contact(Base):
+    """A person or office that writes in: tenant, relative, advocate, MP's office, councillor."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)  # E.164
+    role: Mapped[str] = mapped_column(String(32), default="unknown")  # tenant/relative/advocate/mp/councillor
+    consent_notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Item(Base):
+    """One inbound message. `case_id` points at the root item of its case (None: it is a root)."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),  # the same message never makes two items
+        Index("ix_items_received_at", "received_at"),
+        Index("ix_items_queue_status", "queue", "case_status"),
+        Index("ix_items_sender_address", "sender_address"),
+        Index("ix_items_status_updated", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(512))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")  # the readable original, untouched
+    prepared_text: Mapped[str | None] = mapped_column(Text)  # what the model saw
+    sender_address: Mapped[str | None] = mapped_column(String(320))
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    headers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    thread_keys: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)  # channel extras
+    mailbox_hint: Mapped[str | None] = mapped_column(String(64))
+
+    # received -> processed; "failed" only when processing raised and retries ran out
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    case_status: Mapped[str] = mapped_column(String(16), default="open")  # open / closed
+    type: Mapped[str | None] = mapped_column(String(32), index=True)
+    categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    flags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    hazards: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    queue: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    explanation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    routing_reason: Mapped[str | None] = mapped_column(Text)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    parse_error: Mapped[str | None] = mapped_column(Text)
+    suppress_acknowledgement_reason: Mapped[str | None] = mapped_column(Text)
+
+    complaint_stage: Mapped[str | None] = mapped_column(String(16))
+    stage_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_to: Mapped[str | None] = mapped_column(String(120))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    deadlines: Mapped[list[Deadline]] = relationship(
+        back_populates="item", order_by="Deadline.due_at", cascade="all, delete-orphan"
+    )
+    acknowledgements: Mapped[list[Acknowledgement]] = relationship(
+        back_populates="item", order_by="Acknowledgement.id"
+    )
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="item", order_by="Attachment.id")
+    contact: Mapped[Contact | None] = relationship()
+
+    @property
+    def case_root_id(self) -> int:
+        return self.case_id or self.id
+
+
+class RawMessage(Base):
+    """The bytes exactly as they arrived, kept apart from `items` so queue and report scans stay lean."""
+
+    __tablename__ = "raw_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    content_type: Mapped[str] = mapped_column(String(128))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rejected_reason: Mapped[str | None] = mapped_column(Text)  # raw payloads refused at the door
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # None when over the size limit
+    item: Mapped[Item] = relationship(back_populates="attachments")
+
+
+class Deadline(Base):
+    """A promised date. Recomputing supersedes the old rows instead of deleting them."""
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(48))  # acknowledge / respond / make_safe / investigate_hazard ...
+    stage: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    basis: Mapped[str] = mapped_column(Text)  # the policy clause in words
+    policy: Mapped[str] = mapped_column(String(48))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    met_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    item: Mapped[Item] = relationship(back_populates="deadlines")
+
+
+class ClassificationRun(Base):
+    __tablename__ = "classification_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Correction(Base):
+    """A staff correction of an item's labels; used as training data by `intake train`."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    corrected_by: Mapped[str] = mapped_column(String(120))
+    before: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    trained_in_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class Acknowledgement(Base):
+    """One outbound acknowledgement. (item_id, purpose) is unique: an item is never acknowledged twice."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("item_id", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))  # received / complaint / escalated
+    channel: Mapped[str] = mapped_column(String(16))  # email / sms / none
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)
+    # pending -> sending -> sent -> delivered | failed | undelivered; suppressed; needs_callback; unknown
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(320), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    item: Mapped[Item] = relationship(back_populates="acknowledgements")
+
+
+class AuditEntry(Base):
+    """Append-only (a database trigger refuses UPDATE and DELETE): everything that happened."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))  # "system", "worker", a staff username, a token name
+    action: Mapped[str] = mapped_column(String(64))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ChannelCursor(Base):
+    """Where a polling channel got to (IMAP: UIDVALIDITY and last UID per mailbox)."""
+
+    __tablename__ = "channel_cursors"
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(255))
+    validity: Mapped[int | None] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SmsOptOut(Base):
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(32), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    keyword: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Base):
+    """Integration tokens: only a SHA-256 hash is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120), default="cli")
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class User(Base):
+    """Staff users of the workspace. Roles: triage, manager, admin."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

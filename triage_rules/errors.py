@@ -1,0 +1,26 @@
+"""Errors of the rule layer, under the service's one hierarchy (`intake.errors.IntakeError`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from intake.errors import IntakeError
+
+
+class TriageRulesError(IntakeError):
+    """Base of every error raised on purpose by `triage_rules`."""
+
+
+class RulesError(TriageRulesError):
+    """A rule file is invalid; the message names the file and, where known, the rule."""
+
+    def __init__(self, problem: str, *, path: Path | str, rule: str | None = None) -> None:
+        self.path = Path(path)
+        self.rule = rule
+        self.problem = problem
+        where = f"{self.path}" + (f", rule {rule!r}" if rule else "")
+        super().__init__(f"{where}: {problem}")
+
+
+class RoutingError(TriageRulesError):
+    """Routing data is invalid or a routing input is unknown (e.g. a type not in the taxonomy)."""
