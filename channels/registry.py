@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+
 from channels.base import AcknowledgementSender
 from channels.outbox import OutboxSender
 from intake.errors import ConfigurationError
@@ -19,7 +20,9 @@ SENDERS: dict[str, tuple[str, Callable[[Settings], bool]]] = {
 def resolve_sender(channel: str, settings: Settings) -> AcknowledgementSender:
     """The sender for an outbound channel; the file outbox when the channel is not configured."""
     if channel not in SENDERS:
-        raise ConfigurationError(f"no acknowledgement sender for channel {channel!r}; known: {sorted(SENDERS)}")
+        raise ConfigurationError(
+            f"no acknowledgement sender for channel {channel!r}; known: {sorted(SENDERS)}"
+        )
     target, is_configured = SENDERS[channel]
     if not is_configured(settings):
         return OutboxSender(settings.outbox_dir, channel)

@@ -33,6 +33,11 @@ class LabelledExample:
     queue: str | None = None
     weight: float = 1.0
 
+    def __post_init__(self) -> None:
+        # Callers may pass lists (e.g. staff corrections from the database); store tuples.
+        object.__setattr__(self, "categories", tuple(self.categories))
+        object.__setattr__(self, "flags", tuple(self.flags))
+
     @classmethod
     def from_record(cls, record: dict[str, Any], *, weight: float = 1.0) -> LabelledExample:
         """Build from one data-format object; unknown fields are ignored, missing ones named."""

@@ -36,7 +36,7 @@ def _model_text(prepared: PreparedText) -> str:
 
 
 def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None) -> list[EncodedItem]:
-    """Encode a batch: spaCy runs once per batch (nlp.pipe), the rules once per message."""
+    """Encode a batch: the spaCy tokenizer runs over the batch, the rules once per message."""
     nlp = get_nlp()
     prepared = [prepare(message.text, channel=message.channel, subject=message.subject) for message in messages]
     hits = [
@@ -46,10 +46,10 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
     ]
     usable = [index for index, item in enumerate(prepared) if item.unusable is None]
     main_texts = [_model_text(prepared[index]) for index in usable]
-    main_docs = list(nlp.pipe(main_texts, batch_size=256))
+    main_docs = list(nlp.tokenizer.pipe(main_texts, batch_size=256))
     with_agent = [index for index in usable if prepared[index].agent_text]
     agent_docs = dict(
-        zip(with_agent, nlp.pipe([prepared[index].agent_text for index in with_agent], batch_size=256),
+        zip(with_agent, nlp.tokenizer.pipe([prepared[index].agent_text for index in with_agent], batch_size=256),
             strict=True)
     )
     inputs: dict[int, TextForModel] = {}

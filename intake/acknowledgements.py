@@ -50,10 +50,64 @@ def plan_acknowledgement(runtime: Runtime, session: Session, item: Item, *, purp
     session.add(acknowledgement)
     session.flush()
     audit.record(
-        session, actor="worker", action="acknowledgement_planned", item_id=item.id, purpose=purpose,
-        channel=channel, status=acknowledgement.status, reason=why_not,
+        session,
+        actor="worker",
+        action="acknowledgement_planned",
+        item_id=item.id,
+        purpose=purpose,
+        channel=channel,
+        status=acknowledgement.status,
+        reason=why_not,
     )
     return acknowledgement
+
+
+def plan_help_reply(runtime: Runtime, session: Session, item: Item) -> Acknowledgement:
+    """The reply to a HELP text: sent even though the text itself is not triaged."""
+    reply = Acknowledgement(
+        item_id=item.id,
+        purpose="help",
+        channel="sms",
+        recipient=item.sender_address,
+        body_text=runtime.settings.sms_help_text,
+        status="pending",
+    )
+    session.add(reply)
+    session.flush()
+    return reply
+
+
+def record_delivery_status(
+    runtime: Runtime, *, provider_id: str, status: str, error_code: str | None = None
+) -> bool:
+    """A provider's delivery report (Twilio status callback). False when the id is unknown."""
+    terminal = {"delivered": "delivered", "failed": "failed", "undelivered": "undelivered"}
+    with runtime.database.session() as session:
+        acknowledgement = session.scalars(
+            select(Acknowledgement).where(Acknowledgement.provider_id == provider_id).with_for_update()
+        ).first()
+        if acknowledgement is None:
+            return False
+        if status in terminal:
+            acknowledgement.status = terminal[status]
+            if error_code:
+                acknowledgement.last_error = f"provider error {error_code}"
+        audit.record(
+            session,
+            actor="provider",
+            action="delivery_status",
+            item_id=acknowledgement.item_id,
+            acknowledgement_id=acknowledgement.id,
+            status=status,
+            error_code=error_code,
+        )
+        if (
+            status in ("failed", "undelivered")
+            and error_code in SMS_UNREACHABLE_CODES
+            and acknowledgement.purpose == "received"
+        ):
+            _fall_back_from_sms(runtime, session, acknowledgement, error_code)
+        return True
 
 
 def _route(runtime: Runtime, session: Session, item: Item) -> tuple[str, str | None, str | None]:
@@ -62,7 +116,13 @@ def _route(runtime: Runtime, session: Session, item: Item) -> tuple[str, str | N
         return "none", None, item.suppress_acknowledgement_reason
     contact = session.get(Contact, item.contact_id) if item.contact_id else None
     email = contact.email if contact and contact.email else _email_of(item.sender_address)
-    phone = contact.phone if contact and contact.phone else normalise_phone(item.sender_address) if looks_like_phone(item.sender_address) else None
+    phone = (
+        contact.phone
+        if contact and contact.phone
+        else normalise_phone(item.sender_address)
+        if looks_like_phone(item.sender_address)
+        else None
+    )
     preferred = item.details.get("ack_channel") or ("email" if item.channel == "email" else "sms")
     if item.channel == "web_form" and not item.details.get("ack_channel"):
         preferred = "email" if email else "sms"
@@ -88,7 +148,9 @@ def _route(runtime: Runtime, session: Session, item: Item) -> tuple[str, str | N
     return "none", None, "no contact details to acknowledge"
 
 
-def _rate_limited(runtime: Runtime, session: Session, channel: str, recipient: str) -> tuple[str, str, str | None]:
+def _rate_limited(
+    runtime: Runtime, session: Session, channel: str, recipient: str
+) -> tuple[str, str, str | None]:
     limit = runtime.settings.max_acknowledgements_per_sender_per_day
     since = datetime.now(UTC) - timedelta(days=1)
     sent_today = session.scalar(
@@ -113,9 +175,10 @@ def _email_of(address: str | None) -> str | None:
 
 
 def _render(runtime: Runtime, item: Item, *, channel: str, purpose: str):  # type: ignore[no-untyped-def]
-    from intake.cases import current_deadlines
     from triage_rules.acknowledgement import render_acknowledgement
     from triage_rules.deadlines import ComputedDeadline
+
+    from intake.cases import current_deadlines
 
     deadlines = [
         ComputedDeadline(kind=d.kind, stage=d.stage, due_at=d.due_at, basis=d.basis, policy=d.policy)
@@ -147,7 +210,9 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         ).first()
         if acknowledgement is None or acknowledgement.status not in ("pending", "retry"):
             return
-        if acknowledgement.next_attempt_at and acknowledgement.next_attempt_at > datetime.now(UTC) + timedelta(seconds=1):
+        if acknowledgement.next_attempt_at and acknowledgement.next_attempt_at > datetime.now(
+            UTC
+        ) + timedelta(seconds=1):
             return
         acknowledgement.status = "sending"
         acknowledgement.attempts += 1
@@ -184,8 +249,13 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         acknowledgement.last_error = None
         acknowledgement.next_attempt_at = None
         audit.record(
-            session, actor="worker", action="acknowledgement_sent", item_id=acknowledgement.item_id,
-            acknowledgement_id=acknowledgement.id, channel=acknowledgement.channel, provider_id=result.provider_id,
+            session,
+            actor="worker",
+            action="acknowledgement_sent",
+            item_id=acknowledgement.item_id,
+            acknowledgement_id=acknowledgement.id,
+            channel=acknowledgement.channel,
+            provider_id=result.provider_id,
         )
         item = acknowledgement.item
         from intake.cases import current_deadlines
@@ -195,7 +265,9 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
                 deadline.met_at = acknowledgement.sent_at
 
 
-def _record_failure(runtime: Runtime, acknowledgement_id: int, error: str, *, temporary: bool, code: str | None = None) -> None:
+def _record_failure(
+    runtime: Runtime, acknowledgement_id: int, error: str, *, temporary: bool, code: str | None = None
+) -> None:
     with runtime.database.session() as session:
         acknowledgement = session.get(Acknowledgement, acknowledgement_id)
         assert acknowledgement is not None
@@ -204,18 +276,30 @@ def _record_failure(runtime: Runtime, acknowledgement_id: int, error: str, *, te
             delay = RETRY_BACKOFF_SECONDS[min(acknowledgement.attempts - 1, len(RETRY_BACKOFF_SECONDS) - 1)]
             acknowledgement.status = "retry"
             acknowledgement.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
-        elif acknowledgement.channel == "sms" and code in SMS_UNREACHABLE_CODES and acknowledgement.purpose == "received":
+        elif (
+            acknowledgement.channel == "sms"
+            and code in SMS_UNREACHABLE_CODES
+            and acknowledgement.purpose == "received"
+        ):
             _fall_back_from_sms(runtime, session, acknowledgement, code)
         else:
             acknowledgement.status = "failed"
         audit.record(
-            session, actor="worker", action="acknowledgement_failed", item_id=acknowledgement.item_id,
-            acknowledgement_id=acknowledgement.id, temporary=temporary, code=code, status=acknowledgement.status,
+            session,
+            actor="worker",
+            action="acknowledgement_failed",
+            item_id=acknowledgement.item_id,
+            acknowledgement_id=acknowledgement.id,
+            temporary=temporary,
+            code=code,
+            status=acknowledgement.status,
             attempts=acknowledgement.attempts,
         )
 
 
-def _fall_back_from_sms(runtime: Runtime, session: Session, acknowledgement: Acknowledgement, code: str | None) -> None:
+def _fall_back_from_sms(
+    runtime: Runtime, session: Session, acknowledgement: Acknowledgement, code: str | None
+) -> None:
     """The number can't take texts (landline, unsubscribed): email if we can, else a call back."""
     item = acknowledgement.item
     if code == "21610" and acknowledgement.recipient:

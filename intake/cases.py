@@ -39,9 +39,7 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
         if _is_party(session, root, item):
             return root if root.case_status == "open" else None
         item.queue = REVIEW_QUEUE
-        item.review_reason = (
-            f"quotes {root.reference or root.id}, a case this sender is not a party to; held for a person to check"
-        )
+        item.review_reason = f"quotes {root.reference or root.id}, a case this sender is not a party to; held for a person to check"
         item.details = {**item.details, "quoted_case_id": root.id}
         return None
     if item.channel in PHONE_CHANNELS and item.sender_address:
@@ -75,7 +73,9 @@ def _thread_candidates(session: Session, item: Item) -> list[Item]:
         select(Item).where(Item.external_id.in_(keys), Item.channel == item.channel, Item.id != item.id)
     ):
         roots.append(session.get(Item, earlier.case_root_id) or earlier)
-    for acknowledgement in session.scalars(select(Acknowledgement).where(Acknowledgement.provider_id.in_(keys))):
+    for acknowledgement in session.scalars(
+        select(Acknowledgement).where(Acknowledgement.provider_id.in_(keys))
+    ):
         root = session.get(Item, acknowledgement.item.case_root_id)
         if root is not None:
             roots.append(root)
@@ -135,9 +135,12 @@ def add_follow_up(runtime: Runtime, session: Session, item: Item, root: Item) ->
         recompute_deadlines(runtime, session, root)
 
 
-def escalate_to_complaint(runtime: Runtime, session: Session, root: Item, *, trigger: Item | None, actor: str) -> None:
-    from intake.acknowledgements import plan_acknowledgement
+def escalate_to_complaint(
+    runtime: Runtime, session: Session, root: Item, *, trigger: Item | None, actor: str
+) -> None:
     from triage_rules.routing import route
+
+    from intake.acknowledgements import plan_acknowledgement
 
     before = root.type
     root.type = "complaint"
@@ -146,8 +149,13 @@ def escalate_to_complaint(runtime: Runtime, session: Session, root: Item, *, tri
     root.queue = route("complaint", root.flags, confident=True).queue
     recompute_deadlines(runtime, session, root)
     audit.record(
-        session, actor=actor, action="became_complaint", item_id=root.id, before=before,
-        trigger_item=trigger.id if trigger is not None else None, stage=root.complaint_stage,
+        session,
+        actor=actor,
+        action="became_complaint",
+        item_id=root.id,
+        before=before,
+        trigger_item=trigger.id if trigger is not None else None,
+        stage=root.complaint_stage,
     )
     plan_acknowledgement(runtime, session, root, purpose="complaint")
 
@@ -167,7 +175,9 @@ def _start_stage(runtime: Runtime, item: Item, stage: str | None, started_at: da
     item.details = {k: v for k, v in item.details.items() if k != "extended_until"}
 
 
-def recompute_deadlines(runtime: Runtime, session: Session, item: Item, *, now: datetime | None = None) -> None:
+def recompute_deadlines(
+    runtime: Runtime, session: Session, item: Item, *, now: datetime | None = None
+) -> None:
     """Supersede the item's current deadlines with ones computed afresh from the policy."""
     from triage_rules.deadlines import compute_deadlines
 
@@ -197,8 +207,11 @@ def recompute_deadlines(runtime: Runtime, session: Session, item: Item, *, now: 
     for deadline in computed:
         item.deadlines.append(
             Deadline(
-                kind=deadline.kind, stage=deadline.stage, due_at=deadline.due_at,
-                basis=deadline.basis, policy=deadline.policy,
+                kind=deadline.kind,
+                stage=deadline.stage,
+                due_at=deadline.due_at,
+                basis=deadline.basis,
+                policy=deadline.policy,
             )
         )
     open_dates = [d.due_at for d in computed]
@@ -223,14 +236,24 @@ def escalate(runtime: Runtime, session: Session, item: Item, *, actor: str, reas
     before = item.complaint_stage
     _start_stage(runtime, item, following, datetime.now(UTC))
     recompute_deadlines(runtime, session, item)
-    audit.record(session, actor=actor, action="escalated", item_id=item.id, before=before, after=following, reason=reason)
+    audit.record(
+        session,
+        actor=actor,
+        action="escalated",
+        item_id=item.id,
+        before=before,
+        after=following,
+        reason=reason,
+    )
     from intake.acknowledgements import plan_acknowledgement
 
     plan_acknowledgement(runtime, session, item, purpose=following)
     return following
 
 
-def extend(runtime: Runtime, session: Session, item: Item, *, actor: str, until: datetime, reason: str) -> None:
+def extend(
+    runtime: Runtime, session: Session, item: Item, *, actor: str, until: datetime, reason: str
+) -> None:
     _require_open_root(item)
     if not reason.strip():
         raise InvalidTransition("an extension needs a reason: the resident and the Ombudsman will ask for it")
@@ -240,20 +263,41 @@ def extend(runtime: Runtime, session: Session, item: Item, *, actor: str, until:
     except ValueError as error:
         raise InvalidTransition(str(error)) from error
     audit.record(
-        session, actor=actor, action="extended", item_id=item.id, stage=item.complaint_stage,
-        until=until.isoformat(), reason=reason,
+        session,
+        actor=actor,
+        action="extended",
+        item_id=item.id,
+        stage=item.complaint_stage,
+        until=until.isoformat(),
+        reason=reason,
     )
 
 
-def record_response(session: Session, item: Item, *, actor: str, summary: str, sent_at: datetime | None = None) -> None:
+def record_response(
+    session: Session, item: Item, *, actor: str, summary: str, sent_at: datetime | None = None
+) -> None:
     _require_open_root(item)
     at = sent_at or datetime.now(UTC)
     for deadline in current_deadlines(item):
-        if deadline.kind in {"respond", "acknowledge"} and deadline.stage == item.complaint_stage and deadline.met_at is None:
+        if (
+            deadline.kind in {"respond", "acknowledge"}
+            and deadline.stage == item.complaint_stage
+            and deadline.met_at is None
+        ):
             deadline.met_at = at
-    responses = [*item.details.get("responses", []), {"at": at.isoformat(), "by": actor, "stage": item.complaint_stage}]
+    responses = [
+        *item.details.get("responses", []),
+        {"at": at.isoformat(), "by": actor, "stage": item.complaint_stage},
+    ]
     item.details = {**item.details, "responses": responses}
-    audit.record(session, actor=actor, action="response_recorded", item_id=item.id, stage=item.complaint_stage, summary=summary)
+    audit.record(
+        session,
+        actor=actor,
+        action="response_recorded",
+        item_id=item.id,
+        stage=item.complaint_stage,
+        summary=summary,
+    )
 
 
 def close(session: Session, item: Item, *, actor: str, outcome: str, remedy: str | None = None) -> None:
@@ -274,7 +318,10 @@ def reopen(runtime: Runtime, session: Session, item: Item, *, actor: str, reason
         raise InvalidTransition("only a closed case can be reopened")
     item.case_status = "open"
     item.closed_at = None
-    item.details = {**item.details, "reopened": [*item.details.get("reopened", []), datetime.now(UTC).isoformat()]}
+    item.details = {
+        **item.details,
+        "reopened": [*item.details.get("reopened", []), datetime.now(UTC).isoformat()],
+    }
     recompute_deadlines(runtime, session, item)
     audit.record(session, actor=actor, action="reopened", item_id=item.id, reason=reason)
 

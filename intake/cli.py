@@ -22,8 +22,10 @@ from intake.settings import get_settings
 app = typer.Typer(help="Housing intake and triage.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens for integrations.", no_args_is_help=True)
+model_app = typer.Typer(help="Model versions: ensure one exists, list, promote, roll back.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(model_app, name="model")
 console = Console(stderr=True)
 
 DEMO_FILE = Path(__file__).with_name("demo_messages.jsonl")
@@ -43,7 +45,9 @@ def db_upgrade(revision: str = "head") -> None:
     """Create or migrate the database to the latest schema."""
     runtime = _runtime()
     runtime.database.upgrade(revision)
-    console.print(f"database at {revision}: {runtime.database.engine.url.render_as_string(hide_password=True)}")
+    console.print(
+        f"database at {revision}: {runtime.database.engine.url.render_as_string(hide_password=True)}"
+    )
 
 
 @tokens_app.command("create")
@@ -72,6 +76,58 @@ def tokens_revoke(name: str) -> None:
     console.print(f"revoked {name!r}")
 
 
+@model_app.command("ensure")
+def model_ensure() -> None:
+    """Train a model from the seed corpus when none is installed yet (used by `make run`)."""
+    from classifier import ModelRegistry
+
+    settings = get_settings()
+    registry = ModelRegistry(settings.model_dir)
+    current = registry.current_version()
+    if current is not None:
+        console.print(f"model {current} is installed in {settings.model_dir}")
+        return
+    from classifier import train_model
+    from classifier.data import load_examples, seed_files, split_examples
+
+    train, _ = split_examples(load_examples(seed_files()))
+    console.print(f"no model yet: training on {len(train)} seed examples (offline, under a minute)")
+    train_model(train, out_dir=settings.model_dir)
+    console.print(f"model {ModelRegistry(settings.model_dir).current_version()} installed")
+
+
+@model_app.command("list")
+def model_list() -> None:
+    """Model versions with their held-out metrics; the current one is marked."""
+    from classifier import ModelRegistry
+
+    registry = ModelRegistry(get_settings().model_dir)
+    current = registry.current_version()
+    for version in registry.versions():
+        metrics = registry.metadata(version).get("metrics", {})
+        summary = ", ".join(f"{k}={v:.3f}" for k, v in metrics.items() if isinstance(v, float))
+        typer.echo(f"{'*' if version == current else ' '} {version}  {summary}")
+
+
+@model_app.command("promote")
+def model_promote(version: str) -> None:
+    from classifier import ModelRegistry
+
+    ModelRegistry(get_settings().model_dir).promote(version)
+    console.print(f"{version} is now the current model (restart or reload workers to pick it up)")
+
+
+@model_app.command("rollback")
+def model_rollback() -> None:
+    from classifier import ModelRegistry
+
+    try:
+        previous = ModelRegistry(get_settings().model_dir).rollback()
+    except IntakeError as error:
+        _fail(error)
+    console.print(f"rolled back to {previous}")
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -85,7 +141,9 @@ def serve(
     if not settings.redis_url:
         _start_sweeper(settings.sweep_interval_seconds)
         console.print("jobs run in-process (set INTAKE_REDIS_URL and run `intake worker` to scale out)")
-    uvicorn.run("intake.api.app:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info")
+    uvicorn.run(
+        "intake.api.app:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 def _start_sweeper(interval: int) -> None:
@@ -149,7 +207,9 @@ def failed_jobs() -> None:
 @app.command()
 def ingest(
     file: Path,
-    channel: Annotated[str | None, typer.Option(help="Channel of the messages (default: each line's own)")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Channel of the messages (default: each line's own)")
+    ] = None,
 ) -> None:
     """Ingest a file: a JSONL of messages in the classifier's data format, or one plain-text message."""
     from intake.ingest_files import messages_from_file
@@ -205,8 +265,12 @@ def demo() -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=console, disable=not sys.stderr.isatty(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not sys.stderr.isatty(),
     )
 
 

@@ -19,7 +19,9 @@ def find_or_create_contact(
     query = query.where(Contact.email == email.lower()) if email else query.where(Contact.phone == phone)
     contact = session.scalars(query.order_by(Contact.id).limit(1)).first()
     if contact is None:
-        contact = Contact(email=email.lower() if email else None, phone=phone, name=name, role=role or "unknown")
+        contact = Contact(
+            email=email.lower() if email else None, phone=phone, name=name, role=role or "unknown"
+        )
         session.add(contact)
         session.flush()
         return contact

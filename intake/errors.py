@@ -29,3 +29,7 @@ class Forbidden(IntakeError):
 
 class InvalidTransition(IntakeError):
     """A case action that the item's current state does not allow (e.g. escalate a closed case)."""
+
+
+class PayloadTooLarge(InvalidMessage):
+    """A body over the configured size limit."""

@@ -51,7 +51,12 @@ def _jsonl_messages(path: Path, channel: str | None):  # type: ignore[no-untyped
                 raise InvalidMessage(f"{path}:{number}: not valid JSON ({error})") from error
             if not isinstance(record, dict) or "body" not in record:
                 raise InvalidMessage(f"{path}:{number}: expected an object with at least 'body'")
-            yield number, message_from_record(record, channel=channel, raw=line.rstrip(b"\n"), fallback_id=f"{path.name}:{number}")
+            yield (
+                number,
+                message_from_record(
+                    record, channel=channel, raw=line.rstrip(b"\n"), fallback_id=f"{path.name}:{number}"
+                ),
+            )
 
 
 def message_from_record(

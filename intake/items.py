@@ -25,11 +25,15 @@ def get_item_by_reference(session: Session, reference: str) -> Item:
 
 def case_items(session: Session, root_id: int) -> list[Item]:
     return list(
-        session.scalars(select(Item).where(or_(Item.id == root_id, Item.case_id == root_id)).order_by(Item.received_at))
+        session.scalars(
+            select(Item).where(or_(Item.id == root_id, Item.case_id == root_id)).order_by(Item.received_at)
+        )
     )
 
 
-def keep_rejected_payload(session: Session, *, channel: str, content: bytes, content_type: str, reason: str) -> int:
+def keep_rejected_payload(
+    session: Session, *, channel: str, content: bytes, content_type: str, reason: str
+) -> int:
     """A payload refused at the door is still kept, with why it was refused."""
     raw = RawMessage(
         item_id=None,

@@ -42,12 +42,17 @@ def sweep() -> dict[str, int]:
         )
         due_acknowledgements = list(
             session.scalars(
-                select(Acknowledgement.id).where(
+                select(Acknowledgement.id)
+                .where(
                     or_(
                         and_(Acknowledgement.status == "retry", Acknowledgement.next_attempt_at <= now),
-                        and_(Acknowledgement.status == "pending", Acknowledgement.created_at < now - timedelta(seconds=30)),
+                        and_(
+                            Acknowledgement.status == "pending",
+                            Acknowledgement.created_at < now - timedelta(seconds=30),
+                        ),
                     )
-                ).limit(1000)
+                )
+                .limit(1000)
             )
         )
         lost = list(
@@ -64,7 +69,10 @@ def sweep() -> dict[str, int]:
                 .values(status="unknown", last_error="interrupted while sending: check before sending again")
             )
             audit.record(
-                session, actor="sweep", action="acknowledgement_unknown", item_id=acknowledgement.item_id,
+                session,
+                actor="sweep",
+                action="acknowledgement_unknown",
+                item_id=acknowledgement.item_id,
                 acknowledgement_id=acknowledgement.id,
             )
     for item_id in stuck_items:

@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 
 from channels.message import InboundMessage
 from intake import audit, cases
-from intake.acknowledgements import plan_acknowledgement
+from intake.acknowledgements import plan_acknowledgement, plan_help_reply
 from intake.contacts import find_or_create_contact
 from intake.errors import InvalidMessage
+from intake.opt_outs import apply_keyword
 from intake.references import make_reference
 from intake.runtime import Runtime
-from models import Attachment, ClassificationRun, Item, RawMessage
+from models import Acknowledgement, Attachment, ClassificationRun, Item, RawMessage
 from triage_rules.taxonomy import CHANNELS, REVIEW_QUEUE
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,11 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
                 raise
             return IngestResult(existing.id, False, existing.reference, existing.status)
         audit.record(
-            session, actor=actor, action="received", item_id=item.id, channel=item.channel,
+            session,
+            actor=actor,
+            action="received",
+            item_id=item.id,
+            channel=item.channel,
             external_id=_fingerprint(item.external_id),
         )
         result = IngestResult(item.id, True, item.reference, item.status)
@@ -154,6 +159,8 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
             for acknowledgement_id in pending:
                 runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
             return
+        if _handle_without_triage(runtime, session, item):
+            return
         _classify(runtime, session, item)
         case_root = cases.link_to_case(runtime, session, item)
         if case_root is None:
@@ -165,14 +172,65 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
         plan_acknowledgement(runtime, session, item, purpose="received")
         item.status = "processed"
         audit.record(
-            session, actor=actor, action="processed", item_id=item.id, reference=item.reference,
-            type=item.type, queue=item.queue, flags=item.flags, case_id=item.case_root_id,
+            session,
+            actor=actor,
+            action="processed",
+            item_id=item.id,
+            reference=item.reference,
+            type=item.type,
+            queue=item.queue,
+            flags=item.flags,
+            case_id=item.case_root_id,
         )
         session.flush()
         to_send = cases.pending_acknowledgement_ids(session, item.case_root_id)
         to_send += cases.pending_acknowledgement_ids(session, item.id)
     for acknowledgement_id in dict.fromkeys(to_send):
         runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+
+
+def _handle_without_triage(runtime: Runtime, session: Session, item: Item) -> bool:
+    """SMS keywords and bounces are stored and acted on, but are not triaged as items."""
+    keyword = item.details.get("sms_keyword")
+    if keyword and item.sender_address:
+        outcome = apply_keyword(session, phone=item.sender_address, keyword=keyword, item_id=item.id)
+        _close_untriaged(session, item, f"SMS keyword {keyword}: {outcome.replace('_', ' ')}")
+        if outcome == "help":
+            help_reply = plan_help_reply(runtime, session, item)
+            session.commit()
+            runtime.jobs.enqueue_acknowledgement(help_reply.id)
+        return True
+    bounced = item.details.get("bounce_of")
+    if bounced:
+        acknowledgement = session.scalars(
+            select(Acknowledgement).where(Acknowledgement.provider_id == bounced)
+        ).first()
+        if acknowledgement is not None:
+            acknowledgement.status = "bounced"
+            acknowledgement.last_error = (item.subject or "delivery failure")[:500]
+            item.case_id = acknowledgement.item.case_root_id
+            audit.record(
+                session,
+                actor="worker",
+                action="acknowledgement_bounced",
+                item_id=acknowledgement.item_id,
+                acknowledgement_id=acknowledgement.id,
+                bounce_item_id=item.id,
+            )
+        _close_untriaged(session, item, "delivery status notification (bounce)")
+        return True
+    return False
+
+
+def _close_untriaged(session: Session, item: Item, why: str) -> None:
+    item.status = "processed"
+    item.case_status = "closed"
+    item.review_reason = None
+    item.routing_reason = why
+    item.suppress_acknowledgement_reason = item.suppress_acknowledgement_reason or why
+    if item.reference is None:
+        item.reference = make_reference(None, item.received_at, item.id)
+    audit.record(session, actor="worker", action="stored_not_triaged", item_id=item.id, reason=why)
 
 
 def _classify(runtime: Runtime, session: Session, item: Item) -> None:
@@ -208,7 +266,9 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> None:
     item.explanation = _explanation_dict(result)
     item.review_reason = result.explanation.review_reason
     item.routing_reason = item.explanation.get("routing_reason")
-    session.add(ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict()))
+    session.add(
+        ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
+    )
 
 
 def _explanation_dict(result: object) -> dict[str, object]:

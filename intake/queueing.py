@@ -7,6 +7,7 @@ retries left. Jobs take ids, never ORM objects, and are serialised as JSON, neve
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -49,7 +50,9 @@ class InProcessJobQueue:
         self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process:{item_id}")
 
     def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
-        self.enqueue_named(SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge:{acknowledgement_id}")
+        self.enqueue_named(
+            SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge:{acknowledgement_id}"
+        )
 
     def enqueue_named(self, function: str, *args: Any, job_id: str) -> None:
         try:
@@ -68,7 +71,10 @@ class RqJobQueue:
 
     def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
         self._enqueue(
-            SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge:{acknowledgement_id}", retry=SEND_RETRY
+            SEND_ACKNOWLEDGEMENT,
+            acknowledgement_id,
+            job_id=f"acknowledge:{acknowledgement_id}",
+            retry=SEND_RETRY,
         )
 
     def enqueue_named(self, function: str, *args: Any, job_id: str) -> None:
@@ -76,7 +82,9 @@ class RqJobQueue:
 
     def _enqueue(self, function: str, *args: Any, job_id: str, retry: Retry) -> None:
         try:
-            self.queue.enqueue_call(function, args=args, job_id=job_id, retry=retry, unique=True, failure_ttl=30 * 86400)
+            self.queue.enqueue_call(
+                function, args=args, job_id=job_id, retry=retry, unique=True, failure_ttl=30 * 86400
+            )
         except DuplicateJobError:
             # Queued or running already: nothing to do. Finished or failed: the sweep asks again.
             try:
@@ -87,18 +95,22 @@ class RqJobQueue:
                 return
             if existing is not None:
                 existing.delete()
-            try:
+            # Another process may re-queue it between our two calls: then theirs stands.
+            with contextlib.suppress(DuplicateJobError):
                 self.queue.enqueue_call(
                     function, args=args, job_id=job_id, retry=retry, unique=True, failure_ttl=30 * 86400
                 )
-            except DuplicateJobError:
-                pass  # another process re-queued it between our two calls
 
     def failed_jobs(self) -> list[dict[str, Any]]:
         registry = self.queue.failed_job_registry
         jobs = Job.fetch_many(registry.get_job_ids(), connection=self.connection, serializer=JSONSerializer)
         return [
-            {"id": job.id, "function": job.func_name, "args": list(job.args), "error": (job.exc_info or "")[-2000:]}
+            {
+                "id": job.id,
+                "function": job.func_name,
+                "args": list(job.args),
+                "error": (job.exc_info or "")[-2000:],
+            }
             for job in jobs
             if job is not None
         ]

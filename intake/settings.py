@@ -53,7 +53,11 @@ class TwilioSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="INTAKE_", env_file=".env", env_nested_delimiter="_", env_nested_max_split=1, extra="ignore"
+        env_prefix="INTAKE_",
+        env_file=".env",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
     )
 
     environment: str = "development"  # development / test / production
@@ -70,6 +74,10 @@ class Settings(BaseSettings):
     landlord_addresses: list[str] = Field(default_factory=list)  # our own addresses: never acknowledged
     follow_up_window_days: int = 14  # an SMS within this window of an open case joins it
     max_acknowledgements_per_sender_per_day: int = 10
+    sms_help_text: str = (
+        "This number is for messages to your landlord. Text your question or repair and we will reply. "
+        "Emergencies: call our repairs line. Reply STOP to stop texts."
+    )
     max_body_bytes: int = 2 * 1024 * 1024  # API bodies over this are refused with 413
     stuck_after_seconds: int = 300  # the sweep re-queues items unfinished for this long
     sweep_interval_seconds: int = 60

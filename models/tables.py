@@ -140,7 +140,9 @@ class Deadline(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(48))  # acknowledge / respond / make_safe / investigate_hazard ...
+    kind: Mapped[str] = mapped_column(
+        String(48)
+    )  # acknowledge / respond / make_safe / investigate_hazard ...
     stage: Mapped[str | None] = mapped_column(String(16))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     basis: Mapped[str] = mapped_column(Text)  # the policy clause in words

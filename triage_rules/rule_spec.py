@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ class SenderMatch:
 
     def find(self, sender: str | None, sender_name: str | None) -> str | None:
         """The sender or name that matched, or None."""
-        address = (sender or "").strip().lower()
+        # "Jane Doe <jane.doe@parliament.uk>" -> "jane.doe@parliament.uk"
+        address = (parseaddr(sender)[1] or sender or "").strip().lower() if sender else ""
         if address and "@" in address:
             domain = address.rsplit("@", 1)[1]
             if any(domain == wanted or domain.endswith("." + wanted) for wanted in self.domains):
@@ -208,7 +210,19 @@ def _read_trigger(raw: Any, fail: Any, where: str, *, allowed: set[str] = TRIGGE
         isinstance(p, list) and p and all(isinstance(token, dict) and token for token in p) for p in patterns
     ):
         raise fail(f"{where}.patterns must be a list of token patterns (non-empty lists of mappings)")
+    if any(_holds_bool(token) for pattern in patterns for token in pattern):
+        # YAML reads bare no/yes/on/off as booleans: {LOWER: no} would silently match nothing.
+        raise fail(f"{where}.patterns: a bare no/yes/on/off was read as a boolean; quote it ('no')")
     return Trigger(phrases=tuple(p.strip() for p in phrases), patterns=tuple(patterns))
+
+
+def _holds_bool(value: Any) -> bool:
+    if isinstance(value, dict):
+        # Boolean token attributes (IS_PUNCT: true, LIKE_NUM: false) are meant as booleans.
+        return any(_holds_bool(v) for k, v in value.items() if not str(k).startswith(("IS_", "LIKE_")))
+    if isinstance(value, list):
+        return any(_holds_bool(item) for item in value)
+    return isinstance(value, bool)
 
 
 def _read_sender(raw: Any, fail: Any) -> SenderMatch:

@@ -21,7 +21,8 @@ from spacy.tokens import Doc
 from classifier.result import RuleHit
 from triage_rules.errors import RulesError
 from triage_rules.language import detect_language
-from triage_rules.nlp import LOWER_LEMMA, get_nlp
+from triage_rules.lemma_forms import forms_of
+from triage_rules.nlp import get_nlp
 from triage_rules.rule_spec import Rule, Trigger, read_rule_file
 
 __all__ = [
@@ -160,22 +161,24 @@ def _first_surviving(rule: Rule, roles: dict[str, list[Span]]) -> Span | None:
 
 
 def _compile_pattern(pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """YAML `LEMMA` means the case-blind lemma: rewrite it to the `lower_lemma` token extension."""
+    """YAML `LEMMA` means any case of any form of the lemma: rewrite it to LOWER over those forms."""
     compiled = []
     for token in pattern:
         token = dict(token)
         if "LEMMA" in token:
-            token["_"] = {**token.get("_", {}), LOWER_LEMMA: _lower(token.pop("LEMMA"))}
+            if "LOWER" in token:
+                raise ValueError("a token cannot test both LEMMA and LOWER")
+            token["LOWER"] = _lemma_test(token.pop("LEMMA"))
         compiled.append(token)
     return compiled
 
 
-def _lower(value: Any) -> Any:
+def _lemma_test(value: Any) -> Any:
     if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, dict):
-        return {op: [v.lower() for v in arg] if isinstance(arg, list) else arg for op, arg in value.items()}
-    return value
+        return {"IN": forms_of([value])}
+    if isinstance(value, dict) and set(value) <= {"IN", "NOT_IN"}:
+        return {op: forms_of(lemmas) for op, lemmas in value.items()}
+    raise ValueError(f"LEMMA takes a lemma or {{IN: [...]}} / {{NOT_IN: [...]}}, got {value!r}")
 
 
 def _chunks(text: str, size: int) -> Iterator[str]:

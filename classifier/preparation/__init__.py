@@ -35,8 +35,10 @@ class PreparedText:
 
 def prepare(text: str, *, channel: str = "email", subject: str | None = None) -> PreparedText:
     steps: list[str] = []
+    reason = unusable_reason(text)  # before cleaning: control characters are a sign of binary data
     cleaned = clean_control_characters(text)
-    reason = unusable_reason(cleaned)
+    if reason is None:
+        reason = unusable_reason(cleaned)
     if reason is None and len(text) > 2 * MAX_MODEL_CHARS:
         # Only the start of a very long message is read; the rest adds little and costs time.
         cleaned = cleaned[: 2 * MAX_MODEL_CHARS]

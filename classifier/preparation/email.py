@@ -39,6 +39,29 @@ def _disclaimer_patterns() -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(pattern, re.IGNORECASE | re.MULTILINE) for pattern in raw["starts"])
 
 
+# A signature after a sign-off is short: a name, a role, an address, a phone number.
+MAX_SIGNATURE_LINES = 8
+MAX_SIGNATURE_CHARS = 400
+
+
+@cache
+def _signoff_line() -> re.Pattern[str]:
+    alternatives = "|".join(load_resource("email_disclaimers.yaml")["signoffs"])
+    return re.compile(rf"^[ \t]*(?:{alternatives})[ \t]*[,.!]*[ \t]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def strip_signoff(text: str) -> str:
+    """Cut a British sign-off line ("Yours faithfully,") and the short signature after it."""
+    for match in reversed(list(_signoff_line().finditer(text))):
+        if match.start() == 0 or not text[: match.start()].strip():
+            continue  # the sign-off is the whole message: keep it
+        after = text[match.end():].strip()
+        if len(after) <= MAX_SIGNATURE_CHARS and len([line for line in after.splitlines() if line.strip()]) \
+                <= MAX_SIGNATURE_LINES:
+            return text[: match.start()].rstrip()
+    return text
+
+
 def strip_disclaimer(text: str) -> str:
     """Cut from the first line that opens a known disclaimer to the end of the text."""
     cut = len(text)
@@ -56,7 +79,7 @@ def split_email(text: str) -> EmailParts:
     newest = message.replies[0]
     quoted = "\n\n".join(reply.full_body for reply in message.replies[1:])
     with_signature = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.full_body)))
-    body = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.body)))
+    body = _tidy(strip_signoff(strip_disclaimer(_QUOTED_LINE.sub("", newest.body))))
     if not body and with_signature:
         # The parser took everything for a signature (e.g. a one-line email that starts "Thanks"):
         # better the whole reply than nothing.

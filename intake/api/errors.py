@@ -13,9 +13,11 @@ from intake.errors import (
     InvalidTransition,
     NotAuthorised,
     NotFound,
+    PayloadTooLarge,
 )
 
 STATUS_BY_ERROR: dict[type[IntakeError], int] = {
+    PayloadTooLarge: 413,  # before InvalidMessage, its base class
     InvalidMessage: 422,
     NotFound: 404,
     NotAuthorised: 401,
@@ -30,4 +32,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _intake_error(request: Request, error: IntakeError) -> JSONResponse:
         status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse({"error": type(error).__name__, "detail": str(error)}, status_code=status, headers=headers)
+        return JSONResponse(
+            {"error": type(error).__name__, "detail": str(error)}, status_code=status, headers=headers
+        )

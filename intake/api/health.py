@@ -29,4 +29,6 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
     else:
         checks["jobs"] = "in-process"
     healthy = all(value in ("ok", "in-process") for value in checks.values())
-    return JSONResponse({"status": "ok" if healthy else "unavailable", **checks}, status_code=200 if healthy else 503)
+    return JSONResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status_code=200 if healthy else 503
+    )

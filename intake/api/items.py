@@ -19,17 +19,13 @@ from intake.api.schemas import (
     ItemOut,
 )
 from intake.cases import current_deadlines
-from intake.errors import InvalidMessage
+from intake.errors import InvalidMessage, PayloadTooLarge
 from intake.items import case_items, get_item_by_reference, keep_rejected_payload
 from intake.pipeline import ingest
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
 ITEM_SCHEMA = {"content": {"application/json": {"schema": ItemIn.model_json_schema()}}, "required": True}
-
-
-class PayloadTooLarge(InvalidMessage):
-    pass
 
 
 @router.post(
@@ -39,7 +35,9 @@ class PayloadTooLarge(InvalidMessage):
     openapi_extra={"requestBody": ITEM_SCHEMA},
     responses={200: {"description": "already received: the existing item"}, 413: {}, 422: {}},
 )
-async def post_item(request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep) -> ItemAccepted:
+async def post_item(
+    request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep
+) -> ItemAccepted:
     """Ingest one message from another system. The body is kept exactly as sent, even when refused."""
     payload = await _read_limited(request, runtime.settings.max_body_bytes)
     message = _parse_item(runtime, payload, request.headers.get("content-type", ""), client.name)
@@ -52,7 +50,10 @@ async def post_item(request: Request, response: Response, runtime: RuntimeDep, c
         item = session.get(Item, result.item_id)
         reference, status = (item.reference, item.status) if item else (result.reference, result.status)
     return ItemAccepted(
-        id=result.item_id, reference=reference, status=status, created=result.created,
+        id=result.item_id,
+        reference=reference,
+        status=status,
+        created=result.created,
         url=f"/api/v1/items/{reference}" if reference else "",
     )
 
@@ -79,7 +80,11 @@ def _parse_item(runtime, payload: bytes, content_type: str, client_name: str) ->
         reason = _describe(error)
         with runtime.database.session() as session:
             kept = keep_rejected_payload(
-                session, channel="api", content=payload, content_type=content_type or "application/json", reason=reason
+                session,
+                channel="api",
+                content=payload,
+                content_type=content_type or "application/json",
+                reason=reason,
             )
         raise InvalidMessage(f"{reason} (payload kept as rejected #{kept})") from error
     external_id = data.external_id or data.id
@@ -87,7 +92,9 @@ def _parse_item(runtime, payload: bytes, content_type: str, client_name: str) ->
         raise InvalidMessage("external_id is required: it is what makes a repeated delivery harmless")
     sender = (data.sender or "").strip() or None
     email = data.sender_email or (sender.lower() if sender and "@" in sender else None)
-    phone = normalise_phone(data.sender_phone) or (normalise_phone(sender) if looks_like_phone(sender) else None)
+    phone = normalise_phone(data.sender_phone) or (
+        normalise_phone(sender) if looks_like_phone(sender) else None
+    )
     return InboundMessage(
         channel=data.channel,
         external_id=f"{client_name}:{external_id}",
@@ -151,8 +158,13 @@ def get_item(reference: str, session: SessionDep, client: ApiClientDep) -> ItemO
         ),
         acknowledgements=[
             AcknowledgementOut(
-                purpose=a.purpose, channel=a.channel, recipient=a.recipient, status=a.status,
-                sent_at=a.sent_at, attempts=a.attempts, last_error=a.last_error,
+                purpose=a.purpose,
+                channel=a.channel,
+                recipient=a.recipient,
+                status=a.status,
+                sent_at=a.sent_at,
+                attempts=a.attempts,
+                last_error=a.last_error,
             )
             for m in members
             for a in m.acknowledgements

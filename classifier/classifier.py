@@ -1,0 +1,225 @@
+"""`Classifier`: a loaded model version that classifies messages, and the process-wide `classify()`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.config import review_threshold_override
+from classifier.data import LabelledExample
+from classifier.decision import Decision, decide, decide_unusable
+from classifier.encoding import EncodedItem, MessageInput, encode
+from classifier.errors import InvalidInputError, ModelNotFoundError
+from classifier.explanation import Explainer
+from classifier.features import FeatureSettings
+from classifier.model import ModelSettings, TriageModel
+from classifier.persistence import load_parts
+from classifier.registry import MODEL_FILE, ModelRegistry
+from classifier.result import Classification, Explanation
+from classifier.rule_layer import RuleEngine, language_of
+from triage_rules.rules import load_rule_engine
+from triage_rules.taxonomy import CHANNELS
+
+MessageLike = MessageInput | LabelledExample | Mapping[str, Any]
+
+
+def settings_from_metadata(raw: Mapping[str, Any]) -> ModelSettings:
+    features = FeatureSettings(**{
+        key: tuple(value) if isinstance(value, list) else value for key, value in raw.get("features", {}).items()
+    })
+    return ModelSettings(**{**{k: v for k, v in raw.items() if k != "features"}, "features": features})
+
+
+def settings_to_metadata(settings: ModelSettings) -> dict[str, Any]:
+    return dataclasses.asdict(settings)
+
+
+def as_message(item: MessageLike) -> MessageInput:
+    if isinstance(item, MessageInput):
+        message = item
+    elif isinstance(item, LabelledExample):
+        message = MessageInput(item.body, item.channel, item.subject, item.sender, item.sender_name)
+    elif isinstance(item, Mapping):
+        text = item.get("text", item.get("body"))
+        message = MessageInput(
+            text=text, channel=item.get("channel") or "email", subject=item.get("subject"),
+            sender=item.get("sender"), sender_name=item.get("sender_name"),
+        )
+    else:
+        raise InvalidInputError(f"cannot classify a {type(item).__name__}: pass text or a message mapping")
+    return _checked(message)
+
+
+def _checked(message: MessageInput) -> MessageInput:
+    text: Any = message.text
+    if isinstance(text, bytes | bytearray):
+        # Undecodable bytes become U+FFFD, which the garbage check then reports as unreadable.
+        text = bytes(text).decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        raise InvalidInputError(f"text must be a string, got {type(text).__name__}")
+    channel = message.channel or "email"
+    if channel not in CHANNELS:
+        raise InvalidInputError(f"unknown channel {channel!r}: expected one of {', '.join(CHANNELS)}")
+    return MessageInput(
+        text=text, channel=channel, subject=_optional_text(message.subject), sender=_optional_text(message.sender),
+        sender_name=_optional_text(message.sender_name),
+    )
+
+
+def _optional_text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return str(value)
+
+
+class Classifier:
+    def __init__(
+        self,
+        model: TriageModel,
+        metadata: Mapping[str, Any],
+        *,
+        review_threshold: float | None = None,
+        engine: RuleEngine | None = None,
+    ) -> None:
+        self.model = model
+        self.metadata = dict(metadata)
+        self._review_threshold = review_threshold
+        self._engine = engine or load_rule_engine()
+        self._explainer = Explainer.for_model(model)
+
+    @classmethod
+    def load(cls, model_dir: Path | None = None, version: str | None = None) -> Classifier:
+        registry = ModelRegistry(model_dir)
+        if version is None:
+            version = registry.current_version() or (registry.versions() or [None])[-1]
+        if version is None:
+            raise ModelNotFoundError(
+                f"no trained model in {registry.model_dir}: run `intake train` first "
+                f"(or set INTAKE_MODEL_DIR to a directory that holds one)"
+            )
+        path = registry.path_of(version)
+        metadata = registry.metadata(version)
+        parts = load_parts(path / MODEL_FILE)
+        model = TriageModel.from_parts(parts, settings_from_metadata(metadata.get("settings", {})))
+        return cls(model, metadata)
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", "unsaved"))
+
+    @property
+    def review_threshold(self) -> float:
+        override = review_threshold_override()
+        if override is not None:
+            return override
+        if self._review_threshold is not None:
+            return self._review_threshold
+        return float(self.metadata.get("review_threshold", 0.5))
+
+    def classify(
+        self,
+        text: str,
+        *,
+        channel: str = "email",
+        subject: str | None = None,
+        sender: str | None = None,
+        sender_name: str | None = None,
+    ) -> Classification:
+        return self.classify_many([MessageInput(text, channel, subject, sender, sender_name)])[0]
+
+    def classify_many(self, items: Iterable[MessageLike]) -> list[Classification]:
+        messages = [as_message(item) for item in items]
+        if not messages:
+            return []
+        encoded = encode(messages, engine=self._engine)
+        usable = [index for index, item in enumerate(encoded) if item.model_input is not None]
+        features = self.model.features([encoded[index].model_input for index in usable])  # type: ignore[misc]
+        predictions = self.model.predict(features)
+        threshold = self.review_threshold
+        results: list[Classification] = []
+        row_of = {index: row for row, index in enumerate(usable)}
+        for index, item in enumerate(encoded):
+            row = row_of.get(index)
+            if row is None:
+                results.append(self._unusable(item))
+                continue
+            decision = decide(
+                self.model,
+                type_probabilities=predictions.type_probabilities[row],
+                category_probabilities=predictions.category_probabilities[row],
+                model_flags=self.model.model_flags(predictions.flag_probabilities, row),
+                hits=item.hits,
+                review_threshold=threshold,
+            )
+            results.append(self._result(item, decision, features[row], predictions.type_probabilities[row],
+                                        predictions.category_probabilities[row]))
+        return results
+
+    def _result(
+        self, item: EncodedItem, decision: Decision, row: Any, type_probabilities: np.ndarray,
+        category_probabilities: np.ndarray,
+    ) -> Classification:
+        type_index = self.model.types.index(decision.type) if decision.type is not None else 0
+        explanation = Explanation(
+            rules=list(item.hits),
+            type_terms=self._explainer.type_terms(row, type_index),
+            category_terms=self._explainer.category_terms(row, decision.categories),
+            review_reason=decision.review_reason,
+        )
+        return Classification(
+            type=decision.type,
+            confidence=round(decision.confidence, 4),
+            type_probabilities={name: round(float(p), 4) for name, p in zip(self.model.types, type_probabilities,
+                                                                            strict=True)},
+            categories=decision.categories,
+            category_probabilities=(
+                {name: round(float(p), 4) for name, p in zip(self.model.categories, category_probabilities,
+                                                             strict=True)}
+                if decision.type == "complaint" else {}
+            ),
+            flags=decision.flags,
+            queue=decision.queue,
+            model_version=self.version,
+            language=language_of(item.prepared.rules_text, item.hits),
+            prepared_text=item.prepared.text,
+            explanation=explanation,
+        )
+
+    def _unusable(self, item: EncodedItem) -> Classification:
+        reason = item.prepared.unusable or "nothing to classify"
+        decision = decide_unusable(item.hits, reason)
+        return Classification(
+            type=None, confidence=0.0, type_probabilities={}, categories=[], category_probabilities={},
+            flags=decision.flags, queue=decision.queue, model_version=self.version, language=None,
+            prepared_text="", explanation=Explanation(rules=list(item.hits), review_reason=reason),
+        )
+
+
+@cache
+def default_classifier() -> Classifier:
+    """The process-wide classifier: the current version in INTAKE_MODEL_DIR (or ./var/models)."""
+    return Classifier.load()
+
+
+def reset_default_classifier() -> None:
+    """Forget the cached classifier (after training a new version, or in tests)."""
+    default_classifier.cache_clear()
+
+
+def classify(
+    text: str,
+    *,
+    channel: str = "email",
+    subject: str | None = None,
+    sender: str | None = None,
+    sender_name: str | None = None,
+) -> Classification:
+    return default_classifier().classify(text, channel=channel, subject=subject, sender=sender,
+                                         sender_name=sender_name)

@@ -1,0 +1,189 @@
+"""The trained model: feature builder, calibrated type classifier, category and flag classifiers.
+
+Everything here is plain scikit-learn / NumPy so it saves with skops (see persistence.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.svm import LinearSVC
+
+from classifier.data import LabelledExample
+from classifier.features import FeatureBuilder, FeatureSettings, TextForModel
+from triage_rules.taxonomy import CATEGORIES, TYPES
+
+RANDOM_STATE = 13
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Hyper-parameters; the defaults were chosen by cross-validation on TRAIN (docs/classifier.md)."""
+
+    features: FeatureSettings = field(default_factory=FeatureSettings)
+    type_estimator: str = "svm"  # "svm" (LinearSVC + sigmoid calibration) or "logreg"
+    type_c: float = 0.5
+    calibration_folds: int = 5
+    category_c: float = 8.0
+    flag_c: float = 8.0
+    category_default_threshold: float = 0.5
+
+
+@dataclass(frozen=True)
+class Predictions:
+    type_probabilities: np.ndarray  # (n, len(types))
+    category_probabilities: np.ndarray  # (n, len(categories))
+    flag_probabilities: dict[str, np.ndarray]  # flag -> (n,), only flags with a model
+
+
+def _type_classifier(settings: ModelSettings) -> Any:
+    if settings.type_estimator == "logreg":
+        return LogisticRegression(C=settings.type_c, class_weight="balanced", max_iter=3000)
+    if settings.type_estimator == "svm":
+        return CalibratedClassifierCV(
+            LinearSVC(C=settings.type_c, class_weight="balanced"), method="sigmoid", cv=settings.calibration_folds
+        )
+    raise ValueError(f"unknown type_estimator {settings.type_estimator!r}: expected 'svm' or 'logreg'")
+
+
+def compact(estimator: Any) -> Any:
+    """Store linear weights as float32: half the file size, same predictions to ~1e-6."""
+    for inner in _linear_parts(estimator):
+        inner.coef_ = np.asarray(inner.coef_, dtype=np.float32)
+        inner.intercept_ = np.asarray(inner.intercept_, dtype=np.float32)
+    return estimator
+
+
+def _linear_parts(estimator: Any) -> list[Any]:
+    if isinstance(estimator, CalibratedClassifierCV):
+        return [part.estimator for part in estimator.calibrated_classifiers_]
+    if isinstance(estimator, OneVsRestClassifier):
+        return [part for part in estimator.estimators_ if hasattr(part, "coef_")]
+    return [estimator] if hasattr(estimator, "coef_") else []
+
+
+def _binary_classifier(c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear")
+
+
+@dataclass
+class TriageModel:
+    settings: ModelSettings
+    builder: FeatureBuilder
+    types: tuple[str, ...]
+    categories: tuple[str, ...]
+    type_classifier: Any
+    category_classifier: OneVsRestClassifier | None
+    category_thresholds: np.ndarray
+    flag_classifiers: dict[str, LogisticRegression] = field(default_factory=dict)
+    flag_thresholds: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def fit(
+        cls,
+        inputs: Sequence[TextForModel],
+        examples: Sequence[LabelledExample],
+        settings: ModelSettings,
+        *,
+        flags_to_model: Sequence[str] = (),
+    ) -> TriageModel:
+        builder = FeatureBuilder(settings.features).fit(inputs)
+        features = builder.transform(inputs)
+        weights = np.array([example.weight for example in examples], dtype=np.float64)
+        labels = np.array([example.type for example in examples])
+        types = tuple(label for label in TYPES if label in set(labels))
+        type_classifier = compact(_type_classifier(settings).fit(features, labels, sample_weight=weights))
+
+        categories = tuple(CATEGORIES)
+        complaint_rows = np.flatnonzero(labels == "complaint")
+        category_classifier = None
+        if len(complaint_rows) >= 2:
+            targets = category_matrix([examples[row] for row in complaint_rows], categories)
+            category_classifier = compact(OneVsRestClassifier(_binary_classifier(settings.category_c)).fit(
+                features[complaint_rows], targets
+            ))
+        flag_classifiers: dict[str, LogisticRegression] = {}
+        for flag in flags_to_model:
+            target = np.array([flag in example.flags for example in examples], dtype=int)
+            if 0 < target.sum() < len(target):
+                flag_classifiers[flag] = compact(_binary_classifier(settings.flag_c).fit(
+                    features, target, sample_weight=weights
+                ))
+        return cls(
+            settings=settings,
+            builder=builder,
+            types=tuple(type_classifier.classes_),
+            categories=categories,
+            type_classifier=type_classifier,
+            category_classifier=category_classifier,
+            category_thresholds=np.full(len(categories), settings.category_default_threshold),
+            flag_classifiers=flag_classifiers,
+        )
+
+    def features(self, inputs: Sequence[TextForModel]) -> sp.csr_matrix:
+        return self.builder.transform(inputs)
+
+    def predict(self, features: sp.csr_matrix) -> Predictions:
+        rows = features.shape[0]
+        type_probabilities = self.type_classifier.predict_proba(features) if rows else np.zeros((0, len(self.types)))
+        if self.category_classifier is not None and rows:
+            category_probabilities = self.category_classifier.predict_proba(features)
+        else:
+            category_probabilities = np.zeros((rows, len(self.categories)))
+        flag_probabilities = {
+            flag: classifier.predict_proba(features)[:, 1] if rows else np.zeros(0)
+            for flag, classifier in self.flag_classifiers.items()
+        }
+        return Predictions(type_probabilities, category_probabilities, flag_probabilities)
+
+    def choose_categories(self, probabilities: np.ndarray) -> list[str]:
+        """Categories over their threshold; a complaint always gets at least its most likely one."""
+        chosen = [name for name, p, t in zip(self.categories, probabilities, self.category_thresholds, strict=True)
+                  if p >= t]
+        if not chosen and len(probabilities):
+            chosen = [self.categories[int(np.argmax(probabilities))]]
+        return chosen
+
+    def model_flags(self, flag_probabilities: dict[str, np.ndarray], row: int) -> list[str]:
+        return [
+            flag for flag, probabilities in flag_probabilities.items()
+            if probabilities[row] >= self.flag_thresholds.get(flag, 0.5)
+        ]
+
+    # -- persistence: plain containers of scikit-learn objects -------------------------------------
+    def to_parts(self) -> dict[str, Any]:
+        return {
+            "vectorizers": self.builder.parts(),
+            "types": list(self.types),
+            "categories": list(self.categories),
+            "type_classifier": self.type_classifier,
+            "category_classifier": self.category_classifier,
+            "category_thresholds": np.asarray(self.category_thresholds, dtype=np.float64),
+            "flag_classifiers": dict(self.flag_classifiers),
+            "flag_thresholds": {flag: float(value) for flag, value in self.flag_thresholds.items()},
+        }
+
+    @classmethod
+    def from_parts(cls, parts: dict[str, Any], settings: ModelSettings) -> TriageModel:
+        return cls(
+            settings=settings,
+            builder=FeatureBuilder.from_parts(parts["vectorizers"], settings.features),
+            types=tuple(parts["types"]),
+            categories=tuple(parts["categories"]),
+            type_classifier=parts["type_classifier"],
+            category_classifier=parts["category_classifier"],
+            category_thresholds=np.asarray(parts["category_thresholds"], dtype=np.float64),
+            flag_classifiers=dict(parts["flag_classifiers"]),
+            flag_thresholds=dict(parts["flag_thresholds"]),
+        )
+
+
+def category_matrix(examples: Sequence[LabelledExample], categories: Sequence[str]) -> np.ndarray:
+    return np.array([[name in example.categories for name in categories] for example in examples], dtype=int)

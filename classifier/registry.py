@@ -1,0 +1,125 @@
+"""Model versions on disk: `<model_dir>/<version>/{model.skops, metadata.json}` and a CURRENT pointer.
+
+The pointer and the promotion history are small files replaced atomically (write, fsync, rename),
+so a reader never sees half a pointer; a version directory is written under a temporary name and
+renamed into place once complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from classifier.config import default_model_dir
+from classifier.errors import ModelNotFoundError
+from classifier.persistence import save_parts
+
+MODEL_FILE = "model.skops"
+METADATA_FILE = "metadata.json"
+CURRENT_FILE = "CURRENT"
+HISTORY_FILE = "HISTORY.json"  # versions promoted so far, oldest first, for rollback()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class ModelRegistry:
+    def __init__(self, model_dir: Path | str | None = None) -> None:
+        self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+
+    def versions(self) -> list[str]:
+        """Complete versions, oldest first (names sort by creation time)."""
+        if not self.model_dir.is_dir():
+            return []
+        return sorted(
+            entry.name for entry in self.model_dir.iterdir()
+            if entry.is_dir() and not entry.name.startswith(".")
+            and (entry / MODEL_FILE).is_file() and (entry / METADATA_FILE).is_file()
+        )
+
+    def current_version(self) -> str | None:
+        pointer = self.model_dir / CURRENT_FILE
+        if not pointer.is_file():
+            return None
+        version = pointer.read_text(encoding="utf-8").strip()
+        return version if version in self.versions() else None
+
+    def path_of(self, version: str) -> Path:
+        path = self.model_dir / version
+        if not (path / MODEL_FILE).is_file():
+            raise ModelNotFoundError(f"model version {version!r} not found in {self.model_dir}")
+        return path
+
+    def metadata(self, version: str) -> dict[str, Any]:
+        return json.loads((self.path_of(version) / METADATA_FILE).read_text(encoding="utf-8"))
+
+    def new_version_name(self, data_hash: str, now: datetime | None = None) -> str:
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+        base = f"{stamp}-{data_hash[:8]}"
+        name, suffix = base, 2
+        while (self.model_dir / name).exists():
+            name, suffix = f"{base}-{suffix}", suffix + 1
+        return name
+
+    def save(
+        self, parts: dict[str, Any], metadata: dict[str, Any], *, version: str | None = None, promote: bool = True
+    ) -> str:
+        """Write a new version (model + metadata) and, by default, make it current."""
+        version = version or self.new_version_name(str(metadata.get("training_data_hash", "nohash")))
+        final = self.model_dir / version
+        if final.exists():
+            raise FileExistsError(f"model version {version!r} already exists in {self.model_dir}")
+        self.model_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.model_dir, prefix=f".{version}."))
+        try:
+            trusted = save_parts(parts, staging / MODEL_FILE)
+            record = {**metadata, "version": version, "skops_trusted_types": trusted,
+                      "model_bytes": (staging / MODEL_FILE).stat().st_size}
+            (staging / METADATA_FILE).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
+            os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if promote:
+            self.promote(version)
+        return version
+
+    def _history(self) -> list[str]:
+        path = self.model_dir / HISTORY_FILE
+        if not path.is_file():
+            return []
+        return [version for version in json.loads(path.read_text(encoding="utf-8")) if isinstance(version, str)]
+
+    def promote(self, version: str) -> None:
+        self.path_of(version)  # raises when missing
+        history = [entry for entry in self._history() if entry != version] + [version]
+        _write_atomically(self.model_dir / HISTORY_FILE, json.dumps(history))
+        _write_atomically(self.model_dir / CURRENT_FILE, version + "\n")
+
+    def rollback(self) -> str:
+        """Make the previously promoted (still existing) version current again; return it."""
+        current = self.current_version()
+        available = set(self.versions())
+        history = [entry for entry in self._history() if entry in available and entry != current]
+        if not history:
+            raise ModelNotFoundError(f"no earlier promoted model version to roll back to in {self.model_dir}")
+        previous = history[-1]
+        _write_atomically(self.model_dir / HISTORY_FILE, json.dumps(history))
+        _write_atomically(self.model_dir / CURRENT_FILE, previous + "\n")
+        return previous

@@ -1,0 +1,248 @@
+"""Training a new model version: encode, cross-validate on TRAIN, choose thresholds, fit, save.
+
+Every threshold (per category, per flag model, review) is chosen on out-of-fold predictions of the
+training data, so the test split is never used to tune anything. The cross-validated metrics go
+into metadata.json; so do held-out metrics when an evaluation set is passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold
+
+from classifier.classifier import Classifier, settings_to_metadata
+from classifier.config import TARGET_ROUTED_ACCURACY
+from classifier.data import LabelledExample, corpus_hash
+from classifier.decision import decide
+from classifier.encoding import EncodedItem, MessageInput, encode
+from classifier.evaluate import evaluate_classifier
+from classifier.evaluation import Predicted, score
+from classifier.features import TextForModel
+from classifier.model import RANDOM_STATE, ModelSettings, TriageModel, category_matrix
+from classifier.registry import ModelRegistry
+from classifier.rule_layer import RuleEngine
+from classifier.thresholds import (
+    FlagChoice,
+    ReviewChoice,
+    category_thresholds,
+    choose_flag_model,
+    choose_review_threshold,
+)
+from triage_rules.rules import flags_from, load_rule_engine
+from triage_rules.taxonomy import FLAGS, REVIEW_QUEUE
+
+Progress = Callable[[str, int, int], None]  # (what, done, total)
+
+
+def _no_progress(what: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    type_probabilities: np.ndarray
+    category_probabilities: np.ndarray
+    flag_probabilities: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    version: str | None  # None when not saved
+    model: TriageModel
+    metadata: dict[str, Any]
+    classifier: Classifier
+
+
+def encode_examples(
+    examples: Sequence[LabelledExample], *, engine: RuleEngine | None = None
+) -> tuple[list[LabelledExample], list[EncodedItem]]:
+    """Encode examples; those with nothing to classify (empty body) are left out of training."""
+    encoded = encode([MessageInput(e.body, e.channel, e.subject, e.sender, e.sender_name) for e in examples],
+                     engine=engine)
+    kept = [(example, item) for example, item in zip(examples, encoded, strict=True) if item.model_input is not None]
+    return [example for example, _ in kept], [item for _, item in kept]
+
+
+def cross_validate(
+    inputs: Sequence[TextForModel],
+    examples: Sequence[LabelledExample],
+    settings: ModelSettings,
+    *,
+    types: Sequence[str],
+    folds: int = 5,
+    flags_to_model: Sequence[str] = FLAGS,
+    progress: Progress = _no_progress,
+) -> OutOfFold:
+    labels = np.array([example.type for example in examples])
+    smallest = min(np.unique(labels, return_counts=True)[1])
+    folds = max(2, min(folds, int(smallest)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
+    n = len(examples)
+    type_probabilities = np.zeros((n, len(types)))
+    category_probabilities = np.zeros((n, 0))
+    flag_probabilities = {flag: np.zeros(n) for flag in flags_to_model}
+    for fold, (train_rows, test_rows) in enumerate(splitter.split(np.zeros(n), labels), start=1):
+        progress("cross-validating", fold - 1, folds)
+        model = TriageModel.fit([inputs[i] for i in train_rows], [examples[i] for i in train_rows], settings,
+                                flags_to_model=flags_to_model)
+        predictions = model.predict(model.features([inputs[i] for i in test_rows]))
+        for column, name in enumerate(model.types):
+            type_probabilities[test_rows, list(types).index(name)] = predictions.type_probabilities[:, column]
+        if category_probabilities.shape[1] == 0:
+            category_probabilities = np.zeros((n, len(model.categories)))
+        category_probabilities[test_rows] = predictions.category_probabilities
+        for flag, values in predictions.flag_probabilities.items():
+            flag_probabilities[flag][test_rows] = values
+    progress("cross-validating", folds, folds)
+    return OutOfFold(type_probabilities, category_probabilities, flag_probabilities)
+
+
+def _choose_flags(
+    examples: Sequence[LabelledExample], encoded: Sequence[EncodedItem], out_of_fold: OutOfFold
+) -> list[FlagChoice]:
+    choices = []
+    for flag, probabilities in out_of_fold.flag_probabilities.items():
+        truth = np.array([flag in example.flags for example in examples])
+        rules = np.array([flag in flags_from(item.hits) for item in encoded])
+        choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth))
+    return choices
+
+
+def out_of_fold_predictions(
+    model: TriageModel, encoded: Sequence[EncodedItem], out_of_fold: OutOfFold, review_threshold: float
+) -> list[Predicted]:
+    predictions = []
+    for row, item in enumerate(encoded):
+        model_flags = [
+            flag for flag, values in out_of_fold.flag_probabilities.items()
+            if flag in model.flag_thresholds and values[row] >= model.flag_thresholds[flag]
+        ]
+        decision = decide(
+            model,
+            type_probabilities=out_of_fold.type_probabilities[row],
+            category_probabilities=out_of_fold.category_probabilities[row],
+            model_flags=model_flags,
+            hits=item.hits,
+            review_threshold=review_threshold,
+        )
+        predictions.append(Predicted(decision.type, decision.categories, decision.flags, decision.queue))
+    return predictions
+
+
+def choose_review(
+    model: TriageModel,
+    examples: Sequence[LabelledExample],
+    encoded: Sequence[EncodedItem],
+    out_of_fold: OutOfFold,
+    *,
+    target: float = TARGET_ROUTED_ACCURACY,
+) -> ReviewChoice:
+    truth = np.array([example.queue or "" for example in examples])
+
+    def queue_correct_at(threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        queues = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, threshold)])
+        return queues != REVIEW_QUEUE, queues == truth
+
+    return choose_review_threshold(out_of_fold.type_probabilities.max(axis=1), queue_correct_at, target=target)
+
+
+HEADLINE_KEYS = (
+    "type_macro_f1", "complaint_f1", "category_micro_f1", "queue_accuracy", "automation_rate",
+    "routed_queue_accuracy",
+)
+
+
+def headline_metrics(report: dict[str, Any], *, prefix: str) -> dict[str, float]:
+    """The few numbers shown in `intake model list` (flat floats; full reports sit under "reports")."""
+    return {f"{prefix}{key}": float(report[key]) for key in HEADLINE_KEYS if report.get(key) is not None}
+
+
+def train_model(
+    examples: Sequence[LabelledExample],
+    *,
+    out_dir: Path | str | None = None,
+    settings: ModelSettings | None = None,
+    folds: int = 5,
+    evaluation_examples: Sequence[LabelledExample] = (),
+    target_routed_accuracy: float = TARGET_ROUTED_ACCURACY,
+    promote: bool = True,
+    save: bool = True,
+    notes: dict[str, Any] | None = None,
+    progress: Progress = _no_progress,
+    engine: RuleEngine | None = None,
+) -> TrainingResult:
+    """Train, choose thresholds by cross-validation, and (by default) save and promote a new version."""
+    started = time.perf_counter()
+    settings = settings or ModelSettings()
+    engine = engine or load_rule_engine()
+    progress("preparing text", 0, 1)
+    kept, encoded = encode_examples(examples, engine=engine)
+    if len({example.type for example in kept}) < 2:
+        raise ValueError("training needs examples of at least two types")
+    progress("preparing text", 1, 1)
+    inputs = [item.model_input for item in encoded]
+    final = TriageModel.fit(inputs, kept, settings, flags_to_model=FLAGS)  # type: ignore[arg-type]
+    out_of_fold = cross_validate(inputs, kept, settings, types=final.types, folds=folds,  # type: ignore[arg-type]
+                                 progress=progress)
+
+    progress("choosing thresholds", 0, 1)
+    complaints = np.array([example.type == "complaint" for example in kept])
+    if complaints.any():
+        final.category_thresholds = category_thresholds(
+            out_of_fold.category_probabilities[complaints],
+            category_matrix([e for e, c in zip(kept, complaints, strict=True) if c], final.categories),
+            settings.category_default_threshold,
+        )
+    flag_choices = _choose_flags(kept, encoded, out_of_fold)
+    used = {choice.flag: choice.threshold for choice in flag_choices if choice.use_model}
+    final.flag_classifiers = {flag: model for flag, model in final.flag_classifiers.items() if flag in used}
+    final.flag_thresholds = used
+    review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
+    cv_report = score(kept, out_of_fold_predictions(final, encoded, out_of_fold, review.threshold))
+    progress("choosing thresholds", 1, 1)
+
+    metadata: dict[str, Any] = {
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "training_data_hash": corpus_hash(examples),
+        "training_examples": len(examples),
+        "training_examples_used": len(kept),
+        "label_set": {"types": list(final.types), "categories": list(final.categories), "flags": list(FLAGS)},
+        "settings": settings_to_metadata(settings),
+        "review_threshold": review.threshold,
+        "review_threshold_choice": {
+            "target_routed_accuracy": review.target, "met": review.met,
+            "cv_routed_queue_accuracy": round(review.routed_accuracy, 4),
+            "cv_automation_rate": round(review.automation_rate, 4),
+        },
+        "category_thresholds": dict(zip(final.categories, map(float, final.category_thresholds), strict=True)),
+        "flag_models": [asdict(choice) for choice in flag_choices],
+        "metrics": headline_metrics(cv_report, prefix="cv_"),
+        "reports": {"cross_validated_train": cv_report},
+        "cv_folds": folds,
+        **(notes or {}),
+    }
+    classifier = Classifier(final, metadata, engine=engine)
+    if evaluation_examples:
+        progress("evaluating held-out data", 0, 1)
+        held_out = evaluate_classifier(classifier, evaluation_examples)
+        metadata["reports"]["held_out"] = held_out
+        metadata["metrics"].update(headline_metrics(held_out, prefix="held_out_"))
+        metadata["held_out_data_hash"] = corpus_hash(evaluation_examples)
+        progress("evaluating held-out data", 1, 1)
+    metadata["training_seconds"] = round(time.perf_counter() - started, 2)
+
+    version = None
+    if save:
+        progress("saving", 0, 1)
+        version = ModelRegistry(out_dir).save(final.to_parts(), metadata, promote=promote)
+        metadata["version"] = version
+        progress("saving", 1, 1)
+    classifier = Classifier(final, metadata, engine=engine)
+    return TrainingResult(version=version, model=final, metadata=metadata, classifier=classifier)

@@ -1,0 +1,72 @@
+"""A small model trained once per session (a stratified slice of the seed TRAIN split), and data helpers."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from classifier.classifier import Classifier
+from classifier.data import LabelledExample, load_examples, seed_files, split_examples
+
+PER_TYPE = 70  # examples of each type in the small model: enough to learn, quick to train
+
+
+def record(**overrides: Any) -> dict[str, Any]:
+    """One line of the data format with sensible defaults."""
+    base: dict[str, Any] = {
+        "id": "t-1", "channel": "email", "sender": "a@example.org", "sender_name": "A Resident",
+        "subject": "", "body": "My kitchen tap is dripping, could someone come and fix it please?",
+        "type": "service_request", "categories": [], "flags": [], "queue": "service_requests",
+    }
+    base.update(overrides)
+    return base
+
+
+@pytest.fixture
+def make_record() -> Callable[..., dict[str, Any]]:
+    return record
+
+
+@pytest.fixture
+def write_jsonl(tmp_path: Path) -> Callable[[list[dict[str, Any] | str], str], Path]:
+    def write(lines: list[dict[str, Any] | str], name: str = "data.jsonl") -> Path:
+        path = tmp_path / name
+        path.write_text(
+            "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n",
+            encoding="utf-8",
+        )
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def seed_split() -> tuple[list[LabelledExample], list[LabelledExample]]:
+    return split_examples(load_examples(seed_files()))
+
+
+@pytest.fixture(scope="session")
+def small_training_set(seed_split: tuple[list[LabelledExample], list[LabelledExample]]) -> list[LabelledExample]:
+    by_type: dict[str, list[LabelledExample]] = defaultdict(list)
+    for example in seed_split[0]:
+        by_type[example.type].append(example)
+    return [example for examples in by_type.values() for example in examples[:PER_TYPE]]
+
+
+@pytest.fixture(scope="session")
+def small_model_dir(tmp_path_factory: pytest.TempPathFactory, small_training_set: list[LabelledExample]) -> Path:
+    from classifier.training import train_model
+
+    out_dir = tmp_path_factory.mktemp("small-model")
+    train_model(small_training_set, out_dir=out_dir, folds=3)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def small_classifier(small_model_dir: Path) -> Classifier:
+    return Classifier.load(small_model_dir)

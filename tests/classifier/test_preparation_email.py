@@ -1,0 +1,85 @@
+"""Emails: the newest reply only — no quoted history, signature or legal disclaimer."""
+
+from __future__ import annotations
+
+from classifier.preparation import prepare
+from classifier.preparation.email import split_email, strip_disclaimer
+
+REPLY_WITH_HISTORY = """This is the third time I have emailed about the extractor fan. Nobody has come.
+
+D. Okafor
+
+On Tue, 6 Jan 2026 at 09:41, Repairs Team <repairs@landlord.example> wrote:
+> Dear Mr Okafor,
+>
+> We have raised a routine repair. Routine repairs are completed within 20 working days.
+>
+> Kind regards
+> Repairs Team
+"""
+
+OUTLOOK_REPLY = """Please can you tell me when the roofer is coming?
+
+From: Repairs <repairs@landlord.example>
+Sent: 03 March 2026 10:00
+To: Jo Bloggs
+Subject: Roof repair
+
+Your compliment has been passed to the team.
+"""
+
+WITH_SIGNATURE_AND_DISCLAIMER = """Dear Sir or Madam,
+
+I write on behalf of my constituent about his transfer application.
+
+Yours faithfully,
+
+Sarah Okafor
+Office of Peter Amis MP
+
+UK Parliament Disclaimer: this e-mail is confidential to the intended recipient. If you have received it in error, please notify the sender.
+"""
+
+
+def test_quoted_history_is_removed() -> None:
+    parts = split_email(REPLY_WITH_HISTORY)
+    assert "third time" in parts.body
+    assert "routine repair" not in parts.body
+    assert "routine repair" in parts.quoted
+
+
+def test_outlook_style_headers_start_the_quoted_part() -> None:
+    parts = split_email(OUTLOOK_REPLY)
+    assert parts.body.startswith("Please can you tell me")
+    assert "compliment" not in parts.body
+
+
+def test_signature_is_cut_for_the_model_but_kept_for_the_rules() -> None:
+    parts = split_email(WITH_SIGNATURE_AND_DISCLAIMER)
+    assert "constituent" in parts.body
+    assert "Peter Amis MP" not in parts.body
+    assert "Peter Amis MP" in parts.with_signature
+
+
+def test_legal_disclaimer_is_removed_from_both() -> None:
+    parts = split_email(WITH_SIGNATURE_AND_DISCLAIMER)
+    assert "intended recipient" not in parts.body
+    assert "intended recipient" not in parts.with_signature
+
+
+def test_disclaimer_patterns_cover_common_wordings() -> None:
+    text = "My boiler is broken.\n\nThis email and any attachments are confidential and may be privileged."
+    assert strip_disclaimer(text) == "My boiler is broken."
+    regulated = "We act for the tenant.\n\nSmith LLP is authorised and regulated by the Solicitors Regulation Authority."
+    assert strip_disclaimer(regulated) == "We act for the tenant."
+
+
+def test_a_message_that_is_only_a_greeting_is_not_emptied() -> None:
+    assert prepare("Thanks", channel="email").text == "Thanks"
+
+
+def test_prepare_records_what_it_did_and_keeps_the_signature_for_rules() -> None:
+    prepared = prepare(REPLY_WITH_HISTORY, channel="email", subject="Re: Your repair request")
+    assert "quoted_history_removed" in prepared.steps
+    assert "routine repair" not in prepared.text
+    assert prepared.subject == "Re: Your repair request"
