@@ -4,8 +4,11 @@
     .venv/bin/python bench/rules_coverage.py --show-errors   # plus every miss and false alarm
 
 Items whose id hashes into the test split (sha1(id) % 5 == 0, the project-wide rule) are never
-read here, so the rules are not tuned on them. Each message is prepared exactly as the classifier
-prepares it (`classifier.preparation.prepare`) and the engine reads `rules_text`, as `classify()` does.
+read here, so the rules are not tuned on them. Each message is prepared by the classifier's
+`classifier.preparation.prepare` and the engine reads what the rule-layer contract says it gets:
+the caller's turns of a call transcript, SMS with shorthand expanded, an email without its quoted
+history (signature kept). `--as-wired` instead passes `prepared.rules_text` for every channel, which
+is what `classifier/rule_layer.py` passes today.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from classifier.preparation import prepare
+from classifier.preparation import PreparedText, prepare
 from triage_rules.rules import flags_from, load_rule_engine
 from triage_rules.taxonomy import FLAGS
 
@@ -45,10 +48,18 @@ def training_items(seed_dir: Path) -> list[dict[str, Any]]:
     return items
 
 
+def rules_input(prepared: PreparedText, channel: str, *, as_wired: bool) -> str:
+    """The text the rule layer is meant to read for this channel."""
+    if as_wired or channel not in ("call_transcript", "sms"):
+        return prepared.rules_text
+    return prepared.text  # the caller's turns / the SMS with shorthand expanded
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed-dir", type=Path, default=SEED_DIR)
     parser.add_argument("--show-errors", action="store_true", help="print every miss and false alarm")
+    parser.add_argument("--as-wired", action="store_true", help="pass prepared.rules_text for every channel")
     args = parser.parse_args(argv)
 
     engine = load_rule_engine()
@@ -61,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     for item in items:
         channel = item.get("channel") or "email"
         prepared = prepare(item.get("body") or "", channel=channel, subject=item.get("subject") or None)
-        hits = engine.match(prepared.rules_text, subject=prepared.subject, sender=item.get("sender"),
+        text = rules_input(prepared, channel, as_wired=args.as_wired)
+        hits = engine.match(text, subject=prepared.subject, sender=item.get("sender"),
                             sender_name=item.get("sender_name"), channel=channel)
         predicted, expected = set(flags_from(hits)), set(item.get("flags") or [])
         for flag in FLAGS:
@@ -73,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 errors.append(f"FALSE ALARM {flag:18} {item['id']}: {fired}")
             elif flag in expected:
                 false_neg[flag] += 1
-                errors.append(f"MISSED      {flag:18} {item['id']}: {prepared.rules_text[:160]!r}")
+                errors.append(f"MISSED      {flag:18} {item['id']}: {text[:160]!r}")
     elapsed = time.perf_counter() - started
 
     print(f"training items: {len(items)} (test split held out); {len(items) / elapsed:,.0f} items/s")

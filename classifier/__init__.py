@@ -36,7 +36,12 @@ _EXPORTS = {
     "TermWeight": "classifier.result",
     "train_model": "classifier.training",
 }
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "Classification", "Classifier", "ClassifierError", "DataFormatError", "Explanation", "InvalidInputError",
+    "LabelledExample", "ModelNotFoundError", "ModelRegistry", "RuleHit", "TermWeight", "UntrustedModelError",
+    "classify", "corpus_hash", "default_classifier", "load_examples", "reset_default_classifier",
+    "split_examples", "train_model",
+]
 
 if TYPE_CHECKING:
     from classifier.classifier import Classifier, classify, default_classifier, reset_default_classifier

@@ -28,7 +28,7 @@ def _progress(console: Console) -> Progress:
 
 
 def _fail(console: Console, message: str, code: int = 2) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

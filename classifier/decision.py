@@ -17,6 +17,7 @@ from classifier.rule_layer import route
 from triage_rules.rules import flags_from
 from triage_rules.taxonomy import FLAGS, REVIEW_QUEUE
 
+
 @dataclass(frozen=True)
 class Decision:
     type: str | None

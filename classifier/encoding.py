@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
 from classifier.preparation import PreparedText, prepare
 from classifier.result import RuleHit
-from classifier.rule_layer import RuleEngine, run_rules, rule_tokens
+from classifier.rule_layer import RuleEngine, rule_tokens, run_rules
 from triage_rules.nlp import get_nlp
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
-
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from classifier.model import TriageModel

@@ -7,8 +7,9 @@ vectorisers receive ready-made, space-separated lemma strings.
 - word n-grams over lemmas (1–2): "leak", "third time", "not come";
 - character n-grams (2–5, within word boundaries) over the lower-cased text: robust to the typos
   and shorthand of SMS and transcripts, and to unseen inflections;
-- meta tokens: the channel and the rules that fired ("rule=flag:urgent_safety", "hint=cost"), so
-  the model learns how much to trust each rule.
+- (optional, off by default) meta tokens: the channel and the rules that fired
+  ("rule=urgent_safety.gas_smell", "category_hint=cost"); measured in docs/classifier.md, they
+  made the model worse, so rules act on flags only.
 
 In a call transcript the agent's words are added with a lower weight than the caller's.
 """
@@ -39,10 +40,13 @@ EMAIL_TOKEN = "#email"
 class FeatureSettings:
     """Choices compared in docs/classifier.md; the defaults are the ones that won."""
 
+    use_words: bool = True
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
     use_chars: bool = True
-    use_meta: bool = True
+    use_meta: bool = False  # rule tokens as features: measured, they lowered every score
+    char_weight: float = 1.0  # scale of the character block relative to the word block
+    meta_weight: float = 1.0  # scale of the rule / channel tokens
     agent_weight: float = 0.3  # weight of an agent's words relative to the caller's (0 drops them)
     min_df: int = 2
     char_max_features: int | None = 150_000
@@ -154,7 +158,8 @@ class FeatureBuilder:
     meta: CountVectorizer | None = None
 
     def fit(self, items: Sequence[TextForModel]) -> FeatureBuilder:
-        self.word = _word_vectorizer(self.settings).fit([item.lemmas for item in items])
+        if self.settings.use_words:
+            self.word = _word_vectorizer(self.settings).fit([item.lemmas for item in items])
         if self.settings.use_chars:
             self.char = _char_vectorizer(self.settings).fit([item.chars for item in items])
         if self.settings.use_meta:
@@ -162,16 +167,20 @@ class FeatureBuilder:
         return self
 
     def transform(self, items: Sequence[TextForModel]) -> sp.csr_matrix:
-        if self.word is None:
+        if self.word is None and self.char is None:
             raise RuntimeError("FeatureBuilder.transform called before fit")
         weight = self.settings.agent_weight
-        blocks = [self._with_agent(self.word, [i.lemmas for i in items], [i.agent_lemmas for i in items], weight)]
-        if self.char is not None:
+        blocks = []
+        if self.word is not None:
             blocks.append(
-                self._with_agent(self.char, [i.chars for i in items], [i.agent_chars for i in items], weight)
+                self._with_agent(self.word, [i.lemmas for i in items], [i.agent_lemmas for i in items], weight)
             )
+        if self.char is not None:
+            chars = self._with_agent(self.char, [i.chars for i in items], [i.agent_chars for i in items], weight)
+            blocks.append(chars * self.settings.char_weight if self.settings.char_weight != 1.0 else chars)
         if self.meta is not None:
-            blocks.append(self.meta.transform([item.meta for item in items]))
+            meta = self.meta.transform([item.meta for item in items])
+            blocks.append(meta * self.settings.meta_weight if self.settings.meta_weight != 1.0 else meta)
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     @staticmethod
@@ -198,6 +207,10 @@ class FeatureBuilder:
         if self.meta is not None:
             names.extend(self.meta.get_feature_names_out())
         return names
+
+    @property
+    def n_features(self) -> int:
+        return sum(len(v.vocabulary_) for v in (self.word, self.char, self.meta) if v is not None)
 
     @property
     def word_columns(self) -> int:
@@ -229,7 +242,7 @@ class FeatureBuilder:
 
         return cls(
             settings=settings,
-            word=rebuilt(_word_vectorizer(settings), parts["word"]),  # type: ignore[arg-type]
+            word=rebuilt(_word_vectorizer(settings), parts["word"]) if "word" in parts else None,  # type: ignore[arg-type]
             char=rebuilt(_char_vectorizer(settings), parts["char"]) if "char" in parts else None,  # type: ignore[arg-type]
             meta=rebuilt(_meta_vectorizer(), parts["meta"]) if "meta" in parts else None,
         )

@@ -18,7 +18,7 @@ from sklearn.svm import LinearSVC
 
 from classifier.data import LabelledExample
 from classifier.features import FeatureBuilder, FeatureSettings, TextForModel
-from triage_rules.taxonomy import CATEGORIES, TYPES
+from triage_rules.taxonomy import CATEGORIES
 
 RANDOM_STATE = 13
 
@@ -98,7 +98,6 @@ class TriageModel:
         features = builder.transform(inputs)
         weights = np.array([example.weight for example in examples], dtype=np.float64)
         labels = np.array([example.type for example in examples])
-        types = tuple(label for label in TYPES if label in set(labels))
         type_classifier = compact(_type_classifier(settings).fit(features, labels, sample_weight=weights))
 
         categories = tuple(CATEGORIES)
@@ -128,6 +127,8 @@ class TriageModel:
         )
 
     def features(self, inputs: Sequence[TextForModel]) -> sp.csr_matrix:
+        if not inputs:  # the vectorisers refuse an empty batch
+            return sp.csr_matrix((0, self.builder.n_features), dtype=np.float32)
         return self.builder.transform(inputs)
 
     def predict(self, features: sp.csr_matrix) -> Predictions:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from classifier.preparation import PreparedText
 from classifier.result import RuleHit
 from triage_rules.language import detect_language
-from triage_rules.rules import RuleEngine, load_rule_engine
 from triage_rules.routing import route
+from triage_rules.rules import RuleEngine, load_rule_engine
 
 __all__ = ["detect_language", "language_of", "route", "rule_tokens", "run_rules", "RuleEngine"]
 

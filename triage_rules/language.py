@@ -91,8 +91,8 @@ def is_non_english(text: str) -> bool:
 
 
 def warm_up() -> None:
-    """Build the detector now (it takes a fraction of a second) rather than on the first message."""
-    _detector()
+    """Build the detector and run it once now, rather than make the first foreign message wait."""
+    _detector().compute_language_confidence_values("Dzień dobry, proszę o naprawę okna.")
 
 
 def _is_latin(word: str) -> bool:

@@ -92,6 +92,17 @@ def gate_of(pattern: TokenPattern) -> Gate:
     return Gate(regexes=tuple(regexes))
 
 
+def max_length(pattern: TokenPattern) -> int | None:
+    """The most tokens a match of the pattern can span; None when a token repeats without bound."""
+    total = 0
+    for token in pattern:
+        _, high = _repeats(token.get("OP"))
+        if high is None:
+            return None
+        total += high
+    return total
+
+
 def _lemma_test(value: Any) -> Any:
     if isinstance(value, str):
         return {"IN": forms_of([value])}

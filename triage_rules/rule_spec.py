@@ -80,17 +80,25 @@ class SenderMatch:
 
     def find(self, sender: str | None, sender_name: str | None) -> str | None:
         """The sender or name that matched, or None."""
-        # "Jane Doe <jane.doe@parliament.uk>" -> "jane.doe@parliament.uk"
-        address = (parseaddr(sender)[1] or sender or "").strip().lower() if sender else ""
+        address = _address_of(sender)
         if address and "@" in address:
             domain = address.rsplit("@", 1)[1]
             if any(domain == wanted or domain.endswith("." + wanted) for wanted in self.domains):
                 return sender
         if address and self.address is not None and self.address.search(address):
             return sender
-        if sender_name and self.name is not None and self.name.search(sender_name.strip()):
+        if isinstance(sender_name, str) and self.name is not None and self.name.search(sender_name.strip()):
             return sender_name
         return None
+
+
+def _address_of(sender: str | None) -> str:
+    """The bare, lower-cased address: "Jane Doe <jane.doe@parliament.uk>" -> "jane.doe@parliament.uk"."""
+    if not isinstance(sender, str):
+        return ""
+    if "<" in sender:
+        sender = parseaddr(sender)[1] or sender
+    return sender.strip().lower()
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,23 @@
 """The rule engine: every rule in triage_rules/rules/*.yaml, compiled once into spaCy matchers.
 
-One `Matcher` and one `PhraseMatcher` (on LOWER) hold the patterns of all rules, keyed by the rule's
-name and role (trigger, also, unless), so a message is scanned once per field whatever the number
-of rules. `match()` returns one `RuleHit` per rule that fired, in rule-file order.
+All phrases, and every token pattern that expands to few enough word sequences, go into one
+`PhraseMatcher` on LOWER (one trie lookup per token whatever the number of rules). The remaining
+token patterns go into one `Matcher` per rule and role, each run only when the message holds the
+words its patterns need (see pattern_compiler.py). A rule's `also` and `unless` patterns are looked
+at only when its trigger matched. `match()` returns one `RuleHit` per rule that fired, in
+rule-file order, then the engine's own non-English hit.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
+from spacy.attrs import LOWER
 from spacy.errors import MatchPatternError
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -20,9 +25,9 @@ from spacy.tokens import Doc
 
 from classifier.result import RuleHit
 from triage_rules.errors import RulesError
-from triage_rules.language import detect_language
-from triage_rules.lemma_forms import forms_of
+from triage_rules.language import detect_language, warm_up
 from triage_rules.nlp import get_nlp
+from triage_rules.pattern_compiler import compile_pattern, expand_to_phrases, gate_of, max_length
 from triage_rules.rule_spec import Rule, Trigger, read_rule_file
 
 __all__ = [
@@ -33,23 +38,93 @@ __all__ = [
 DEFAULT_RULES_DIR = Path(__file__).with_name("rules")
 NON_ENGLISH_RULE = "language.non_english"
 # Longer texts are matched in pieces: spaCy refuses texts over nlp.max_length (1,000,000 chars),
-# and no message needs more than this much context for one pattern.
+# and no pattern needs more context than this.
 CHUNK_CHARS = 100_000
 ROLES = ("trigger", "also", "unless")
 Span = tuple[int, int, int]  # (index of the field's Doc, start token, end token)
+
+
+@dataclass
+class _TokenGroup:
+    """The Matcher patterns of one rule and role, with the gate that decides where to run them."""
+
+    rule_index: int
+    role: str
+    matcher: Matcher
+    words: set[int] = field(default_factory=set)  # LOWER hashes, one of which every match contains
+    regexes: list[str] = field(default_factory=list)
+    always: bool = False
+    regex: re.Pattern[str] | None = None
+    reach: int | None = 0  # the longest match in tokens; None when a pattern is unbounded
+
+    def windows(self, view: _FieldView) -> list[tuple[int, int]]:
+        """The token ranges worth scanning: around each gate word, or all of it, or none."""
+        whole = [(0, len(view.doc))]
+        if self.always or (self.regex is not None and self.regex.search(view.unique_lowers)):
+            return whole
+        anchors = sorted(p for word in self.words for p in view.positions.get(word, ()))
+        if not anchors or self.reach is None:
+            return whole if anchors else []
+        ranges: list[tuple[int, int]] = []
+        for anchor in anchors:
+            start, end = max(0, anchor - self.reach + 1), min(len(view.doc), anchor + self.reach)
+            if ranges and start <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+            else:
+                ranges.append((start, end))
+        return ranges
+
+    def scan(self, view: _FieldView) -> Iterator[tuple[int, int]]:
+        seen: set[tuple[int, int]] = set()
+        for start, end in self.windows(view):
+            for _, match_start, match_end in self.matcher(view.doc[start:end]):
+                found = (start + match_start, start + match_end)
+                if found not in seen:
+                    seen.add(found)
+                    yield found
+
+
+class _FieldView:
+    """Per-Doc facts the gates ask for, computed at most once."""
+
+    def __init__(self, doc: Doc, gate_words: frozenset[int]) -> None:
+        self.doc = doc
+        self._gate_words = gate_words
+        self._positions: dict[int, list[int]] | None = None
+        self._lowers: str | None = None
+
+    @property
+    def positions(self) -> dict[int, list[int]]:
+        """Where each gate word occurs (LOWER hash -> token indices)."""
+        if self._positions is None:
+            self._positions = {}
+            for index, lower in enumerate(self.doc.to_array(LOWER).tolist()):
+                if lower in self._gate_words:
+                    self._positions.setdefault(lower, []).append(index)
+        return self._positions
+
+    @property
+    def unique_lowers(self) -> str:
+        """Each distinct lower-cased token on its own line, for regex gates (^ and $ are token edges)."""
+        if self._lowers is None:
+            strings = self.doc.vocab.strings
+            self._lowers = "\n".join(strings[lower] for lower in set(self.doc.to_array(LOWER).tolist()))
+        return self._lowers
 
 
 class RuleEngine:
     def __init__(self, rules: list[Rule], nlp: Language) -> None:
         self._rules = rules
         self._nlp = nlp
-        self._matcher = Matcher(nlp.vocab, validate=True)
         self._phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-        # match_id (hash of "name|role") -> (index of rule, role)
-        self._keys: dict[int, tuple[int, str]] = {}
+        self._phrase_keys: dict[int, tuple[int, str]] = {}  # match_id -> (rule index, role)
+        self._trigger_groups: list[_TokenGroup] = []
+        self._refining_groups: dict[int, list[_TokenGroup]] = defaultdict(list)  # also/unless by rule
         for index, rule in enumerate(rules):
             for role in ROLES:
                 self._add(index, rule, role, getattr(rule, role))
+        groups = self._trigger_groups + [g for gs in self._refining_groups.values() for g in gs]
+        self._gate_words = frozenset(word for group in groups for word in group.words)
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_RULES_DIR) -> RuleEngine:
@@ -83,21 +158,34 @@ class RuleEngine:
         doc: Doc | None = None,
     ) -> list[RuleHit]:
         """Every rule that fires on this message. `doc`, if given, must be a Doc of `text`."""
-        text = text or ""
-        docs = list(self._docs(text, subject, doc))
+        text = text if isinstance(text, str) else ""
+        fields = [(name, _FieldView(field_doc, self._gate_words))
+                  for name, field_doc in self._docs(text, subject, doc)]
         found: dict[int, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))
-        for doc_index, (field_name, field_doc) in enumerate(docs):
-            for match_id, start, end in self._scan(field_doc):
-                index, role = self._keys[match_id]
-                if field_name in self._rules[index].fields:
-                    found[index][role].append((doc_index, start, end))
+
+        def record(index: int, role: str, field_index: int, start: int, end: int) -> None:
+            if fields[field_index][0] in self._rules[index].fields:
+                found[index][role].append((field_index, start, end))
+
+        for field_index, (_, view) in enumerate(fields):
+            for match_id, start, end in self._phrase_matcher(view.doc):
+                record(*self._phrase_keys[match_id], field_index, start, end)
+            for group in self._trigger_groups:
+                if self._rules[group.rule_index].applies_to(channel):
+                    for start, end in group.scan(view):
+                        record(group.rule_index, "trigger", field_index, start, end)
+        for index in [index for index, roles in found.items() if roles.get("trigger")]:
+            for group in self._refining_groups.get(index, ()):
+                for field_index, (_, view) in enumerate(fields):
+                    for start, end in group.scan(view):
+                        record(index, group.role, field_index, start, end)
 
         hits: list[RuleHit] = []
         for index, rule in enumerate(self._rules):
             if not rule.applies_to(channel):
                 continue
             span = _first_surviving(rule, found[index]) if index in found else None
-            matched = docs[span[0]][1][span[1]:span[2]].text if span is not None else None
+            matched = fields[span[0]][1].doc[span[1]:span[2]].text if span is not None else None
             if matched is None and rule.sender is not None:
                 matched = rule.sender.find(sender, sender_name)
             if matched is not None:
@@ -112,19 +200,48 @@ class RuleEngine:
         if not trigger:
             return
         key = f"{rule.name}|{role}"
-        self._keys[self._nlp.vocab.strings.add(key)] = (index, role)
-        if trigger.phrases:
-            self._phrase_matcher.add(key, [self._nlp.make_doc(phrase) for phrase in trigger.phrases])
-        if trigger.patterns:
+        self._phrase_keys[self._nlp.vocab.strings.add(key)] = (index, role)
+        phrase_docs = [self._nlp.make_doc(phrase) for phrase in trigger.phrases]
+        matcher_patterns = []
+        where = "patterns" if role == "trigger" else f"{role}.patterns"
+        for pattern in trigger.patterns:
             try:
-                self._matcher.add(key, [_compile_pattern(pattern) for pattern in trigger.patterns])
-            except (MatchPatternError, ValueError, TypeError, KeyError) as error:
-                where = "patterns" if role == "trigger" else f"{role}.patterns"
-                raise RulesError(f"invalid spaCy pattern in {where}: {error}", path=rule.source,
-                                 rule=rule.name) from error
+                compiled = compile_pattern(pattern)
+            except ValueError as error:
+                raise RulesError(f"invalid pattern in {where}: {error}", path=rule.source, rule=rule.name) from error
+            sequences = expand_to_phrases(compiled)
+            if sequences is None:
+                matcher_patterns.append(compiled)
+            else:
+                phrase_docs.extend(Doc(self._nlp.vocab, words=list(words)) for words in sequences)
+        if phrase_docs:
+            self._phrase_matcher.add(key, phrase_docs)
+        if matcher_patterns:
+            self._add_token_group(index, rule, role, matcher_patterns, where)
+
+    def _add_token_group(self, index: int, rule: Rule, role: str, patterns: list, where: str) -> None:
+        group = _TokenGroup(index, role, Matcher(self._nlp.vocab, validate=True))
+        try:
+            group.matcher.add(f"{rule.name}|{role}", patterns)
+        except (MatchPatternError, ValueError, TypeError, KeyError) as error:
+            raise RulesError(f"invalid spaCy pattern in {where}: {error}", path=rule.source,
+                             rule=rule.name) from error
+        for pattern in patterns:
+            gate = gate_of(pattern)
+            length = max_length(pattern)
+            group.reach = None if length is None or group.reach is None else max(group.reach, length)
+            group.always |= gate.always
+            group.words |= {self._nlp.vocab.strings.add(word) for word in gate.words or ()}
+            group.regexes.extend(gate.regexes)
+        if group.regexes:
+            group.regex = re.compile("|".join(f"(?:{regex})" for regex in group.regexes), re.MULTILINE)
+        if role == "trigger":
+            self._trigger_groups.append(group)
+        else:
+            self._refining_groups[index].append(group)
 
     def _docs(self, text: str, subject: str | None, doc: Doc | None) -> Iterator[tuple[str, Doc]]:
-        if subject and subject.strip():
+        if isinstance(subject, str) and subject.strip():
             yield "subject", self._nlp.make_doc(subject[:CHUNK_CHARS])
         if doc is not None:
             yield "body", doc
@@ -132,17 +249,11 @@ class RuleEngine:
         for chunk in _chunks(text, CHUNK_CHARS):
             yield "body", self._nlp.make_doc(chunk)
 
-    def _scan(self, doc: Doc) -> Iterable[tuple[int, int, int]]:
-        yield from self._matcher(doc)
-        yield from self._phrase_matcher(doc)
-
     def _drop_superseded(self, hits: list[RuleHit]) -> list[RuleHit]:
+        """Drop hits whose rule steps aside for a flag another hit set (third_party for designated)."""
         by_name = {rule.name: rule for rule in self._rules}
         flags = {hit.value for hit in hits if hit.effect == "flag"}
-        return [
-            hit for hit in hits
-            if hit.rule not in by_name or not (by_name[hit.rule].unless_flags & flags)
-        ]
+        return [hit for hit in hits if hit.rule not in by_name or not (by_name[hit.rule].unless_flags & flags)]
 
 
 def _first_surviving(rule: Rule, roles: dict[str, list[Span]]) -> Span | None:
@@ -154,35 +265,18 @@ def _first_surviving(rule: Rule, roles: dict[str, list[Span]]) -> Span | None:
     if unless and rule.unless_scope == "text":
         return None
     for span in sorted(triggers):
-        doc_index, start, end = span
-        if not any(u_doc == doc_index and u_start < end and start < u_end for u_doc, u_start, u_end in unless):
+        field_index, start, end = span
+        if not any(u_field == field_index and u_start < end and start < u_end
+                   for u_field, u_start, u_end in unless):
             return span
     return None
 
 
-def _compile_pattern(pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """YAML `LEMMA` means any case of any form of the lemma: rewrite it to LOWER over those forms."""
-    compiled = []
-    for token in pattern:
-        token = dict(token)
-        if "LEMMA" in token:
-            if "LOWER" in token:
-                raise ValueError("a token cannot test both LEMMA and LOWER")
-            token["LOWER"] = _lemma_test(token.pop("LEMMA"))
-        compiled.append(token)
-    return compiled
-
-
-def _lemma_test(value: Any) -> Any:
-    if isinstance(value, str):
-        return {"IN": forms_of([value])}
-    if isinstance(value, dict) and set(value) <= {"IN", "NOT_IN"}:
-        return {op: forms_of(lemmas) for op, lemmas in value.items()}
-    raise ValueError(f"LEMMA takes a lemma or {{IN: [...]}} / {{NOT_IN: [...]}}, got {value!r}")
-
-
 def _chunks(text: str, size: int) -> Iterator[str]:
     """Split long text at whitespace into pieces of at most `size` characters."""
+    if not text:
+        yield ""
+        return
     start = 0
     while start < len(text):
         end = min(start + size, len(text))
@@ -191,14 +285,14 @@ def _chunks(text: str, size: int) -> Iterator[str]:
             end = space if space > start else end
         yield text[start:end]
         start = end
-    if not text:
-        yield ""
 
 
 @cache
 def load_rule_engine() -> RuleEngine:
-    """The process-wide engine built from DEFAULT_RULES_DIR."""
-    return RuleEngine.load()
+    """The process-wide engine built from DEFAULT_RULES_DIR, with the language detector warmed up."""
+    engine = RuleEngine.load()
+    warm_up()
+    return engine
 
 
 def flags_from(hits: Iterable[RuleHit]) -> list[str]:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-import classifier
-from classifier.classifier import Classifier, reset_default_classifier
-from classifier.errors import InvalidInputError
+from classifier.classifier import Classifier, classify, reset_default_classifier
+from classifier.errors import ClassifierError, InvalidInputError
 from classifier.result import Classification
 
 REPAIR_CHASE = (
@@ -70,7 +69,7 @@ def test_low_confidence_goes_to_review_with_a_reason(small_classifier: Classifie
 def test_threshold_override_must_be_a_probability(small_classifier: Classifier,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INTAKE_REVIEW_THRESHOLD", "high")
-    with pytest.raises(classifier.ClassifierError, match="INTAKE_REVIEW_THRESHOLD"):
+    with pytest.raises(ClassifierError, match="INTAKE_REVIEW_THRESHOLD"):
         _ = small_classifier.review_threshold
 
 
@@ -137,7 +136,7 @@ def test_the_module_level_classify_uses_the_model_dir(small_model_dir: Path,
     monkeypatch.setenv("INTAKE_MODEL_DIR", str(small_model_dir))
     reset_default_classifier()
     try:
-        result = classifier.classify("Can I book a gas safety check?", channel="web_form")
+        result = classify("Can I book a gas safety check?", channel="web_form")
         assert result.model_version == Classifier.load(small_model_dir).version
     finally:
         reset_default_classifier()

@@ -1,0 +1,165 @@
+"""Classifier benchmark: throughput, single-item latency, model load, memory, training time.
+
+    .venv/bin/python bench/bench_classifier.py [--model-dir DIR] [--train-items 5000] [--json OUT]
+
+Not a test: it prints the figures recorded in docs/benchmarks.md (## Classifier). Run it on an
+otherwise idle machine. "Typical messages" are the seed corpus bodies (all channels).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from classifier.data import LabelledExample, load_examples, seed_files, split_examples
+
+
+def resident_mb() -> float:
+    """Current resident set size of this process, in MB (Linux /proc)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def bench_load(model_dir: Path) -> dict[str, float]:
+    from triage_rules.rules import load_rule_engine
+
+    started = time.perf_counter()
+    load_rule_engine()
+    engine_seconds = time.perf_counter() - started
+    from classifier.classifier import Classifier
+
+    started = time.perf_counter()
+    Classifier.load(model_dir)
+    return {"rule_engine_build_s": engine_seconds, "model_load_s": time.perf_counter() - started}
+
+
+def bench_throughput(model_dir: Path, examples: list[LabelledExample], rounds: int) -> dict[str, float]:
+    from classifier.classifier import Classifier
+    from classifier.encoding import MessageInput, encode
+
+    classifier = Classifier.load(model_dir)
+    classifier.classify_many(examples[:50])  # warm caches
+    batch = 256
+    started = time.perf_counter()
+    done = 0
+    for _ in range(rounds):
+        for start in range(0, len(examples), batch):
+            classifier.classify_many(examples[start : start + batch])
+            done += len(examples[start : start + batch])
+    seconds = time.perf_counter() - started
+
+    # Where the time goes: the rule engine alone on the same messages.
+    from classifier.preparation import prepare
+    from classifier.rule_layer import run_rules
+    from triage_rules.rules import load_rule_engine
+
+    engine = load_rule_engine()
+    prepared = [prepare(e.body, channel=e.channel, subject=e.subject) for e in examples]
+    started = time.perf_counter()
+    for example, item in zip(examples, prepared, strict=True):
+        run_rules(item, channel=example.channel, sender=example.sender, sender_name=example.sender_name,
+                  engine=engine)
+    rules_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    encode([MessageInput(e.body, e.channel, e.subject, e.sender, e.sender_name) for e in examples], engine=engine)
+    encode_seconds = time.perf_counter() - started
+    return {
+        "items": done,
+        "items_per_second": done / seconds,
+        "rules_ms_per_item": 1000 * rules_seconds / len(examples),
+        "encode_ms_per_item": 1000 * encode_seconds / len(examples),
+        "model_ms_per_item": 1000 * seconds / done - 1000 * encode_seconds / len(examples),
+    }
+
+
+def bench_latency(model_dir: Path, examples: list[LabelledExample], count: int) -> dict[str, float]:
+    from classifier.classifier import Classifier
+
+    classifier = Classifier.load(model_dir)
+    classifier.classify(examples[0].body, channel=examples[0].channel)
+    timings = []
+    for example in (examples * (count // len(examples) + 1))[:count]:
+        started = time.perf_counter()
+        classifier.classify(example.body, channel=example.channel, subject=example.subject, sender=example.sender,
+                            sender_name=example.sender_name)
+        timings.append(1000 * (time.perf_counter() - started))
+    return {
+        "p50_ms": statistics.median(timings),
+        "p95_ms": percentile(timings, 0.95),
+        "p99_ms": percentile(timings, 0.99),
+        "max_ms": max(timings),
+    }
+
+
+def bench_training(examples: list[LabelledExample], items: int) -> dict[str, float]:
+    """Train on `items` examples: the seed corpus repeated (with new ids) up to that size."""
+    from classifier.training import train_model
+
+    grown = [replace(example, id=f"{example.id}-copy{round_}")
+             for round_ in range(items // len(examples) + 1) for example in examples][:items]
+    with tempfile.TemporaryDirectory() as out_dir:
+        started = time.perf_counter()
+        train_model(grown, out_dir=Path(out_dir))
+        seconds = time.perf_counter() - started
+    return {"training_items": len(grown), "training_s": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model-dir", type=Path, help="a trained model (default: train one on the seed TRAIN split)")
+    parser.add_argument("--rounds", type=int, default=2, help="passes over the corpus for throughput")
+    parser.add_argument("--latency-items", type=int, default=2000)
+    parser.add_argument("--train-items", type=int, default=5000, help="0 to skip the training benchmark")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    arguments = parser.parse_args()
+
+    examples = load_examples(seed_files())
+    results: dict[str, Any] = {"cpu_count": os.cpu_count(), "corpus_items": len(examples)}
+    temporary: tempfile.TemporaryDirectory[str] | None = None
+    model_dir = arguments.model_dir
+    if model_dir is None:
+        from classifier.training import train_model
+
+        temporary = tempfile.TemporaryDirectory()
+        model_dir = Path(temporary.name)
+        train_model(split_examples(examples)[0], out_dir=model_dir)
+
+    results["rss_before_load_mb"] = resident_mb()
+    results.update(bench_load(model_dir))
+    results["rss_after_load_mb"] = resident_mb()
+    results.update(bench_throughput(model_dir, examples, arguments.rounds))
+    results.update(bench_latency(model_dir, examples, arguments.latency_items))
+    results["rss_after_classifying_mb"] = resident_mb()
+    if arguments.train_items:
+        results.update(bench_training(examples, arguments.train_items))
+    results["rss_peak_mb"] = _peak_mb()
+    for key, value in results.items():
+        print(f"{key:28} {value:.2f}" if isinstance(value, float) else f"{key:28} {value}")
+    if arguments.json:
+        arguments.json.write_text(json.dumps(results, indent=2))
+    if temporary is not None:
+        temporary.cleanup()
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    main()
