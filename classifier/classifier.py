@@ -172,6 +172,8 @@ class Classifier:
             type_terms=self._explainer.type_terms(row, type_index),
             category_terms=self._explainer.category_terms(row, decision.categories),
             review_reason=decision.review_reason,
+            routing_reason=decision.routing_reason,
+            preparation=list(item.prepared.steps),
         )
         return Classification(
             type=decision.type,
@@ -198,7 +200,9 @@ class Classifier:
         return Classification(
             type=None, confidence=0.0, type_probabilities={}, categories=[], category_probabilities={},
             flags=decision.flags, queue=decision.queue, model_version=self.version, language=None,
-            prepared_text="", explanation=Explanation(rules=list(item.hits), review_reason=reason),
+            prepared_text="",
+            explanation=Explanation(rules=list(item.hits), review_reason=decision.review_reason,
+                                    routing_reason=decision.routing_reason, preparation=list(item.prepared.steps)),
         )
 
 

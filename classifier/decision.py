@@ -26,6 +26,7 @@ class Decision:
     flags: list[str]
     queue: str
     review_reason: str | None
+    routing_reason: str | None = None
 
 
 def ordered_flags(flags: set[str]) -> list[str]:
@@ -51,11 +52,12 @@ def decide(
     reason = None
     if routing.queue == REVIEW_QUEUE:
         reason = f"confidence {confidence:.2f} is below the review threshold {review_threshold:.2f}: {routing.reason}"
-    return Decision(item_type, confidence, categories, flags, routing.queue, reason)
+    return Decision(item_type, confidence, categories, flags, routing.queue, reason, routing.reason)
 
 
 def decide_unusable(hits: Sequence[RuleHit], reason: str) -> Decision:
     """Nothing to classify: a person looks at it — unless a rule saw a safety risk (e.g. in the subject)."""
     flags = ordered_flags(set(flags_from(hits)))
     routing = route(None, flags, confident=False)
-    return Decision(None, 0.0, [], flags, routing.queue, reason if routing.queue == REVIEW_QUEUE else routing.reason)
+    review_reason = reason if routing.queue == REVIEW_QUEUE else None
+    return Decision(None, 0.0, [], flags, routing.queue, review_reason, routing.reason)

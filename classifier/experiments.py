@@ -69,6 +69,25 @@ def variants() -> list[Variant]:
     ]
 
 
+def final_candidates() -> list[Variant]:
+    """The close contenders from variants(), compared again over several fold assignments."""
+    base = ModelSettings()
+
+    def settings(c: float, agent: float, chars: tuple[int, int] = (2, 5), estimator: str = "svm") -> ModelSettings:
+        return replace(base, type_c=c, type_estimator=estimator,
+                       features=replace(base.features, agent_weight=agent, char_ngrams=chars))
+
+    return [
+        Variant("LinearSVC C=0.5, agent 0.3", settings(0.5, 0.3)),
+        Variant("LinearSVC C=1, agent 0.3", settings(1.0, 0.3)),
+        Variant("LinearSVC C=2, agent 0.3", settings(2.0, 0.3)),
+        Variant("LinearSVC C=2, agent 0", settings(2.0, 0.0)),
+        Variant("LinearSVC C=1, agent 0.15", settings(1.0, 0.15)),
+        Variant("LinearSVC C=2, agent 0.3, char_wb 3-5", settings(2.0, 0.3, (3, 5))),
+        Variant("LogisticRegression C=50, agent 0.3", settings(50.0, 0.3, estimator="logreg")),
+    ]
+
+
 def _plain(examples: Sequence[LabelledExample], channels: frozenset[str]) -> list[LabelledExample]:
     return [replace(example, channel="web_form") if example.channel in channels else example for example in examples]
 
@@ -93,12 +112,12 @@ def _automation_at(confidence: np.ndarray, correct: np.ndarray, target: float = 
 
 
 def evaluate_variant(
-    variant: Variant, examples: list[LabelledExample], encoded: list[EncodedItem], folds: int
+    variant: Variant, examples: list[LabelledExample], encoded: list[EncodedItem], folds: int, seed: int
 ) -> dict[str, float]:
     started = time.perf_counter()
     inputs = [item.model_input for item in encoded]
     out_of_fold = cross_validate(inputs, examples, variant.settings, types=tuple(sorted(TYPES)), folds=folds,  # type: ignore[arg-type]
-                                 flags_to_model=())
+                                 flags_to_model=(), seed=seed)
     seconds = time.perf_counter() - started
     types = np.array(sorted(TYPES))
     truth = np.array([example.type for example in examples])
@@ -128,18 +147,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, nargs="*", help="JSONL files (default: seed TRAIN split)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", type=int, nargs="*", help="indexes of the variants to run")
+    parser.add_argument("--final", action="store_true", help="compare the final candidates instead")
+    parser.add_argument("--repeats", type=int, default=1, help="fold assignments to average over")
     arguments = parser.parse_args(argv)
     examples = load_examples(arguments.data) if arguments.data else split_examples(load_examples(seed_files()))[0]
-    chosen = [v for i, v in enumerate(variants()) if not arguments.only or i in arguments.only]
+    candidates = final_candidates() if arguments.final else variants()
+    chosen = [v for i, v in enumerate(candidates) if not arguments.only or i in arguments.only]
     cache: dict[frozenset[str], tuple[list[LabelledExample], list[EncodedItem]]] = {}
-    print(f"{len(examples)} TRAIN examples, {arguments.folds}-fold cross-validation\n")
+    print(f"{len(examples)} TRAIN examples, {arguments.folds}-fold cross-validation"
+          f" averaged over {arguments.repeats} fold assignment(s)\n")
     print("| variant | type macro-F1 | complaint F1 | category micro-F1 | ECE | automation @95% type-correct | CV seconds |")
     print("|---|---|---|---|---|---|---|")
     for variant in chosen:
         if variant.plain_channels not in cache:
             cache[variant.plain_channels] = encode_examples(_plain(examples, variant.plain_channels))
         kept, encoded = cache[variant.plain_channels]
-        result = evaluate_variant(variant, kept, encoded, arguments.folds)
+        runs = [evaluate_variant(variant, kept, encoded, arguments.folds, seed)
+                for seed in range(13, 13 + arguments.repeats)]
+        result = {key: float(np.mean([run[key] for run in runs])) for key in runs[0]}
         print(f"| {variant.name} | {result['type_macro_f1']:.3f} | {result['complaint_f1']:.3f} | "
               f"{result['category_micro_f1']:.3f} | {result['ece']:.3f} | {result['automation_at_95']:.3f} | "
               f"{result['seconds']:.1f} |", flush=True)

@@ -30,6 +30,8 @@ class Explanation:
     type_terms: list[TermWeight] = field(default_factory=list)
     category_terms: dict[str, list[TermWeight]] = field(default_factory=dict)
     review_reason: str | None = None
+    routing_reason: str | None = None  # why the item went to its queue (from triage_rules.routing)
+    preparation: list[str] = field(default_factory=list)  # what was done to the text (quotes cut, …)
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,12 @@ def cross_validate(
     folds: int = 5,
     flags_to_model: Sequence[str] = FLAGS,
     progress: Progress = _no_progress,
+    seed: int = RANDOM_STATE,
 ) -> OutOfFold:
     labels = np.array([example.type for example in examples])
     smallest = min(np.unique(labels, return_counts=True)[1])
     folds = max(2, min(folds, int(smallest)))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=RANDOM_STATE)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     n = len(examples)
     type_probabilities = np.zeros((n, len(types)))
     category_probabilities = np.zeros((n, 0))

@@ -47,8 +47,19 @@ class TwilioSettings(BaseModel):
     from_number: str | None = None
     messaging_service_sid: str | None = None
     api_base_url: str = "https://api.twilio.com"
+    timeout_seconds: float = 15.0  # per REST call; a timeout is retried like a 5xx
     # Only for local development: accept webhooks without a valid X-Twilio-Signature.
     skip_signature_validation: bool = False
+
+
+class WebSettings(BaseModel):
+    """The public contact form and the staff workspace."""
+
+    max_attachment_bytes: int = 10 * 1024 * 1024  # per file
+    max_attachments: int = 5
+    max_form_bytes: int = 25 * 1024 * 1024  # a whole form post; larger ones are refused unread
+    submissions_per_minute: int = 10  # posts per client address; more are refused with 429
+    submissions_per_hour: int = 30
 
 
 class Settings(BaseSettings):
@@ -85,6 +96,7 @@ class Settings(BaseSettings):
     imap: ImapSettings = Field(default_factory=ImapSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_outside_development(self) -> Settings:

@@ -20,17 +20,17 @@ LOOKUP_FILE = "en_lemma_lookup.json"
 
 
 @cache
-def _forms_by_lemma() -> dict[str, frozenset[str]]:
+def _forms_by_lemma() -> dict[str, list[str]]:
     compressed = spacy_lookups_data.get_file(LOOKUP_FILE + ".gz")
     if compressed.is_file():
         with gzip.open(str(compressed), "rt", encoding="utf-8") as handle:
             table: dict[str, str] = json.load(handle)
     else:
         table = json.loads(spacy_lookups_data.get_file(LOOKUP_FILE).read_text(encoding="utf-8"))
-    forms: dict[str, set[str]] = defaultdict(set)
+    forms: dict[str, list[str]] = defaultdict(list)
     for form, lemma in table.items():
-        forms[lemma.lower()].add(form.lower())
-    return {lemma: frozenset(words) for lemma, words in forms.items()}
+        forms[lemma.lower()].append(form.lower())
+    return forms
 
 
 def forms_of(lemmas: Iterable[str]) -> list[str]:
@@ -40,5 +40,5 @@ def forms_of(lemmas: Iterable[str]) -> list[str]:
     for lemma in lemmas:
         lemma = lemma.lower()
         found.add(lemma)
-        found |= table.get(lemma, frozenset())
+        found.update(table.get(lemma, ()))
     return sorted(found)

@@ -22,7 +22,7 @@ from triage_rules.lemma_forms import forms_of
 
 TokenPattern = list[dict[str, Any]]
 # A pattern expanding to more token sequences than this stays a Matcher pattern.
-MAX_EXPANSION = 3_000
+MAX_EXPANSION = 400
 WORD_ATTRS = ("LOWER",)
 QUANTIFIER = re.compile(r"^\{(\d*),?(\d*)\}$")
 

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 ROUTERS = [
     "intake.api.health:router",
     "intake.api.items:router",
+    "channels.twilio_webhooks:router",
+    "channels.transcripts:router",
 ]
 
 

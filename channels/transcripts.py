@@ -1,0 +1,245 @@
+"""Call transcripts: Twilio's transcription callback, and `POST /api/v1/transcripts` for any
+telephony or speech-to-text system.
+
+The whole transcript is kept for staff (`body`, one "Agent: …" / "Caller: …" line per turn, and the
+payload as `raw`); the classifier's transcript preparation picks out the caller's words, which are
+what gets classified. A call is acknowledged on the caller's mobile — the core routes
+`call_transcript` acknowledgements to SMS when the number can take texts, else email, else call-back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from starlette.concurrency import run_in_threadpool
+
+from channels.message import InboundMessage
+from channels.phone import normalise_phone
+from channels.request_body import read_limited
+from channels.sms import FORM_CONTENT_TYPE
+from intake.api.deps import ApiClientDep, RuntimeDep
+from intake.api.schemas import ItemAccepted
+from intake.errors import InvalidMessage
+from intake.items import keep_rejected_payload
+from intake.pipeline import ingest
+from intake.runtime import Runtime
+from models import Item
+
+CHANNEL = "call_transcript"
+# What carriers and Twilio put in `From` when the caller withheld their number: not a person's phone.
+WITHHELD_CALLER_IDS = frozenset(
+    {
+        "+266696687",
+        "+86282452253",
+        "+8656696",
+        "+7378742833",
+        "+2562533",
+        "anonymous",
+        "restricted",
+        "unknown",
+    }
+)
+SPEAKER_LABELS = {"agent": "Agent", "caller": "Caller"}
+
+
+# --- Twilio's transcription callback ----------------------------------------------------------
+
+
+def message_from_twilio_transcription(
+    form: Mapping[str, str], *, raw: bytes, received_at: datetime | None = None
+) -> InboundMessage:
+    """A recorded call (usually a voicemail: all of it is the caller) as the pipeline takes it.
+
+    A failed transcription is still stored — with `parse_error`, so it goes to triage_review and a
+    person listens to the recording.
+    """
+    status = (form.get("TranscriptionStatus") or "").strip().lower()
+    text = form.get("TranscriptionText") or ""
+    caller = caller_phone(form.get("From"))
+    parse_error = None
+    if status != "completed":
+        parse_error = (
+            f"Twilio could not transcribe the recording (status {status or 'missing'}): listen to it"
+        )
+    elif not text.strip():
+        parse_error = "the transcription is empty: listen to the recording"
+    metadata: dict[str, Any] = {
+        "source": "twilio",
+        "call_sid": form.get("CallSid") or None,
+        "recording_sid": form.get("RecordingSid") or None,
+        "recording_url": form.get("RecordingUrl") or None,
+        "transcription_sid": form.get("TranscriptionSid") or None,
+        "transcription_status": status or None,
+        "to": normalise_phone(form.get("To")) or form.get("To") or None,
+        "caller_id_withheld": caller is None and bool(form.get("From")),
+    }
+    return InboundMessage(
+        channel=CHANNEL,
+        external_id=(form.get("CallSid") or form.get("RecordingSid") or "").strip(),
+        body=text,
+        received_at=received_at or datetime.now(UTC),
+        sender_address=caller,
+        sender_phone=caller,
+        sender_name=form.get("CallerName") or None,
+        raw=raw,
+        raw_content_type=FORM_CONTENT_TYPE,
+        parse_error=parse_error,
+        metadata={key: value for key, value in metadata.items() if value not in (None, False)},
+    )
+
+
+def caller_phone(raw: str | None) -> str | None:
+    """The caller's number in E.164, or None when it was withheld or is not a phone number."""
+    if not raw or raw.strip().lower() in WITHHELD_CALLER_IDS:
+        return None
+    return normalise_phone(raw)
+
+
+# --- POST /api/v1/transcripts -------------------------------------------------------------------
+
+
+class TranscriptTurn(BaseModel):
+    speaker: Literal["agent", "caller"]
+    text: str
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0, description="speech-to-text confidence")
+
+
+class TranscriptIn(BaseModel):
+    """One call. Send either `text` (a voicemail, or a transcript with its own labels) or `turns`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    call_id: str = Field(
+        min_length=1, max_length=200, description="a repeat with the same id makes no new item"
+    )
+    caller_number: str | None = Field(default=None, description="the number the call came from")
+    caller_name: str | None = None
+    caller_email: str | None = Field(
+        default=None, description="known to the contact centre: the fallback for a landline"
+    )
+    agent: str | None = Field(default=None, description="who took the call")
+    started_at: datetime | None = None
+    text: str | None = None
+    turns: list[TranscriptTurn] | None = None
+
+    @field_validator("started_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("started_at needs a timezone, e.g. 2026-11-23T09:15:00Z")
+        return value
+
+    @model_validator(mode="after")
+    def _text_or_turns(self) -> TranscriptIn:
+        if (self.text is None) == (self.turns is None):
+            raise ValueError("send exactly one of 'text' or 'turns'")
+        return self
+
+
+def readable_transcript(turns: list[TranscriptTurn]) -> str:
+    """ "Agent: …" / "Caller: …" lines: what staff read, and what the classifier splits by speaker."""
+    return "\n".join(f"{SPEAKER_LABELS[turn.speaker]}: {' '.join(turn.text.split())}" for turn in turns)
+
+
+def message_from_transcript(transcript: TranscriptIn, *, raw: bytes, client_name: str) -> InboundMessage:
+    caller = caller_phone(transcript.caller_number)
+    email = transcript.caller_email.strip().lower() if transcript.caller_email else None
+    body = readable_transcript(transcript.turns) if transcript.turns is not None else transcript.text or ""
+    metadata: dict[str, Any] = {"source": f"api:{client_name}", "call_id": transcript.call_id}
+    if transcript.agent:
+        metadata["agent"] = transcript.agent
+    if transcript.turns is not None:
+        metadata["turns"] = len(transcript.turns)
+        metadata.update(_caller_confidence(transcript.turns))
+    return InboundMessage(
+        channel=CHANNEL,
+        # Namespaced by the sending system, as in /api/v1/items: two systems' call ids never collide.
+        external_id=f"{client_name}:{transcript.call_id}",
+        body=body,
+        received_at=transcript.started_at or datetime.now(UTC),
+        sender_address=caller or email,
+        sender_name=transcript.caller_name,
+        sender_email=email,
+        sender_phone=caller,
+        raw=raw,
+        raw_content_type="application/json",
+        parse_error=None if body.strip() else "the transcript is empty",
+        metadata=metadata,
+    )
+
+
+def _caller_confidence(turns: list[TranscriptTurn]) -> dict[str, Any]:
+    """How sure the speech-to-text was of the caller's words (weighted by length), for staff to see."""
+    scored = [
+        (len(turn.text), turn.confidence)
+        for turn in turns
+        if turn.speaker == "caller" and turn.confidence is not None
+    ]
+    total = sum(length for length, _ in scored)
+    if not scored or total == 0:
+        return {}
+    return {"caller_confidence": round(sum(length * c for length, c in scored if c is not None) / total, 3)}
+
+
+router = APIRouter(prefix="/api/v1", tags=["transcripts"])
+
+TRANSCRIPT_SCHEMA = {
+    "content": {"application/json": {"schema": TranscriptIn.model_json_schema()}},
+    "required": True,
+}
+
+
+@router.post(
+    "/transcripts",
+    response_model=ItemAccepted,
+    status_code=202,
+    openapi_extra={"requestBody": TRANSCRIPT_SCHEMA},
+    responses={200: {"description": "already received: the existing item"}, 413: {}, 422: {}},
+)
+async def post_transcript(
+    request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep
+) -> ItemAccepted:
+    """Ingest one call transcript. The payload is kept exactly as sent, even when refused."""
+    payload = await read_limited(request, runtime.settings.max_body_bytes)
+    try:
+        transcript = TranscriptIn.model_validate(json.loads(payload.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError, ValidationError) as error:
+        reason = _describe(error)
+        with runtime.database.session() as session:
+            kept = keep_rejected_payload(
+                session, channel=CHANNEL, content=payload, content_type="application/json", reason=reason
+            )
+        raise InvalidMessage(f"{reason} (payload kept as rejected #{kept})") from error
+    message = message_from_transcript(transcript, raw=payload, client_name=client.name)
+    result = await run_in_threadpool(ingest, runtime, message, actor=f"api:{client.name}")
+    if not result.created:
+        response.status_code = 200
+    reference, status = await run_in_threadpool(_current_state, runtime, result.item_id)
+    return ItemAccepted(
+        id=result.item_id,
+        reference=reference,
+        status=status,
+        created=result.created,
+        url=f"/api/v1/items/{reference}" if reference else "",
+    )
+
+
+def _current_state(runtime: Runtime, item_id: int) -> tuple[str | None, str]:
+    with runtime.database.session() as session:
+        item = session.get(Item, item_id)
+        return (item.reference, item.status) if item else (None, "received")
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return f"the body is not valid UTF-8 (byte {error.start})"
+    if isinstance(error, json.JSONDecodeError):
+        return f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    assert isinstance(error, ValidationError)
+    problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()[:10]]
+    return "invalid transcript: " + "; ".join(problems)

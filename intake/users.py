@@ -1,0 +1,152 @@
+"""Staff users: create, sign in with argon2 password hashes, lock out after repeated failures."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake import audit
+from intake.errors import InvalidMessage, NotAuthorised
+from models import User
+
+ROLES = ("triage", "manager", "admin")
+MAX_FAILED_SIGN_INS = 5
+LOCK_OUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
+
+_hasher = PasswordHasher()
+# Verified against when the username is unknown, so a wrong username takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+class SignInRefused(NotAuthorised):
+    """Wrong username or password, or the account is locked (the message never says which user exists)."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidMessage(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    actor: str,
+    full_name: str | None = None,
+) -> User:
+    username = username.strip().lower()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidMessage(
+            "a username is 2 to 60 lower-case letters, digits, dots, dashes or underscores"
+        )
+    if role not in ROLES:
+        raise InvalidMessage(f"role must be one of {', '.join(ROLES)}")
+    check_password_rules(password)
+    if session.scalars(select(User).where(User.username == username)).first() is not None:
+        raise InvalidMessage(f"there is already a user called {username}")
+    user = User(
+        username=username,
+        full_name=(full_name or "").strip() or None,
+        password_hash=hash_password(password),
+        role=role,
+        active=True,
+        failed_logins=0,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user_created", username=username, role=role)
+    return user
+
+
+def active_user(session: Session, username: str) -> User | None:
+    return session.scalars(
+        select(User).where(User.username == username.strip().lower(), User.active.is_(True))
+    ).first()
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def sign_in(session: Session, *, username: str, password: str, now: datetime | None = None) -> User:
+    """The user, when the password is right and the account is not locked; failures are counted."""
+    now = now or datetime.now(UTC)
+    user = active_user(session, username)
+    if user is None:
+        _verify(_DUMMY_HASH, password)
+        audit.record(session, actor="anonymous", action="sign_in_failed", reason="unknown user")
+        raise SignInRefused("the username or password is not right")
+    if user.locked_until is not None and user.locked_until > now:
+        audit.record(session, actor=user.username, action="sign_in_refused", reason="locked")
+        raise SignInRefused(_locked_message(user.locked_until, now))
+    if not _verify(user.password_hash, password):
+        user.failed_logins = (user.failed_logins or 0) + 1
+        audit.record(
+            session, actor=user.username, action="sign_in_failed", failures=user.failed_logins
+        )
+        if user.failed_logins >= MAX_FAILED_SIGN_INS:
+            user.locked_until = now + LOCK_OUT
+            user.failed_logins = 0
+            audit.record(session, actor=user.username, action="account_locked", until=user.locked_until.isoformat())
+            raise SignInRefused(_locked_message(user.locked_until, now))
+        raise SignInRefused("the username or password is not right")
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record(session, actor=user.username, action="signed_in")
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return (
+        f"this account is locked after {MAX_FAILED_SIGN_INS} wrong passwords; "
+        f"try again in {minutes} minutes or ask an administrator"
+    )
+
+
+def set_password(session: Session, user: User, password: str, *, actor: str) -> None:
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, actor=actor, action="password_changed", username=user.username)
+
+
+def change_role(session: Session, user: User, role: str, *, actor: str) -> None:
+    if role not in ROLES:
+        raise InvalidMessage(f"role must be one of {', '.join(ROLES)}")
+    before = user.role
+    user.role = role
+    audit.record(session, actor=actor, action="role_changed", username=user.username, before=before, after=role)
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: str) -> None:
+    user.active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    audit.record(
+        session, actor=actor, action="user_activated" if active else "user_deactivated", username=user.username
+    )

@@ -1,0 +1,177 @@
+"""What the queue pages show: counts per queue, and one page of open cases with filters and search.
+
+A queue lists case roots (follow-ups appear on their case's page), most urgent deadline first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from intake.references import parse_reference
+from intake.web.formatting import UK
+from models import Item
+from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, QUEUES, TYPES
+
+PAGE_SIZE = 50
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    queue: str = ALL
+    type: str = ""
+    category: str = ""
+    flag: str = ""
+    channel: str = ""
+    due: str = ""  # "", "overdue" or "today"
+    search: str = ""
+    status: str = "open"  # open / closed
+    page: int = 1
+
+    @classmethod
+    def from_query(cls, queue: str, params: dict[str, str]) -> QueueFilters:
+        """Unknown values are dropped, never passed to the database."""
+
+        def pick(name: str, allowed: tuple[str, ...]) -> str:
+            value = params.get(name, "")
+            return value if value in allowed else ""
+
+        page = params.get("page", "1")
+        return cls(
+            queue=queue if queue in QUEUES else ALL,
+            type=pick("type", TYPES),
+            category=pick("category", CATEGORIES),
+            flag=pick("flag", FLAGS),
+            channel=pick("channel", CHANNELS),
+            due=pick("due", ("overdue", "today")),
+            search=params.get("q", "").strip()[:200],
+            status="closed" if params.get("status") == "closed" else "open",
+            page=max(1, min(int(page), 10_000)) if page.isdigit() else 1,
+        )
+
+    def query_string(self, **changes: object) -> str:
+        """This view's filters as a query string, with some changed (e.g. page=2 or flag="")."""
+        values: dict[str, object] = {
+            "type": self.type,
+            "category": self.category,
+            "flag": self.flag,
+            "channel": self.channel,
+            "due": self.due,
+            "q": self.search,
+            "status": "" if self.status == "open" else self.status,
+            "page": self.page,
+        }
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v and not (k == "page" and str(v) == "1")})
+
+    @property
+    def active(self) -> bool:
+        return any((self.type, self.category, self.flag, self.channel, self.due, self.search))
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[Item]
+    total: int
+    page: int
+    pages: int
+
+
+def _json_list_contains(column: ColumnElement[object], value: str) -> ColumnElement[bool]:
+    # Taxonomy values only (checked in from_query), matched with their quotes: portable across
+    # SQLite's JSON text and PostgreSQL's JSONB, and exact ("delay" never matches "delayed").
+    return cast(column, String).like(f'%"{value}"%')
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _end_of_uk_day(now: datetime) -> datetime:
+    local = now.astimezone(UK)
+    tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return tomorrow.astimezone(UTC)
+
+
+def _open_roots() -> list[ColumnElement[bool]]:
+    return [Item.case_id.is_(None), Item.status == "processed"]
+
+
+def queue_counts(session: Session) -> dict[str, int]:
+    """Open cases per queue, and under "all" their total."""
+    rows = session.execute(
+        select(Item.queue, func.count()).where(*_open_roots(), Item.case_status == "open").group_by(Item.queue)
+    ).all()
+    counts = {queue: 0 for queue in QUEUES}
+    for queue, count in rows:
+        if queue in counts:
+            counts[queue] = count
+    counts[ALL] = sum(count for _, count in rows)
+    return counts
+
+
+def due_counts(session: Session, *, now: datetime | None = None) -> dict[str, int]:
+    now = now or datetime.now(UTC)
+    base = select(func.count()).select_from(Item).where(*_open_roots(), Item.case_status == "open")
+    return {
+        "overdue": session.scalar(base.where(Item.next_due_at < now)) or 0,
+        "today": session.scalar(base.where(Item.next_due_at >= now, Item.next_due_at < _end_of_uk_day(now))) or 0,
+    }
+
+
+def queue_page(session: Session, filters: QueueFilters, *, now: datetime | None = None) -> QueuePage:
+    now = now or datetime.now(UTC)
+    conditions: list[ColumnElement[bool]] = [*_open_roots(), Item.case_status == filters.status]
+    if filters.queue != ALL:
+        conditions.append(Item.queue == filters.queue)
+    if filters.type:
+        conditions.append(Item.type == filters.type)
+    if filters.category:
+        conditions.append(_json_list_contains(Item.categories, filters.category))
+    if filters.flag:
+        conditions.append(_json_list_contains(Item.flags, filters.flag))
+    if filters.channel:
+        conditions.append(Item.channel == filters.channel)
+    if filters.due == "overdue":
+        conditions.append(Item.next_due_at < now)
+    elif filters.due == "today":
+        conditions.append(Item.next_due_at >= now)
+        conditions.append(Item.next_due_at < _end_of_uk_day(now))
+    if filters.search:
+        conditions.append(_search(filters.search))
+    total = session.scalar(select(func.count()).select_from(Item).where(*conditions)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(filters.page, pages)
+    items = list(
+        session.scalars(
+            select(Item)
+            .where(*conditions)
+            .order_by(Item.next_due_at.is_(None), Item.next_due_at, Item.received_at)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return QueuePage(items=items, total=total, page=page, pages=pages)
+
+
+def _search(term: str) -> ColumnElement[bool]:
+    """A reference finds its item (and its case); any other text searches sender, subject and body."""
+    parsed = parse_reference(term)
+    if parsed is not None:
+        _, item_id = parsed
+        return or_(Item.id == item_id, Item.id == select(Item.case_id).where(Item.id == item_id).scalar_subquery())
+    pattern = _like(term)
+    return or_(
+        Item.sender_address.ilike(pattern, escape="\\"),
+        Item.sender_name.ilike(pattern, escape="\\"),
+        Item.subject.ilike(pattern, escape="\\"),
+        Item.body.ilike(pattern, escape="\\"),
+        Item.reference.ilike(pattern, escape="\\"),
+    )

@@ -1,0 +1,92 @@
+"""Wires the browser-facing parts into the app: /static, sign-in redirects, refusal pages, headers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from intake.web.auth import RoleRefused, SignInRequired, login_url
+from intake.web.contact import FormTooLarge
+from intake.web.auth import current_user
+from intake.web.csrf import CsrfRefused
+from intake.web.pages import PageNotFound
+from intake.web.templating import STATIC_DIR, render
+
+# No inline script or style anywhere, no third-party origin: the product works offline.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+BROWSER_PREFIXES = ("/contact", "/staff", "/static")
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(request: Request, error: SignInRequired) -> Response:
+        return RedirectResponse(login_url(error.next_url), status_code=303)
+
+    @app.exception_handler(RoleRefused)
+    async def _role(request: Request, error: RoleRefused) -> Response:
+        return render(
+            request,
+            "refused.html",
+            {"page_title": "You cannot use this page", "reason": str(error)},
+            user=error.user,
+            status_code=403,
+        )
+
+    @app.exception_handler(CsrfRefused)
+    async def _csrf(request: Request, error: CsrfRefused) -> Response:
+        return render(
+            request,
+            "refused.html",
+            {
+                "page_title": "This form has expired",
+                "reason": "The form was too old or did not come from this website, so nothing was saved. "
+                "Go back, reload the page and try again.",
+            },
+            status_code=403,
+        )
+
+    @app.exception_handler(PageNotFound)
+    async def _not_found(request: Request, error: PageNotFound) -> Response:
+        return render(
+            request,
+            "refused.html",
+            {"page_title": "Page not found", "reason": str(error)},
+            user=current_user(request),
+            status_code=404,
+        )
+
+    @app.exception_handler(FormTooLarge)
+    async def _too_large(request: Request, error: FormTooLarge) -> Response:
+        settings = request.app.state.runtime.settings.web
+        return render(
+            request,
+            "contact_refused.html",
+            {
+                "page_title": "Your files are too large",
+                "reason": f"The form with its files was too large, so we did not accept it. Each file must be "
+                f"smaller than {settings.max_attachment_bytes // (1024 * 1024)}MB. Go back, choose smaller "
+                "files or fewer of them, and send the form again.",
+                "landlord": None,
+            },
+            status_code=413,
+        )
+
+    @app.middleware("http")
+    async def _security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        if request.url.path.startswith(BROWSER_PREFIXES):
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("X-Frame-Options", "DENY")
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response

@@ -1,0 +1,299 @@
+"""The item page, the correction form and the case actions (assign, escalate, extend, respond, close)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake import cases
+from intake.api.deps import RuntimeDep
+from intake.corrections import correct_item
+from intake.errors import InvalidMessage, InvalidTransition
+from intake.runtime import Runtime
+from intake.users import list_users
+from intake.web.auth import StaffUser
+from intake.web.pages import PageNotFound
+from intake.web.deps import ManagerUser, TriageUser
+from intake.web.flash import set_flash
+from intake.web.formatting import UK, label
+from intake.web.item_view import load_item_view
+from intake.web.staff_queues import QUEUE_NAMES
+from intake.web.templating import render
+from models import Attachment, Item, RawMessage
+from triage_rules.taxonomy import CATEGORIES, FLAGS, QUEUES, TYPES
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+# Keys for the common corrections (see docs/workspace.md); only active outside text fields.
+TYPE_KEYS = {"complaint": "c", "service_request": "r", "enquiry": "e", "compliment": "p", "suggestion": "i"}
+OUTCOMES = {
+    "upheld": "Upheld",
+    "partly_upheld": "Partly upheld",
+    "not_upheld": "Not upheld",
+    "resolved": "Resolved (not a complaint)",
+    "withdrawn": "Withdrawn by the resident",
+    "no_further_action": "No further action needed",
+}
+
+
+def _form_text(form: Any, name: str, limit: int = 5000) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def item_page(
+    request: Request,
+    runtime: Runtime,
+    session: Session,
+    item_id: int,
+    user: StaffUser,
+    *,
+    errors: dict[str, str] | None = None,
+    proposed: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    view = load_item_view(runtime, session, item_id)
+    labels = proposed or {
+        "type": view.item.type,
+        "categories": list(view.item.categories or []),
+        "flags": list(view.item.flags or []),
+        "queue": "",
+        "reason": "",
+    }
+    staff = [u.username for u in list_users(session) if u.active]
+    return render(
+        request,
+        "item.html",
+        {
+            "page_title": view.item.reference or f"Item {view.item.id}",
+            "nav": "queues",
+            "wide": True,
+            "view": view,
+            "item": view.item,
+            "root": view.root,
+            "labels": labels,
+            "errors": errors or {},
+            "types": TYPES,
+            "type_keys": TYPE_KEYS,
+            "categories": CATEGORIES,
+            "flags": FLAGS,
+            "queues": QUEUES,
+            "queue_names": QUEUE_NAMES,
+            "outcomes": OUTCOMES,
+            "staff": staff,
+        },
+        user=user,
+        status_code=status_code,
+    )
+
+
+@router.get("/items/{item_id}", response_class=HTMLResponse)
+def show_item(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
+    with runtime.database.session() as session:
+        return item_page(request, runtime, session, item_id, user)
+
+
+@router.get("/items/{item_id}/attachments/{attachment_id}")
+def download_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
+    with runtime.database.session() as session:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or attachment.item_id != item_id or attachment.content is None:
+            raise PageNotFound("no such attachment (or it was too large to keep)")
+        # Always a download, never shown inline: a file from outside must not run in our origin.
+        safe_name = "".join(ch for ch in attachment.filename if ch.isalnum() or ch in "._- ")[:120] or "attachment"
+        return Response(
+            attachment.content,
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+        )
+
+
+@router.get("/items/{item_id}/raw")
+def download_raw(item_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
+    with runtime.database.session() as session:
+        raw = session.scalars(select(RawMessage).where(RawMessage.item_id == item_id)).first()
+        if raw is None:
+            raise PageNotFound(f"no original message for item {item_id}")
+        return Response(
+            raw.content,
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="item-{item_id}-original.txt"'},
+        )
+
+
+async def _act(
+    request: Request,
+    runtime: Runtime,
+    item_id: int,
+    user: StaffUser,
+    action: Callable[[Session, Item, Any], str],
+) -> Response:
+    """Run one case action in one transaction; on a refusal show the item page with the reason."""
+    form = await request.form()
+    try:
+        with runtime.database.session() as session:
+            item = session.get(Item, item_id)
+            if item is None:
+                raise PageNotFound(f"no item {item_id}")
+            message = action(session, item, form)
+    except (InvalidTransition, InvalidMessage) as refusal:
+        with runtime.database.session() as session:
+            field = getattr(refusal, "field", None) or "case-actions"
+            return item_page(
+                request,
+                runtime,
+                session,
+                item_id,
+                user,
+                errors={field: str(refusal)[0].upper() + str(refusal)[1:]},
+                status_code=409 if isinstance(refusal, InvalidTransition) else 400,
+            )
+    response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
+    set_flash(request, response, message)
+    return response
+
+
+class FieldError(InvalidMessage):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@router.post("/items/{item_id}/correct")
+async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
+    form = await request.form()
+    proposed = {
+        "type": _form_text(form, "type", 40),
+        "categories": [v for v in form.getlist("categories") if isinstance(v, str)],
+        "flags": [v for v in form.getlist("flags") if isinstance(v, str)],
+        "queue": _form_text(form, "queue", 40),
+        "reason": _form_text(form, "reason", 2000),
+    }
+    errors: dict[str, str] = {}
+    if proposed["type"] not in TYPES:
+        errors["type"] = "Select the type"
+    if proposed["queue"] and proposed["queue"] not in QUEUES:
+        errors["queue"] = "Select a queue from the list"
+    if not errors:
+        try:
+            with runtime.database.session() as session:
+                item = session.get(Item, item_id)
+                if item is None:
+                    raise PageNotFound(f"no item {item_id}")
+                outcome = correct_item(
+                    runtime,
+                    session,
+                    item,
+                    user=user.username,
+                    type=proposed["type"],
+                    categories=proposed["categories"],
+                    flags=proposed["flags"],
+                    queue=proposed["queue"] or None,
+                    reason=proposed["reason"],
+                )
+        except InvalidMessage as refusal:
+            text = str(refusal)
+            errors["categories" if "categor" in text else "type"] = text[0].upper() + text[1:]
+    if errors:
+        with runtime.database.session() as session:
+            return item_page(
+                request, runtime, session, item_id, user, errors=errors, proposed=proposed, status_code=400
+            )
+    before, after = outcome.before, outcome.after
+    message = f"Correction saved: {label(after['type'])}"
+    if outcome.moved:
+        message += f". Moved from {QUEUE_NAMES.get(before['queue'], before['queue'])} to {QUEUE_NAMES.get(after['queue'], after['queue'])}"
+    if outcome.became_complaint:
+        message += ". It is now a complaint: the complaint stage has started and the resident will be told"
+    response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
+    set_flash(request, response, message + ".")
+    return response
+
+
+@router.post("/items/{item_id}/assign")
+async def assign(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
+    def action(session: Session, item: Item, form: Any) -> str:
+        assignee = _form_text(form, "assignee", 120)
+        staff = {u.username for u in list_users(session) if u.active}
+        if assignee and assignee not in staff:
+            raise FieldError("assignee", "Select a person from the list")
+        cases.assign(session, item, actor=user.username, assignee=assignee or None)  # type: ignore[arg-type]
+        return f"Assigned to {assignee}." if assignee else "No longer assigned to anyone."
+
+    return await _act(request, runtime, item_id, user, action)
+
+
+@router.post("/items/{item_id}/escalate")
+async def escalate(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+    def action(session: Session, item: Item, form: Any) -> str:
+        stage = cases.escalate(runtime, session, item, actor=user.username, reason=_form_text(form, "reason") or None)
+        try:
+            name = runtime.policy.stage(stage).name
+        except Exception:
+            name = label(stage)
+        return f"Escalated to {name}. New deadlines have been set and the resident will be told."
+
+    return await _act(request, runtime, item_id, user, action)
+
+
+@router.post("/items/{item_id}/extend")
+async def extend(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+    def action(session: Session, item: Item, form: Any) -> str:
+        raw_date = _form_text(form, "until", 20)
+        reason = _form_text(form, "reason")
+        try:
+            until_day = date.fromisoformat(raw_date)
+        except ValueError:
+            raise FieldError("until", "Enter the new date, for example 2026-12-24") from None
+        if not reason:
+            raise FieldError("extend-reason", "Enter the reason for the extension: the resident will be told it")
+        until = datetime.combine(until_day, time(17, 0), tzinfo=UK)
+        cases.extend(runtime, session, item, actor=user.username, until=until, reason=reason)
+        return f"Response date extended to {until_day:%-d %B %Y}."
+
+    return await _act(request, runtime, item_id, user, action)
+
+
+@router.post("/items/{item_id}/response")
+async def record_response(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
+    def action(session: Session, item: Item, form: Any) -> str:
+        summary = _form_text(form, "summary")
+        if not summary:
+            raise FieldError("summary", "Enter a summary of the response you sent")
+        cases.record_response(session, item, actor=user.username, summary=summary)
+        return "Response recorded; the deadline it met is marked as met."
+
+    return await _act(request, runtime, item_id, user, action)
+
+
+@router.post("/items/{item_id}/close")
+async def close(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+    def action(session: Session, item: Item, form: Any) -> str:
+        outcome = _form_text(form, "outcome", 40)
+        if outcome not in OUTCOMES:
+            raise FieldError("outcome", "Select the outcome")
+        cases.close(session, item, actor=user.username, outcome=outcome, remedy=_form_text(form, "remedy") or None)
+        return f"Case closed: {OUTCOMES[outcome].lower()}."
+
+    return await _act(request, runtime, item_id, user, action)
+
+
+@router.post("/items/{item_id}/reopen")
+async def reopen(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+    def action(session: Session, item: Item, form: Any) -> str:
+        reason = _form_text(form, "reason")
+        if not reason:
+            raise FieldError("reopen-reason", "Enter why the case is being reopened")
+        cases.reopen(runtime, session, item, actor=user.username, reason=reason)
+        return "Case reopened; its deadlines have been recomputed."
+
+    return await _act(request, runtime, item_id, user, action)
+

@@ -1,0 +1,294 @@
+"""Acknowledgements in plain English, rendered from Jinja2 templates per channel and item type.
+
+The wording lives in `templates/acknowledgement/` (one template per type and channel); this module
+only gathers what the templates may say: the reference, the dates (in words, Europe/London), the
+landlord's contact route, and which warnings apply. The resident's own words are never passed to a
+template, so nothing they wrote is echoed back.
+
+Email bodies are written once and rendered twice: as plain text, and as HTML with autoescaping
+(the same template under an HTML layout). SMS acknowledgements must fit in two segments.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from triage_rules.deadlines import ComputedDeadline, initial_stage, next_stage
+from triage_rules.policies import PolicyProfile
+from triage_rules.working_days import LONDON, END_OF_DAY
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+CHANNELS = ("email", "sms")
+PURPOSES = ("received", "complaint")  # plus "stage_2", "stage_3": a complaint escalated to that stage
+HOUSING_OMBUDSMAN_PHONE = "0300 111 3000"
+HOUSING_OMBUDSMAN_WEBSITE = "housing-ombudsman.org.uk"
+GAS_EMERGENCY_PHONE = "0800 111 999"
+MAX_SMS_SEGMENTS = 2
+
+# GSM 03.38: the basic character set (one septet each) and the extension table (two: escape + char).
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class RenderedAcknowledgement:
+    subject: str  # "" for SMS
+    text: str
+    html: str | None  # None for SMS
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments `text` takes: GSM-7 160/153 per segment, else UCS-2 70/67."""
+    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
+        septets = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+        return 1 if septets <= 160 else math.ceil(septets / 153)
+    units = len(text.encode("utf-16-le")) // 2  # characters outside the BMP take two units
+    return 1 if units <= 70 else math.ceil(units / 67)
+
+
+def render_acknowledgement(
+    *,
+    channel: str,
+    item_type: str | None,
+    reference: str,
+    flags: Sequence[str],
+    deadlines: Sequence[ComputedDeadline],
+    policy: PolicyProfile,
+    recipient_name: str | None,
+    purpose: str = "received",
+    stage: str | None = None,
+    original_subject: str | None = None,
+) -> RenderedAcknowledgement:
+    """The acknowledgement for one item. `original_subject` is accepted but never echoed (it is the
+    resident's own text); replies thread by the provider's In-Reply-To header instead."""
+    if channel not in CHANNELS:
+        raise ValueError(f"no acknowledgement template for channel {channel!r}: choose one of {', '.join(CHANNELS)}")
+    if purpose not in PURPOSES and not re.fullmatch(r"stage_\d", purpose):
+        raise ValueError(f"unknown acknowledgement purpose {purpose!r}: use received, complaint or stage_N")
+    context = _context(
+        item_type=item_type,
+        reference=reference,
+        flags=frozenset(flags),
+        deadlines=deadlines,
+        policy=policy,
+        recipient_name=recipient_name,
+        purpose=purpose,
+        stage=stage,
+    )
+    template = f"acknowledgement/{channel}/{_template_name(context)}.j2"
+    if channel == "sms":
+        text = _render_sms(template, context)
+        return RenderedAcknowledgement(subject="", text=text, html=None)
+    text = _tidy_text(
+        _environment(html=False).get_template(template).render(
+            **context, layout="acknowledgement/email/layout.txt.j2", macros="acknowledgement/email/_text.j2"
+        )
+    )
+    html = _environment(html=True).get_template(template).render(
+        **context, layout="acknowledgement/email/layout.html.j2", macros="acknowledgement/email/_html.j2"
+    )
+    return RenderedAcknowledgement(subject=_subject(context), text=text, html=html)
+
+
+# --- what the templates may say ------------------------------------------------------------
+
+
+ITEM_WORDS = {
+    "complaint": "complaint",
+    "service_request": "request",
+    "enquiry": "enquiry",
+    "compliment": "compliment",
+    "suggestion": "suggestion",
+    None: "message",
+}
+
+
+def _context(
+    *,
+    item_type: str | None,
+    reference: str,
+    flags: frozenset[str],
+    deadlines: Sequence[ComputedDeadline],
+    policy: PolicyProfile,
+    recipient_name: str | None,
+    purpose: str,
+    stage: str | None,
+) -> dict[str, Any]:
+    if purpose == "complaint" or purpose.startswith("stage_"):
+        item_type = "complaint"
+    if purpose.startswith("stage_"):
+        stage = purpose
+    if item_type == "complaint" and stage is None:
+        stage = next((d.stage for d in deadlines if d.stage), None) or initial_stage(
+            policy, item_type=item_type, flags=flags
+        )
+    current = [d for d in deadlines if d.stage in (stage, None)]
+
+    def due(kind: str) -> str | None:
+        found = [d.due_at for d in current if d.kind == kind]
+        return date_in_words(min(found)) if found else None
+
+    make_safe = [d.due_at for d in deadlines if d.kind == "make_safe"]
+    following = next_stage(policy, stage) if item_type == "complaint" and stage else None
+    return {
+        "landlord": policy.landlord_name,
+        "contact_short": policy.short_name,
+        "contact": policy.contact,
+        "reference": reference,
+        "item_word": ITEM_WORDS.get(item_type, "message"),
+        "item_type": item_type,
+        "purpose": purpose,
+        "stage_words": _stage_words(stage),
+        "next_stage_words": _stage_words(following),
+        "formal": "designated_person" in flags,
+        "greeting_name": _clean_name(recipient_name),
+        "urgent": "urgent_safety" in flags,
+        "non_english": "non_english" in flags,
+        "third_party": "third_party" in flags,
+        "acknowledge_by": due("acknowledge"),
+        "respond_by": due("respond"),
+        "meeting_by": due("arrange_meeting"),
+        "review_meeting_by": due("notify_review_meeting"),
+        "hearing_by": due("hold_hearing"),
+        "escalate_by": due("escalation_request_by"),
+        "make_safe_by": moment_in_words(min(make_safe)) if make_safe else None,
+        "investigate_by": due("investigate_hazard"),
+        "ombudsman_phone": HOUSING_OMBUDSMAN_PHONE,
+        "ombudsman_website": HOUSING_OMBUDSMAN_WEBSITE,
+        "gas_phone": GAS_EMERGENCY_PHONE,
+    }
+
+
+def _template_name(context: dict[str, Any]) -> str:
+    if context["purpose"] == "complaint":
+        return "complaint_escalated"
+    if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
+        return "complaint_next_stage"
+    return context["item_type"] or "unconfirmed"
+
+
+def _subject(context: dict[str, Any]) -> str:
+    reference = f"[{context['reference']}] " if context["reference"] else ""
+    if context["urgent"]:
+        return f"{reference}Urgent: we have your report - if anyone is in danger call 999"
+    if context["purpose"] == "complaint":
+        return f"{reference}We are now handling this as a complaint"
+    if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
+        return f"{reference}Your complaint has moved to {context['stage_words']}"
+    if context["formal"] and context["item_type"] == "complaint":
+        return f"{reference}Your letter on behalf of a constituent: complaint received"
+    if context["formal"]:
+        return f"{reference}Your enquiry on behalf of a constituent: acknowledgement"
+    return f"{reference}We have received your {context['item_word']}"
+
+
+def date_in_words(moment: datetime) -> str:
+    """'Friday 4 December 2026', in Europe/London."""
+    local = moment.astimezone(LONDON)
+    return f"{local:%A} {local.day} {local:%B %Y}"
+
+
+def moment_in_words(moment: datetime) -> str:
+    """'10:30am on Friday 4 December 2026' (just the date when it is the end of the day)."""
+    local = moment.astimezone(LONDON)
+    if local.time().replace(microsecond=0) == END_OF_DAY:
+        return f"the end of {date_in_words(moment)}"
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'} on {date_in_words(moment)}"
+
+
+def _stage_words(stage: str | None) -> str | None:
+    if stage is None:
+        return None
+    return "the informal stage" if stage == "stage_0" else stage.replace("_", " ")
+
+
+def _clean_name(name: str | None) -> str | None:
+    """A name fit for a greeting: no addresses or numbers, no stray whitespace, not too long."""
+    if not name:
+        return None
+    cleaned = " ".join(name.replace("\n", " ").split())
+    if not cleaned or "@" in cleaned or any(char.isdigit() for char in cleaned) or len(cleaned) > 60:
+        return None
+    return cleaned
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+@cache
+def _environment(*, html: bool) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=html,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    environment.filters["paragraphs"] = _html_paragraphs
+    return environment
+
+
+def _html_paragraphs(body: str) -> list[Markup]:
+    """Blank-line separated blocks as HTML: headings stay as they are, other blocks become <p>."""
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", str(body)) if block.strip()]
+    rendered = []
+    for block in blocks:
+        if block.startswith("<h"):
+            rendered.append(Markup(block))
+        else:
+            lines = [line.strip() for line in block.splitlines() if line.strip()]
+            rendered.append(Markup("<p>") + Markup("<br>\n").join(Markup(line) for line in lines) + Markup("</p>"))
+    return rendered
+
+
+def _tidy_text(text: str) -> str:
+    lines = [line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+# Wordings tried in turn until the text fits two segments: full, then shorter phrases, then (tight)
+# the damp inspection date is left out of an emergency text — staff phone about emergencies anyway.
+SMS_WORDINGS = ({"compact": False, "tight": False}, {"compact": True, "tight": False}, {"compact": True, "tight": True})
+
+
+def _render_sms(template: str, context: dict[str, Any]) -> str:
+    """One line of text in the longest wording that fits two segments."""
+    environment = _sms_environment()
+    text = ""
+    for wording in SMS_WORDINGS:
+        text = " ".join(environment.get_template(template).render(**context, **wording).split())
+        if sms_segments(text) <= MAX_SMS_SEGMENTS:
+            return text
+    return text  # the tests prove every template's worst case fits; never drop a message for length
+
+
+@cache
+def _sms_environment() -> Environment:
+    # Newlines after tags are kept (no trim_blocks): the lines are joined with single spaces.
+    return Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR), autoescape=False, undefined=StrictUndefined, lstrip_blocks=True
+    )
+
+
+__all__ = [
+    "RenderedAcknowledgement",
+    "date_in_words",
+    "moment_in_words",
+    "render_acknowledgement",
+    "sms_segments",
+]
