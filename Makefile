@@ -40,7 +40,7 @@ run: model db
 system-deps:
 	bash scripts/install-system-deps.sh
 
-test: install-dev system-deps
+test: install-dev system-deps model
 	bash scripts/ensure-services.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 

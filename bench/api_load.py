@@ -25,6 +25,7 @@ SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
 # file outbox: nothing is sent anywhere).
 PHONE_PREFIX = "+44740"
 PHONE_SPACE = 10**7
+PHONE_BLOCK = 2 * 10**6  # numbers per payload factory: more than any run posts
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,12 @@ class PayloadFactory:
     most acknowledgements and follow-up linking would join unrelated messages into one case.
     """
 
-    def __init__(self, messages: list[SeedMessage], *, run_id: str, id_prefix: str) -> None:
+    def __init__(self, messages: list[SeedMessage], *, run_id: str, id_prefix: str, phone_block: int) -> None:
+        """`phone_block`: a different one per factory in a run, so their phone numbers never overlap."""
         self.messages = messages
         self.run_id = run_id
         self.id_prefix = id_prefix
-        self._phone_offset = random.Random(run_id).randrange(PHONE_SPACE)
+        self._phone_offset = random.Random(run_id).randrange(PHONE_SPACE) + phone_block * PHONE_BLOCK
 
     def body(self, index: int) -> bytes:
         message = self.messages[index % len(self.messages)]

@@ -37,7 +37,17 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from api_load import LoadPlan, LoadResult, PayloadFactory, load_seed_messages, percentile, run_load  # noqa: E402
-from cpu_shares import CpuSnapshot, cores_used, in_sessions, named, snapshot, this_process  # noqa: E402
+from cpu_shares import (  # noqa: E402
+    CpuSnapshot,
+    Membership,
+    cores_used,
+    cpu_seconds,
+    in_sessions,
+    named,
+    snapshot,
+    this_process,
+    titled,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -51,6 +61,7 @@ TARGET_P99_MS = 100.0
 TARGET_ACK_P99_SECONDS = 2.0
 # Acknowledgement states that still have work queued; anything else is final for this benchmark.
 UNFINISHED_ACK_STATES = ("pending", "sending", "retry")
+WARM_UP_DRAIN_SECONDS = 120
 
 
 # --- processes --------------------------------------------------------------------------------
@@ -277,32 +288,44 @@ def acknowledgement_outcome(engine: Engine, id_pattern: str) -> AcknowledgementO
 @dataclass
 class Phase:
     load: LoadResult
-    cores: dict[str, float]
+    cores: dict[str, float]  # during the load
+    cpu_seconds: dict[str, float]  # during the load; the drain's are added for the intake stack
+    ended: CpuSnapshot
+
+    def cpu_ms_per_accepted(self, component: str) -> float:
+        return self.cpu_seconds.get(component, 0.0) * 1000 / self.load.accepted if self.load.accepted else 0.0
 
 
-def measure(
-    plan: LoadPlan,
-    payloads: PayloadFactory,
-    *,
-    label: str,
-    api: ManagedProcess,
-    workers: list[ManagedProcess],
-) -> Phase:
-    components = [
+def components_of(
+    api: ManagedProcess, workers: list[ManagedProcess], database: str | None
+) -> list[tuple[str, Membership]]:
+    """The parts whose CPU time is counted; PostgreSQL only as far as it serves our database."""
+    return [
         ("load generator", this_process()),
         ("API processes", in_sessions({api.session})),
         ("rq workers", in_sessions({w.session for w in workers})),
-        ("PostgreSQL", named("postgres")),
+        ("PostgreSQL", titled("postgres", f" {database} ") if database else lambda process: False),
         ("Redis", named("redis-server")),
     ]
-    before: CpuSnapshot = snapshot(components)
+
+
+def measure(
+    plan: LoadPlan, payloads: PayloadFactory, *, label: str, components: list[tuple[str, Membership]]
+) -> Phase:
+    before = snapshot(components)
     load = run_load(plan, payloads, label=label)
-    return Phase(load=load, cores=cores_used(before, snapshot(components)))
+    after = snapshot(components)
+    return Phase(
+        load=load, cores=cores_used(before, after), cpu_seconds=cpu_seconds(before, after), ended=after
+    )
 
 
-def warm_up(args: argparse.Namespace, url: str, headers: dict[str, str], payloads: PayloadFactory) -> None:
+def warm_up(
+    args: argparse.Namespace, url: str, headers: dict[str, str], payloads: PayloadFactory
+) -> LoadResult | None:
+    """A few requests before measuring, so first-request costs (imports, pools) are not counted."""
     if args.warmup_requests <= 0:
-        return
+        return None
     plan = LoadPlan(
         url=url,
         headers=headers,
@@ -316,6 +339,7 @@ def warm_up(args: argparse.Namespace, url: str, headers: dict[str, str], payload
             f"warm-up: no request accepted ({dict(result.statuses)}, "
             f"{dict(result.failures)}): {result.first_error_body}"
         )
+    return result
 
 
 def run(args: argparse.Namespace) -> str:
@@ -359,14 +383,18 @@ def run(args: argparse.Namespace) -> str:
             )
             base = f"http://127.0.0.1:{args.bare_port}"
             wait_until_healthy(f"{base}/healthz", app)
-            bare_payloads = PayloadFactory(messages, run_id=run_id, id_prefix="b")
-            warm_up(args, f"{base}/api/v1/items", {}, PayloadFactory(messages, run_id=run_id, id_prefix="bw"))
+            bare_payloads = PayloadFactory(messages, run_id=run_id, id_prefix="b", phone_block=1)
+            warm_up(
+                args,
+                f"{base}/api/v1/items",
+                {},
+                PayloadFactory(messages, run_id=run_id, id_prefix="bw", phone_block=0),
+            )
             bare = measure(
                 LoadPlan(url=f"{base}/api/v1/items", headers={}, **load_plan),
                 bare_payloads,
                 label="bare",
-                api=app,
-                workers=[],
+                components=components_of(app, [], None),
             )
             processes.stop(app)
 
@@ -402,24 +430,43 @@ def run(args: argparse.Namespace) -> str:
         base = f"http://127.0.0.1:{args.intake_port}"
         wait_until_healthy(f"{base}/healthz", api)
         engine = create_engine(args.database_url, pool_size=2)
-        warm_up(args, f"{base}/api/v1/items", headers, PayloadFactory(messages, run_id=run_id, id_prefix="w"))
-        if args.warmup_requests > 0:
-            # The workers load the model on their first jobs: let that finish before measuring.
-            wait_for_drain(engine, f"{token_name}:w%", expected_items=1, timeout_seconds=args.drain_timeout)
+        warm = warm_up(
+            args,
+            f"{base}/api/v1/items",
+            headers,
+            PayloadFactory(messages, run_id=run_id, id_prefix="w", phone_block=2),
+        )
+        if warm is not None:
+            # The workers load the model on their first jobs: let that finish before measuring, within
+            # reason (a worker that reloads it for every job would never finish 100 of them quickly).
+            warm_drain = wait_for_drain(
+                engine,
+                f"{token_name}:w%",
+                expected_items=warm.accepted,
+                timeout_seconds=WARM_UP_DRAIN_SECONDS,
+            )
+            if warm_drain is None:
+                print(
+                    f"warm-up items not drained after {WARM_UP_DRAIN_SECONDS} s; measuring anyway",
+                    file=sys.stderr,
+                )
 
         print(f"intake: {args.duration:.0f} s of load ...", file=sys.stderr)
+        components = components_of(api, workers, make_url(args.database_url).database)
         intake = measure(
             LoadPlan(url=f"{base}/api/v1/items", headers=headers, **load_plan),
-            PayloadFactory(messages, run_id=run_id, id_prefix="m"),
+            PayloadFactory(messages, run_id=run_id, id_prefix="m", phone_block=3),
             label="intake",
-            api=api,
-            workers=workers,
+            components=components,
         )
         print("intake: waiting for the queue to drain ...", file=sys.stderr)
         pattern = f"{token_name}:m%"
         drain = wait_for_drain(
             engine, pattern, expected_items=intake.load.accepted, timeout_seconds=args.drain_timeout
         )
+        # The work the load queued is paid for during the drain too: count its CPU time.
+        drained = cpu_seconds(intake.ended, snapshot(components))
+        intake.cpu_seconds = {name: used + drained[name] for name, used in intake.cpu_seconds.items()}
         outcome = acknowledgement_outcome(engine, pattern)
         outcome.drain_seconds = drain
         crashed = processes.dead()
@@ -463,7 +510,8 @@ def render_report(
     lines = [
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, Python {platform.python_version()}: "
         f"{args.duration:.0f} s per endpoint, {args.concurrency} connections, {mode}, "
-        f"{args.api_workers} API processes, {args.workers} rq workers.",
+        f"{args.api_workers} API processes, {args.workers} rq workers; load average before the run "
+        f"{args.load_average_before:.1f}.",
         "",
         "| endpoint | requests | accepted/s | p50 ms | p95 ms | p99 ms | max ms | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -503,6 +551,23 @@ def render_report(
             lines.append(
                 f"| {label} | " + " | ".join(f"{phase.cores.get(k, 0.0):.2f}" for k in intake.cores) + " |"
             )
+    counted = [name for name in intake.cpu_seconds if name != "load generator"]
+    lines += [
+        "",
+        "CPU time per accepted item, in ms (intake: during the load and the drain, so the workers' "
+        "processing is included; PostgreSQL: only the backends serving the benchmark's database):",
+        "",
+        "| phase | " + " | ".join(counted) + " | total of these |",
+        "|---|" + "---:|" * (len(counted) + 1),
+    ]
+    for label, phase in (("bare", bare), ("intake", intake)):
+        if phase is not None:
+            per_item = [phase.cpu_ms_per_accepted(name) for name in counted]
+            lines.append(
+                f"| {label} | "
+                + " | ".join(f"{value:.2f}" for value in per_item)
+                + f" | {sum(per_item):.2f} |"
+            )
     p99_ack = percentile(seconds, 0.99)
     lines += [
         "",
@@ -536,9 +601,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help="paced requests/s (latency from the scheduled time); 0: closed loop",
     )
-    parser.add_argument("--max-requests", type=int, default=200_000, help="upper bound per endpoint")
     parser.add_argument(
-        "--warmup-requests", type=int, default=200, help="posted (and drained) before measuring; not counted"
+        "--max-requests", type=int, default=200_000, help="upper bound per endpoint (at most 2,000,000)"
+    )
+    parser.add_argument(
+        "--warmup-requests", type=int, default=100, help="posted (and drained) before measuring; not counted"
     )
     parser.add_argument(
         "--database-url",
@@ -560,6 +627,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--markdown-out", type=Path, help="also write the Markdown tables to this file")
     parser.add_argument("--keep-files", action="store_true", help="keep the logs and outbox directory")
     args = parser.parse_args(argv)
+    if not 0 < args.max_requests <= 2_000_000:
+        parser.error("--max-requests must be between 1 and 2,000,000 (distinct phone numbers per phase)")
     if args.duration <= 0 or args.concurrency < 1 or args.api_workers < 1 or args.workers < 1:
         parser.error("--duration, --concurrency, --api-workers and --workers must be positive")
     return args
@@ -567,6 +636,7 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
+    args.load_average_before = os.getloadavg()[0]  # on a shared machine, say how busy it already was
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
     report = run(args)
     print(report)

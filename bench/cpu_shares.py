@@ -22,6 +22,7 @@ class ProcessStat:
     command: str
     session: int
     ticks: int  # own user + system time, plus that of children it has reaped (rq work horses)
+    title: str  # the command line as the process shows it ("postgres: postgres intake_bench_api ...")
 
 
 # (component name, does this process belong to it?) — the first match wins.
@@ -35,12 +36,17 @@ def read_processes() -> list[ProcessStat]:
             continue
         try:
             raw = (entry / "stat").read_text()
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:  # exited while we looked
             continue
         command = raw[raw.index("(") + 1 : raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2 :].split()
         ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-        stats.append(ProcessStat(pid=int(entry.name), command=command, session=int(fields[3]), ticks=ticks))
+        stats.append(
+            ProcessStat(
+                pid=int(entry.name), command=command, session=int(fields[3]), ticks=ticks, title=title
+            )
+        )
     return stats
 
 
@@ -70,18 +76,26 @@ def snapshot(components: list[tuple[str, Membership]]) -> CpuSnapshot:
     return CpuSnapshot(at=time.monotonic(), per_component=per_component, busy=busy, total=total)
 
 
+def cpu_seconds(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
+    """CPU-seconds each component used between two snapshots."""
+    return {
+        name: max(0, after.per_component[name] - before.per_component[name]) / TICKS_PER_SECOND
+        for name in before.per_component
+    }
+
+
 def cores_used(before: CpuSnapshot, after: CpuSnapshot) -> dict[str, float]:
-    """Cores in use per component between two snapshots, plus 'whole machine'."""
+    """Cores in use per component between two snapshots, plus 'other processes' and 'whole machine'."""
     seconds = after.at - before.at
     if seconds <= 0:
         return {}
-    shares = {
-        name: max(0, after.per_component[name] - before.per_component[name]) / TICKS_PER_SECOND / seconds
-        for name in before.per_component
-    }
+    shares = {name: used / seconds for name, used in cpu_seconds(before, after).items()}
     machine_total = after.total - before.total
     cores = os.cpu_count() or 1
-    shares["whole machine"] = (after.busy - before.busy) / machine_total * cores if machine_total else 0.0
+    whole_machine = (after.busy - before.busy) / machine_total * cores if machine_total else 0.0
+    # Whatever else ran meanwhile (other jobs on a shared machine): it competed for the same cores.
+    shares["other processes"] = max(0.0, whole_machine - sum(shares.values()))
+    shares["whole machine"] = whole_machine
     return shares
 
 
@@ -96,3 +110,8 @@ def named(*commands: str) -> Membership:
 def this_process() -> Membership:
     pid = os.getpid()
     return lambda process: process.pid == pid
+
+
+def titled(command: str, fragment: str) -> Membership:
+    """Processes of `command` whose title has `fragment`: PostgreSQL backends serving one database."""
+    return lambda process: process.command == command and fragment in process.title

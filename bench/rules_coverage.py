@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     print(f"training items: {len(items)} (test split held out); {len(items) / elapsed:,.0f} items/s")
-    print(f"| flag | support | TP | FP | FN | precision | recall | F1 |")
-    print(f"|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| flag | support | TP | FP | FN | precision | recall | F1 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for flag in FLAGS:
         tp, fp, fn = true_pos[flag], false_pos[flag], false_neg[flag]
         precision = tp / (tp + fp) if tp + fp else float("nan")

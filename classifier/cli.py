@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,6 +18,9 @@ from classifier.evaluation import REPORT_KEYS
 from classifier.report import print_report
 
 ExtraExamples = Callable[[], list[LabelledExample]]
+# Decides whether a freshly trained (unpromoted) version replaces the current one, and promotes it if so:
+# (version, model dir, held-out examples) -> an object with `promote: bool` and `lines() -> list[str]`.
+PromotionGate = Callable[[str, Path | None, list[LabelledExample]], Any]
 
 
 def _progress(console: Console) -> Progress:
@@ -32,7 +35,12 @@ def _fail(console: Console, message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def register(app: typer.Typer, *, extra_training_examples: ExtraExamples | None = None) -> None:
+def register(
+    app: typer.Typer,
+    *,
+    extra_training_examples: ExtraExamples | None = None,
+    promotion_gate: PromotionGate | None = None,
+) -> None:
     """Add `train`, `evaluate` and `classify` to `app`."""
     console = Console(stderr=True)
 
@@ -76,12 +84,18 @@ def register(app: typer.Typer, *, extra_training_examples: ExtraExamples | None 
 
             try:
                 result = train_model([*examples, *extra], out_dir=out, evaluation_examples=held_out,
-                                     promote=promote, progress=report)
+                                     promote=promote and promotion_gate is None, progress=report)
             except (ClassifierError, ValueError) as error:
                 _fail(console, str(error))
         metadata = result.metadata
+        promoted = promote
+        if promote and promotion_gate is not None and result.version is not None:
+            decision = promotion_gate(result.version, out, held_out)
+            promoted = bool(decision.promote)
+            for line in decision.lines():
+                console.print(line, highlight=False)
         console.print(f"saved model version [bold]{result.version}[/bold]"
-                      + (" (current)" if promote else " (not promoted)"))
+                      + (" (current)" if promoted else " (not promoted)"))
         choice = metadata["review_threshold_choice"]
         console.print(
             f"review threshold {metadata['review_threshold']:.2f}: cross-validated routed accuracy "

@@ -51,6 +51,7 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
                 Item.channel.in_(PHONE_CHANNELS),
                 Item.id != item.id,
                 Item.status == "processed",
+                Item.case_status == "open",  # not STOP/HELP texts: stored closed, they are no case
                 Item.received_at >= window_start,
                 Item.received_at <= item.received_at,
             )
@@ -138,9 +139,8 @@ def add_follow_up(runtime: Runtime, session: Session, item: Item, root: Item) ->
 def escalate_to_complaint(
     runtime: Runtime, session: Session, root: Item, *, trigger: Item | None, actor: str
 ) -> None:
-    from triage_rules.routing import route
-
     from intake.acknowledgements import plan_acknowledgement
+    from triage_rules.routing import route
 
     before = root.type
     root.type = "complaint"

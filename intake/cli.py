@@ -164,6 +164,9 @@ def _start_sweeper(interval: int) -> None:
 def worker(
     burst: Annotated[bool, typer.Option(help="Run until the queue is empty, then exit")] = False,
     sweep_every: Annotated[int, typer.Option(help="Seconds between sweeps for stuck work; 0 disables")] = 60,
+    poll_email: Annotated[
+        bool, typer.Option("--poll-email", help="Also poll the IMAP mailboxes (in one worker is enough)")
+    ] = False,
 ) -> None:
     """Run an rq worker for the intake queue (start as many as you like)."""
     from rq import Worker
@@ -178,6 +181,10 @@ def worker(
     assert isinstance(runtime.jobs, RqJobQueue)
     if sweep_every > 0 and not burst:
         _start_sweeper(sweep_every)
+    if poll_email and not burst:
+        from channels.email_imap import start_polling_threads
+
+        start_polling_threads(runtime, interval=settings.imap.poll_interval_seconds, stop=threading.Event())
     logging.basicConfig(level=logging.INFO)
     Worker([runtime.jobs.queue], connection=runtime.jobs.connection, serializer=JSONSerializer).work(
         burst=burst, with_scheduler=True
@@ -283,6 +290,9 @@ def _corrections_as_training_examples() -> list:  # type: ignore[type-arg]
 # Commands contributed by other packages, in one explicit list.
 COMMAND_PROVIDERS = [
     "classifier.cli:register",
+    "intake.web.cli:register",
+    "intake.reports.cli:register",
+    "channels.email_cli:register",
 ]
 
 
@@ -291,7 +301,12 @@ def _register_providers() -> None:
         module_name, _, attribute = target.partition(":")
         register = getattr(importlib.import_module(module_name), attribute)
         if module_name == "classifier.cli":
-            register(app, extra_training_examples=_corrections_as_training_examples)
+            from intake.training import LearningLoop
+
+            # `intake train`: all staff corrections except the newest few, kept back to test the new
+            # version, which is promoted only when it is not worse (intake/training.py).
+            loop = LearningLoop(_runtime)
+            register(app, extra_training_examples=loop.training_examples, promotion_gate=loop.gate)
         else:
             register(app)
 

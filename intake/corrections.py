@@ -83,6 +83,8 @@ def correct_item(
     if queue is None or new_queue != REVIEW_QUEUE:
         item.review_reason = None  # a person has now looked at it
     item.routing_reason = f"corrected by {user}: {item.queue} → {new_queue}"
+    # The model's confidence stays as it was (it is about the model's label); pages show who set these.
+    item.details = {**item.details, "labelled_by": user}
 
     root = session.get(Item, item.case_root_id) if item.case_id is not None else item
     if root is not None and root is not item:

@@ -83,3 +83,18 @@ def sweep() -> dict[str, int]:
     if any(counts.values()):
         log.info("sweep re-queued %s", counts)
     return counts
+
+
+def retrain_model(actor: str = "worker") -> dict[str, object]:
+    """Train a new model version with every staff correction; promote it only when it is not worse."""
+    from intake.training import retrain
+
+    outcome = retrain(get_runtime(), actor=actor)
+    log.info("retrained %s: %s", outcome.version, outcome.decision.reason)
+    return {
+        "version": outcome.version,
+        "promoted": outcome.decision.promote,
+        "reason": outcome.decision.reason,
+        "trained_corrections": outcome.trained_corrections,
+        "fresh_corrections": outcome.fresh_corrections,
+    }

@@ -1,6 +1,6 @@
 """Where jobs go: rq on Redis when INTAKE_REDIS_URL is set, otherwise run in this process.
 
-Job ids are deterministic (`process:{item_id}`, `acknowledge:{ack_id}`) so a job is never queued
+Job ids are deterministic (`process-{item_id}`, `acknowledge-{ack_id}`; rq allows no colon) so a job is never queued
 twice; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
 retries left. Jobs take ids, never ORM objects, and are serialised as JSON, never pickle.
 """
@@ -34,7 +34,7 @@ FINISHED_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, Job
 class JobQueue(Protocol):
     def enqueue_process_item(self, item_id: int) -> None: ...
     def enqueue_acknowledgement(self, acknowledgement_id: int) -> None: ...
-    def enqueue_named(self, function: str, *args: Any, job_id: str) -> None: ...
+    def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None: ...
 
 
 class InProcessJobQueue:
@@ -47,14 +47,14 @@ class InProcessJobQueue:
         self._resolve = resolve or _import_function
 
     def enqueue_process_item(self, item_id: int) -> None:
-        self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process:{item_id}")
+        self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}")
 
     def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
         self.enqueue_named(
-            SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge:{acknowledgement_id}"
+            SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge-{acknowledgement_id}"
         )
 
-    def enqueue_named(self, function: str, *args: Any, job_id: str) -> None:
+    def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
         try:
             self._resolve(function)(*args)
         except Exception:
@@ -67,23 +67,30 @@ class RqJobQueue:
         self.queue = Queue(queue_name, connection=self.connection, serializer=JSONSerializer)
 
     def enqueue_process_item(self, item_id: int) -> None:
-        self._enqueue(PROCESS_ITEM, item_id, job_id=f"process:{item_id}", retry=PROCESS_RETRY)
+        self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
 
     def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
         self._enqueue(
             SEND_ACKNOWLEDGEMENT,
             acknowledgement_id,
-            job_id=f"acknowledge:{acknowledgement_id}",
+            job_id=f"acknowledge-{acknowledgement_id}",
             retry=SEND_RETRY,
         )
 
-    def enqueue_named(self, function: str, *args: Any, job_id: str) -> None:
-        self._enqueue(function, *args, job_id=job_id, retry=PROCESS_RETRY)
+    def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
+        # `timeout`: seconds before rq kills the job (None: rq's default, 180 s), e.g. for a retrain.
+        self._enqueue(function, *args, job_id=job_id, retry=PROCESS_RETRY, timeout=timeout)
 
-    def _enqueue(self, function: str, *args: Any, job_id: str, retry: Retry) -> None:
+    def _enqueue(self, function: str, *args: Any, job_id: str, retry: Retry, timeout: int | None = None) -> None:
         try:
             self.queue.enqueue_call(
-                function, args=args, job_id=job_id, retry=retry, unique=True, failure_ttl=30 * 86400
+                function,
+                args=args,
+                job_id=job_id,
+                retry=retry,
+                unique=True,
+                failure_ttl=30 * 86400,
+                timeout=timeout,
             )
         except DuplicateJobError:
             # Queued or running already: nothing to do. Finished or failed: the sweep asks again.
@@ -98,7 +105,13 @@ class RqJobQueue:
             # Another process may re-queue it between our two calls: then theirs stands.
             with contextlib.suppress(DuplicateJobError):
                 self.queue.enqueue_call(
-                    function, args=args, job_id=job_id, retry=retry, unique=True, failure_ttl=30 * 86400
+                    function,
+                    args=args,
+                    job_id=job_id,
+                    retry=retry,
+                    unique=True,
+                    failure_ttl=30 * 86400,
+                    timeout=timeout,
                 )
 
     def failed_jobs(self) -> list[dict[str, Any]]:

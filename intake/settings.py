@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class ImapMailbox(BaseModel):
     folder: str = "INBOX"
     hint: str | None = None  # e.g. "repairs": a default hint for items from this mailbox
+    # Another account on the same server (e.g. repairs@ beside complaints@); None: the main account.
+    user: str | None = None
+    password: SecretStr | None = None
 
 
 class ImapSettings(BaseModel):
@@ -20,6 +23,7 @@ class ImapSettings(BaseModel):
     user: str | None = None
     password: SecretStr | None = None
     folder: str = "INBOX"
+    hint: str | None = None  # default hint for items from the main mailbox
     ssl: bool = True
     # "seen" sets \Seen after commit; "move" moves to processed_folder after commit
     mark_mode: str = "seen"

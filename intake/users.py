@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -82,33 +83,40 @@ def list_users(session: Session) -> list[User]:
 
 
 def sign_in(session: Session, *, username: str, password: str, now: datetime | None = None) -> User:
-    """The user, when the password is right and the account is not locked; failures are counted."""
+    """The user, when the password is right and the account is not locked; failures are counted.
+
+    A refusal commits before it raises: the failure count, the lock and the audit entry must
+    survive the caller's rollback, or the lock-out would never happen.
+    """
     now = now or datetime.now(UTC)
     user = active_user(session, username)
     if user is None:
         _verify(_DUMMY_HASH, password)
         audit.record(session, actor="anonymous", action="sign_in_failed", reason="unknown user")
-        raise SignInRefused("the username or password is not right")
+        _refuse(session, "the username or password is not right")
     if user.locked_until is not None and user.locked_until > now:
         audit.record(session, actor=user.username, action="sign_in_refused", reason="locked")
-        raise SignInRefused(_locked_message(user.locked_until, now))
+        _refuse(session, _locked_message(user.locked_until, now))
     if not _verify(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
-        audit.record(
-            session, actor=user.username, action="sign_in_failed", failures=user.failed_logins
-        )
+        audit.record(session, actor=user.username, action="sign_in_failed", failures=user.failed_logins)
         if user.failed_logins >= MAX_FAILED_SIGN_INS:
             user.locked_until = now + LOCK_OUT
             user.failed_logins = 0
             audit.record(session, actor=user.username, action="account_locked", until=user.locked_until.isoformat())
-            raise SignInRefused(_locked_message(user.locked_until, now))
-        raise SignInRefused("the username or password is not right")
+            _refuse(session, _locked_message(user.locked_until, now))
+        _refuse(session, "the username or password is not right")
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit.record(session, actor=user.username, action="signed_in")
     return user
+
+
+def _refuse(session: Session, message: str) -> NoReturn:
+    session.commit()
+    raise SignInRefused(message)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from intake.runtime import Runtime, use_runtime
 from intake.settings import Settings
@@ -32,15 +33,23 @@ def _unavailable(what: str, error: Exception) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
+    """A database of this test run's own on the server at INTAKE_TEST_POSTGRES_URL, dropped afterwards.
+
+    Its own database, not the shared one, so two test runs on one server never collide.
+    """
     try:
-        engine = create_engine(POSTGRES_URL)
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        engine.dispose()
+        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        name = f"intake_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:
         _unavailable("PostgreSQL", error)
-    return POSTGRES_URL
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +65,13 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained once per test run on the TRAIN split of the seed corpus."""
-    from classifier import train_model
+    """The model `make test` installed (var/models, trained on the seed TRAIN split), or one trained now."""
+    from classifier import ModelRegistry, train_model
     from classifier.data import load_examples, seed_files, split_examples
 
+    installed = Path(os.environ.get("INTAKE_TEST_MODEL_DIR", REPO / "var" / "models"))
+    if ModelRegistry(installed).current_version() is not None:
+        return installed
     train, _ = split_examples(load_examples(seed_files()))
     out_dir = tmp_path_factory.mktemp("models")
     train_model(train, out_dir=out_dir)

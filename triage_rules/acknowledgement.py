@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from triage_rules.deadlines import ComputedDeadline, initial_stage, next_stage
 from triage_rules.policies import PolicyProfile
-from triage_rules.working_days import LONDON, END_OF_DAY
+from triage_rules.working_days import END_OF_DAY, LONDON
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 CHANNELS = ("email", "sms")
@@ -75,7 +75,9 @@ def render_acknowledgement(
     """The acknowledgement for one item. `original_subject` is accepted but never echoed (it is the
     resident's own text); replies thread by the provider's In-Reply-To header instead."""
     if channel not in CHANNELS:
-        raise ValueError(f"no acknowledgement template for channel {channel!r}: choose one of {', '.join(CHANNELS)}")
+        raise ValueError(
+            f"no acknowledgement template for channel {channel!r}: choose one of {', '.join(CHANNELS)}"
+        )
     if purpose not in PURPOSES and not re.fullmatch(r"stage_\d", purpose):
         raise ValueError(f"unknown acknowledgement purpose {purpose!r}: use received, complaint or stage_N")
     context = _context(
@@ -93,12 +95,18 @@ def render_acknowledgement(
         text = _render_sms(template, context)
         return RenderedAcknowledgement(subject="", text=text, html=None)
     text = _tidy_text(
-        _environment(html=False).get_template(template).render(
+        _environment(html=False)
+        .get_template(template)
+        .render(
             **context, layout="acknowledgement/email/layout.txt.j2", macros="acknowledgement/email/_text.j2"
         )
     )
-    html = _environment(html=True).get_template(template).render(
-        **context, layout="acknowledgement/email/layout.html.j2", macros="acknowledgement/email/_html.j2"
+    html = (
+        _environment(html=True)
+        .get_template(template)
+        .render(
+            **context, layout="acknowledgement/email/layout.html.j2", macros="acknowledgement/email/_html.j2"
+        )
     )
     return RenderedAcknowledgement(subject=_subject(context), text=text, html=html)
 
@@ -252,7 +260,9 @@ def _html_paragraphs(body: str) -> list[Markup]:
             rendered.append(Markup(block))
         else:
             lines = [line.strip() for line in block.splitlines() if line.strip()]
-            rendered.append(Markup("<p>") + Markup("<br>\n").join(Markup(line) for line in lines) + Markup("</p>"))
+            rendered.append(
+                Markup("<p>") + Markup("<br>\n").join(Markup(line) for line in lines) + Markup("</p>")
+            )
     return rendered
 
 
@@ -263,7 +273,11 @@ def _tidy_text(text: str) -> str:
 
 # Wordings tried in turn until the text fits two segments: full, then shorter phrases, then (tight)
 # the damp inspection date is left out of an emergency text — staff phone about emergencies anyway.
-SMS_WORDINGS = ({"compact": False, "tight": False}, {"compact": True, "tight": False}, {"compact": True, "tight": True})
+SMS_WORDINGS = (
+    {"compact": False, "tight": False},
+    {"compact": True, "tight": False},
+    {"compact": True, "tight": True},
+)
 
 
 def _render_sms(template: str, context: dict[str, Any]) -> str:

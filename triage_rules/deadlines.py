@@ -8,7 +8,7 @@ deadline says in plain words why it falls when it does (`basis`), naming the cla
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,7 +48,7 @@ class ComputedDeadline:
     policy: str  # the profile's name, or "awaabs-law" for hazard deadlines
 
 
-def initial_stage(policy: PolicyProfile, *, item_type: str | None, flags: Sequence[str]) -> str | None:
+def initial_stage(policy: PolicyProfile, *, item_type: str | None, flags: Iterable[str]) -> str | None:
     """The first formal stage of a complaint (a special route may start later); None for other types."""
     if item_type != "complaint":
         return None
@@ -124,7 +124,11 @@ def hazard_deadlines(
     *, received_at: datetime, flags: frozenset[str], hazards: Sequence[str], calendar: WorkingCalendar
 ) -> list[ComputedDeadline]:
     """Awaab's Law deadlines, whatever the item's type: shown beside the policy's own."""
-    where = "" if calendar.nation == "england" else f" (the Regulations apply in England; applied in {calendar.nation.replace('_', ' ').title()} as good practice)"
+    where = (
+        ""
+        if calendar.nation == "england"
+        else f" (the Regulations apply in England; applied in {calendar.nation.replace('_', ' ').title()} as good practice)"
+    )
     found: list[ComputedDeadline] = []
     if URGENT_SAFETY in flags or URGENT_SAFETY in hazards:
         found.append(
@@ -197,7 +201,9 @@ def _stage_deadlines(
             )
             following = next_stage(policy, stage.id)
             asks_for = (
-                f"{_stage_words(following)} ({_stage_of(policy, following).name})" if following else "the next step"
+                f"{_stage_words(following)} ({_stage_of(policy, following).name})"
+                if following
+                else "the next step"
             )
             found.append(
                 ComputedDeadline(
@@ -246,7 +252,9 @@ def _item_deadlines(
     targets = policy.type_targets(item_type)
     if targets is None or not targets.deadlines:
         if extended_until is not None:
-            raise ValueError(f"{policy.label} sets no response date for a {item_type.replace('_', ' ')} to extend")
+            raise ValueError(
+                f"{policy.label} sets no response date for a {item_type.replace('_', ' ')} to extend"
+            )
         return []
     return _targets_due(
         policy,
@@ -328,7 +336,9 @@ def _targets_due(
             computed[kind] = found[-1].due_at
             continue
         computed[kind] = due_at
-        found.append(ComputedDeadline(kind=kind, stage=stage_id, due_at=due_at, basis=basis, policy=policy.name))
+        found.append(
+            ComputedDeadline(kind=kind, stage=stage_id, due_at=due_at, basis=basis, policy=policy.name)
+        )
     if extended_until is not None and "respond" not in computed:
         raise ValueError(f"{policy.label} sets no response date for {label} to extend")
     return found
@@ -364,7 +374,9 @@ def _extended(
                 f"{extension.unit.replace('_', ' ')} beyond {_words(original)}, so the latest date is "
                 f"{_words(limit)}; {_words(new_due)} is beyond it"
             )
-        allowance = f"{extension.clause} allows up to {extension.max_within} {extension.unit.replace('_', ' ')}"
+        allowance = (
+            f"{extension.clause} allows up to {extension.max_within} {extension.unit.replace('_', ' ')}"
+        )
     elif extension is not None:
         allowance = f"{extension.clause}: a new date agreed with the resident, no limit set"
     else:

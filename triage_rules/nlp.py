@@ -8,6 +8,7 @@ lookup tables come from the `spacy-lookups-data` package.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import spacy
 from spacy.language import Language
@@ -24,6 +25,7 @@ def get_nlp() -> Language:
     nlp = spacy.blank("en")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    lemmatizer: Any = nlp.get_pipe("lemmatizer")
+    table = lemmatizer.lookups.get_table("lemma_lookup")
     Token.set_extension(LOWER_LEMMA, getter=lambda token: table.get(token.lower_, token.lower_), force=True)
     return nlp

@@ -156,7 +156,9 @@ class PolicyProfile:
     time_bars: tuple[TimeBar, ...] = ()
     special_routes: tuple[SpecialRoute, ...] = ()
     notes: tuple[str, ...] = ()
-    display_label: str | None = None  # how bases name the policy, when "<short name> <year> policy" reads badly
+    display_label: str | None = (
+        None  # how bases name the policy, when "<short name> <year> policy" reads badly
+    )
 
     def stage(self, stage_id: str) -> Stage:
         for stage in self.stages:
@@ -229,7 +231,9 @@ def parse_policy(raw: Any, *, path: Path | str) -> PolicyProfile:
     )
     for route in profile.special_routes:
         if route.start_stage is not None and not profile.has_stage(route.start_stage):
-            raise PolicyError(f"{path}: special route {route.name!r} starts at unknown stage {route.start_stage!r}")
+            raise PolicyError(
+                f"{path}: special route {route.name!r} starts at unknown stage {route.start_stage!r}"
+            )
     return profile
 
 

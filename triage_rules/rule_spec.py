@@ -45,6 +45,9 @@ VALUES_BY_EFFECT: dict[str, tuple[str, ...]] = {
 }
 FIELDS = ("subject", "body")
 UNLESS_SCOPES = ("overlap", "text")
+# The longest bounded repeat a token may have ({0,8}); see _read_trigger.
+MAX_REPEAT = 8
+QUANTIFIER = re.compile(r"^\{(\d*),(\d*)\}$")
 NAME_SHAPE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9_.]+$")
 
 RULE_KEYS = {
@@ -221,6 +224,12 @@ def _read_trigger(raw: Any, fail: Any, where: str, *, allowed: set[str] = TRIGGE
     ):
         raise fail(f"{where}.patterns must be a list of token patterns (non-empty lists of mappings)")
     for pattern in patterns:
+        for token in pattern:
+            bounds = QUANTIFIER.match(str(token.get("OP", "")))
+            if bounds and bounds.group(2) and int(bounds.group(2)) > MAX_REPEAT:
+                # spaCy unrolls {n,m} into m optional tokens: matching time grows exponentially with m
+                raise fail(f"{where}.patterns: OP {token['OP']!r} repeats more than {MAX_REPEAT} times; "
+                           "use OP '*' with a NOT_IN sentence-end test for a long gap")
         if any(_holds_bool(token) for token in pattern):
             # YAML reads bare no/yes/on/off as booleans: {LOWER: no} would silently match nothing.
             raise fail(f"{where}.patterns: a bare no/yes/on/off was read as a boolean in {pattern}; quote it")

@@ -41,6 +41,7 @@ NON_ENGLISH_RULE = "language.non_english"
 # and no pattern needs more context than this.
 CHUNK_CHARS = 100_000
 ROLES = ("trigger", "also", "unless")
+HTML_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,500}>")
 Span = tuple[int, int, int]  # (index of the field's Doc, start token, end token)
 
 
@@ -159,6 +160,10 @@ class RuleEngine:
     ) -> list[RuleHit]:
         """Every rule that fires on this message. `doc`, if given, must be a Doc of `text`."""
         text = text if isinstance(text, str) else ""
+        if doc is None and "<" in text:
+            # The classifier sends text, not HTML; if markup slips through, words glued to tags
+            # ("<b>smell") would hide from the patterns, and a gas smell must not hide.
+            text = HTML_TAG.sub(" ", text)
         fields = [(name, _FieldView(field_doc, self._gate_words))
                   for name, field_doc in self._docs(text, subject, doc)]
         found: dict[int, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))

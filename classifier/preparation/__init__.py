@@ -26,7 +26,9 @@ CHANNELS_WITH_SUBJECT = frozenset({"email", "web_form"})
 @dataclass(frozen=True)
 class PreparedText:
     text: str  # what the model reads (the caller's side of a call)
-    rules_text: str  # what the rules read (an email keeps its signature: it names MPs, councillors)
+    # What the rules read, as docs/rules.md agrees: an email keeps its signature (it names MPs and
+    # councillors), an SMS is read expanded, a call by its caller's turns.
+    rules_text: str
     subject: str | None
     agent_text: str = ""  # the agent's side of a call, weighted down
     steps: tuple[str, ...] = field(default_factory=tuple)  # what was done, for the explanation
@@ -61,12 +63,13 @@ def prepare(text: str, *, channel: str = "email", subject: str | None = None) ->
             steps.append("signature_removed")
         main, rules_text = parts.body or cleaned, parts.with_signature or cleaned
     elif channel == "sms":
-        main = expand_shorthand(cleaned)
+        main = rules_text = expand_shorthand(cleaned)
         if main != cleaned:
             steps.append("sms_shorthand_expanded")
     elif channel == "call_transcript":
         transcript = split_transcript(cleaned)
         main, agent = transcript.caller, transcript.agent
+        rules_text = main
         if transcript.labelled:
             steps.append("agent_turns_weighted_down")
     else:

@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 ROUTERS = [
     "intake.api.health:router",
     "intake.api.items:router",
+    "intake.web.contact:router",
+    "intake.web.staff:router",
+    "intake.reports.views:router",
     "channels.twilio_webhooks:router",
     "channels.transcripts:router",
 ]
@@ -33,6 +36,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     for target in ROUTERS:
         module_name, _, attribute = target.partition(":")
         app.include_router(getattr(importlib.import_module(module_name), attribute))
+    from intake.web.setup import install as install_web
+
+    install_web(app)  # /static, sign-in redirects and refusal pages, security headers
     return app
 
 

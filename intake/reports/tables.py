@@ -31,14 +31,23 @@ class Column:
 
 @dataclass(frozen=True)
 class Chart:
-    """What to draw from the table: which column gives the bars' labels, series and values."""
+    """What to draw beside the table: one value per label for each series.
 
-    style: str  # "bar" (one series), "stacked" (series stacked per label), "line" (series over labels)
-    label_key: str
-    value_key: str
-    series_key: str | None = None
+    `style` is "bar" (series side by side), "stacked" (series stacked per label) or "line".
+    """
+
+    style: str
+    labels: tuple[str, ...]
+    series: tuple[tuple[str, tuple[float, ...]], ...]
+    unit: str = ""  # "%" draws a 0–100 axis
     title: str = ""
-    unit: str = ""
+
+    def __post_init__(self) -> None:
+        if self.style not in ("bar", "stacked", "line"):
+            raise ValueError(f"unknown chart style {self.style!r}")
+        for name, values in self.series:
+            if len(values) != len(self.labels):
+                raise ValueError(f"series {name!r} has {len(values)} values for {len(self.labels)} labels")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from triage_rules.policies import PolicyProfile, load_policy
 from triage_rules.working_days import LONDON, WorkingCalendar
@@ -33,6 +33,45 @@ def elapsed_working_days(calendar: WorkingCalendar, start: date, end: date) -> i
     on a bank holiday Monday and answered on the Tuesday took 0 working days.
     """
     return max(calendar.working_days_between(_noon(start), _noon(end)), 0)
+
+
+class WorkingDayCounter:
+    """`elapsed_working_days` for many pairs at once: cumulative counts over the dates asked about,
+    so each answer is two look-ups instead of a walk through the days."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self.calendar = calendar
+        self._first: date | None = None
+        self._cumulative: list[int] = []  # working days from self._first up to and including each day
+        self._next_working: list[int] = []  # offset of the next working day on or after each day
+
+    def elapsed(self, start: date, end: date) -> int:
+        self._cover(min(start, end), max(start, end) + timedelta(days=15))
+        assert self._first is not None
+        first = self._next_working[(start - self._first).days]
+        return max(self._cumulative[(end - self._first).days] - self._cumulative[first], 0)
+
+    def _cover(self, low: date, high: date) -> None:
+        if (
+            self._first is not None
+            and low >= self._first
+            and (high - self._first).days < len(self._cumulative)
+        ):
+            return
+        first = min(low, self._first) if self._first else low
+        last = max(high, self._first + timedelta(days=len(self._cumulative) - 1)) if self._first else high
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        working = [self.calendar.is_working_day(day) for day in days]
+        cumulative, total = [], 0
+        for is_working in working:
+            total += is_working
+            cumulative.append(total)
+        following, next_index = [0] * len(days), len(days) - 1
+        for index in range(len(days) - 1, -1, -1):
+            if working[index]:
+                next_index = index
+            following[index] = next_index
+        self._first, self._cumulative, self._next_working = first, cumulative, following
 
 
 @dataclass(frozen=True)

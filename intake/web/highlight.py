@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -52,13 +53,13 @@ def highlight(text: str | None, terms: Iterable[Term]) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every piece above was escaped
 
 
-def explanation_terms(explanation: dict[str, object]) -> list[Term]:
+def explanation_terms(explanation: dict[str, Any]) -> list[Term]:
     """The rules' matched words and the model's strongest positive words, from an item's explanation."""
     terms: list[Term] = []
-    for hit in explanation.get("rules", []) or []:  # type: ignore[union-attr]
+    for hit in explanation.get("rules") or []:
         if isinstance(hit, dict) and hit.get("matched"):
             terms.append(Term(str(hit["matched"]), "rule", f"rule {hit.get('rule')} → {hit.get('value')}"))
-    for weight in explanation.get("type_terms", []) or []:  # type: ignore[union-attr]
+    for weight in explanation.get("type_terms") or []:
         if isinstance(weight, dict) and float(weight.get("weight", 0)) > 0:
             terms.append(Term(str(weight["term"]), "term", f"weight {float(weight['weight']):.2f}"))
     return terms

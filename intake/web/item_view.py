@@ -15,8 +15,8 @@ from intake.cases import current_deadlines
 from intake.items import case_items
 from intake.runtime import Runtime
 from intake.web.highlight import explanation_terms, highlight
-from intake.web.pages import PageNotFound
 from intake.web.ombudsman import Reminder, reminder_for
+from intake.web.pages import PageNotFound
 from models import Acknowledgement, AuditEntry, Correction, Deadline, Item, RawMessage
 
 TURN_PATTERN = re.compile(r"^\s*([A-Za-z][A-Za-z .'-]{0,30}):\s*(.*)$")

@@ -25,10 +25,10 @@ def reminder_for(runtime: Runtime, item_type: str | None, stage: str | None) -> 
             final=False,
         )
     try:
-        stages = [s for s in runtime.policy.stages if s.formal or s.id == stage]
-        ids = [s.id for s in stages]
+        from triage_rules.deadlines import next_stage
+
         name = runtime.policy.stage(stage).name
-        final = ids.index(stage) == len(ids) - 1 if stage in ids else False
+        final = next_stage(runtime.policy, stage) is None
     except Exception:  # the policy could not be read: still remind, without the stage's name
         name, final = stage.replace("_", " "), False
     if final:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import String, cast, func, or_, select
@@ -83,7 +84,7 @@ class QueuePage:
     pages: int
 
 
-def _json_list_contains(column: ColumnElement[object], value: str) -> ColumnElement[bool]:
+def _json_list_contains(column: Any, value: str) -> ColumnElement[bool]:
     # Taxonomy values only (checked in from_query), matched with their quotes: portable across
     # SQLite's JSON text and PostgreSQL's JSONB, and exact ("delay" never matches "delayed").
     return cast(column, String).like(f'%"{value}"%')

@@ -8,9 +8,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from intake.web.auth import RoleRefused, SignInRequired, login_url
+from intake.web.auth import RoleRefused, SignInRequired, current_user, login_url
 from intake.web.contact import FormTooLarge
-from intake.web.auth import current_user
 from intake.web.csrf import CsrfRefused
 from intake.web.pages import PageNotFound
 from intake.web.templating import STATIC_DIR, render

@@ -19,11 +19,11 @@ from intake.errors import InvalidMessage, InvalidTransition
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
-from intake.web.pages import PageNotFound
 from intake.web.deps import ManagerUser, TriageUser
 from intake.web.flash import set_flash
 from intake.web.formatting import UK, label
 from intake.web.item_view import load_item_view
+from intake.web.pages import PageNotFound
 from intake.web.staff_queues import QUEUE_NAMES
 from intake.web.templating import render
 from models import Attachment, Item, RawMessage
@@ -170,7 +170,7 @@ class FieldError(InvalidMessage):
 @router.post("/items/{item_id}/correct")
 async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     form = await request.form()
-    proposed = {
+    proposed: dict[str, Any] = {
         "type": _form_text(form, "type", 40),
         "categories": [v for v in form.getlist("categories") if isinstance(v, str)],
         "flags": [v for v in form.getlist("flags") if isinstance(v, str)],

@@ -32,7 +32,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-@router.get("", include_in_schema=False)
+@router.get("/", include_in_schema=False)
 def workspace_home() -> RedirectResponse:
     return RedirectResponse(DEFAULT_PAGE, status_code=303)
 

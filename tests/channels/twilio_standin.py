@@ -125,7 +125,9 @@ class TwilioStandIn:
         deadline = time.monotonic() + timeout
         with self._arrived:
             while True:
-                accepted = [r for r in self.requests if r.path.endswith("/Messages.json") and r.answered == 201]
+                accepted = [
+                    r for r in self.requests if r.path.endswith("/Messages.json") and r.answered == 201
+                ]
                 remaining = deadline - time.monotonic()
                 if len(accepted) >= count or remaining <= 0:
                     return accepted
@@ -133,7 +135,9 @@ class TwilioStandIn:
 
     # --- the fake API itself ---
 
-    def answer(self, method: str, path: str, form: dict[str, str], auth: tuple[str, str] | None) -> tuple[int, dict[str, Any]]:
+    def answer(
+        self, method: str, path: str, form: dict[str, str], auth: tuple[str, str] | None
+    ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             behaviour = self._behaviour
             stall = behaviour.stall_seconds if behaviour.stalls_left > 0 else 0.0
@@ -241,8 +245,11 @@ def _handler_for(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(content)))
             self.send_header("Twilio-Request-Id", "RQ" + secrets.token_hex(16))
-            self.end_headers()
-            self.wfile.write(content)
+            try:
+                self.end_headers()
+                self.wfile.write(content)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True  # the client gave up waiting (a timeout test): as with Twilio
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
             return  # quiet: the recorded requests are the log

@@ -26,5 +26,5 @@ def test_prepare_expands_only_sms() -> None:
     sms = prepare("pls can u fix my tap", channel="sms")
     assert sms.text == "please can you fix my tap"
     assert "sms_shorthand_expanded" in sms.steps
-    assert sms.rules_text == "pls can u fix my tap"  # the rules read what was sent
+    assert sms.rules_text == sms.text  # the rules read the expanded text too (docs/rules.md)
     assert prepare("pls can u fix my tap", channel="web_form").text == "pls can u fix my tap"

@@ -104,7 +104,7 @@ def test_a_job_is_never_queued_twice(rq_runtime: Runtime) -> None:
         connection=Redis.from_url(rq_runtime.settings.redis_url),
         serializer=JSONSerializer,
     )
-    assert queue.job_ids == [f"process:{result.item_id}"]
+    assert queue.job_ids == [f"process-{result.item_id}"]
 
 
 def test_an_item_whose_worker_dies_mid_job_is_processed_once_its_job_runs_again(rq_runtime: Runtime) -> None:

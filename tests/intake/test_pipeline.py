@@ -121,7 +121,7 @@ def test_every_step_is_on_the_audit_log(runtime) -> None:  # type: ignore[no-unt
     result = ingest(runtime, email_message("Can you tell me when the bins are collected?"))
     with runtime.database.session() as session:
         actions = [
-            a.action for a in session.scalars(select(AuditEntry).where(AuditEntry.item_id == result.item_id))
+            a.action for a in session.scalars(select(AuditEntry).where(AuditEntry.item_id == result.item_id).order_by(AuditEntry.id))
         ]
     assert actions[:1] == ["received"]
     assert {"processed", "acknowledgement_planned", "acknowledgement_sent"} <= set(actions)
@@ -163,3 +163,12 @@ def test_an_acknowledgement_interrupted_while_sending_is_not_sent_again(runtime)
     with runtime.database.session() as session:
         assert session.get(Acknowledgement, acknowledgement_id).status == "unknown"
     assert len(list((runtime.settings.outbox_dir / "email").iterdir())) == 1
+
+
+def test_a_sender_gets_no_more_than_the_daily_number_of_acknowledgements(runtime) -> None:  # type: ignore[no-untyped-def]
+    for number in range(runtime.settings.max_acknowledgements_per_sender_per_day + 2):
+        ingest(runtime, email_message(f"Please send me a copy of letter {number}.", sender="busy@example.com"))
+    with runtime.database.session() as session:
+        statuses = list(session.scalars(select(Acknowledgement.status).order_by(Acknowledgement.id)))
+    assert statuses.count("sent") == runtime.settings.max_acknowledgements_per_sender_per_day
+    assert statuses[-2:] == ["suppressed", "suppressed"]

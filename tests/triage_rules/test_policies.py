@@ -14,13 +14,29 @@ import pytest
 import yaml
 
 from triage_rules.deadlines import ComputedDeadline, compute_deadlines, initial_stage, next_stage
-from triage_rules.policies import POLICY_DIR, PolicyError, PolicyNotFound, list_policies, load_policy, parse_policy
+from triage_rules.policies import (
+    POLICY_DIR,
+    PolicyError,
+    PolicyNotFound,
+    list_policies,
+    load_policy,
+    parse_policy,
+)
 from triage_rules.working_days import WorkingCalendar
 
 LONDON = ZoneInfo("Europe/London")
 SHARED_POLICIES = Path(__file__).resolve().parents[3] / "shared" / "policies"
 PROFILES = ["cestria", "halton", "ombudsman-2020", "ombudsman-2024", "somers", "tuntum"]
-NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 5: "five", 10: "ten", 12: "twelve", 20: "twenty", 28: "twenty-eight"}
+NUMBER_WORDS = {
+    1: "one",
+    2: "two",
+    3: "three",
+    5: "five",
+    10: "ten",
+    12: "twelve",
+    20: "twenty",
+    28: "twenty-eight",
+}
 
 ENGLAND = WorkingCalendar("england")
 
@@ -42,12 +58,16 @@ def kinds(deadlines: list[ComputedDeadline]) -> set[str]:
 
 def complaint(policy: str, stage: str, received: datetime, **kwargs: Any) -> list[ComputedDeadline]:
     kwargs.setdefault("calendar", ENGLAND)
-    return compute_deadlines(load_policy(policy), item_type="complaint", stage=stage, received_at=received, **kwargs)
+    return compute_deadlines(
+        load_policy(policy), item_type="complaint", stage=stage, received_at=received, **kwargs
+    )
 
 
 def item(policy: str, item_type: str | None, received: datetime, **kwargs: Any) -> list[ComputedDeadline]:
     kwargs.setdefault("calendar", ENGLAND)
-    return compute_deadlines(load_policy(policy), item_type=item_type, stage=None, received_at=received, **kwargs)
+    return compute_deadlines(
+        load_policy(policy), item_type=item_type, stage=None, received_at=received, **kwargs
+    )
 
 
 # --- the profiles as a set -----------------------------------------------------------------
@@ -109,7 +129,9 @@ def test_every_quoted_clause_is_word_for_word_in_the_published_policy(name: str)
 @pytest.mark.parametrize("name", PROFILES)
 def test_every_target_number_appears_in_its_own_quote(name: str) -> None:
     policy = load_policy(name)
-    targets = [t for s in policy.stages for _, t in s.deadlines] + [t for tt in policy.types for _, t in tt.deadlines]
+    targets = [t for s in policy.stages for _, t in s.deadlines] + [
+        t for tt in policy.types for _, t in tt.deadlines
+    ]
     targets += [s.escalation_request for s in policy.stages if s.escalation_request]
     assert targets
     for target in targets:
@@ -140,7 +162,9 @@ def test_tuntum_deadlines_around_easter_2026() -> None:
     stage_1 = complaint("tuntum", "stage_1", received)
     assert due(stage_1, "acknowledge") == date(2026, 4, 9)  # 3 working days
     assert due(stage_1, "respond") == date(2026, 4, 20)  # 10 working days
-    assert due(stage_1, "escalation_request_by") == date(2026, 5, 19)  # 20 working days after, May Day skipped
+    assert due(stage_1, "escalation_request_by") == date(
+        2026, 5, 19
+    )  # 20 working days after, May Day skipped
     quick_fix = complaint("tuntum", "stage_0", received)
     assert due(quick_fix, "respond") == date(2026, 4, 7)  # within one working day
     assert due(quick_fix, "escalation_request_by") == date(2026, 4, 14)  # five working days to go formal
@@ -194,14 +218,18 @@ def test_halton_in_scotland_counts_the_new_year_holidays() -> None:
     scotland = WorkingCalendar("scotland")
     received = at(2025, 12, 31)
     assert due(complaint("halton", "stage_1", received), "arrange_meeting") == date(2026, 1, 6)
-    assert due(complaint("halton", "stage_1", received, calendar=scotland), "arrange_meeting") == date(2026, 1, 7)
+    assert due(complaint("halton", "stage_1", received, calendar=scotland), "arrange_meeting") == date(
+        2026, 1, 7
+    )
 
 
 def test_cestria_deadlines_and_the_criminal_allegation_route() -> None:
     policy = load_policy("cestria")
     received = at(2026, 5, 22)  # Friday before the spring bank holiday (25 May)
     for item_type in ("compliment", "suggestion", "enquiry", "service_request"):
-        assert due(item("cestria", item_type, received), "acknowledge") == date(2026, 5, 28)  # everything in 3
+        assert due(item("cestria", item_type, received), "acknowledge") == date(
+            2026, 5, 28
+        )  # everything in 3
     assert due(item("cestria", "enquiry", received), "respond") == date(2026, 6, 8)
     stage_1 = complaint("cestria", "stage_1", received)
     assert (due(stage_1, "acknowledge"), due(stage_1, "respond")) == (date(2026, 5, 28), date(2026, 6, 8))
@@ -212,7 +240,12 @@ def test_cestria_deadlines_and_the_criminal_allegation_route() -> None:
     assert initial_stage(policy, item_type="complaint", flags=["misconduct"]) == "stage_2"
     assert initial_stage(policy, item_type="complaint", flags=[]) == "stage_1"
     straight_to_2 = compute_deadlines(
-        policy, item_type="complaint", stage=None, received_at=received, flags=["misconduct"], calendar=ENGLAND
+        policy,
+        item_type="complaint",
+        stage=None,
+        received_at=received,
+        flags=["misconduct"],
+        calendar=ENGLAND,
     )
     assert {d.stage for d in straight_to_2} == {"stage_2"}
 
@@ -239,7 +272,13 @@ def test_ombudsman_2024_code_counts_the_response_from_the_acknowledgement() -> N
     )
     assert due(extended, "respond") == date(2027, 1, 26)  # the 10 further working days allowed
     with pytest.raises(ValueError, match="at most 10 working days"):
-        complaint("ombudsman-2024", "stage_1", received, acknowledged_at=acknowledged, extended_until=at(2027, 1, 27))
+        complaint(
+            "ombudsman-2024",
+            "stage_1",
+            received,
+            acknowledged_at=acknowledged,
+            extended_until=at(2027, 1, 27),
+        )
     escalated = at(2027, 3, 24)
     stage_2 = complaint(
         "ombudsman-2024",
@@ -279,3 +318,9 @@ def test_every_deadline_is_aware_utc_and_names_its_policy(name: str) -> None:
             assert deadline.due_at.tzinfo == UTC
             assert deadline.policy == name
             assert policy.label in deadline.basis
+
+
+def test_the_docs_have_a_table_for_every_profile() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text(encoding="utf-8")
+    for name in PROFILES:
+        assert f"### `{name}`" in docs

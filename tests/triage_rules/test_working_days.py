@@ -39,7 +39,9 @@ def test_weekends_and_bank_holidays_are_not_working_days(england: WorkingCalenda
     assert not england.is_working_day(date(2026, 12, 28))  # Boxing Day (substitute day)
 
 
-def test_a_deadline_is_the_end_of_the_due_working_day_in_london_returned_in_utc(england: WorkingCalendar) -> None:
+def test_a_deadline_is_the_end_of_the_due_working_day_in_london_returned_in_utc(
+    england: WorkingCalendar,
+) -> None:
     due = england.add_working_days(at(2026, 3, 9), 3)  # Monday in GMT
     assert due == datetime(2026, 3, 12, 23, 59, 59, tzinfo=UTC)
     summer = england.add_working_days(at(2026, 6, 8), 3)  # Monday in BST
@@ -69,7 +71,9 @@ def test_scotland_also_takes_2_january(england: WorkingCalendar, scotland: Worki
     assert due_date(scotland.add_working_days(at(2025, 12, 31), 1)) == date(2026, 1, 5)
 
 
-def test_st_andrews_day_is_a_holiday_in_scotland_only(england: WorkingCalendar, scotland: WorkingCalendar) -> None:
+def test_st_andrews_day_is_a_holiday_in_scotland_only(
+    england: WorkingCalendar, scotland: WorkingCalendar
+) -> None:
     assert england.is_working_day(date(2026, 11, 30))
     assert not scotland.is_working_day(date(2026, 11, 30))
     assert due_date(scotland.add_working_days(at(2026, 11, 27), 1)) == date(2026, 12, 1)
@@ -86,7 +90,9 @@ def test_an_item_received_on_a_saturday_counts_from_monday(england: WorkingCalen
     assert due_date(england.add_working_days(at(2026, 3, 7), 0)) == date(2026, 3, 9)
 
 
-def test_an_item_received_on_a_bank_holiday_counts_from_the_next_working_day(england: WorkingCalendar) -> None:
+def test_an_item_received_on_a_bank_holiday_counts_from_the_next_working_day(
+    england: WorkingCalendar,
+) -> None:
     assert due_date(england.add_working_days(at(2026, 5, 25), 1)) == date(2026, 5, 27)
     assert due_date(england.add_working_days(at(2026, 4, 3), 1)) == date(2026, 4, 8)
 
@@ -120,13 +126,17 @@ def test_a_naive_datetime_is_refused(england: WorkingCalendar) -> None:
         england.add_working_days(datetime(2026, 4, 2, 10), 3)
 
 
-def test_working_days_between_undoes_add_working_days(england: WorkingCalendar, scotland: WorkingCalendar) -> None:
+def test_working_days_between_undoes_add_working_days(
+    england: WorkingCalendar, scotland: WorkingCalendar
+) -> None:
     start = at(2026, 12, 18)
     for offset in range(0, 30, 3):
         received = start + timedelta(days=offset)
         for days in (0, 1, 3, 5, 10, 20):
             for calendar in (england, scotland):
-                assert calendar.working_days_between(received, calendar.add_working_days(received, days)) == days
+                assert (
+                    calendar.working_days_between(received, calendar.add_working_days(received, days)) == days
+                )
 
 
 def test_working_days_between_is_negative_when_the_end_is_earlier(england: WorkingCalendar) -> None:

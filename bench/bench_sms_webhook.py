@@ -1,0 +1,366 @@
+"""SMS webhook benchmark: signed inbound-text webhooks from a load generator on loopback against a
+real `intake serve` (uvicorn) process, with the Twilio stand-in taking the acknowledgements.
+
+    # SQLite, jobs in the server process (the embedded default)
+    .venv/bin/python bench/bench_sms_webhook.py --mode sqlite --requests 2000 --concurrency 16
+    # PostgreSQL + Redis + 2 `intake worker` processes
+    .venv/bin/python bench/bench_sms_webhook.py --mode postgres --requests 2000 --concurrency 16 --workers 2
+
+Each webhook is form-encoded exactly as Twilio sends it, signed with the real `RequestValidator`,
+from its own mobile number, with a text from the seed corpus. Measured: requests per second and the
+p50/p99 latency of the webhook answer (Twilio gives up after 15 s; the aim is p99 under 50 ms), and
+receipt → acknowledgement: from sending the webhook to the stand-in receiving the SMS the real
+`twilio` client sends. Closed loop by default (each connection sends again when answered); with
+`--rate` requests are paced on a fixed schedule and latency counts from the scheduled time.
+Every process it starts is stopped on exit. Figures go in docs/benchmarks.md (## SMS webhooks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from twilio.request_validator import RequestValidator
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from intake.opt_outs import keyword_of  # noqa: E402
+from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
+
+INTAKE = [sys.executable, "-m", "intake"]
+ACCOUNT_SID = "AC" + "be" * 16
+AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
+LANDLORD_NUMBER = "+447480000001"
+PUBLIC_BASE_URL = "https://intake.bench.example"
+SMS_PATH = "/webhooks/twilio/sms"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_sms"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
+TARGET_P99_MS = 50.0
+
+
+# --- the load --------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    sender: str
+    started: float  # monotonic: when it was sent (or scheduled, with --rate)
+    latency: float  # seconds until the answer
+    status: int
+
+
+@dataclass
+class LoadResult:
+    sent: list[Sent] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+
+def seed_texts() -> list[str]:
+    texts: list[str] = []
+    for path in sorted((REPO / "data" / "seed").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                # Keyword texts (STOP, HELP) get no acknowledgement: not what this measures.
+                if row.get("channel") == "sms" and row.get("body") and not keyword_of(row["body"]):
+                    texts.append(row["body"])
+    if not texts:
+        raise SystemExit("no SMS texts in data/seed/*.jsonl")
+    random.Random(5).shuffle(texts)
+    return texts
+
+
+def signed_webhook(body: str, sender: str, number: int) -> tuple[bytes, dict[str, str]]:
+    sid = f"SM{number:032x}"
+    form = {
+        "ToCountry": "GB",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": body,
+        "FromCountry": "GB",
+        "To": LANDLORD_NUMBER,
+        "NumSegments": str(max(1, -(-len(body) // 153))),
+        "MessageSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_BASE_URL + SMS_PATH, form)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    return urlencode(form).encode(), headers
+
+
+async def run_load(
+    base_url: str, *, requests: int, concurrency: int, rate: float, first_number: int, texts: list[str]
+) -> LoadResult:
+    """Send `requests` webhooks, each from a new mobile number (07400 2xxxxx, valid UK mobiles)."""
+    prepared = [
+        (
+            sender := f"+4474002{first_number + i:05d}",
+            *signed_webhook(texts[i % len(texts)], sender, first_number + i),
+        )
+        for i in range(requests)
+    ]
+    result = LoadResult()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(requests):
+        queue.put_nowait(index)
+    begin = time.monotonic()
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
+
+        async def connection() -> None:
+            while True:
+                try:
+                    index = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                sender, content, headers = prepared[index]
+                started = time.monotonic()
+                if rate > 0:  # open loop: latency counts from when it should have been sent
+                    started = begin + index / rate
+                    await asyncio.sleep(max(0.0, started - time.monotonic()))
+                response = await client.post(SMS_PATH, content=content, headers=headers)
+                result.sent.append(Sent(sender, started, time.monotonic() - started, response.status_code))
+
+        await asyncio.gather(*(connection() for _ in range(concurrency)))
+    result.wall_seconds = time.monotonic() - begin
+    return result
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Processes:
+    log_dir: Path
+    running: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, name: str, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.running.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in reversed(self.running):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in reversed(self.running):
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(5)
+        self.running.clear()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_seconds: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"intake serve exited with {process.returncode}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"intake serve not healthy at {url}")
+
+
+def recreate_postgres(database_url: str) -> None:
+    url = make_url(database_url)
+    name = url.database
+    assert name and name.replace("_", "").isalnum(), f"unexpected database name {name!r}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def intake_environment(args: argparse.Namespace, work: Path, twilio_url: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
+    env.update(
+        INTAKE_DATABASE_URL=args.database_url,
+        INTAKE_MODEL_DIR=str(args.model_dir.resolve()),
+        INTAKE_OUTBOX_DIR=str(work / "outbox"),
+        INTAKE_PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+        INTAKE_TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        INTAKE_TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        INTAKE_TWILIO_FROM_NUMBER=LANDLORD_NUMBER,
+        INTAKE_TWILIO_API_BASE_URL=twilio_url,
+        PYTHONUNBUFFERED="1",
+    )
+    if args.mode == "postgres":
+        env["INTAKE_REDIS_URL"] = args.redis_url
+    return env
+
+
+def run_command(env: dict[str, str], *arguments: str) -> None:
+    completed = subprocess.run(
+        [*INTAKE, *arguments], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800
+    )
+    if completed.returncode != 0:
+        raise RuntimeError(f"intake {' '.join(arguments)} failed:\n{completed.stderr[-3000:]}")
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mode", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=50, help="webhooks sent first and not counted")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--rate", type=float, default=0.0, help="requests/s, open loop; 0: closed loop")
+    parser.add_argument("--workers", type=int, default=2, help="`intake worker` processes (postgres mode)")
+    parser.add_argument("--api-workers", type=int, default=1, help="uvicorn processes (postgres mode)")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
+    parser.add_argument("--model-dir", type=Path, default=REPO / "var" / "models")
+    parser.add_argument("--ack-timeout", type=float, default=600.0)
+    parser.add_argument("--json-out", type=Path, default=None)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench_sms_"))
+    if args.database_url is None:
+        args.database_url = f"sqlite:///{work}/intake.db" if args.mode == "sqlite" else DEFAULT_POSTGRES_URL
+    if args.mode == "postgres":
+        recreate_postgres(args.database_url)
+        from redis import Redis
+
+        Redis.from_url(args.redis_url).flushdb()
+    processes = Processes(work)
+    signal.signal(signal.SIGTERM, _interrupt)
+    api_workers = args.api_workers if args.mode == "postgres" else 1
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as twilio:
+        env = intake_environment(args, work, twilio.url)
+        try:
+            run_command(env, "model", "ensure")
+            run_command(env, "db", "upgrade")
+            server = processes.start(
+                "serve",
+                [
+                    *INTAKE,
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(args.port),
+                    "--workers",
+                    str(api_workers),
+                ],
+                env,
+            )
+            if args.mode == "postgres":
+                for number in range(args.workers):
+                    processes.start(f"worker-{number}", [*INTAKE, "worker"], env)
+            base_url = f"http://127.0.0.1:{args.port}"
+            wait_until_healthy(base_url + "/healthz", server)
+            report = measure(args, base_url, twilio)
+        finally:
+            processes.stop_all()
+    report.update(
+        mode=args.mode,
+        concurrency=args.concurrency,
+        rate=args.rate or None,
+        workers=args.workers if args.mode == "postgres" else 0,
+        api_workers=api_workers,
+        cpus=os.cpu_count(),
+        python=platform.python_version(),
+        logs=str(work),
+    )
+    print(json.dumps(report, indent=2))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")  # so `finally` stops every process we started
+
+
+def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> dict[str, object]:
+    texts = seed_texts()
+    # Warm-up: loads the model (in-process mode) and fills connection pools; not counted.
+    warm = asyncio.run(
+        run_load(base_url, requests=args.warmup, concurrency=4, rate=0, first_number=0, texts=texts)
+    )
+    twilio.wait_for_messages(len(warm.sent), timeout=args.ack_timeout)
+    already = len(twilio.messages)
+    load = asyncio.run(
+        run_load(
+            base_url,
+            requests=args.requests,
+            concurrency=args.concurrency,
+            rate=args.rate,
+            first_number=args.warmup,
+            texts=texts,
+        )
+    )
+    answered = time.monotonic()
+    twilio.wait_for_messages(already + len(load.sent), timeout=args.ack_timeout)
+    drained = time.monotonic() - answered
+    first_text_at: dict[str, float] = {}
+    for request in twilio.messages:
+        first_text_at.setdefault(request.form.get("To", ""), request.at)
+    to_ack = [first_text_at[s.sender] - s.started for s in load.sent if s.sender in first_text_at]
+    latencies = [s.latency for s in load.sent]
+    return {
+        "requests": len(load.sent),
+        "statuses": dict(Counter(s.status for s in load.sent)),
+        "wall_seconds": round(load.wall_seconds, 2),
+        "requests_per_second": round(len(load.sent) / load.wall_seconds, 1),
+        "webhook_ms": {
+            "p50": round(percentile(latencies, 0.50) * 1000, 1),
+            "p90": round(percentile(latencies, 0.90) * 1000, 1),
+            "p99": round(percentile(latencies, 0.99) * 1000, 1),
+            "max": round(max(latencies) * 1000, 1),
+        },
+        "p99_under_target": percentile(latencies, 0.99) * 1000 < TARGET_P99_MS,
+        "acknowledged": len(to_ack),
+        "receipt_to_ack_seconds": {
+            "p50": round(percentile(to_ack, 0.50), 3),
+            "p99": round(percentile(to_ack, 0.99), 3),
+            "max": round(max(to_ack), 3) if to_ack else None,
+        },
+        "drain_after_last_answer_seconds": round(drained, 2),
+        "twilio_requests": len(twilio.requests) - already,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""The staff workspace under /staff: one router made of the session, queue, item and admin pages.
+
+Every POST carries the session's CSRF token (checked here, for all of them); each page states the
+role it needs with `require_role` (intake/web/auth.py).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from intake.web import staff_admin, staff_items, staff_queues, staff_session
+from intake.web.csrf import verify_csrf
+
+router = APIRouter(prefix="/staff", tags=["staff workspace"], dependencies=[Depends(verify_csrf)])
+for part in (staff_session.router, staff_queues.router, staff_items.router, staff_admin.router):
+    router.include_router(part)

@@ -1,0 +1,176 @@
+"""The engine on real-looking and hostile input: what it returns, and that it never falls over."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from classifier.result import RuleHit
+from triage_rules.nlp import get_nlp
+from triage_rules.rules import (
+    NON_ENGLISH_RULE,
+    category_hints_from,
+    flags_from,
+    hazards_from,
+    load_rule_engine,
+    type_hints_from,
+)
+
+ENGINE = load_rule_engine()
+
+
+def flags(text: str, **fields: str | None) -> list[str]:
+    return flags_from(ENGINE.match(text, **fields))
+
+
+# --- hostile input: every one returns a list of hits and raises nothing -------------------------
+
+HOSTILE = {
+    "empty": "",
+    "whitespace": " \n\t \r\n  ",
+    "emoji only": "😡😡😡 🔥🔥 💧",
+    "binary garbage as latin-1": bytes(range(256)).decode("latin-1") * 40,
+    "mixed scripts": "Hello مرحبا Привет 你好 नमस्ते the tap is leaking",
+    "html": "<html><body><p>There is a <b>smell of gas</b> in my flat</p><script>alert(1)</script></body></html>",
+    "control characters": "\x00\x01\x02 boiler \x1b[31m broken \x7f",
+    "one very long word": "a" * 200_000,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_input_gives_a_list_of_hits(text: str) -> None:
+    hits = ENGINE.match(text, subject=text[:200], sender=text[:100], sender_name=text[:50], channel="email")
+    assert isinstance(hits, list)
+    assert all(isinstance(hit, RuleHit) for hit in hits)
+
+
+def test_empty_and_whitespace_fire_nothing() -> None:
+    assert ENGINE.match("") == []
+    assert ENGINE.match("   \n\n\t ") == []
+
+
+def test_a_gas_smell_inside_html_is_still_found() -> None:
+    assert "urgent_safety" in flags(HOSTILE["html"])
+
+
+def test_one_megabyte_of_text_is_matched_to_its_end_in_reasonable_time() -> None:
+    filler = "The communal hallway carpet is worn and could do with replacing at some point. " * 13_000
+    text = filler + "Now there is a strong smell of gas on the stairs."
+    assert len(text) > 1_000_000
+    started = time.perf_counter()
+    hits = ENGINE.match(text)
+    assert "urgent_safety" in flags_from(hits)
+    assert time.perf_counter() - started < 30
+
+
+def test_none_fields_are_accepted() -> None:
+    assert ENGINE.match("my tap drips", subject=None, sender=None, sender_name=None, channel=None, doc=None) == []
+
+
+# --- what the hits say -----------------------------------------------------------------------------
+
+
+def test_a_hit_names_the_rule_the_effect_the_value_and_the_words() -> None:
+    hits = ENGINE.match("Please help, there is a strong smell of gas in the kitchen.")
+    gas = next(hit for hit in hits if hit.rule == "urgent_safety.gas_smell")
+    assert (gas.effect, gas.value, gas.matched) == ("flag", "urgent_safety", "smell of gas")
+
+
+def test_one_hit_per_rule_even_when_it_matches_twice() -> None:
+    hits = ENGINE.match("smell of gas upstairs and a smell of gas downstairs")
+    assert [hit.rule for hit in hits].count("urgent_safety.gas_smell") == 1
+
+
+def test_subject_is_read_too() -> None:
+    assert "urgent_safety" in flags("please come", subject="GAS SMELL in hallway")
+
+
+def test_a_passed_doc_gives_the_same_hits_as_the_text() -> None:
+    text = "I'm writing on behalf of my mum, she is 84 and has no heating. Black mould in the bedroom."
+    doc = get_nlp()(text)
+    assert ENGINE.match(text, doc=doc) == ENGINE.match(text)
+
+
+def test_sender_rules_read_the_address_and_the_display_name() -> None:
+    assert "designated_person" in flags("Any update?", sender="Office <jo.bloggs.mp@parliament.uk>")
+    assert "designated_person" in flags("Any update?", sender_name="Cllr Jo Bloggs")
+    assert "designated_person" not in flags("Any update?", sender="jo@gmail.com", sender_name="Jo Bloggs")
+
+
+def test_designated_person_takes_the_place_of_third_party() -> None:
+    text = "I write on behalf of my constituent Mrs Farah, whose signed consent form is attached."
+    found = flags(text, sender="office@parliament.uk")
+    assert "designated_person" in found
+    assert "third_party" not in found
+
+
+def test_the_same_words_from_a_relative_are_third_party() -> None:
+    assert flags("I write on behalf of my mother Mrs Farah, her signed consent form is attached.") == [
+        "third_party"
+    ]
+
+
+def test_negated_gas_is_not_urgent_but_a_real_one_is() -> None:
+    assert "urgent_safety" not in flags("There's no smell of gas, the boiler just keeps losing pressure.")
+    assert "urgent_safety" in flags("There's no heating and now a smell of gas in the hall.")
+
+
+def test_not_urgent_never_cancels_a_gas_smell() -> None:
+    assert "urgent_safety" in flags("Not urgent, but I can smell gas near the meter in the mornings.")
+
+
+def test_a_question_answered_no_is_not_urgent() -> None:
+    assert "urgent_safety" not in flags("is there a smell of gas? no")
+
+
+def test_damp_and_mould_is_a_hazard_whatever_else_the_message_is() -> None:
+    hits = ENGINE.match("Thank you for the new windows. There is still some black mould in the bathroom.")
+    assert hazards_from(hits) == ["damp_and_mould"]
+
+
+def test_hints_come_out_by_effect() -> None:
+    hits = ENGINE.match("This is the third time I've reported it, nobody came. It's unacceptable.")
+    assert "delay" in category_hints_from(hits)
+    assert "complaint" in type_hints_from(hits)
+    assert flags_from(hits) == []
+
+
+def test_a_polish_message_gets_the_non_english_hit_with_its_language() -> None:
+    hits = ENGINE.match("Dzień dobry, w łazience cieknie rura pod umywalką. Proszę o pomoc. Dziękuję.")
+    language = [hit for hit in hits if hit.rule == NON_ENGLISH_RULE]
+    assert language == [RuleHit(rule=NON_ENGLISH_RULE, effect="flag", value="non_english", matched="pl")]
+
+
+def test_short_english_shorthand_is_not_non_english() -> None:
+    assert "non_english" not in flags("boiler broke pls come asap thx")
+
+
+def test_values_are_distinct_and_in_firing_order() -> None:
+    hits = [
+        RuleHit("a.one", "flag", "abusive", "x"),
+        RuleHit("b.two", "flag", "ombudsman", "y"),
+        RuleHit("c.three", "flag", "abusive", "z"),
+        RuleHit("d.four", "hazard", "damp_and_mould", "w"),
+    ]
+    assert flags_from(hits) == ["abusive", "ombudsman"]
+    assert hazards_from(hits) == ["damp_and_mould"]
+
+
+def test_the_engine_is_built_once_per_process() -> None:
+    assert load_rule_engine() is ENGINE
+
+
+def test_matching_is_fast_enough_for_a_thousand_messages_a_second() -> None:
+    texts = [
+        "Hi, I'd like to report that my kitchen tap has been dripping for a week, can someone come?",
+        "This is the third time I've emailed about the mould in my son's bedroom. Nobody came.",
+        "My mum is 84 and her boiler has broken, no heating since Saturday. Please send someone.",
+        "Dear Sir, I write on behalf of my constituent regarding her transfer application.",
+    ] * 100
+    ENGINE.match(texts[0])
+    started = time.process_time()
+    for text in texts:
+        ENGINE.match(text, channel="email")
+    per_message = (time.process_time() - started) / len(texts)
+    assert per_message < 0.002  # the rules' share of the 1 ms budget, with room for a slow CI machine
