@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import subprocess
@@ -71,7 +72,7 @@ def main() -> None:
         "--model-dir", type=Path, default=None, help="a trained model (default: train one now)"
     )
     parser.add_argument("--postgres-url", default=None, help="also run store/full on this scratch database")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=None, help=argparse.SUPPRESS)
@@ -191,10 +192,11 @@ def parse_stage(port: int, password: str) -> dict[str, Any]:
 
 
 def poll_stage(args: argparse.Namespace, password: str) -> dict[str, Any]:
+    from pydantic import SecretStr
     from sqlalchemy import create_engine, func, select, text
 
     from channels.email_imap import MailboxPoller, mailboxes_from_settings
-    from intake.runtime import Runtime
+    from intake.runtime import Runtime, set_runtime
     from intake.settings import ImapSettings, Settings, SmtpSettings
     from models import Acknowledgement, Item
     from tests.channels.mail_servers import SmtpServer
@@ -214,25 +216,31 @@ def poll_stage(args: argparse.Namespace, password: str) -> dict[str, Any]:
         from redis import Redis
 
         Redis.from_url(args.redis_url).ping()  # no Redis: this stage fails loudly and is reported
-        Redis.from_url(args.redis_url).flushdb()
         redis_url = args.redis_url
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         environment="test",
         database_url=database_url,
         redis_url=redis_url,
+        queue_name=f"bench-email-{os.getpid()}",  # its own queue, emptied afterwards
         model_dir=args.model_dir,
         outbox_dir=workdir / "outbox",
         landlord_addresses=["@riverside-homes.example"],
         max_acknowledgements_per_sender_per_day=10_000,
         imap=ImapSettings(
-            host="127.0.0.1", port=args.port, user="intake", password=password, folder=FOLDER, ssl=False
+            host="127.0.0.1",
+            port=args.port,
+            user="intake",
+            password=SecretStr(password),
+            folder=FOLDER,
+            ssl=False,
         ),
         smtp=SmtpSettings(
             host=smtp.host, port=smtp.port, from_address="contact@riverside-homes.example", starttls=False
         ),
     )
     runtime = Runtime.build(settings)
+    set_runtime(runtime)  # in-process jobs find the runtime through get_runtime()
     runtime.database.upgrade()
     if args.child == "full":
         runtime.classifier  # noqa: B018 - load the model before the clock starts
@@ -249,10 +257,11 @@ def poll_stage(args: argparse.Namespace, password: str) -> dict[str, Any]:
             select(func.count()).select_from(Acknowledgement).where(Acknowledgement.status == "sent")
         )
     smtp.stop()
+    queued = 0
     if redis_url:
-        from redis import Redis
-
-        Redis.from_url(redis_url).flushdb()
+        queue = runtime.jobs.queue  # type: ignore[attr-defined]
+        queued = queue.count
+        queue.empty()
     result = {
         "database": database_url.split(":", 1)[0],
         "messages": report.fetched,
@@ -260,6 +269,7 @@ def poll_stage(args: argparse.Namespace, password: str) -> dict[str, Any]:
         "duplicates": report.duplicates,
         "items": items,
         "acknowledgements_sent": sent,
+        "jobs_queued": queued,
         "smtp_received": len(smtp.received),
         "seconds": seconds,
         "messages_per_s": report.fetched / seconds,

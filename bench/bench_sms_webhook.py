@@ -25,6 +25,7 @@ import os
 import platform
 import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -185,14 +186,23 @@ class Processes:
         self.running.clear()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_seconds: float = 120.0) -> None:
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"intake serve exited with {process.returncode}")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
+            # Healthy, and still ours: another server already on the port would answer too.
+            if httpx.get(url, timeout=2).status_code == 200 and process.poll() is None:
+                time.sleep(0.5)
+                if process.poll() is None:
+                    return
         time.sleep(0.3)
     raise RuntimeError(f"intake serve not healthy at {url}")
 
@@ -248,7 +258,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="requests/s, open loop; 0: closed loop")
     parser.add_argument("--workers", type=int, default=2, help="`intake worker` processes (postgres mode)")
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn processes (postgres mode)")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--model-dir", type=Path, default=REPO / "var" / "models")
@@ -265,6 +275,7 @@ def main() -> None:
 
         Redis.from_url(args.redis_url).flushdb()
     processes = Processes(work)
+    port = args.port or free_port()
     signal.signal(signal.SIGTERM, _interrupt)
     api_workers = args.api_workers if args.mode == "postgres" else 1
     with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as twilio:
@@ -280,7 +291,7 @@ def main() -> None:
                     "--host",
                     "127.0.0.1",
                     "--port",
-                    str(args.port),
+                    str(port),
                     "--workers",
                     str(api_workers),
                 ],
@@ -289,7 +300,7 @@ def main() -> None:
             if args.mode == "postgres":
                 for number in range(args.workers):
                     processes.start(f"worker-{number}", [*INTAKE, "worker"], env)
-            base_url = f"http://127.0.0.1:{args.port}"
+            base_url = f"http://127.0.0.1:{port}"
             wait_until_healthy(base_url + "/healthz", server)
             report = measure(args, base_url, twilio)
         finally:

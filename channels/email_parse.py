@@ -127,6 +127,10 @@ class _EmailReader:
         self.problems: list[str] = []  # reasons a person must read the message
         self.encrypted = False
         self.calendars: list[str] = []  # invitations, shown when the message has no other text
+        # Policy `default` parses a header again on every access: each part's are read once here.
+        self._types: dict[int, str] = {}
+        self._params: dict[int, dict[str, str]] = {}
+        self._filenames: dict[int, str | None] = {}
 
     # --- the whole message -------------------------------------------------------------------
 
@@ -138,7 +142,7 @@ class _EmailReader:
         subject = clean_header_text(headers.get("subject", "")) or None
         name, address = self._sender()
 
-        is_report = message.get_content_type() == "multipart/report"
+        is_report = self._type(message) == "multipart/report"
         body = self._body(message, is_report=is_report)
         structural = [name for name in self._defects() if name.split(":", 1)[0] in STRUCTURAL_DEFECTS]
         if structural:
@@ -152,8 +156,8 @@ class _EmailReader:
             headers,
             sender_address=address,
             subject=subject,
-            content_type=message.get_content_type(),
-            report_type=message.get_param("report-type") if is_report else None,  # type: ignore[arg-type]
+            content_type=self._type(message),
+            report_type=self._param(message, "report-type") if is_report else None,
         )
         metadata: dict[str, Any] = {"to": self._addresses("to"), "cc": self._addresses("cc")}
         reply_to = self._mailbox("reply-to")[1]
@@ -212,24 +216,48 @@ class _EmailReader:
     # --- headers -----------------------------------------------------------------------------
 
     def _all_headers(self) -> dict[str, str]:
-        """Lower-case name → decoded value of its first occurrence. A header that will not decode is
-        read from its raw bytes instead of failing the message."""
+        """Lower-case name → decoded value of its first occurrence (RFC 2047 words and raw 8-bit
+        text both read), straight from the raw header so a malformed one cannot fail the message."""
         found: dict[str, str] = {}
         for raw_name, raw_value in self.message.raw_items():
             name = raw_name.strip().lower()
-            if name in found or not name:
-                continue
-            found[name] = self._decoded_header(raw_name, raw_value)
+            if name and name not in found:
+                found[name] = _decode_words(raw_value)
         return found
 
-    def _decoded_header(self, name: str, raw_value: str) -> str:
-        try:
-            value = str(self.message.get(name, ""))
-            if not _has_surrogates(value):
-                return value
-        except Exception:  # the header registry refused it (e.g. CR LF in an address): decode by hand
-            pass
-        return _decode_words(raw_value)
+    # --- each part's MIME headers, parsed once -------------------------------------------------
+
+    def _type(self, part: Message) -> str:
+        key = id(part)
+        if key not in self._types:
+            try:
+                self._types[key] = part.get_content_type()
+            except Exception:  # an unparseable Content-Type: treat the part as opaque bytes
+                self._types[key] = "application/octet-stream"
+        return self._types[key]
+
+    def _param(self, part: Message, name: str) -> str | None:
+        key = id(part)
+        if key not in self._params:
+            try:
+                params = getattr(part.get("Content-Type"), "params", None) or {}
+                self._params[key] = {str(k).lower(): str(v) for k, v in params.items()}
+            except Exception:  # an unparseable Content-Type has no usable parameters
+                self._params[key] = {}
+        return self._params[key].get(name)
+
+    def _charset(self, part: Message) -> str | None:
+        charset = self._param(part, "charset")
+        return charset.strip().lower() if charset else None
+
+    def _filename(self, part: Message) -> str | None:
+        key = id(part)
+        if key not in self._filenames:
+            try:
+                self._filenames[key] = part.get_filename()
+            except Exception:  # a malformed RFC 2231 parameter
+                self._filenames[key] = None
+        return self._filenames[key]
 
     def _sender(self) -> tuple[str | None, str | None]:
         """The author: From, else Sender, else Return-Path."""
@@ -256,15 +284,14 @@ class _EmailReader:
         return None
 
     def _addresses(self, header: str) -> list[str]:
-        values = [str(v) for v in self.message.get_all(header, [])] if self._safe_has(header) else []
-        addresses = [address.lower() for _, address in getaddresses(values) if "@" in address]
-        return [clean_header_text(a, limit=320) for a in dict.fromkeys(addresses)][:50]
-
-    def _safe_has(self, header: str) -> bool:
-        try:
-            return bool(self.message.get_all(header))
-        except Exception:
-            return False
+        values = [
+            value.replace("\r", " ").replace("\n", " ")
+            for name, value in self.message.raw_items()
+            if name.lower() == header
+        ]
+        addresses = [clean_header_text(address, limit=320).lower() for _, address in getaddresses(values)]
+        usable = [address for address in addresses if "@" in address and " " not in address]
+        return list(dict.fromkeys(usable))[:50]
 
     def _thread_keys(self, headers: dict[str, str]) -> list[str]:
         in_reply_to = message_ids(headers.get("in-reply-to"))
@@ -327,7 +354,7 @@ class _EmailReader:
         if depth > MAX_MIME_DEPTH:
             self.problems.append(f"MIME parts nested deeper than {MAX_MIME_DEPTH} levels")
             return []
-        content_type = part.get_content_type()
+        content_type = self._type(part)
         if content_type in ENCRYPTED_TYPES:
             self.encrypted = True
             self._attach(part)
@@ -364,7 +391,7 @@ class _EmailReader:
             text = "\n\n".join(self._readable(child, depth + 1)).strip()
             if not text:
                 continue
-            if child.get_content_type() == "text/plain" and plain is None:
+            if self._type(child) == "text/plain" and plain is None:
                 plain = text
             else:
                 richest = text
@@ -404,21 +431,26 @@ class _EmailReader:
                 self.notes.append(f"MIME boundary guessed as {boundary!r}")
                 return self._readable(rebuilt, depth + 1)
         data = text.encode("utf-8", "surrogateescape")
-        return [decode_bytes(data, part.get_content_charset())[0]]
+        return [decode_bytes(data, self._charset(part))[0]]
 
-    @staticmethod
-    def _is_attachment(part: Message) -> bool:
-        return part.get_content_disposition() == "attachment" or bool(part.get_filename())
+    def _is_attachment(self, part: Message) -> bool:
+        try:
+            disposition = part.get_content_disposition()
+        except Exception:  # an unparseable Content-Disposition: decide by the file name alone
+            disposition = None
+        return disposition == "attachment" or bool(self._filename(part))
 
     def _plain(self, part: Message) -> str:
-        text = self._decoded(part, part.get_content_charset())
-        if (part.get_param("format") or "").lower() == "flowed":  # type: ignore[union-attr]
-            text = unflow(text.replace("\r\n", "\n"), delsp=(part.get_param("delsp") or "").lower() == "yes")  # type: ignore[union-attr]
+        text = self._decoded(part, self._charset(part))
+        if (self._param(part, "format") or "").lower() == "flowed":
+            text = unflow(
+                text.replace("\r\n", "\n"), delsp=(self._param(part, "delsp") or "").lower() == "yes"
+            )
         return text
 
     def _html(self, part: Message) -> str:
         data = self._payload(part)
-        return self._decode(data, part.get_content_charset() or html_charset(data))
+        return self._decode(data, self._charset(part) or html_charset(data))
 
     def _decoded(self, part: Message, charset: str | None) -> str:
         return self._decode(self._payload(part), charset)
@@ -440,7 +472,7 @@ class _EmailReader:
         if len(self.attachments) >= MAX_ATTACHMENTS:
             self.notes.append(f"more than {MAX_ATTACHMENTS} attachments: the rest are only in the raw copy")
             return
-        content_type = part.get_content_type()
+        content_type = self._type(part)
         data = _part_bytes(part)
         digest = hashlib.sha256(data).hexdigest()
         if any(
@@ -452,11 +484,7 @@ class _EmailReader:
         extension = mimetypes.guess_extension(content_type) or (
             ".txt" if content_type.startswith(("text/", "message/")) else ".bin"
         )
-        try:
-            filename = part.get_filename()
-        except Exception:  # a malformed RFC 2231 parameter
-            filename = None
-        name = safe_filename(filename, fallback_name or f"attachment-{number}{extension}")
+        name = safe_filename(self._filename(part), fallback_name or f"attachment-{number}{extension}")
         over_limit = len(data) > self.max_attachment_bytes
         if over_limit:
             self.over_limit.append(name)

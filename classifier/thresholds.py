@@ -42,10 +42,18 @@ class FlagChoice:
     flag: str
     use_model: bool
     threshold: float
-    rules_f1: float
+    model_precision: float  # of the model alone, out of fold, at `threshold`
+    model_recall: float
+    rules_f1: float  # on TRAIN, where the rules were written: optimistic
     combined_f1: float
     rules_recall: float
     combined_recall: float
+    policy: str
+
+
+def _precision_recall(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
+    hits = float(np.sum(truth & predicted))
+    return (hits / float(np.sum(predicted)) if predicted.any() else 1.0), recall(truth, predicted)
 
 
 def choose_flag_model(
@@ -54,25 +62,43 @@ def choose_flag_model(
     rule_flags: np.ndarray,
     model_probabilities: np.ndarray,
     truth: np.ndarray,
-    min_gain: float = 0.01,
+    recall_first: bool = False,
+    min_recall: float = 0.93,
+    min_precision: float = 0.95,
+    min_useful_recall: float = 0.3,
 ) -> FlagChoice:
-    """Use the model (OR'ed with the rules) only when it raises F1 by `min_gain` without losing recall."""
+    """Whether to OR a flag model with the rules, and at which threshold.
+
+    The rules were written while reading the TRAIN split, so on TRAIN they look nearly perfect and
+    a model can only seem to add false alarms: the combination cannot be measured fairly there.
+    The choice therefore rests on the model alone (out of fold, which is fair):
+
+    - recall first (urgent_safety): the highest threshold at which the model alone still finds
+      `min_recall` of the cases, so it catches what the rules miss on new wording;
+    - otherwise: the lowest threshold at which the model alone is right `min_precision` of the
+      time, so what it adds is almost always correct; unused if it then finds under
+      `min_useful_recall` of the cases.
+    """
     truth = truth.astype(bool)
     rule_flags = rule_flags.astype(bool)
-    base_f1, base_recall = f1(truth, rule_flags), recall(truth, rule_flags)
-    best = (base_f1, 0.5)
-    for threshold in GRID:
-        if threshold < 0.3:
-            continue  # a model that needs a very low threshold to help is guessing
-        combined = rule_flags | (model_probabilities >= threshold)
-        score = f1(truth, combined)
-        if score > best[0]:
-            best = (score, float(threshold))
-    combined = rule_flags | (model_probabilities >= best[1])
-    use = best[0] >= base_f1 + min_gain and recall(truth, combined) >= base_recall
+    candidates = [float(t) for t in GRID if t >= 0.1]
+    if recall_first:
+        passing = [t for t in candidates if recall(truth, model_probabilities >= t) >= min_recall]
+        threshold = max(passing) if passing else min(candidates)
+        use = bool(truth.any())
+        policy = f"recall first: model alone finds >= {min_recall:.2f} of cases"
+    else:
+        passing = [t for t in candidates
+                   if _precision_recall(truth, model_probabilities >= t)[0] >= min_precision]
+        threshold = min(passing) if passing else 1.0
+        use = bool(passing) and recall(truth, model_probabilities >= threshold) >= min_useful_recall
+        policy = f"precision first: model alone right >= {min_precision:.2f} of the time"
+    model_precision, model_recall = _precision_recall(truth, model_probabilities >= threshold)
+    combined = rule_flags | (model_probabilities >= threshold) if use else rule_flags
     return FlagChoice(
-        flag=flag, use_model=use, threshold=best[1], rules_f1=base_f1, combined_f1=best[0],
-        rules_recall=base_recall, combined_recall=recall(truth, combined),
+        flag=flag, use_model=use, threshold=threshold, model_precision=model_precision, model_recall=model_recall,
+        rules_f1=f1(truth, rule_flags), combined_f1=f1(truth, combined), rules_recall=recall(truth, rule_flags),
+        combined_recall=recall(truth, combined), policy=policy,
     )
 
 
@@ -80,9 +106,20 @@ def choose_flag_model(
 class ReviewChoice:
     threshold: float
     routed_accuracy: float  # queue accuracy of the items not sent to review (cross-validated)
+    routed_accuracy_lower_bound: float  # one-sided 95% Wilson lower bound of routed_accuracy
     automation_rate: float  # share of items not sent to review
     target: float
     met: bool  # False when no threshold reaches the target (then the strictest one is used)
+
+
+def wilson_lower_bound(successes: int, trials: int, z: float = 1.645) -> float:
+    """One-sided lower confidence bound of a proportion (z=1.645: 95%)."""
+    if trials == 0:
+        return 0.0
+    share = successes / trials
+    centre = share + z * z / (2 * trials)
+    spread = z * np.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
+    return float((centre - spread) / (1 + z * z / trials))
 
 
 def choose_review_threshold(
@@ -94,8 +131,10 @@ def choose_review_threshold(
 ) -> ReviewChoice:
     """The lowest threshold at which routed items are right at least `target` of the time.
 
-    `queue_correct_at(threshold)` returns (routed, correct) boolean arrays for that threshold: the
-    caller simulates routing exactly as classify() does.
+    "At least" is taken seriously: the one-sided 95% lower bound of the cross-validated routed
+    accuracy must reach the target, not just the estimate, so the promise holds on new data with
+    some margin. `queue_correct_at(threshold)` returns (routed, correct) boolean arrays for that
+    threshold: the caller simulates routing exactly as classify() does.
     """
     candidates = sorted(set(grid if grid is not None else np.round(np.arange(0.20, 0.99, 0.01), 2)))
     last: ReviewChoice | None = None
@@ -103,8 +142,9 @@ def choose_review_threshold(
         routed, correct = queue_correct_at(float(threshold))
         automation = float(routed.mean()) if len(routed) else 0.0
         accuracy = float(correct[routed].mean()) if routed.any() else 1.0
-        last = ReviewChoice(float(threshold), accuracy, automation, target, accuracy >= target)
-        if accuracy >= target:
+        bound = wilson_lower_bound(int(correct[routed].sum()), int(routed.sum())) if routed.any() else 1.0
+        last = ReviewChoice(float(threshold), accuracy, bound, automation, target, bound >= target)
+        if bound >= target:
             return last
     if last is None:
         raise ValueError("no candidate thresholds")

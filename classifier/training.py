@@ -39,6 +39,11 @@ from triage_rules.rules import flags_from, load_rule_engine
 from triage_rules.taxonomy import FLAGS, REVIEW_QUEUE
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
+# Flags where a miss is dangerous: their model is OR'ed in with a recall-first threshold.
+RECALL_FIRST_FLAGS = frozenset({"urgent_safety"})
+# Flags the rules decide alone: language detection is not something word n-grams improve on.
+RULES_ONLY_FLAGS = frozenset({"non_english"})
+MODELLED_FLAGS = tuple(flag for flag in FLAGS if flag not in RULES_ONLY_FLAGS)
 
 
 def _no_progress(what: str, done: int, total: int) -> None:
@@ -77,7 +82,7 @@ def cross_validate(
     *,
     types: Sequence[str],
     folds: int = 5,
-    flags_to_model: Sequence[str] = FLAGS,
+    flags_to_model: Sequence[str] = MODELLED_FLAGS,
     progress: Progress = _no_progress,
     seed: int = RANDOM_STATE,
 ) -> OutOfFold:
@@ -112,7 +117,8 @@ def _choose_flags(
     for flag, probabilities in out_of_fold.flag_probabilities.items():
         truth = np.array([flag in example.flags for example in examples])
         rules = np.array([flag in flags_from(item.hits) for item in encoded])
-        choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth))
+        choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth,
+                                         recall_first=flag in RECALL_FIRST_FLAGS))
     return choices
 
 
@@ -189,7 +195,7 @@ def train_model(
         raise ValueError("training needs examples of at least two types")
     progress("preparing text", 1, 1)
     inputs = [item.model_input for item in encoded]
-    final = TriageModel.fit(inputs, kept, settings, flags_to_model=FLAGS)  # type: ignore[arg-type]
+    final = TriageModel.fit(inputs, kept, settings, flags_to_model=MODELLED_FLAGS)  # type: ignore[arg-type]
     out_of_fold = cross_validate(inputs, kept, settings, types=final.types, folds=folds,  # type: ignore[arg-type]
                                  progress=progress)
 
@@ -220,6 +226,7 @@ def train_model(
         "review_threshold_choice": {
             "target_routed_accuracy": review.target, "met": review.met,
             "cv_routed_queue_accuracy": round(review.routed_accuracy, 4),
+            "cv_routed_queue_accuracy_lower_bound": round(review.routed_accuracy_lower_bound, 4),
             "cv_automation_rate": round(review.automation_rate, 4),
         },
         "category_thresholds": dict(zip(final.categories, map(float, final.category_thresholds), strict=True)),

@@ -258,8 +258,11 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
             provider_id=result.provider_id,
         )
         item = acknowledgement.item
-        from intake.cases import current_deadlines
+        from intake.cases import current_deadlines, recompute_deadlines
 
+        if item.case_id is None and item.case_status == "open" and item.complaint_stage:
+            # Stage responses count from the acknowledgement: now that it is sent, count from it.
+            recompute_deadlines(runtime, session, item)
         for deadline in current_deadlines(item):
             if deadline.kind == "acknowledge" and deadline.met_at is None:
                 deadline.met_at = acknowledgement.sent_at

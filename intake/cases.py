@@ -183,12 +183,13 @@ def recompute_deadlines(
 
     now = now or datetime.now(UTC)
     extended = item.details.get("extended_until")
-    acknowledged = session.scalars(
-        select(Acknowledgement.sent_at)
-        .where(Acknowledgement.item_id == item.id, Acknowledgement.sent_at.is_not(None))
-        .order_by(Acknowledgement.sent_at)
-        .limit(1)
-    ).first()
+    # The acknowledgement of the current stage: one sent before the stage began doesn't count.
+    acknowledged_query = select(Acknowledgement.sent_at).where(
+        Acknowledgement.item_id == item.id, Acknowledgement.sent_at.is_not(None)
+    )
+    if item.stage_started_at is not None:
+        acknowledged_query = acknowledged_query.where(Acknowledgement.sent_at >= item.stage_started_at)
+    acknowledged = session.scalars(acknowledged_query.order_by(Acknowledgement.sent_at).limit(1)).first()
     computed = compute_deadlines(
         runtime.policy,
         item_type=item.type,
@@ -201,9 +202,13 @@ def recompute_deadlines(
         extended_until=datetime.fromisoformat(extended) if extended else None,
         calendar=runtime.calendar,
     )
+    # A deadline already met stays met when its dates are recomputed (same kind, same stage).
+    met: dict[tuple[str, str | None], datetime] = {}
     for current in item.deadlines:
         if current.superseded_at is None:
             current.superseded_at = now
+            if current.met_at is not None:
+                met[(current.kind, current.stage)] = current.met_at
     for deadline in computed:
         item.deadlines.append(
             Deadline(
@@ -212,9 +217,10 @@ def recompute_deadlines(
                 due_at=deadline.due_at,
                 basis=deadline.basis,
                 policy=deadline.policy,
+                met_at=met.get((deadline.kind, deadline.stage)),
             )
         )
-    open_dates = [d.due_at for d in computed]
+    open_dates = [d.due_at for d in computed if (d.kind, d.stage) not in met]
     item.next_due_at = min(open_dates) if open_dates and item.case_status == "open" else None
 
 
@@ -285,6 +291,8 @@ def record_response(
             and deadline.met_at is None
         ):
             deadline.met_at = at
+    unmet = [d.due_at for d in current_deadlines(item) if d.met_at is None]
+    item.next_due_at = min(unmet) if unmet else None
     responses = [
         *item.details.get("responses", []),
         {"at": at.isoformat(), "by": actor, "stage": item.complaint_stage},

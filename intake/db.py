@@ -21,6 +21,7 @@ def make_engine(database_url: str) -> Engine:
         _ensure_sqlite_directory(database_url)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -38,6 +39,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # The driver's own BEGIN (deferred, and only before DML) is replaced by _sqlite_begin_immediate.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+    # A deferred transaction that reads and then writes cannot wait for another writer: SQLite
+    # answers "database is locked" at once. Taking the write lock at BEGIN makes concurrent
+    # writers (webhooks, jobs) queue on busy_timeout instead. SQLAlchemy's documented pysqlite recipe.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

@@ -126,11 +126,20 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_templat
         yield url
 
 
+@pytest.fixture(scope="session")
+def loaded_classifier(trained_model_dir: Path):  # type: ignore[no-untyped-def]
+    """The model loaded once per run: loading is the slow part of building a runtime."""
+    from classifier import Classifier
+
+    return Classifier.load(trained_model_dir)
+
+
 @pytest.fixture
-def runtime(tmp_path: Path, database_url: str, trained_model_dir: Path) -> Iterator[Runtime]:
+def runtime(tmp_path: Path, database_url: str, trained_model_dir: Path, loaded_classifier) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
     """A runtime with in-process jobs on each database backend, installed as the process's runtime."""
     settings = make_settings(tmp_path, database_url, model_dir=trained_model_dir)
     built = Runtime.build(settings)
+    built.__dict__["classifier"] = loaded_classifier  # the cached_property's slot
     with use_runtime(built):
         yield built
     built.database.dispose()

@@ -54,7 +54,7 @@ class RoleRefused(Exception):
     """Signed in, but the role is too low for this page (rendered as a 403 page)."""
 
     def __init__(self, user: StaffUser, minimum_role: str) -> None:
-        super().__init__(f"this page needs the {minimum_role} role; you are signed in as {user.role}")
+        super().__init__(f"This page needs the {minimum_role} role. You are signed in as {user.role}.")
         self.user = user
         self.minimum_role = minimum_role
 

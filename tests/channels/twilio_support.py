@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
+from classifier import Classifier
 from intake.api.app import create_app
 from intake.runtime import Runtime, use_runtime
 from intake.settings import TwilioSettings
@@ -152,7 +153,11 @@ def twilio_standin() -> Iterator[TwilioStandIn]:
 
 @pytest.fixture
 def sms_runtime(
-    tmp_path: Path, database_url: str, trained_model_dir: Path, twilio_standin: TwilioStandIn
+    tmp_path: Path,
+    database_url: str,
+    trained_model_dir: Path,
+    loaded_classifier: Classifier,
+    twilio_standin: TwilioStandIn,
 ) -> Iterator[Runtime]:
     """The real pipeline (SQLite and PostgreSQL, in-process jobs) sending texts through the stand-in."""
     settings = make_settings(
@@ -163,6 +168,7 @@ def sms_runtime(
         twilio=twilio_settings(twilio_standin),
     )
     built = Runtime.build(settings)
+    built.__dict__["classifier"] = loaded_classifier  # as the core `runtime` fixture does: load once
     with use_runtime(built):
         yield built
     built.database.dispose()

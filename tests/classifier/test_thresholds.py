@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from classifier.thresholds import best_f1_threshold, choose_flag_model, choose_review_threshold
+from classifier.thresholds import (
+    best_f1_threshold,
+    choose_flag_model,
+    choose_review_threshold,
+    wilson_lower_bound,
+)
 
 
 def test_best_f1_threshold_separates_the_classes() -> None:
@@ -25,18 +30,26 @@ def test_flag_model_is_used_only_when_it_helps() -> None:
     assert not choose_flag_model("abusive", rule_flags=rules, model_probabilities=useless, truth=truth).use_model
 
 
-def test_review_threshold_is_the_lowest_that_meets_the_target() -> None:
-    confidences = np.array([0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 0.99, 0.99])
-    correct = np.array([0, 0, 1, 1, 1, 1, 1, 1, 1, 1], dtype=bool)
+def test_review_threshold_is_the_lowest_whose_lower_bound_meets_the_target() -> None:
+    confidences = np.linspace(0.0, 1.0, 1000)
+    # Below 0.5 every other item is wrong; from 0.5 up all are right.
+    correct = (confidences >= 0.5) | (np.arange(1000) % 2 == 0)
 
     def at(threshold: float) -> tuple[np.ndarray, np.ndarray]:
         return confidences >= threshold, correct
 
     choice = choose_review_threshold(confidences, at, target=0.95)
     assert choice.met
-    assert 0.5 < choice.threshold <= 0.6
-    assert choice.routed_accuracy == 1.0
-    assert choice.automation_rate == 0.8
+    assert 0.42 < choice.threshold <= 0.5
+    assert choice.routed_accuracy_lower_bound >= 0.95
+    assert choice.routed_accuracy > choice.routed_accuracy_lower_bound
+    assert choice.automation_rate == np.mean(confidences >= choice.threshold)
+
+
+def test_wilson_bound_is_below_the_observed_share_and_tightens_with_more_data() -> None:
+    assert wilson_lower_bound(95, 100) < 0.95
+    assert wilson_lower_bound(950, 1000) > wilson_lower_bound(95, 100)
+    assert wilson_lower_bound(0, 0) == 0.0
 
 
 def test_review_threshold_reports_when_the_target_cannot_be_met() -> None:
@@ -44,3 +57,14 @@ def test_review_threshold_reports_when_the_target_cannot_be_met() -> None:
     correct = np.array([True, False])
     choice = choose_review_threshold(confidences, lambda t: (confidences >= t, correct), target=0.95)
     assert not choice.met
+
+
+def test_recall_first_flag_keeps_a_threshold_that_finds_most_cases() -> None:
+    truth = np.array([1] * 10 + [0] * 10, dtype=bool)
+    rules = np.zeros(20, dtype=bool)
+    probabilities = np.concatenate([np.linspace(0.35, 0.95, 10), np.linspace(0.0, 0.5, 10)])
+    choice = choose_flag_model("urgent_safety", rule_flags=rules, model_probabilities=probabilities, truth=truth,
+                               recall_first=True, min_recall=0.9)
+    assert choice.use_model
+    assert choice.model_recall >= 0.9
+    assert choice.threshold <= 0.45

@@ -60,7 +60,10 @@ def test_filters_by_type_flag_and_channel_and_search(client: TestClient, runtime
     email_ref, text_ref = _item(runtime, by_email.item_id).reference, _item(runtime, by_text.item_id).reference
     assert _rows(client.get("/staff/queues?channel=sms").text) == [text_ref]
     assert _rows(client.get("/staff/queues?flag=urgent_safety").text) == [text_ref]
-    assert _rows(client.get(f"/staff/queues?type={_item(runtime, by_email.item_id).type}").text)[0] == email_ref
+    for item_type in {_item(runtime, by_email.item_id).type, _item(runtime, by_text.item_id).type}:
+        expected = {i.reference for i in (_item(runtime, by_email.item_id), _item(runtime, by_text.item_id))
+                    if i.type == item_type}
+        assert set(_rows(client.get(f"/staff/queues?type={item_type}").text)) == expected
     assert _rows(client.get("/staff/queues?q=benefit+claim").text) == [email_ref]
     assert _rows(client.get(f"/staff/queues?q={email_ref}").text) == [email_ref]
     # Unknown filter values are ignored, SQL-looking searches are just text.
@@ -160,7 +163,14 @@ def test_case_actions_assign_extend_respond_and_close(client: TestClient, runtim
     assert staff_post(client, url, f"{url}/assign", {"assignee": "stranger"}).status_code == 400
     no_reason = staff_post(client, url, f"{url}/extend", {"until": "2099-01-30", "reason": ""})
     assert no_reason.status_code == 400 and "Enter the reason" in no_reason.text
-    until = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+    with runtime.database.session() as session:
+        from intake.cases import current_deadlines
+
+        respond_by = next(d.due_at for d in current_deadlines(session.get(Item, result.item_id)) if d.kind == "respond")
+    too_far = staff_post(client, url, f"{url}/extend", {"until": (respond_by + timedelta(days=90)).date().isoformat(),
+                                                       "reason": "waiting for a survey"})
+    assert too_far.status_code == 409 and "allows an extension of at most" in too_far.text
+    until = (respond_by + timedelta(days=7)).date().isoformat()
     assert staff_post(client, url, f"{url}/extend", {"until": until, "reason": "waiting for a survey"}).status_code == 303
     assert staff_post(client, url, f"{url}/response", {"summary": "Apologised, booked the repair"}).status_code == 303
     assert staff_post(client, url, f"{url}/close", {"outcome": "upheld", "remedy": "£50"}).status_code == 303
