@@ -39,8 +39,11 @@ from triage_rules.rules import flags_from, load_rule_engine
 from triage_rules.taxonomy import FLAGS, REVIEW_QUEUE
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
-# Flags where a miss is dangerous: their model is OR'ed in with a recall-first threshold.
-RECALL_FIRST_FLAGS = frozenset({"urgent_safety"})
+# A miss here is dangerous: its model is OR'ed in with the lowest threshold the routing target allows.
+URGENT_FLAG = "urgent_safety"
+RECALL_FIRST_FLAGS = frozenset({URGENT_FLAG})
+# Share of items that must still be routed automatically when the urgent threshold is chosen.
+MIN_AUTOMATION = 0.8
 # Flags the rules decide alone: language detection is not something word n-grams improve on.
 RULES_ONLY_FLAGS = frozenset({"non_english"})
 MODELLED_FLAGS = tuple(flag for flag in FLAGS if flag not in RULES_ONLY_FLAGS)
@@ -152,12 +155,43 @@ def choose_review(
     target: float = TARGET_ROUTED_ACCURACY,
 ) -> ReviewChoice:
     truth = np.array([example.queue or "" for example in examples])
+    confidence = out_of_fold.type_probabilities.max(axis=1)
+    # The threshold only decides "confident or not", so two passes give the queue at every threshold.
+    if_confident = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 0.0)])
+    if_not = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 2.0)])
 
     def queue_correct_at(threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        queues = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, threshold)])
+        queues = np.where(confidence >= threshold, if_confident, if_not)
         return queues != REVIEW_QUEUE, queues == truth
 
-    return choose_review_threshold(out_of_fold.type_probabilities.max(axis=1), queue_correct_at, target=target)
+    return choose_review_threshold(confidence, queue_correct_at, target=target)
+
+
+def choose_urgent_threshold_and_review(
+    model: TriageModel,
+    examples: Sequence[LabelledExample],
+    encoded: Sequence[EncodedItem],
+    out_of_fold: OutOfFold,
+    *,
+    target: float = TARGET_ROUTED_ACCURACY,
+    min_automation: float = MIN_AUTOMATION,
+) -> tuple[float | None, ReviewChoice]:
+    """The urgent_safety model threshold and the review threshold, chosen together.
+
+    Every urgent_safety flag sends an item to `emergency` whatever its confidence, so each false
+    alarm is a routed item in the wrong queue; the lower the urgent threshold, the more the
+    review threshold must hold back to keep routed items 95% right. Safety comes first: take the
+    lowest urgent threshold (most recall) for which a review threshold still meets the target
+    while routing at least `min_automation` of the items. None when even the rules alone cannot.
+    """
+    candidates = [round(float(t), 3) for t in np.arange(0.2, 0.85, 0.05)]
+    for threshold in candidates:
+        model.flag_thresholds = {**model.flag_thresholds, URGENT_FLAG: threshold}
+        review = choose_review(model, examples, encoded, out_of_fold, target=target)
+        if review.met and review.automation_rate >= min_automation:
+            return threshold, review
+    model.flag_thresholds = {flag: t for flag, t in model.flag_thresholds.items() if flag != URGENT_FLAG}
+    return None, choose_review(model, examples, encoded, out_of_fold, target=target)
 
 
 HEADLINE_KEYS = (
@@ -208,10 +242,17 @@ def train_model(
             settings.category_default_threshold,
         )
     flag_choices = _choose_flags(kept, encoded, out_of_fold)
-    used = {choice.flag: choice.threshold for choice in flag_choices if choice.use_model}
-    final.flag_classifiers = {flag: model for flag, model in final.flag_classifiers.items() if flag in used}
-    final.flag_thresholds = used
-    review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
+    final.flag_thresholds = {choice.flag: choice.threshold for choice in flag_choices if choice.use_model}
+    urgent_threshold = None
+    if URGENT_FLAG in final.flag_thresholds:
+        urgent_threshold, review = choose_urgent_threshold_and_review(
+            final, kept, encoded, out_of_fold, target=target_routed_accuracy
+        )
+    else:
+        review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
+    final.flag_classifiers = {
+        flag: model for flag, model in final.flag_classifiers.items() if flag in final.flag_thresholds
+    }
     cv_report = score(kept, out_of_fold_predictions(final, encoded, out_of_fold, review.threshold))
     progress("choosing thresholds", 1, 1)
 
@@ -231,6 +272,8 @@ def train_model(
         },
         "category_thresholds": dict(zip(final.categories, map(float, final.category_thresholds), strict=True)),
         "flag_models": [asdict(choice) for choice in flag_choices],
+        "flag_model_thresholds": dict(final.flag_thresholds),
+        "urgent_safety_model_threshold": urgent_threshold,
         "metrics": headline_metrics(cv_report, prefix="cv_"),
         "reports": {"cross_validated_train": cv_report},
         "cv_folds": folds,

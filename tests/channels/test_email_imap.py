@@ -26,7 +26,9 @@ from channels.email_imap import (
     mailboxes_from_settings,
     start_polling_threads,
 )
+from intake.errors import ConfigurationError
 from intake.runtime import Runtime
+from intake.settings import ImapSettings
 from models import Acknowledgement, Attachment, AuditEntry, ChannelCursor, Item, RawMessage
 from tests.channels.conftest import (
     CORPUS_DIR,
@@ -583,3 +585,62 @@ def test_every_corpus_message_goes_through_dovecot_into_one_item(
     assert len({a.item_id for a in acknowledgements}) == len(acknowledgements)
     machines = {item.sender_address for item in items if "automatic" in item.details}
     assert not machines & {mail.recipients[0] for mail in smtp_server.received}
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def test_each_configured_mailbox_has_its_own_cursor_key_and_hint() -> None:
+    settings = ImapSettings(
+        host="imap.landlord.example",
+        user="complaints@landlord.example",
+        password="secret",  # type: ignore[arg-type]
+        hint="complaints",
+        extra_mailboxes=[
+            {"folder": "INBOX", "user": "repairs@landlord.example", "password": "other", "hint": "repairs"},  # type: ignore[list-item]
+            {"folder": "Councillors", "hint": "formal"},  # type: ignore[list-item]
+        ],
+    )
+
+    mailboxes = mailboxes_from_settings(settings)
+
+    assert [(m.key, m.hint, m.password) for m in mailboxes] == [
+        ("imap.landlord.example/complaints@landlord.example/INBOX", "complaints", "secret"),
+        ("imap.landlord.example/repairs@landlord.example/INBOX", "repairs", "other"),
+        ("imap.landlord.example/complaints@landlord.example/Councillors", "formal", "secret"),
+    ]
+    assert "secret" not in repr(mailboxes[0])
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"host": "imap.example", "user": "a@example"}, "INTAKE_IMAP_PASSWORD"),
+        ({"host": "imap.example", "user": "a@example", "password": "p", "mark_mode": "delete"}, "MARK_MODE"),
+        (
+            {
+                "host": "imap.example",
+                "user": "a@example",
+                "password": "p",
+                "extra_mailboxes": [{"folder": "INBOX"}],
+            },
+            "twice",
+        ),
+        (
+            {
+                "host": "imap.example",
+                "user": "a@example",
+                "password": "p",
+                "extra_mailboxes": [{"user": "b@example"}],
+            },
+            "no password",
+        ),
+    ],
+)
+def test_incomplete_imap_settings_fail_loudly(values: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ConfigurationError, match=complaint):
+        mailboxes_from_settings(ImapSettings(**values))  # type: ignore[arg-type]
+
+
+def test_no_imap_host_means_no_mailboxes() -> None:
+    assert mailboxes_from_settings(ImapSettings()) == []
