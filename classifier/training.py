@@ -7,6 +7,7 @@ into metadata.json; so do held-out metrics when an evaluation set is passed.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
 from classifier.classifier import Classifier, settings_to_metadata
@@ -25,7 +27,7 @@ from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.evaluate import evaluate_classifier
 from classifier.evaluation import Predicted, score
 from classifier.features import TextForModel
-from classifier.model import RANDOM_STATE, ModelSettings, TriageModel, category_matrix
+from classifier.model import RANDOM_STATE, ModelSettings, Predictions, TriageModel, category_matrix
 from classifier.registry import ModelRegistry
 from classifier.rule_layer import RuleEngine
 from classifier.thresholds import (
@@ -36,7 +38,7 @@ from classifier.thresholds import (
     choose_review_threshold,
 )
 from triage_rules.rules import flags_from, load_rule_engine
-from triage_rules.taxonomy import FLAGS, REVIEW_QUEUE
+from triage_rules.taxonomy import CATEGORIES, FLAGS, REVIEW_QUEUE
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 # A miss here is dangerous: its model is OR'ed in with the lowest threshold the routing target allows.
@@ -78,6 +80,18 @@ def encode_examples(
     return [example for example, _ in kept], [item for _, item in kept]
 
 
+def _fit_and_predict_fold(
+    train_inputs: Sequence[TextForModel],
+    train_examples: Sequence[LabelledExample],
+    test_inputs: Sequence[TextForModel],
+    settings: ModelSettings,
+    flags_to_model: Sequence[str],
+) -> tuple[tuple[str, ...], Predictions]:
+    """One fold (module level so joblib can run folds in worker processes)."""
+    model = TriageModel.fit(train_inputs, train_examples, settings, flags_to_model=flags_to_model)
+    return model.types, model.predict(model.features(test_inputs))
+
+
 def cross_validate(
     inputs: Sequence[TextForModel],
     examples: Sequence[LabelledExample],
@@ -88,28 +102,34 @@ def cross_validate(
     flags_to_model: Sequence[str] = MODELLED_FLAGS,
     progress: Progress = _no_progress,
     seed: int = RANDOM_STATE,
+    n_jobs: int | None = None,
 ) -> OutOfFold:
+    """Out-of-fold probabilities; folds run in parallel, one process per core by default."""
     labels = np.array([example.type for example in examples])
     smallest = min(np.unique(labels, return_counts=True)[1])
     folds = max(2, min(folds, int(smallest)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     n = len(examples)
+    splits = list(splitter.split(np.zeros(n), labels))
+    jobs = n_jobs if n_jobs is not None else min(folds, os.cpu_count() or 1)
+    progress("cross-validating", 0, folds)
+    results = Parallel(n_jobs=jobs, return_as="generator")(
+        delayed(_fit_and_predict_fold)(
+            [inputs[i] for i in train_rows], [examples[i] for i in train_rows], [inputs[i] for i in test_rows],
+            settings, tuple(flags_to_model),
+        )
+        for train_rows, test_rows in splits
+    )
     type_probabilities = np.zeros((n, len(types)))
-    category_probabilities = np.zeros((n, 0))
+    category_probabilities = np.zeros((n, len(CATEGORIES)))
     flag_probabilities = {flag: np.zeros(n) for flag in flags_to_model}
-    for fold, (train_rows, test_rows) in enumerate(splitter.split(np.zeros(n), labels), start=1):
-        progress("cross-validating", fold - 1, folds)
-        model = TriageModel.fit([inputs[i] for i in train_rows], [examples[i] for i in train_rows], settings,
-                                flags_to_model=flags_to_model)
-        predictions = model.predict(model.features([inputs[i] for i in test_rows]))
-        for column, name in enumerate(model.types):
+    for done, ((_, test_rows), (fold_types, predictions)) in enumerate(zip(splits, results, strict=True), start=1):
+        for column, name in enumerate(fold_types):
             type_probabilities[test_rows, list(types).index(name)] = predictions.type_probabilities[:, column]
-        if category_probabilities.shape[1] == 0:
-            category_probabilities = np.zeros((n, len(model.categories)))
         category_probabilities[test_rows] = predictions.category_probabilities
         for flag, values in predictions.flag_probabilities.items():
             flag_probabilities[flag][test_rows] = values
-    progress("cross-validating", folds, folds)
+        progress("cross-validating", done, folds)
     return OutOfFold(type_probabilities, category_probabilities, flag_probabilities)
 
 

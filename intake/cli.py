@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
+import os
 import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from intake.errors import IntakeError
 from intake.runtime import Runtime, get_runtime
 from intake.settings import get_settings
+
+if TYPE_CHECKING:
+    from intake.training import LearningLoop
 
 app = typer.Typer(help="Housing intake and triage.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -186,6 +191,14 @@ def worker(
 
         start_polling_threads(runtime, interval=settings.imap.poll_interval_seconds, stop=threading.Event())
     logging.basicConfig(level=logging.INFO)
+    # rq forks a work horse per job. Load the model here, once, so every fork inherits it (instead
+    # of each job loading it again), and give each fork fresh database connections: a connection
+    # shared with the parent (its sweeper thread) breaks both ("prepared statement already exists").
+    try:
+        runtime.classifier  # noqa: B018 - loading is the point
+    except Exception as error:  # no model yet: jobs send items to triage_review, as before
+        logging.getLogger("intake.worker").error("model not loaded: %s", error)
+    os.register_at_fork(after_in_child=lambda: runtime.database.engine.dispose(close=False))
     Worker([runtime.jobs.queue], connection=runtime.jobs.connection, serializer=JSONSerializer).work(
         burst=burst, with_scheduler=True
     )
@@ -296,17 +309,25 @@ COMMAND_PROVIDERS = [
 ]
 
 
+@functools.cache
+def _learning_loop() -> LearningLoop:
+    from intake.training import LearningLoop
+
+    return LearningLoop(_runtime)
+
+
 def _register_providers() -> None:
     for target in COMMAND_PROVIDERS:
         module_name, _, attribute = target.partition(":")
         register = getattr(importlib.import_module(module_name), attribute)
         if module_name == "classifier.cli":
-            from intake.training import LearningLoop
-
             # `intake train`: all staff corrections except the newest few, kept back to test the new
             # version, which is promoted only when it is not worse (intake/training.py).
-            loop = LearningLoop(_runtime)
-            register(app, extra_training_examples=loop.training_examples, promotion_gate=loop.gate)
+            register(
+                app,
+                extra_training_examples=lambda: _learning_loop().training_examples(),
+                promotion_gate=lambda *args: _learning_loop().gate(*args),
+            )
         else:
             register(app)
 

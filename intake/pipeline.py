@@ -116,6 +116,8 @@ def _store(session: Session, message: InboundMessage) -> Item:
     )
     if message.ack_channel:
         item.details = {**item.details, "ack_channel": message.ack_channel}
+    if message.sender_role:
+        item.details = {**item.details, "sender_role": message.sender_role}
     session.add(item)
     session.flush()
     raw = message.raw if message.raw is not None else (message.body or "").encode("utf-8", "surrogatepass")
@@ -266,9 +268,27 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> None:
     item.explanation = _explanation_dict(result)
     item.review_reason = result.explanation.review_reason
     item.routing_reason = item.explanation.get("routing_reason")
+    _apply_declared_role(item)
     session.add(
         ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
     )
+
+
+# What a sender says about themselves on the contact form counts like a rule that fired.
+FLAGS_BY_DECLARED_ROLE = {"acting_for": "third_party", "elected_office": "designated_person"}
+
+
+def _apply_declared_role(item: Item) -> None:
+    from triage_rules.routing import route
+
+    flag = FLAGS_BY_DECLARED_ROLE.get(item.details.get("sender_role") or "")
+    if flag is None or flag in item.flags:
+        return
+    item.flags = sorted({*item.flags, flag})
+    confident = item.queue != REVIEW_QUEUE
+    decision = route(item.type, item.flags, confident=confident)
+    item.queue = decision.queue
+    item.routing_reason = f"sender declared '{item.details['sender_role']}' on the form; {decision.reason}"
 
 
 def _explanation_dict(result: object) -> dict[str, object]:

@@ -223,6 +223,7 @@ def test_transcripts_need_an_api_token(api: TestClient) -> None:
         (_call(turns=None), "exactly one of 'text' or 'turns'"),
         (_call(turns=[{"speaker": "supervisor", "text": "hi"}]), "turns.0.speaker"),
         (_call(started_at="2026-11-23T09:15:00"), "timezone"),
+        (_call(caller_email="pat at home"), "caller_email"),
         ({"caller_number": "+447400100001", "text": "hi"}, "call_id"),
     ],
 )

@@ -172,3 +172,22 @@ def test_a_sender_gets_no_more_than_the_daily_number_of_acknowledgements(runtime
         statuses = list(session.scalars(select(Acknowledgement.status).order_by(Acknowledgement.id)))
     assert statuses.count("sent") == runtime.settings.max_acknowledgements_per_sender_per_day
     assert statuses[-2:] == ["suppressed", "suppressed"]
+
+
+def test_a_councillors_office_declared_on_the_form_routes_to_formal_enquiries(runtime) -> None:  # type: ignore[no-untyped-def]
+    from channels.message import InboundMessage
+
+    message = InboundMessage(
+        channel="web_form",
+        external_id="form-elected-1",
+        body="Please can you tell me the date of the next tenants meeting at Elm Court.",
+        sender_address="office@example.org",
+        sender_email="office@example.org",
+        sender_role="elected_office",
+    )
+    result = ingest(runtime, message)
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        assert "designated_person" in item.flags
+        assert item.queue in ("formal_enquiries", "triage_review")
+        assert "elected_office" in item.routing_reason

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from intake.pipeline import ingest
 from intake.runtime import Runtime
-from models import AuditEntry, Correction, Item
+from models import Acknowledgement, AuditEntry, Correction, Item
 from tests.factories import email_message, sms_message
 from tests.web.conftest import signed_in, staff_post
 
@@ -51,6 +51,7 @@ def test_overdue_items_are_marked_and_filtered(client: TestClient, runtime: Runt
     overdue = client.get("/staff/queues?due=overdue").text
     assert _rows(overdue) == [_item(runtime, old.item_id).reference]
     assert 'class="overdue">overdue by' in overdue
+    assert '<span>Overdue</span> <span class="count overdue">1</span>' in overdue
 
 
 def test_filters_by_type_flag_and_channel_and_search(client: TestClient, runtime: Runtime) -> None:
@@ -106,6 +107,8 @@ def test_correcting_an_item_moves_it_to_its_new_queue(client: TestClient, runtim
     with runtime.database.session() as session:
         correction = session.scalars(select(Correction)).one()
         assert correction.after["categories"] == ["cost", "delay"] and correction.corrected_by == "tina"
+        complaint_ack = session.scalars(select(Acknowledgement).where(Acknowledgement.purpose == "complaint")).one()
+        assert complaint_ack.status == "sent"  # sent at once, not left for the sweep
 
 
 def test_a_correction_with_categories_on_a_non_complaint_is_refused_on_the_page(

@@ -1,0 +1,39 @@
+"""The fast scorer and the fast vectoriser give scikit-learn's own answers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.classifier import Classifier
+from classifier.encoding import MessageInput, encode
+
+MESSAGES = [
+    MessageInput("The boiler has broken again and nobody came on Tuesday as promised", "email", "Boiler"),
+    MessageInput("thank u so much to the plumber he was brill", "sms"),
+    MessageInput("Agent: how can I help\nCaller: how do I apply for a parking permit", "call_transcript"),
+    MessageInput("You charged me £85 for a fob I never lost. Cancel it.", "web_form"),
+    MessageInput("Could you put a bench by the bus stop?", "web_form"),
+]
+
+
+def test_fast_features_equal_sklearn_transform(small_classifier: Classifier) -> None:
+    builder = small_classifier.model.builder
+    inputs = [item.model_input for item in encode(MESSAGES)]
+    fast = builder._vectorize("char", builder.char, [item.chars for item in inputs])  # type: ignore[arg-type]
+    reference = builder.char.transform([item.chars for item in inputs])  # type: ignore[union-attr]
+    assert np.allclose(fast.toarray(), reference.toarray(), atol=1e-6)
+    fast_words = builder._vectorize("word", builder.word, [item.lemmas for item in inputs])  # type: ignore[arg-type]
+    assert np.allclose(fast_words.toarray(), builder.word.transform([i.lemmas for i in inputs]).toarray(),  # type: ignore[union-attr]
+                       atol=1e-6)
+
+
+def test_fast_scores_equal_sklearn_predict_proba(small_classifier: Classifier) -> None:
+    model = small_classifier.model
+    features = model.features([item.model_input for item in encode(MESSAGES)])  # type: ignore[misc]
+    fast = model.predict(features)
+    reference = model.predict_with_sklearn(features)
+    assert np.allclose(fast.type_probabilities, reference.type_probabilities, atol=1e-5)
+    assert np.allclose(fast.category_probabilities, reference.category_probabilities, atol=1e-5)
+    assert fast.flag_probabilities.keys() == reference.flag_probabilities.keys()
+    for flag, values in fast.flag_probabilities.items():
+        assert np.allclose(values, reference.flag_probabilities[flag], atol=1e-5)
