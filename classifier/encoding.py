@@ -39,14 +39,17 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
     """Encode a batch: the spaCy tokenizer runs over the batch, the rules once per message."""
     nlp = get_nlp()
     prepared = [prepare(message.text, channel=message.channel, subject=message.subject) for message in messages]
-    hits = [
-        run_rules(item, channel=message.channel, sender=message.sender, sender_name=message.sender_name,
-                  engine=engine)
-        for message, item in zip(messages, prepared, strict=True)
-    ]
     usable = [index for index, item in enumerate(prepared) if item.unusable is None]
     main_texts = [_model_text(prepared[index]) for index in usable]
     main_docs = list(nlp.tokenizer.pipe(main_texts, batch_size=256))
+    # Where the rules read exactly what the model reads (SMS, calls), they get the same Doc.
+    shared = {index: doc for index, text, doc in zip(usable, main_texts, main_docs, strict=True)
+              if text == prepared[index].rules_text}
+    hits = [
+        run_rules(item, channel=message.channel, sender=message.sender, sender_name=message.sender_name,
+                  engine=engine, doc=shared.get(index))
+        for index, (message, item) in enumerate(zip(messages, prepared, strict=True))
+    ]
     with_agent = [index for index in usable if prepared[index].agent_text]
     agent_docs = dict(
         zip(with_agent, nlp.tokenizer.pipe([prepared[index].agent_text for index in with_agent], batch_size=256),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from spacy.tokens import Doc
+
 from classifier.preparation import PreparedText
 from classifier.result import RuleHit
 from triage_rules.language import detect_language
@@ -20,11 +22,16 @@ def run_rules(
     sender: str | None,
     sender_name: str | None,
     engine: RuleEngine | None = None,
+    doc: Doc | None = None,
 ) -> list[RuleHit]:
-    """Every rule that fires on the message (text as the rules read it, plus subject and sender)."""
+    """Every rule that fires on the message (text as the rules read it, plus subject and sender).
+
+    `doc`, when given, is the shared pipeline's Doc of exactly `prepared.rules_text` (saves
+    tokenising the same text twice)."""
     engine = engine or load_rule_engine()
     return engine.match(
-        prepared.rules_text, subject=prepared.subject, sender=sender, sender_name=sender_name, channel=channel
+        prepared.rules_text, subject=prepared.subject, sender=sender, sender_name=sender_name, channel=channel,
+        doc=doc,
     )
 
 

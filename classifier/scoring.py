@@ -99,7 +99,7 @@ class LinearScorer:
                 denominator = probabilities.sum(axis=1, keepdims=True)
                 uniform = np.full_like(probabilities, 1 / self.n_types)
                 probabilities = np.divide(probabilities, denominator, out=uniform, where=denominator != 0)
-            probabilities[(1.0 < probabilities) & (probabilities <= 1.0 + 1e-5)] = 1.0
+            probabilities[(probabilities > 1.0) & (probabilities <= 1.0 + 1e-5)] = 1.0
             total += probabilities
         return total / len(self._type_folds)
 

@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # More than this share of control / replacement / private-use characters means binary garbage.
 MAX_GARBAGE_SHARE = 0.10
 SAMPLE_CHARS = 5_000
+# Control characters (category Cc) except tab and newline, and lone surrogates (Cs).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_ASCII_GARBAGE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 def clean_control_characters(text: str) -> str:
-    """Drop NULs and other control characters (not newlines/tabs) that break tokenisers and logs."""
-    return "".join(char for char in text if char in "\n\t" or unicodedata.category(char) not in ("Cc", "Cs"))
+    """Drop NULs and other control characters that break tokenisers and logs; keep line breaks."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def _garbage_count(sample: str) -> int:
+    if sample.isascii():  # the common case, without a Python loop over every character
+        return len(_ASCII_GARBAGE.findall(sample))
+    return sum(
+        1 for char in sample
+        if char == "\ufffd" or (unicodedata.category(char) in ("Cc", "Co", "Cs", "Cn") and char not in "\n\r\t")
+    )
 
 
 def unusable_reason(text: str) -> str | None:
@@ -19,12 +33,8 @@ def unusable_reason(text: str) -> str | None:
     if not text or not text.strip():
         return "empty message"
     sample = text[:SAMPLE_CHARS]
-    garbage = sum(
-        1 for char in sample
-        if char == "\ufffd" or (unicodedata.category(char) in ("Cc", "Co", "Cs", "Cn") and char not in "\n\r\t")
-    )
-    if garbage / len(sample) > MAX_GARBAGE_SHARE:
+    if _garbage_count(sample) / len(sample) > MAX_GARBAGE_SHARE:
         return "unreadable text (binary or corrupted data)"
-    if not any(char.isalpha() for char in sample) and not any(char.isalpha() for char in text[SAMPLE_CHARS:]):
+    if not _LETTER.search(text):
         return "no words to classify (only numbers, symbols or emoji)"
     return None

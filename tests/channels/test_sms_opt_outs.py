@@ -47,7 +47,9 @@ def test_stop_then_start(
     with sms_runtime.database.session() as session:
         actions = list(
             session.scalars(
-                select(AuditEntry.action).where(AuditEntry.action.in_(("sms_opted_out", "sms_opted_in")))
+                select(AuditEntry.action)
+                .where(AuditEntry.action.in_(("sms_opted_out", "sms_opted_in")))
+                .order_by(AuditEntry.id)
             )
         )
     assert actions == ["sms_opted_out", "sms_opted_in"]

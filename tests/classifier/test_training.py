@@ -12,6 +12,8 @@ from classifier.training import train_model
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+@pytest.mark.timeout(1800)  # a full training: about a minute on a quiet 2-core machine
 def test_full_training_chooses_thresholds_on_train_and_scores_the_held_out_split(
     seed_split: tuple[list[LabelledExample], list[LabelledExample]], tmp_path: Path
 ) -> None:

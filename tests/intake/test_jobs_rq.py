@@ -22,7 +22,7 @@ from models import Acknowledgement, Item
 from tests.conftest import _reset_postgres, make_settings
 from tests.factories import email_message
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 @pytest.fixture
@@ -86,8 +86,14 @@ def test_two_workers_process_every_item_once_with_one_acknowledgement_each(rq_ru
             rq_runtime, email_message(f"Please can you send me form number {number} for a parking permit.")
         )
     workers = [_start_worker(rq_runtime, "--burst") for _ in range(2)]
-    for worker in workers:
-        worker.wait(timeout=120)
+    try:
+        for worker in workers:
+            worker.wait(timeout=600)
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
     assert _processed(rq_runtime) == 20
     with rq_runtime.database.session() as session:
         statuses = session.scalars(select(Acknowledgement.status)).all()
