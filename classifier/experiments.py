@@ -85,6 +85,10 @@ def final_candidates() -> list[Variant]:
         Variant("LinearSVC C=1, agent 0.15", settings(1.0, 0.15)),
         Variant("LinearSVC C=2, agent 0.3, char_wb 3-5", settings(2.0, 0.3, (3, 5))),
         Variant("LogisticRegression C=50, agent 0.3", settings(50.0, 0.3, estimator="logreg")),
+        Variant("shipped: LinearSVC C=2, agent 0.15", base),
+        Variant("shipped, 3 calibration folds", replace(base, calibration_folds=3)),
+        Variant("shipped, LinearSVC tol 1e-3", replace(base, type_tol=1e-3)),
+        Variant("shipped, 3 calibration folds, tol 1e-3", replace(base, calibration_folds=3, type_tol=1e-3)),
     ]
 
 
@@ -116,7 +120,7 @@ def evaluate_variant(
 ) -> dict[str, float]:
     started = time.perf_counter()
     inputs = [item.model_input for item in encoded]
-    out_of_fold = cross_validate(inputs, examples, variant.settings, types=tuple(sorted(TYPES)), folds=folds,  # type: ignore[arg-type]
+    out_of_fold = cross_validate(inputs, examples, variant.settings, folds=folds,  # type: ignore[arg-type]
                                  flags_to_model=(), seed=seed)
     seconds = time.perf_counter() - started
     types = np.array(sorted(TYPES))

@@ -20,7 +20,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import repeat
 
 import numpy as np
@@ -37,6 +36,7 @@ _SPACES = re.compile(r"\s+")
 _KEPT_PUNCT = frozenset({"?", "!"})
 NUMBER_TOKEN = "#num"
 URL_TOKEN = "#url"
+MAX_REMEMBERED_WORDS = 200_000  # per vectoriser: bounds the memory of the per-word n-gram memo
 EMAIL_TOKEN = "#email"
 
 
@@ -134,6 +134,12 @@ def lemma_tokens(doc: Doc) -> list[str]:
     return _lemmatizer().tokens(doc)
 
 
+def _is_plain_char_wb(vectorizer: CountVectorizer) -> bool:
+    """char_wb n-grams of the text as given (no lower-casing or other preprocessing to mirror)."""
+    return (vectorizer.analyzer == "char_wb" and not vectorizer.lowercase and vectorizer.preprocessor is None
+            and vectorizer.strip_accents is None)
+
+
 def char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
     """Exactly scikit-learn's `char_wb` n-grams (its quirks included), built with comprehensions:
     each word padded with one space either side; a word shorter than n gives itself once."""
@@ -190,6 +196,7 @@ class FeatureBuilder:
     char: TfidfVectorizer | None = None
     meta: CountVectorizer | None = None
     _analyzers: dict[str, Callable[[str], list[str]]] = field(default_factory=dict, repr=False)
+    _word_columns: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
 
     def fit(self, items: Sequence[TextForModel]) -> FeatureBuilder:
         self.fit_transform(items)
@@ -198,7 +205,7 @@ class FeatureBuilder:
     def fit_transform(self, items: Sequence[TextForModel]) -> sp.csr_matrix:
         """Fit the vectorisers and return the features, analysing each text once."""
         main: dict[str, sp.csr_matrix] = {}
-        self._analyzers = {}
+        self._analyzers, self._word_columns = {}, {}
         if self.settings.use_words:
             self.word = _word_vectorizer(self.settings)
             main["word"] = self.word.fit_transform([item.lemmas for item in items])
@@ -218,31 +225,27 @@ class FeatureBuilder:
     def _vectorize(self, name: str, vectorizer: CountVectorizer, documents: list[str]) -> sp.csr_matrix:
         """What `vectorizer.transform(documents)` returns, without scikit-learn's per-call input
         checks (they cost more than the counting for one short message)."""
-        analyzer = self._analyzers.get(name)
-        if analyzer is None:
-            if vectorizer.analyzer == "char_wb" and not vectorizer.lowercase and vectorizer.preprocessor is None:
-                low, high = vectorizer.ngram_range
-                analyzer = partial(char_wb_ngrams, min_n=low, max_n=high)
-            else:
-                analyzer = vectorizer.build_analyzer()
-            self._analyzers[name] = analyzer
-        vocabulary = vectorizer.vocabulary_
-        indices: list[np.ndarray] = []
-        counts: list[np.ndarray] = []
-        indptr = [0]
-        lookup = vocabulary.get
-        for document in documents:
-            counted = Counter(analyzer(document))  # counting and lookups run in C, not bytecode
-            columns = np.fromiter(map(lookup, counted, repeat(-1)), dtype=np.int64, count=len(counted))
-            values = np.fromiter(counted.values(), dtype=np.float32, count=len(counted))
-            found = columns >= 0
-            indices.append(columns[found])
-            counts.append(values[found])
-            indptr.append(indptr[-1] + int(found.sum()))
+        if _is_plain_char_wb(vectorizer):
+            rows = [self._char_columns(name, vectorizer, document) for document in documents]
+        else:
+            analyzer = self._analyzers.get(name)
+            if analyzer is None:
+                analyzer = self._analyzers[name] = vectorizer.build_analyzer()
+            lookup = vectorizer.vocabulary_.get
+            rows = []
+            for document in documents:
+                counted = Counter(analyzer(document))  # counting and lookups run in C, not bytecode
+                columns = np.fromiter(map(lookup, counted, repeat(-1)), dtype=np.int64, count=len(counted))
+                values = np.fromiter(counted.values(), dtype=np.float32, count=len(counted))
+                found = columns >= 0
+                rows.append((columns[found], values[found]))
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([len(columns) for columns, _ in rows])
         matrix = sp.csr_matrix(
-            (np.concatenate(counts) if counts else np.zeros(0, np.float32),
-             np.concatenate(indices).astype(np.int32) if indices else np.zeros(0, np.int32), np.asarray(indptr)),
-            shape=(len(documents), len(vocabulary)),
+            (np.concatenate([values for _, values in rows]) if rows else np.zeros(0, np.float32),
+             np.concatenate([columns for columns, _ in rows]).astype(np.int32) if rows else np.zeros(0, np.int32),
+             indptr),
+            shape=(len(documents), len(vectorizer.vocabulary_)),
         )
         matrix.sort_indices()
         if vectorizer.binary:
@@ -256,6 +259,28 @@ class FeatureBuilder:
             norms[norms == 0] = 1.0
             matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
         return matrix
+
+    def _char_columns(
+        self, name: str, vectorizer: CountVectorizer, document: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Column counts of a document's char_wb n-grams. These n-grams never cross a word
+        boundary, so each distinct word's columns are worked out once and remembered."""
+        memo = self._word_columns.setdefault(name, {})
+        low, high = vectorizer.ngram_range
+        vocabulary = vectorizer.vocabulary_
+        columns: list[int] = []
+        for word in document.split():
+            known = memo.get(word)
+            if known is None:
+                known = [column for gram in char_wb_ngrams(word, low, high)
+                         if (column := vocabulary.get(gram)) is not None]
+                if len(memo) < MAX_REMEMBERED_WORDS:
+                    memo[word] = known
+            columns.extend(known)
+        if not columns:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        unique, counts = np.unique(np.asarray(columns, dtype=np.int64), return_counts=True)
+        return unique, counts.astype(np.float32)
 
     def _compose(self, items: Sequence[TextForModel], main: dict[str, sp.csr_matrix]) -> sp.csr_matrix:
         weight = self.settings.agent_weight

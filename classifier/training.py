@@ -86,10 +86,61 @@ def _fit_and_predict_fold(
     test_inputs: Sequence[TextForModel],
     settings: ModelSettings,
     flags_to_model: Sequence[str],
-) -> tuple[tuple[str, ...], Predictions]:
-    """One fold (module level so joblib can run folds in worker processes)."""
+) -> tuple[TriageModel, Predictions | None]:
+    """One fold, or the full model when there is nothing to test (module level so joblib can run
+    it in a worker process)."""
     model = TriageModel.fit(train_inputs, train_examples, settings, flags_to_model=flags_to_model)
-    return model.types, model.predict(model.features(test_inputs))
+    return model, model.predict(model.features(test_inputs)) if test_inputs else None
+
+
+def fit_with_cross_validation(
+    inputs: Sequence[TextForModel],
+    examples: Sequence[LabelledExample],
+    settings: ModelSettings,
+    *,
+    folds: int = 5,
+    flags_to_model: Sequence[str] = MODELLED_FLAGS,
+    progress: Progress = _no_progress,
+    seed: int = RANDOM_STATE,
+    n_jobs: int | None = None,
+    fit_full: bool = True,
+) -> tuple[TriageModel | None, OutOfFold]:
+    """The model on all examples and out-of-fold probabilities, computed side by side: the full fit
+    and the folds run as parallel jobs, one process per core by default."""
+    labels = np.array([example.type for example in examples])
+    types = tuple(sorted(set(labels.tolist())))
+    smallest = min(np.unique(labels, return_counts=True)[1])
+    folds = max(2, min(folds, int(smallest)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    n = len(examples)
+    splits = list(splitter.split(np.zeros(n), labels))
+    jobs = [(np.arange(n), np.zeros(0, dtype=int))] * fit_full + splits
+    workers = n_jobs if n_jobs is not None else min(len(jobs), os.cpu_count() or 1)
+    progress("cross-validating", 0, folds)
+    results = Parallel(n_jobs=workers, return_as="generator")(
+        delayed(_fit_and_predict_fold)(
+            [inputs[i] for i in train_rows], [examples[i] for i in train_rows], [inputs[i] for i in test_rows],
+            settings, tuple(flags_to_model),
+        )
+        for train_rows, test_rows in jobs
+    )
+    full_model: TriageModel | None = None
+    type_probabilities = np.zeros((n, len(types)))
+    category_probabilities = np.zeros((n, len(CATEGORIES)))
+    flag_probabilities = {flag: np.zeros(n) for flag in flags_to_model}
+    done = 0
+    for (_, test_rows), (model, predictions) in zip(jobs, results, strict=True):
+        if predictions is None:
+            full_model = model
+            continue
+        for column, name in enumerate(model.types):
+            type_probabilities[test_rows, types.index(name)] = predictions.type_probabilities[:, column]
+        category_probabilities[test_rows] = predictions.category_probabilities
+        for flag, values in predictions.flag_probabilities.items():
+            flag_probabilities[flag][test_rows] = values
+        done += 1
+        progress("cross-validating", done, folds)
+    return full_model, OutOfFold(type_probabilities, category_probabilities, flag_probabilities)
 
 
 def cross_validate(
@@ -97,40 +148,15 @@ def cross_validate(
     examples: Sequence[LabelledExample],
     settings: ModelSettings,
     *,
-    types: Sequence[str],
     folds: int = 5,
     flags_to_model: Sequence[str] = MODELLED_FLAGS,
     progress: Progress = _no_progress,
     seed: int = RANDOM_STATE,
     n_jobs: int | None = None,
 ) -> OutOfFold:
-    """Out-of-fold probabilities; folds run in parallel, one process per core by default."""
-    labels = np.array([example.type for example in examples])
-    smallest = min(np.unique(labels, return_counts=True)[1])
-    folds = max(2, min(folds, int(smallest)))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    n = len(examples)
-    splits = list(splitter.split(np.zeros(n), labels))
-    jobs = n_jobs if n_jobs is not None else min(folds, os.cpu_count() or 1)
-    progress("cross-validating", 0, folds)
-    results = Parallel(n_jobs=jobs, return_as="generator")(
-        delayed(_fit_and_predict_fold)(
-            [inputs[i] for i in train_rows], [examples[i] for i in train_rows], [inputs[i] for i in test_rows],
-            settings, tuple(flags_to_model),
-        )
-        for train_rows, test_rows in splits
-    )
-    type_probabilities = np.zeros((n, len(types)))
-    category_probabilities = np.zeros((n, len(CATEGORIES)))
-    flag_probabilities = {flag: np.zeros(n) for flag in flags_to_model}
-    for done, ((_, test_rows), (fold_types, predictions)) in enumerate(zip(splits, results, strict=True), start=1):
-        for column, name in enumerate(fold_types):
-            type_probabilities[test_rows, list(types).index(name)] = predictions.type_probabilities[:, column]
-        category_probabilities[test_rows] = predictions.category_probabilities
-        for flag, values in predictions.flag_probabilities.items():
-            flag_probabilities[flag][test_rows] = values
-        progress("cross-validating", done, folds)
-    return OutOfFold(type_probabilities, category_probabilities, flag_probabilities)
+    """Out-of-fold probabilities only (columns in sorted type order, like the model's)."""
+    return fit_with_cross_validation(inputs, examples, settings, folds=folds, flags_to_model=flags_to_model,
+                                     progress=progress, seed=seed, n_jobs=n_jobs, fit_full=False)[1]
 
 
 def _choose_flags(
@@ -249,9 +275,10 @@ def train_model(
         raise ValueError("training needs examples of at least two types")
     progress("preparing text", 1, 1)
     inputs = [item.model_input for item in encoded]
-    final = TriageModel.fit(inputs, kept, settings, flags_to_model=MODELLED_FLAGS)  # type: ignore[arg-type]
-    out_of_fold = cross_validate(inputs, kept, settings, types=final.types, folds=folds,  # type: ignore[arg-type]
-                                 progress=progress)
+    final, out_of_fold = fit_with_cross_validation(inputs, kept, settings, folds=folds,  # type: ignore[arg-type]
+                                                   progress=progress)
+    if final is None:  # fit_full=True always returns the full model
+        raise RuntimeError("training did not produce a model")
 
     progress("choosing thresholds", 0, 1)
     complaints = np.array([example.type == "complaint" for example in kept])

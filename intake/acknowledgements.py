@@ -107,7 +107,10 @@ def record_delivery_status(
             and acknowledgement.purpose == "received"
         ):
             _fall_back_from_sms(runtime, session, acknowledgement, error_code)
-        return True
+        fallback_pending = acknowledgement.status == "pending"
+    if fallback_pending:  # the email fallback goes now, not at the next sweep
+        runtime.jobs.enqueue_acknowledgement(acknowledgement.id)
+    return True
 
 
 def _route(runtime: Runtime, session: Session, item: Item) -> tuple[str, str | None, str | None]:
@@ -175,10 +178,9 @@ def _email_of(address: str | None) -> str | None:
 
 
 def _render(runtime: Runtime, item: Item, *, channel: str, purpose: str):  # type: ignore[no-untyped-def]
+    from intake.cases import current_deadlines
     from triage_rules.acknowledgement import render_acknowledgement
     from triage_rules.deadlines import ComputedDeadline
-
-    from intake.cases import current_deadlines
 
     deadlines = [
         ComputedDeadline(kind=d.kind, stage=d.stage, due_at=d.due_at, basis=d.basis, policy=d.policy)
@@ -215,6 +217,7 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         ) + timedelta(seconds=1):
             return
         acknowledgement.status = "sending"
+        acknowledgement.sending_started_at = datetime.now(UTC)
         acknowledgement.attempts += 1
         item = acknowledgement.item
         outbound = OutboundAcknowledgement(
@@ -235,7 +238,9 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         _record_failure(runtime, acknowledgement_id, str(error), temporary=True)
         raise
     except PermanentSendError as error:
-        _record_failure(runtime, acknowledgement_id, str(error), temporary=False, code=error.code)
+        status = _record_failure(runtime, acknowledgement_id, str(error), temporary=False, code=error.code)
+        if status == "pending":  # fell back to email: send that now, not at the next sweep
+            runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
         return
     except Exception as error:  # an unknown failure: treat as temporary, keep the details
         _record_failure(runtime, acknowledgement_id, f"{type(error).__name__}: {error}", temporary=True)
@@ -270,7 +275,8 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
 
 def _record_failure(
     runtime: Runtime, acknowledgement_id: int, error: str, *, temporary: bool, code: str | None = None
-) -> None:
+) -> str:
+    """Record a failed attempt; returns the acknowledgement's new status."""
     with runtime.database.session() as session:
         acknowledgement = session.get(Acknowledgement, acknowledgement_id)
         assert acknowledgement is not None
@@ -298,6 +304,7 @@ def _record_failure(
             status=acknowledgement.status,
             attempts=acknowledgement.attempts,
         )
+        return acknowledgement.status
 
 
 def _fall_back_from_sms(

@@ -58,7 +58,7 @@ def sweep() -> dict[str, int]:
         lost = list(
             session.scalars(
                 select(Acknowledgement).where(
-                    Acknowledgement.status == "sending", Acknowledgement.created_at < stuck_before
+                    Acknowledgement.status == "sending", Acknowledgement.sending_started_at < stuck_before
                 )
             )
         )

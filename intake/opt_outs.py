@@ -10,7 +10,8 @@ from intake import audit
 from models import SmsOptOut
 
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP", "YES"})
+# Not "YES": residents answer questions with it, and a reply must be triaged, not swallowed.
+OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
 HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 
 

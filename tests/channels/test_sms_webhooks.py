@@ -3,6 +3,7 @@ through the real `twilio` client to the loopback stand-in."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote_to_bytes
 
 from sqlalchemy import func, select
@@ -183,3 +184,15 @@ def test_the_signature_covers_a_query_string_on_the_webhook_url(
 
 def _form_bytes_decoded(content: bytes) -> bytes:
     return unquote_to_bytes(content.replace(b"+", b" "))
+
+
+def test_texts_arriving_together_are_all_stored_and_acknowledged(
+    webhooks: TwilioWebhooks, sms_runtime: Runtime, twilio_standin: TwilioStandIn
+) -> None:
+    senders = [new_mobile() for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=len(senders)) as pool:
+        answers = list(pool.map(lambda sender: webhooks.text(COMPLAINT, sender=sender), senders))
+
+    assert [answer.status_code for answer in answers] == [200] * len(senders)
+    assert sorted(item.sender_address for item in _items(sms_runtime)) == sorted(senders)
+    assert sorted(request.form["To"] for request in twilio_standin.messages) == sorted(senders)

@@ -156,7 +156,7 @@ def test_an_acknowledgement_interrupted_while_sending_is_not_sent_again(runtime)
             select(Acknowledgement).where(Acknowledgement.item_id == result.item_id)
         ).one()
         acknowledgement.status = "sending"
-        acknowledgement.created_at = datetime.now(UTC) - timedelta(minutes=10)
+        acknowledgement.sending_started_at = datetime.now(UTC) - timedelta(minutes=10)
         acknowledgement_id = acknowledgement.id
     jobs.sweep()
     send_acknowledgement(runtime, acknowledgement_id)
