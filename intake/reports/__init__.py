@@ -1,0 +1,1 @@
+"""Monitoring reports for the board and the regulator."""
