@@ -29,9 +29,10 @@ MessageLike = MessageInput | LabelledExample | Mapping[str, Any]
 
 
 def settings_from_metadata(raw: Mapping[str, Any]) -> ModelSettings:
-    features = FeatureSettings(**{
+    values: dict[str, Any] = {
         key: tuple(value) if isinstance(value, list) else value for key, value in raw.get("features", {}).items()
-    })
+    }
+    features = FeatureSettings(**values)
     return ModelSettings(**{**{k: v for k, v in raw.items() if k != "features"}, "features": features})
 
 
@@ -98,7 +99,8 @@ class Classifier:
     def load(cls, model_dir: Path | None = None, version: str | None = None) -> Classifier:
         registry = ModelRegistry(model_dir)
         if version is None:
-            version = registry.current_version() or (registry.versions() or [None])[-1]
+            available = registry.versions()
+            version = registry.current_version() or (available[-1] if available else None)
         if version is None:
             raise ModelNotFoundError(
                 f"no trained model in {registry.model_dir}: run `intake train` first "
@@ -150,21 +152,22 @@ class Classifier:
             if row is None:
                 results.append(self._unusable(item))
                 continue
+            model_flags = self.model.model_flags(predictions.flag_probabilities, row)
             decision = decide(
                 self.model,
                 type_probabilities=predictions.type_probabilities[row],
                 category_probabilities=predictions.category_probabilities[row],
-                model_flags=self.model.model_flags(predictions.flag_probabilities, row),
+                model_flags=model_flags,
                 hits=item.hits,
                 review_threshold=threshold,
             )
             results.append(self._result(item, decision, features[row], predictions.type_probabilities[row],
-                                        predictions.category_probabilities[row]))
+                                        predictions.category_probabilities[row], model_flags))
         return results
 
     def _result(
         self, item: EncodedItem, decision: Decision, row: Any, type_probabilities: np.ndarray,
-        category_probabilities: np.ndarray,
+        category_probabilities: np.ndarray, model_flags: dict[str, float],
     ) -> Classification:
         type_index = self.model.types.index(decision.type) if decision.type is not None else 0
         explanation = Explanation(
@@ -174,6 +177,8 @@ class Classifier:
             review_reason=decision.review_reason,
             routing_reason=decision.routing_reason,
             preparation=list(item.prepared.steps),
+            model_flags={flag: round(p, 4) for flag, p in model_flags.items()
+                         if flag not in {hit.value for hit in item.hits if hit.effect == "flag"}},
         )
         return Classification(
             type=decision.type,

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from classifier.data import LabelledExample, load_examples, seed_files, split_examples
 from classifier.errors import ClassifierError
@@ -75,7 +75,7 @@ def register(
                       + (f" + {len(extra)} staff corrections" if extra else "")
                       + (f"; {len(held_out)} held out for evaluation" if held_out else ""))
         with _progress(console) as progress:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def report(what: str, done: int, total: int) -> None:
                 if what not in tasks:

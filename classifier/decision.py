@@ -6,7 +6,7 @@ so the thresholds chosen in training are measured exactly as they will be used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +38,7 @@ def decide(
     *,
     type_probabilities: np.ndarray,
     category_probabilities: np.ndarray,
-    model_flags: Sequence[str],
+    model_flags: Mapping[str, float],
     hits: Sequence[RuleHit],
     review_threshold: float,
 ) -> Decision:

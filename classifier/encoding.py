@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
 from classifier.preparation import PreparedText, prepare
@@ -38,10 +39,11 @@ def _model_text(prepared: PreparedText) -> str:
 def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None) -> list[EncodedItem]:
     """Encode a batch: the spaCy tokenizer runs over the batch, the rules once per message."""
     nlp = get_nlp()
+    tokenizer: Any = nlp.tokenizer
     prepared = [prepare(message.text, channel=message.channel, subject=message.subject) for message in messages]
     usable = [index for index, item in enumerate(prepared) if item.unusable is None]
     main_texts = [_model_text(prepared[index]) for index in usable]
-    main_docs = list(nlp.tokenizer.pipe(main_texts, batch_size=256))
+    main_docs = list(tokenizer.pipe(main_texts, batch_size=256))
     # Where the rules read exactly what the model reads (SMS, calls), they get the same Doc.
     shared = {index: doc for index, text, doc in zip(usable, main_texts, main_docs, strict=True)
               if text == prepared[index].rules_text}
@@ -52,7 +54,7 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
     ]
     with_agent = [index for index in usable if prepared[index].agent_text]
     agent_docs = dict(
-        zip(with_agent, nlp.tokenizer.pipe([prepared[index].agent_text for index in with_agent], batch_size=256),
+        zip(with_agent, tokenizer.pipe([prepared[index].agent_text for index in with_agent], batch_size=256),
             strict=True)
     )
     inputs: dict[int, TextForModel] = {}

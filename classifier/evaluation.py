@@ -26,10 +26,14 @@ UNCLASSIFIED = "unclassified"
 class PredictedLabels(Protocol):
     """What is scored: a Classification has these, so does a cross-validated prediction."""
 
-    type: str | None
-    categories: list[str]
-    flags: list[str]
-    queue: str
+    @property
+    def type(self) -> str | None: ...
+    @property
+    def categories(self) -> list[str]: ...
+    @property
+    def flags(self) -> list[str]: ...
+    @property
+    def queue(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def variants() -> list[Variant]:
     base = ModelSettings()
     features = base.features
 
-    def with_features(**changes: object) -> ModelSettings:
+    def with_features(**changes: Any) -> ModelSettings:
         return replace(base, features=replace(features, **changes))
 
     return [

@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,7 +85,8 @@ class Lemmatizer:
 
     def __init__(self) -> None:
         self._nlp = get_nlp()
-        self._table = self._nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        lemmatizer: Any = self._nlp.get_pipe("lemmatizer")
+        self._table = lemmatizer.lookups.get_table("lemma_lookup")
         self._memo: dict[int, str] = {}
 
     def _token_for(self, orth: int) -> str:

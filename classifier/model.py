@@ -110,7 +110,7 @@ class TriageModel:
         complaint_rows = np.flatnonzero(labels == "complaint")
         category_classifier = None
         if len(complaint_rows) >= 2:
-            targets = category_matrix([examples[row] for row in complaint_rows], categories)
+            targets = category_matrix([examples[int(row)] for row in complaint_rows], categories)
             with warnings.catch_warnings():
                 # A category no complaint in this data has is learnt as "never": expected, not news.
                 warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
@@ -176,11 +176,12 @@ class TriageModel:
             chosen = [self.categories[int(np.argmax(probabilities))]]
         return chosen
 
-    def model_flags(self, flag_probabilities: dict[str, np.ndarray], row: int) -> list[str]:
-        return [
-            flag for flag, probabilities in flag_probabilities.items()
-            if probabilities[row] >= self.flag_thresholds.get(flag, 0.5)
-        ]
+    def model_flags(self, flag_probabilities: dict[str, np.ndarray], row: int) -> dict[str, float]:
+        """The flags the flag models raise for one row, with their probabilities."""
+        return {
+            flag: float(probabilities[row]) for flag, probabilities in flag_probabilities.items()
+            if flag in self.flag_thresholds and probabilities[row] >= self.flag_thresholds[flag]
+        }
 
     # -- persistence: plain containers of scikit-learn objects -------------------------------------
     def to_parts(self) -> dict[str, Any]:

@@ -32,6 +32,8 @@ class Explanation:
     review_reason: str | None = None
     routing_reason: str | None = None  # why the item went to its queue (from triage_rules.routing)
     preparation: list[str] = field(default_factory=list)  # what was done to the text (quotes cut, …)
+    # Flags raised by a flag model (not by a rule), with the model's probability.
+    model_flags: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class LinearScorer:
         self._matrix = np.ascontiguousarray(np.hstack(self._weights), dtype=np.float32)
         self._intercept = np.concatenate(self._intercepts).astype(np.float32)
 
-    def _add(self, coef: np.ndarray, intercept: np.ndarray) -> slice:
+    def _add(self, coef: Any, intercept: Any) -> slice:
         coef = coef.toarray() if sp.issparse(coef) else np.asarray(coef)
         self._weights.append(coef.T)
         self._intercepts.append(np.ravel(intercept))

@@ -176,10 +176,7 @@ def out_of_fold_predictions(
 ) -> list[Predicted]:
     predictions = []
     for row, item in enumerate(encoded):
-        model_flags = [
-            flag for flag, values in out_of_fold.flag_probabilities.items()
-            if flag in model.flag_thresholds and values[row] >= model.flag_thresholds[flag]
-        ]
+        model_flags = model.model_flags(out_of_fold.flag_probabilities, row)
         decision = decide(
             model,
             type_probabilities=out_of_fold.type_probabilities[row],

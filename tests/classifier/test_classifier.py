@@ -146,3 +146,11 @@ def test_to_dict_is_plain_data(small_classifier: Classifier) -> None:
     data = small_classifier.classify(REPAIR_CHASE).to_dict()
     assert isinstance(data["explanation"]["rules"], list)
     assert isinstance(data["explanation"]["type_terms"][0], dict)
+
+
+def test_flags_raised_by_a_model_say_so(small_classifier: Classifier) -> None:
+    for text in ("you useless idiots, fix my door or else", "My mum is 88 and her heating has failed"):
+        result = small_classifier.classify(text, channel="sms")
+        rule_flags = {hit.value for hit in result.explanation.rules if hit.effect == "flag"}
+        assert set(result.flags) == rule_flags | set(result.explanation.model_flags)
+        assert not rule_flags & set(result.explanation.model_flags)
