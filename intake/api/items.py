@@ -6,6 +6,7 @@ import json
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from channels.message import InboundMessage
 from channels.phone import looks_like_phone, normalise_phone
@@ -21,7 +22,9 @@ from intake.api.schemas import (
 from intake.cases import current_deadlines
 from intake.errors import InvalidMessage, PayloadTooLarge
 from intake.items import case_items, get_item_by_reference, keep_rejected_payload
-from intake.pipeline import ingest
+from intake.pipeline import IngestResult, ingest
+from intake.runtime import Runtime
+from models import Item
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
@@ -41,14 +44,12 @@ async def post_item(
     """Ingest one message from another system. The body is kept exactly as sent, even when refused."""
     payload = await _read_limited(request, runtime.settings.max_body_bytes)
     message = _parse_item(runtime, payload, request.headers.get("content-type", ""), client.name)
-    result = ingest(runtime, message, actor=f"api:{client.name}")
+    # The pipeline is synchronous database work: run it off the event loop so one slow request
+    # does not hold up every other request this process is serving.
+    result = await run_in_threadpool(ingest, runtime, message, actor=f"api:{client.name}")
     if not result.created:
         response.status_code = 200
-    with runtime.database.session() as session:
-        from models import Item
-
-        item = session.get(Item, result.item_id)
-        reference, status = (item.reference, item.status) if item else (result.reference, result.status)
+    reference, status = await run_in_threadpool(_reference_and_status, runtime, result)
     return ItemAccepted(
         id=result.item_id,
         reference=reference,
@@ -56,6 +57,12 @@ async def post_item(
         created=result.created,
         url=f"/api/v1/items/{reference}" if reference else "",
     )
+
+
+def _reference_and_status(runtime: Runtime, result: IngestResult) -> tuple[str | None, str]:
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        return (item.reference, item.status) if item else (result.reference, result.status)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
