@@ -638,7 +638,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
     args.load_average_before = os.getloadavg()[0]  # on a shared machine, say how busy it already was
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    report = run(args)
+    try:
+        report = run(args)
+    except KeyboardInterrupt:
+        print("interrupted: every process the benchmark started has been stopped", file=sys.stderr)
+        return 130
     print(report)
     if args.markdown_out:
         args.markdown_out.write_text(report, encoding="utf-8")
