@@ -9,26 +9,21 @@ what gets classified. A call is acknowledged on the caller's mobile — the core
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from channels.message import InboundMessage
 from channels.phone import normalise_phone
-from channels.request_body import read_limited
 from channels.sms import FORM_CONTENT_TYPE
 from intake.api.deps import ApiClientDep, RuntimeDep
+from intake.api.payloads import accepted, parse_json_payload, read_limited
 from intake.api.schemas import ItemAccepted
-from intake.errors import InvalidMessage
-from intake.items import keep_rejected_payload
 from intake.pipeline import ingest
-from intake.runtime import Runtime
-from models import Item
 
 CHANNEL = "call_transcript"
 # What carriers and Twilio put in `From` when the caller withheld their number: not a person's phone.
@@ -211,40 +206,7 @@ async def post_transcript(
 ) -> ItemAccepted:
     """Ingest one call transcript. The payload is kept exactly as sent, even when refused."""
     payload = await read_limited(request, runtime.settings.max_body_bytes)
-    try:
-        transcript = TranscriptIn.model_validate(json.loads(payload.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValidationError) as error:
-        reason = _describe(error)
-        with runtime.database.session() as session:
-            kept = keep_rejected_payload(
-                session, channel=CHANNEL, content=payload, content_type="application/json", reason=reason
-            )
-        raise InvalidMessage(f"{reason} (payload kept as rejected #{kept})") from error
+    transcript = parse_json_payload(runtime, payload, TranscriptIn, what="transcript", channel=CHANNEL)
     message = message_from_transcript(transcript, raw=payload, client_name=client.name)
     result = await run_in_threadpool(ingest, runtime, message, actor=f"api:{client.name}")
-    if not result.created:
-        response.status_code = 200
-    reference, status = await run_in_threadpool(_current_state, runtime, result.item_id)
-    return ItemAccepted(
-        id=result.item_id,
-        reference=reference,
-        status=status,
-        created=result.created,
-        url=f"/api/v1/items/{reference}" if reference else "",
-    )
-
-
-def _current_state(runtime: Runtime, item_id: int) -> tuple[str | None, str]:
-    with runtime.database.session() as session:
-        item = session.get(Item, item_id)
-        return (item.reference, item.status) if item else (None, "received")
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return f"the body is not valid UTF-8 (byte {error.start})"
-    if isinstance(error, json.JSONDecodeError):
-        return f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-    assert isinstance(error, ValidationError)
-    problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()[:10]]
-    return "invalid transcript: " + "; ".join(problems)
+    return await accepted(runtime, result, response)

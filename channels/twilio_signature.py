@@ -14,9 +14,9 @@ from fastapi import Depends, Request
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
-from channels.request_body import read_limited
 from channels.sms import first_values
 from intake.api.deps import RuntimeDep
+from intake.api.payloads import read_limited
 from intake.errors import Forbidden, InvalidMessage
 
 log = logging.getLogger(__name__)
