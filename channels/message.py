@@ -46,4 +46,7 @@ class InboundMessage:
     parse_error: str | None = None
     mailbox_hint: str | None = None  # e.g. "repairs" mailbox default hint
     ack_channel: str | None = None  # channel to acknowledge on, when not the inbound channel
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)  # facts the channel itself established
+    # What a sending system says about its own message (API `metadata`): kept as data only, never
+    # read as the system's own state.
+    client_metadata: dict[str, Any] = field(default_factory=dict)

@@ -22,7 +22,7 @@ from channels.phone import normalise_phone
 from channels.sms import FORM_CONTENT_TYPE
 from intake.api.deps import ApiClientDep, RuntimeDep
 from intake.api.payloads import accepted, parse_json_payload, read_limited
-from intake.api.schemas import ItemAccepted
+from intake.api.schemas import EARLIEST_RECEIVED_AT, LATEST_RECEIVED_AT, ItemAccepted, request_body
 from intake.pipeline import ingest
 
 CHANNEL = "call_transcript"
@@ -112,22 +112,32 @@ class TranscriptIn(BaseModel):
     call_id: str = Field(
         min_length=1, max_length=200, description="a repeat with the same id makes no new item"
     )
-    caller_number: str | None = Field(default=None, description="the number the call came from")
-    caller_name: str | None = None
+    caller_number: str | None = Field(default=None, max_length=64, description="the number the call came from")
+    caller_name: str | None = Field(default=None, max_length=200)
     caller_email: str | None = Field(
-        default=None, description="known to the contact centre: the fallback for a landline"
+        default=None, max_length=320, description="known to the contact centre: the fallback for a landline"
     )
-    agent: str | None = Field(default=None, description="who took the call")
-    started_at: datetime | None = None
+    agent: str | None = Field(default=None, max_length=200, description="who took the call")
+    started_at: datetime | None = Field(default=None, description="with a timezone; between 1990 and 2999")
     text: str | None = None
     turns: list[TranscriptTurn] | None = None
 
     @field_validator("started_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
             raise ValueError("started_at needs a timezone, e.g. 2026-11-23T09:15:00Z")
+        if not EARLIEST_RECEIVED_AT <= value <= LATEST_RECEIVED_AT:
+            raise ValueError("started_at must be between 1990 and 2999")
         return value
+
+    @field_validator("call_id", "caller_number", "caller_name", "caller_email", "agent", "text")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        # PostgreSQL cannot store NUL in text or jsonb; the raw payload keeps the original bytes.
+        return None if value is None else value.replace("\x00", "\ufffd")
 
     @field_validator("caller_email")
     @classmethod
@@ -188,10 +198,7 @@ def _caller_confidence(turns: list[TranscriptTurn]) -> dict[str, Any]:
 
 router = APIRouter(prefix="/api/v1", tags=["transcripts"])
 
-TRANSCRIPT_SCHEMA = {
-    "content": {"application/json": {"schema": TranscriptIn.model_json_schema()}},
-    "required": True,
-}
+TRANSCRIPT_SCHEMA = request_body(TranscriptIn)  # nested models inlined: no dangling $ref
 
 
 @router.post(
@@ -199,7 +206,13 @@ TRANSCRIPT_SCHEMA = {
     response_model=ItemAccepted,
     status_code=202,
     openapi_extra={"requestBody": TRANSCRIPT_SCHEMA},
-    responses={200: {"description": "already received: the existing item"}, 413: {}, 422: {}},
+    responses={
+        200: {"description": "already received: the existing item", "model": ItemAccepted},
+        401: {"description": "no valid API token"},
+        403: {"description": "the token lacks the items:write scope"},
+        413: {"description": "the body is over the size limit"},
+        422: {"description": "the body is not a valid transcript (it is kept, with the reason)"},
+    },
 )
 async def post_transcript(
     request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep

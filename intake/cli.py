@@ -56,13 +56,19 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @tokens_app.command("create")
-def tokens_create(name: str) -> None:
+def tokens_create(
+    name: str,
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="items:write (post items; the default) and/or items:read (read any item back)"),
+    ] = None,
+) -> None:
     """Create an API token; it is printed once and only its hash is kept."""
-    from intake.tokens import create_token
+    from intake.tokens import DEFAULT_SCOPES, create_token
 
     try:
         with _runtime().database.session() as session:
-            token = create_token(session, name)
+            token = create_token(session, name, scopes=scope or DEFAULT_SCOPES)
     except IntakeError as error:
         _fail(error)
     console.print(f"token for {name!r} (shown once, store it now):")
@@ -147,7 +153,14 @@ def serve(
         _start_sweeper(settings.sweep_interval_seconds)
         console.print("jobs run in-process (set INTAKE_REDIS_URL and run `intake worker` to scale out)")
     uvicorn.run(
-        "intake.api.app:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "intake.api.app:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        # The app believes forwarded headers only from INTAKE_TRUSTED_PROXIES (intake/api/app.py).
+        proxy_headers=False,
     )
 
 

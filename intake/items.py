@@ -11,12 +11,16 @@ from intake.errors import NotFound
 from intake.references import parse_reference
 from models import Item, RawMessage
 
+MAX_ROW_ID = 2**63 - 1
+
 
 def get_item_by_reference(session: Session, reference: str) -> Item:
     parsed = parse_reference(reference)
     if parsed is None:
         raise NotFound(f"{reference!r} is not a reference (expected e.g. CMP-2026-000123)")
     year, item_id = parsed
+    if item_id > MAX_ROW_ID:  # a number no database id can be: the driver would refuse it with an error
+        raise NotFound(f"no item {reference}")
     item = session.get(Item, item_id)
     if item is None or item.received_at.year != year:
         raise NotFound(f"no item {reference}")

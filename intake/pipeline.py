@@ -14,6 +14,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from channels.message import InboundMessage
 from intake import audit, cases
-from intake.acknowledgements import plan_acknowledgement, plan_help_reply
+from intake.acknowledgements import plan_acknowledgement
 from intake.contacts import find_or_create_contact
+from intake.control_messages import handle_without_triage as _handle_without_triage
 from intake.errors import InvalidMessage
-from intake.opt_outs import apply_keyword
 from intake.references import make_reference
 from intake.runtime import Runtime
-from models import Acknowledgement, Attachment, ClassificationRun, Item, RawMessage
+from models import Attachment, ClassificationRun, Item, RawMessage
 from triage_rules.taxonomy import CHANNELS, REVIEW_QUEUE
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ def _store(session: Session, message: InboundMessage) -> Item:
         contact_id=contact.id if contact else None,
         headers={k: _clean(v) for k, v in message.headers.items()},
         thread_keys=[k for k in message.thread_keys if k][:100],
-        details=message.metadata,
+        details=_details(message),
         mailbox_hint=message.mailbox_hint,
         parse_error=message.parse_error,
         suppress_acknowledgement_reason=message.suppress_acknowledgement_reason,
@@ -142,6 +143,16 @@ def _store(session: Session, message: InboundMessage) -> Item:
             )
         )
     return item
+
+
+def _details(message: InboundMessage) -> dict[str, Any]:
+    """The channel's own facts, with a sending system's metadata beside them as data only (under
+    `client_metadata`), so no key a client chooses can become the system's state."""
+    details = dict(message.metadata)
+    details.pop("client_metadata", None)
+    if message.client_metadata:
+        details["client_metadata"] = message.client_metadata
+    return details
 
 
 def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> None:
@@ -189,50 +200,6 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
         to_send += cases.pending_acknowledgement_ids(session, item.id)
     for acknowledgement_id in dict.fromkeys(to_send):
         runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
-
-
-def _handle_without_triage(runtime: Runtime, session: Session, item: Item) -> bool:
-    """SMS keywords and bounces are stored and acted on, but are not triaged as items."""
-    keyword = item.details.get("sms_keyword")
-    if keyword and item.sender_address:
-        outcome = apply_keyword(session, phone=item.sender_address, keyword=keyword, item_id=item.id)
-        _close_untriaged(session, item, f"SMS keyword {keyword}: {outcome.replace('_', ' ')}")
-        if outcome == "help":
-            help_reply = plan_help_reply(runtime, session, item)
-            session.commit()
-            runtime.jobs.enqueue_acknowledgement(help_reply.id)
-        return True
-    bounced = item.details.get("bounce_of")
-    if bounced:
-        acknowledgement = session.scalars(
-            select(Acknowledgement).where(Acknowledgement.provider_id == bounced)
-        ).first()
-        if acknowledgement is not None:
-            acknowledgement.status = "bounced"
-            acknowledgement.last_error = (item.subject or "delivery failure")[:500]
-            item.case_id = acknowledgement.item.case_root_id
-            audit.record(
-                session,
-                actor="worker",
-                action="acknowledgement_bounced",
-                item_id=acknowledgement.item_id,
-                acknowledgement_id=acknowledgement.id,
-                bounce_item_id=item.id,
-            )
-        _close_untriaged(session, item, "delivery status notification (bounce)")
-        return True
-    return False
-
-
-def _close_untriaged(session: Session, item: Item, why: str) -> None:
-    item.status = "processed"
-    item.case_status = "closed"
-    item.review_reason = None
-    item.routing_reason = why
-    item.suppress_acknowledgement_reason = item.suppress_acknowledgement_reason or why
-    if item.reference is None:
-        item.reference = make_reference(None, item.received_at, item.id)
-    audit.record(session, actor="worker", action="stored_not_triaged", item_id=item.id, reason=why)
 
 
 def _classify(runtime: Runtime, session: Session, item: Item) -> None:

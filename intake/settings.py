@@ -2,11 +2,50 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    """Where the service runs. Read case-insensitively; any other value is refused at start-up, so a
+    typo such as `prod` can never switch the production checks off."""
+
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Environment | None:
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value.strip().lower():
+                    return member
+        return None
+
+
+# A production secret key must be long and varied: it signs sessions and keys the rate-limit hashes.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT_CHARACTERS = 12
+PLACEHOLDER_SECRET_MARKERS = ("change-me", "changeme", "secret", "password", "example", "development")
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` is too weak for production, or None. Generate one with `python -m secrets`-style
+    `openssl rand -base64 48`."""
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        return f"it has {len(key)} characters; at least {MIN_SECRET_KEY_LENGTH} are needed"
+    lowered = key.lower()
+    marker = next((m for m in PLACEHOLDER_SECRET_MARKERS if m in lowered), None)
+    if marker:
+        return f"it contains the placeholder word {marker!r}"
+    if len(set(key)) < MIN_SECRET_KEY_DISTINCT_CHARACTERS:
+        return f"it uses fewer than {MIN_SECRET_KEY_DISTINCT_CHARACTERS} different characters"
+    return None
 
 
 class ImapMailbox(BaseModel):
@@ -75,7 +114,7 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    environment: str = "development"  # development / test / production
+    environment: Environment = Environment.DEVELOPMENT
     database_url: str = "sqlite:///var/intake.db"
     redis_url: str | None = None
     queue_name: str = "intake"
@@ -101,12 +140,34 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    # Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed. Empty: the connecting address is the client (no proxy).
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Sign-in throttling: failed attempts allowed per client address in the window, before a 429.
+    sign_in_failures_per_address: int = 20
+    sign_in_failure_window_seconds: int = 900
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secret_outside_development(self) -> Settings:
-        if self.environment == "production" and "change-me" in self.secret_key.get_secret_value():
-            raise ValueError("INTAKE_SECRET_KEY must be set to a real secret in production")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment != Environment.PRODUCTION:
+            return self
+        weakness = secret_key_weakness(self.secret_key.get_secret_value())
+        if weakness:
+            raise ValueError(
+                f"INTAKE_SECRET_KEY is too weak for production: {weakness} "
+                "(make one with: openssl rand -base64 48)"
+            )
+        if self.twilio.skip_signature_validation:
+            raise ValueError(
+                "INTAKE_TWILIO_SKIP_SIGNATURE_VALIDATION cannot be used in production: "
+                "unsigned webhooks would be accepted from anyone"
+            )
         return self
+
+    @property
+    def uses_https(self) -> bool:
+        """The public address is https: browsers are told to use nothing else (HSTS)."""
+        return urlsplit(self.public_base_url).scheme == "https"
 
     @property
     def uses_redis(self) -> bool:

@@ -1,4 +1,9 @@
-"""Staff users: create, sign in with argon2 password hashes, lock out after repeated failures."""
+"""Staff users: create, sign in with argon2 password hashes, lock out after repeated failures.
+
+Passwords must be at least 12 characters and not guessable: zxcvbn (Dropbox's estimator, with its
+lists of common passwords, names and keyboard patterns) must score them 3 or more out of 4.
+Every refusal to sign in says the same thing, so nobody learns which usernames exist or are locked.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
-from intake import audit
+from intake import audit, staff_sessions
 from intake.errors import InvalidMessage, NotAuthorised
 from models import User
 
@@ -19,6 +25,9 @@ ROLES = ("triage", "manager", "admin")
 MAX_FAILED_SIGN_INS = 5
 LOCK_OUT = timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is "safely unguessable: moderate protection from offline attack"
+MAX_PASSWORD_LENGTH = 1000  # argon2 hashes anything, but nobody types more; zxcvbn is slow on huge input
+REFUSED = "the username or password is not right, or the account is locked after repeated failures"
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
 
 _hasher = PasswordHasher()
@@ -34,9 +43,19 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, *, user_inputs: tuple[str, ...] = ()) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidMessage(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidMessage(f"a password can have at most {MAX_PASSWORD_LENGTH} characters")
+    # zxcvbn's cost grows with length; its first 100 characters are plenty to judge a password.
+    verdict = zxcvbn(password[:100], user_inputs=[value for value in user_inputs if value])
+    if verdict["score"] < MIN_PASSWORD_SCORE:
+        advice = verdict["feedback"].get("warning") or "it is too easy to guess"
+        raise InvalidMessage(
+            f"this password is too easy to guess ({advice.rstrip('.').lower()}); "
+            "use a few unrelated words or a password manager"
+        )
 
 
 def create_user(
@@ -55,7 +74,7 @@ def create_user(
         )
     if role not in ROLES:
         raise InvalidMessage(f"role must be one of {', '.join(ROLES)}")
-    check_password_rules(password)
+    check_password_rules(password, user_inputs=(username, full_name or ""))
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise InvalidMessage(f"there is already a user called {username}")
     user = User(
@@ -93,10 +112,12 @@ def sign_in(session: Session, *, username: str, password: str, now: datetime | N
     if user is None:
         _verify(_DUMMY_HASH, password)
         audit.record(session, actor="anonymous", action="sign_in_failed", reason="unknown user")
-        _refuse(session, "the username or password is not right")
+        _refuse(session, REFUSED)
     if user.locked_until is not None and user.locked_until > now:
+        # Refused in the same words and time as a wrong password: a lock reveals nothing.
+        _verify(_DUMMY_HASH, password)
         audit.record(session, actor=user.username, action="sign_in_refused", reason="locked")
-        _refuse(session, _locked_message(user.locked_until, now))
+        _refuse(session, REFUSED)
     if not _verify(user.password_hash, password):
         user.failed_logins = (user.failed_logins or 0) + 1
         audit.record(session, actor=user.username, action="sign_in_failed", failures=user.failed_logins)
@@ -104,8 +125,7 @@ def sign_in(session: Session, *, username: str, password: str, now: datetime | N
             user.locked_until = now + LOCK_OUT
             user.failed_logins = 0
             audit.record(session, actor=user.username, action="account_locked", until=user.locked_until.isoformat())
-            _refuse(session, _locked_message(user.locked_until, now))
-        _refuse(session, "the username or password is not right")
+        _refuse(session, REFUSED)
     user.failed_logins = 0
     user.locked_until = None
     if _hasher.check_needs_rehash(user.password_hash):
@@ -126,20 +146,31 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def _locked_message(until: datetime, now: datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-    return (
-        f"this account is locked after {MAX_FAILED_SIGN_INS} wrong passwords; "
-        f"try again in {minutes} minutes or ask an administrator"
-    )
-
-
 def set_password(session: Session, user: User, password: str, *, actor: str) -> None:
-    check_password_rules(password)
+    """A new password; every session of the user ends (the caller may open a new one for itself)."""
+    check_password_rules(password, user_inputs=(user.username, user.full_name or ""))
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
-    audit.record(session, actor=actor, action="password_changed", username=user.username)
+    ended = staff_sessions.end_all_sessions(session, user.id, reason="password_changed")
+    audit.record(session, actor=actor, action="password_changed", username=user.username, sessions_ended=ended)
+
+
+def change_own_password(session: Session, *, username: str, current: str, new: str) -> User:
+    """Self-service: the current password must be right (a borrowed session cannot change it)."""
+    user = active_user(session, username)
+    if user is None or not _verify(user.password_hash, current):
+        raise InvalidMessage("your current password is not right")
+    if new == current:
+        raise InvalidMessage("the new password must differ from the current one")
+    set_password(session, user, new, actor=user.username)
+    return user
+
+
+def sign_out_everywhere(session: Session, user: User, *, actor: str) -> int:
+    ended = staff_sessions.end_all_sessions(session, user.id, reason="signed_out_everywhere")
+    audit.record(session, actor=actor, action="signed_out_everywhere", username=user.username, sessions_ended=ended)
+    return ended
 
 
 def change_role(session: Session, user: User, role: str, *, actor: str) -> None:
@@ -155,6 +186,8 @@ def set_active(session: Session, user: User, active: bool, *, actor: str) -> Non
     if active:
         user.failed_logins = 0
         user.locked_until = None
+    else:
+        staff_sessions.end_all_sessions(session, user.id, reason="deactivated")
     audit.record(
         session, actor=actor, action="user_activated" if active else "user_deactivated", username=user.username
     )

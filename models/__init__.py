@@ -14,6 +14,7 @@ from models.tables import (
     Item,
     RawMessage,
     SmsOptOut,
+    StaffSession,
     User,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "Item",
     "RawMessage",
     "SmsOptOut",
+    "StaffSession",
     "User",
 ]

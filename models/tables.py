@@ -254,6 +254,8 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(120), default="cli")
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Space-separated: "items:write" (post items; the default) and "items:read" (read any item back).
+    scopes: Mapped[str] = mapped_column(String(200), default="items:write", server_default="items:write")
 
 
 class User(Base):
@@ -270,3 +272,18 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(Base):
+    """One staff sign-in. The cookie carries a random token; only its SHA-256 is stored here, and a
+    session is valid only while its row is unrevoked and unexpired (so it can be ended server-side)."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(64))  # signed_out / password_changed / ...

@@ -6,6 +6,8 @@ import importlib
 import logging
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from intake.api.errors import install_error_handlers
 from intake.runtime import Runtime, get_runtime
@@ -26,7 +28,9 @@ ROUTERS = [
 
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     runtime = runtime or get_runtime()
-    app = FastAPI(
+    # /docs and /redoc with their scripts and styles served from this app, never a CDN: the product
+    # works offline and loads nothing from a third party.
+    app = FastAPIOffline(
         title="Housing intake and triage",
         version="0.1.0",
         description="Every message a landlord receives — stored once, labelled, routed and acknowledged.",
@@ -39,6 +43,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     from intake.web.setup import install as install_web
 
     install_web(app)  # /static, sign-in redirects and refusal pages, security headers
+    if runtime.settings.trusted_proxies:
+        # Only these proxies' X-Forwarded-For / -Proto are believed: without it, behind a proxy every
+        # resident would share one contact-form rate limit; with it for anyone, anyone could pick theirs.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=runtime.settings.trusted_proxies)
     return app
 
 

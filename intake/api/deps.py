@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from intake.runtime import Runtime
-from intake.tokens import authenticate
+from intake.tokens import READ_ITEMS, WRITE_ITEMS, authenticate
 from models import ApiToken
 
 
@@ -28,13 +28,25 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_api_client(request: Request, runtime: RuntimeDep) -> ApiToken:
+def _api_client(request: Request, runtime: Runtime, scope: str) -> ApiToken:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     with runtime.database.session() as session:
-        found = authenticate(session, token.strip() if scheme.lower() == "bearer" else None)
+        found = authenticate(session, token.strip() if scheme.lower() == "bearer" else None, scope=scope)
+        session.flush()  # last_used_at, committed as this unit of work ends
         session.expunge(found)
         return found
 
 
+def get_api_client(request: Request, runtime: RuntimeDep) -> ApiToken:
+    """The calling integration, holding the items:write scope."""
+    return _api_client(request, runtime, WRITE_ITEMS)
+
+
+def get_reading_client(request: Request, runtime: RuntimeDep) -> ApiToken:
+    """The calling integration, holding the items:read scope."""
+    return _api_client(request, runtime, READ_ITEMS)
+
+
 ApiClientDep = Annotated[ApiToken, Depends(get_api_client)]
+ReadingClientDep = Annotated[ApiToken, Depends(get_reading_client)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from channels.message import InboundMessage
 from channels.phone import looks_like_phone, normalise_phone
-from intake.api.deps import ApiClientDep, RuntimeDep, SessionDep
+from intake.api.deps import ApiClientDep, ReadingClientDep, RuntimeDep, SessionDep
 from intake.api.payloads import accepted, parse_json_payload, read_limited
 from intake.api.schemas import (
     AcknowledgementOut,
@@ -16,6 +18,7 @@ from intake.api.schemas import (
     ItemAccepted,
     ItemIn,
     ItemOut,
+    request_body,
 )
 from intake.cases import current_deadlines
 from intake.errors import InvalidMessage
@@ -24,7 +27,7 @@ from intake.pipeline import ingest
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
-ITEM_SCHEMA = {"content": {"application/json": {"schema": ItemIn.model_json_schema()}}, "required": True}
+ITEM_SCHEMA = request_body(ItemIn)
 
 
 @router.post(
@@ -32,7 +35,13 @@ ITEM_SCHEMA = {"content": {"application/json": {"schema": ItemIn.model_json_sche
     response_model=ItemAccepted,
     status_code=202,
     openapi_extra={"requestBody": ITEM_SCHEMA},
-    responses={200: {"description": "already received: the existing item"}, 413: {}, 422: {}},
+    responses={
+        200: {"description": "already received: the existing item", "model": ItemAccepted},
+        401: {"description": "no valid API token"},
+        403: {"description": "the token lacks the items:write scope"},
+        413: {"description": "the body is over the size limit"},
+        422: {"description": "the body is not a valid item (it is kept, with the reason)"},
+    },
 )
 async def post_item(
     request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep
@@ -72,13 +81,24 @@ def _parse_item(runtime, payload: bytes, content_type: str, client_name: str) ->
         raw=payload,
         raw_content_type="application/json",
         ack_channel=data.ack_channel,
-        metadata={"source": f"api:{client_name}", **data.metadata},
+        metadata={"source": f"api:{client_name}"},
+        client_metadata=data.metadata,
     )
 
 
-@router.get("/items/{reference}", response_model=ItemOut)
-def get_item(reference: str, session: SessionDep, client: ApiClientDep) -> ItemOut:
-    """An item with its labels, queue, deadlines, case and acknowledgements."""
+@router.get(
+    "/items/{reference}",
+    response_model=ItemOut,
+    responses={
+        401: {"description": "no valid API token"},
+        403: {"description": "the token lacks the items:read scope"},
+        404: {"description": "no such item"},
+    },
+)
+def get_item(
+    reference: Annotated[str, Path(max_length=40)], session: SessionDep, client: ReadingClientDep
+) -> ItemOut:
+    """An item with its labels, queue, deadlines, case and acknowledgements (needs the items:read scope)."""
     item = get_item_by_reference(session, reference)
     root_id = item.case_root_id
     members = case_items(session, root_id)

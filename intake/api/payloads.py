@@ -4,6 +4,7 @@ kept with the reason, and the one "accepted" answer every ingest endpoint gives.
 from __future__ import annotations
 
 import json
+import math
 from typing import TypeVar
 
 from fastapi import Request, Response
@@ -46,8 +47,8 @@ def parse_json_payload(
 ) -> PayloadModel:
     """The payload as `model`, or InvalidMessage naming the problem — with the payload kept as refused."""
     try:
-        return model.model_validate(json.loads(payload.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError, ValidationError) as error:
+        return model.model_validate(strict_json_loads(payload.decode("utf-8")))
+    except (UnicodeDecodeError, ValueError, RecursionError, ValidationError) as error:
         reason = _describe(error, what)
         with runtime.database.session() as session:
             kept = keep_rejected_payload(
@@ -56,12 +57,33 @@ def parse_json_payload(
         raise InvalidMessage(f"{reason} (payload kept as rejected #{kept})") from error
 
 
+def strict_json_loads(text: str) -> object:
+    """JSON as the standard defines it: no NaN or Infinity, no number too large for a float (1e400),
+    and (from the json module itself) no integer over 4,300 digits. Nesting too deep raises
+    RecursionError. Each is a refusal of the payload, never a 500."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:20]}… is too large")
+    return value
+
+
 def _describe(error: Exception, what: str) -> str:
     if isinstance(error, UnicodeDecodeError):
         return f"the body is not valid UTF-8 (byte {error.start})"
     if isinstance(error, json.JSONDecodeError):
         return f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-    assert isinstance(error, ValidationError)
+    if isinstance(error, RecursionError):
+        return "the body is not acceptable JSON: it is nested too deeply"
+    if not isinstance(error, ValidationError):
+        return f"the body is not acceptable JSON: {error}"
     problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()[:10]]
     return f"invalid {what}: " + "; ".join(problems)
 

@@ -24,6 +24,7 @@ from intake.reports.errors import InvalidPeriod
 
 LONDON = ZoneInfo("Europe/London")
 FINANCIAL_YEAR_FIRST_MONTH = 4  # April
+MIN_REPORT_YEAR, MAX_REPORT_YEAR = 1900, 2999
 MAX_CUSTOM_DAYS = 3 * 366  # a range longer than this is a mistake, not a report
 MONTH_NAMES = (
     "January",
@@ -79,6 +80,12 @@ class Period:
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
 
+    def __post_init__(self) -> None:
+        # Years the report queries (and their "day after the end") can compute: 9999-12 would
+        # overflow the date arithmetic and answer 500 instead of a clear refusal.
+        if not (self.first_day.year >= MIN_REPORT_YEAR and self.last_day.year <= MAX_REPORT_YEAR):
+            raise InvalidPeriod(f"reports cover the years {MIN_REPORT_YEAR} to {MAX_REPORT_YEAR}")
+
     def contains_day(self, day: date) -> bool:
         return self.first_day <= day <= self.last_day
 
@@ -117,7 +124,15 @@ def london_day(moment: datetime) -> date:
 
 def parse_period(text: str) -> Period:
     """A `Period` from its text form; InvalidPeriod names the accepted forms otherwise."""
-    value = (text or "").strip()
+    try:
+        return _parse_period((text or "").strip())
+    except InvalidPeriod:
+        raise
+    except (ValueError, OverflowError) as error:  # e.g. a year whose next month is past year 9999
+        raise InvalidPeriod(f"reports cover the years {MIN_REPORT_YEAR} to {MAX_REPORT_YEAR} ({error})") from error
+
+
+def _parse_period(value: str) -> Period:
     if match := _MONTH.match(value):
         return month(int(match[1]), _checked_month(int(match[2]), value))
     if match := _QUARTER.match(value):

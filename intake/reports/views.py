@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
@@ -105,10 +105,11 @@ def stylesheet() -> FileResponse:
 
 
 @router.get("/board", response_class=HTMLResponse)
-def board_report(request: Request, runtime: RuntimeDep, user: ManagerUser) -> HTMLResponse:
+def board_report(request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     period, error = chosen_period(dict(request.query_params), datetime.now(UTC).date())
     if error:
-        return HTMLResponse(f"Cannot make the board report: {error}", status_code=400)
+        # Plain text, never HTML: the error quotes the query string, which anyone can craft.
+        return PlainTextResponse(f"Cannot make the board report: {error}\n", status_code=400)
     html = render_board_report(runtime, period, prepared_by=user.username)
     headers = {"Content-Security-Policy": BOARD_CONTENT_SECURITY_POLICY, "Cache-Control": "no-store"}
     if request.query_params.get("download"):

@@ -1,8 +1,8 @@
 """Staff sign-in sessions and role checks for the workspace.
 
-The session is a signed cookie (itsdangerous) naming the user and a fingerprint of their password
-hash, so changing a password or deactivating a user ends every session at once. The user and role
-are read from the database on each request: the cookie is never trusted for the role.
+The session cookie carries only a random token; the session itself is a row (intake/staff_sessions.py),
+so signing out, a password change, deactivation or an admin's "sign out everywhere" ends it on the
+server at once. The user and role are read from the database on each request.
 
 `require_role("manager")` is the one dependency every staff page uses; it returns a `StaffUser`,
 sends a signed-out browser to /staff/login and refuses (403, audited) a user whose role is too low.
@@ -10,17 +10,14 @@ sends a signed-out browser to /staff/login and refuses (403, audited) a user who
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from intake import audit
+from intake import audit, staff_sessions
 from intake.runtime import Runtime
 from intake.settings import Settings
 
@@ -29,7 +26,6 @@ log = logging.getLogger(__name__)
 ROLES = ("triage", "manager", "admin")  # each role can do everything the ones before it can
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 SESSION_COOKIE = "intake_staff"
-SESSION_MAX_AGE_SECONDS = 10 * 3600  # one working day; then sign in again
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -65,42 +61,28 @@ def cookie_is_secure(settings: Settings) -> bool:
     return not (parts.scheme == "http" and (parts.hostname or "") in LOCAL_HOSTS)
 
 
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="intake-staff-session")
-
-
-def password_fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
-
-
-def start_session(response: Response, settings: Settings, *, username: str, password_hash: str) -> None:
-    value = _serializer(settings).dumps({"u": username, "p": password_fingerprint(password_hash)})
+def start_session(response: Response, runtime: Runtime, user_id: int) -> None:
+    """Open a server-side session for the user and give the browser its token."""
+    with runtime.database.session() as session:
+        token = staff_sessions.open_session(session, user_id)
     response.set_cookie(
         SESSION_COOKIE,
-        value,
-        max_age=SESSION_MAX_AGE_SECONDS,
+        token,
+        max_age=int(staff_sessions.SESSION_LIFETIME.total_seconds()),
         httponly=True,
-        secure=cookie_is_secure(settings),
+        secure=cookie_is_secure(runtime.settings),
         samesite="lax",
         path="/",
     )
 
 
-def end_session(response: Response, settings: Settings) -> None:
+def end_session(request: Request, response: Response, runtime: Runtime) -> None:
+    """Revoke this browser's session on the server, and drop its cookie."""
+    with runtime.database.session() as session:
+        staff_sessions.end_session(session, request.cookies.get(SESSION_COOKIE))
     response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, secure=cookie_is_secure(settings), samesite="lax"
+        SESSION_COOKIE, path="/", httponly=True, secure=cookie_is_secure(runtime.settings), samesite="lax"
     )
-
-
-def session_claims(request: Request, settings: Settings) -> dict[str, Any] | None:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
-        return None
-    try:
-        claims = _serializer(settings).loads(raw, max_age=SESSION_MAX_AGE_SECONDS)
-    except BadSignature:
-        return None
-    return claims if isinstance(claims, dict) else None
 
 
 def current_user(request: Request) -> StaffUser | None:
@@ -108,21 +90,14 @@ def current_user(request: Request) -> StaffUser | None:
     if hasattr(request.state, "staff_user"):
         return request.state.staff_user  # type: ignore[no-any-return]
     runtime: Runtime = request.app.state.runtime
-    user = _load_user(runtime, session_claims(request, runtime.settings))
+    user = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with runtime.database.session() as session:
+            found = staff_sessions.session_user(session, token)
+            user = StaffUser(username=found.username, role=found.role) if found else None
     request.state.staff_user = user
     return user
-
-
-def _load_user(runtime: Runtime, claims: dict[str, Any] | None) -> StaffUser | None:
-    if not claims:
-        return None
-    from intake.users import active_user
-
-    with runtime.database.session() as session:
-        found = active_user(session, str(claims.get("u", "")))
-        if found is None or password_fingerprint(found.password_hash) != claims.get("p"):
-            return None
-        return StaffUser(username=found.username, role=found.role)
 
 
 def require_role(minimum_role: str) -> Callable[[Request], StaffUser]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -12,14 +10,8 @@ from intake.web.auth import RoleRefused, SignInRequired, current_user, login_url
 from intake.web.contact import FormTooLarge
 from intake.web.csrf import CsrfRefused
 from intake.web.pages import PageNotFound
+from intake.web.security_headers import SecurityHeadersMiddleware
 from intake.web.templating import STATIC_DIR, render
-
-# No inline script or style anywhere, no third-party origin: the product works offline.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-BROWSER_PREFIXES = ("/contact", "/staff", "/static")
 
 
 def install(app: FastAPI) -> None:
@@ -78,14 +70,4 @@ def install(app: FastAPI) -> None:
             status_code=413,
         )
 
-    @app.middleware("http")
-    async def _security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        if request.url.path.startswith(BROWSER_PREFIXES):
-            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(SecurityHeadersMiddleware, hsts=app.state.runtime.settings.uses_https)

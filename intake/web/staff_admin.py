@@ -13,9 +13,17 @@ from intake.api.deps import RuntimeDep
 from intake.errors import IntakeError, InvalidMessage
 from intake.runtime import Runtime
 from intake.tokens import create_token, revoke_token
-from intake.users import ROLES, change_role, create_user, list_users, set_active, set_password
+from intake.users import (
+    ROLES,
+    change_role,
+    create_user,
+    list_users,
+    set_active,
+    set_password,
+    sign_out_everywhere,
+)
 from intake.web.auth import StaffUser
-from intake.web.deps import AdminUser
+from intake.web.deps import AdminUser, RowId
 from intake.web.flash import set_flash
 from intake.web.pages import PageNotFound
 from intake.web.templating import render
@@ -87,7 +95,7 @@ def _user_or_404(session: Any, user_id: int) -> User:
 
 
 @router.post("/users/{user_id}")
-async def change_user(user_id: int, request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
+async def change_user(user_id: RowId, request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
     """One form per user row: change role, (de)activate, unlock or set a new password."""
     form = await request.form()
     what = _text(form, "change", 20)
@@ -102,6 +110,9 @@ async def change_user(user_id: int, request: Request, runtime: RuntimeDep, user:
             elif what in {"activate", "deactivate", "unlock"}:
                 set_active(session, target, what != "deactivate", actor=user.username)
                 message = f"{target.username} is {'deactivated' if what == 'deactivate' else 'active and unlocked'}."
+            elif what == "sign_out":
+                ended = sign_out_everywhere(session, target, actor=user.username)
+                message = f"{target.username} is signed out everywhere ({ended} session{'s' if ended != 1 else ''} ended)."
             elif what == "password":
                 password = form.get("password")
                 set_password(session, target, password if isinstance(password, str) else "", actor=user.username)
@@ -156,7 +167,7 @@ async def add_token(request: Request, runtime: RuntimeDep, user: AdminUser) -> H
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke(token_id: int, request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
+def revoke(token_id: RowId, request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
     with runtime.database.session() as session:
         token = session.get(ApiToken, token_id)
         if token is None:
@@ -223,7 +234,7 @@ def retrain(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
 def settings_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
     settings = runtime.settings
     rows = [
-        ("Environment", settings.environment),
+        ("Environment", settings.environment.value),
         ("Public address", settings.public_base_url),
         ("Complaints policy", settings.policy),
         ("Nation (bank holidays)", settings.nation),

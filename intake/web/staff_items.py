@@ -19,7 +19,7 @@ from intake.errors import InvalidMessage, InvalidTransition
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
-from intake.web.deps import ManagerUser, TriageUser
+from intake.web.deps import ManagerUser, RowId, TriageUser
 from intake.web.flash import set_flash
 from intake.web.formatting import UK, label
 from intake.web.item_view import load_item_view
@@ -52,7 +52,6 @@ def _form_text(form: Any, name: str, limit: int = 5000) -> str:
 def item_page(
     request: Request,
     runtime: Runtime,
-    session: Session,
     item_id: int,
     user: StaffUser,
     *,
@@ -60,7 +59,12 @@ def item_page(
     proposed: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    view = load_item_view(runtime, session, item_id)
+    # Read everything in a short unit of work, then render with the session closed: on SQLite an open
+    # session holds the write lock, and rendering a long message must never block the sweeper.
+    with runtime.database.session() as session:
+        view = load_item_view(runtime, session, item_id)
+        view.item.attachments  # noqa: B018 - loaded now: the page reads them after the session closes
+        staff = [u.username for u in list_users(session) if u.active]
     labels = proposed or {
         "type": view.item.type,
         "categories": list(view.item.categories or []),
@@ -68,7 +72,6 @@ def item_page(
         "queue": "",
         "reason": "",
     }
-    staff = [u.username for u in list_users(session) if u.active]
     return render(
         request,
         "item.html",
@@ -96,13 +99,12 @@ def item_page(
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
-def show_item(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
-    with runtime.database.session() as session:
-        return item_page(request, runtime, session, item_id, user)
+def show_item(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
+    return item_page(request, runtime, item_id, user)
 
 
 @router.get("/items/{item_id}/attachments/{attachment_id}")
-def download_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
+def download_attachment(item_id: RowId, attachment_id: RowId, runtime: RuntimeDep, user: TriageUser) -> Response:
     with runtime.database.session() as session:
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or attachment.item_id != item_id or attachment.content is None:
@@ -117,7 +119,7 @@ def download_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, u
 
 
 @router.get("/items/{item_id}/raw")
-def download_raw(item_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
+def download_raw(item_id: RowId, runtime: RuntimeDep, user: TriageUser) -> Response:
     with runtime.database.session() as session:
         raw = session.scalars(select(RawMessage).where(RawMessage.item_id == item_id)).first()
         if raw is None:
@@ -145,17 +147,15 @@ async def _act(
                 raise PageNotFound(f"no item {item_id}")
             message = action(session, item, form)
     except (InvalidTransition, InvalidMessage) as refusal:
-        with runtime.database.session() as session:
-            field = getattr(refusal, "field", None) or "case-actions"
-            return item_page(
-                request,
-                runtime,
-                session,
-                item_id,
-                user,
-                errors={field: str(refusal)[0].upper() + str(refusal)[1:]},
-                status_code=409 if isinstance(refusal, InvalidTransition) else 400,
-            )
+        field = getattr(refusal, "field", None) or "case-actions"
+        return item_page(
+            request,
+            runtime,
+            item_id,
+            user,
+            errors={field: str(refusal)[0].upper() + str(refusal)[1:]},
+            status_code=409 if isinstance(refusal, InvalidTransition) else 400,
+        )
     _send_pending_acknowledgements(runtime, item_id)
     response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
     set_flash(request, response, message)
@@ -180,7 +180,7 @@ class FieldError(InvalidMessage):
 
 
 @router.post("/items/{item_id}/correct")
-async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
+async def correct(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     form = await request.form()
     proposed: dict[str, Any] = {
         "type": _form_text(form, "type", 40),
@@ -215,10 +215,7 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
             text = str(refusal)
             errors["categories" if "categor" in text else "type"] = text[0].upper() + text[1:]
     if errors:
-        with runtime.database.session() as session:
-            return item_page(
-                request, runtime, session, item_id, user, errors=errors, proposed=proposed, status_code=400
-            )
+        return item_page(request, runtime, item_id, user, errors=errors, proposed=proposed, status_code=400)
     before, after = outcome.before, outcome.after
     message = f"Correction saved: {label(after['type'])}"
     if outcome.moved:
@@ -232,7 +229,7 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
 
 
 @router.post("/items/{item_id}/assign")
-async def assign(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
+async def assign(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
         assignee = _form_text(form, "assignee", 120)
         staff = {u.username for u in list_users(session) if u.active}
@@ -245,7 +242,7 @@ async def assign(item_id: int, request: Request, runtime: RuntimeDep, user: Tria
 
 
 @router.post("/items/{item_id}/escalate")
-async def escalate(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+async def escalate(item_id: RowId, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
         stage = cases.escalate(runtime, session, item, actor=user.username, reason=_form_text(form, "reason") or None)
         try:
@@ -258,7 +255,7 @@ async def escalate(item_id: int, request: Request, runtime: RuntimeDep, user: Ma
 
 
 @router.post("/items/{item_id}/extend")
-async def extend(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+async def extend(item_id: RowId, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
         raw_date = _form_text(form, "until", 20)
         reason = _form_text(form, "reason")
@@ -276,7 +273,7 @@ async def extend(item_id: int, request: Request, runtime: RuntimeDep, user: Mana
 
 
 @router.post("/items/{item_id}/response")
-async def record_response(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
+async def record_response(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
         summary = _form_text(form, "summary")
         if not summary:
@@ -288,7 +285,7 @@ async def record_response(item_id: int, request: Request, runtime: RuntimeDep, u
 
 
 @router.post("/items/{item_id}/close")
-async def close(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+async def close(item_id: RowId, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
         outcome = _form_text(form, "outcome", 40)
         if outcome not in OUTCOMES:
@@ -300,7 +297,7 @@ async def close(item_id: int, request: Request, runtime: RuntimeDep, user: Manag
 
 
 @router.post("/items/{item_id}/reopen")
-async def reopen(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+async def reopen(item_id: RowId, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
         reason = _form_text(form, "reason")
         if not reason:

@@ -45,7 +45,7 @@ CALL_TURNS = [
 @pytest.fixture
 def api(sms_runtime: Runtime, webhooks: TwilioWebhooks) -> TestClient:
     with sms_runtime.database.session() as session:
-        token = create_token(session, "contact-centre")
+        token = create_token(session, "contact-centre", scopes=("items:write", "items:read"))
     webhooks.client.headers["Authorization"] = f"Bearer {token}"
     return webhooks.client
 

@@ -16,7 +16,7 @@ from models import Item, RawMessage
 @pytest.fixture
 def client(runtime):  # type: ignore[no-untyped-def]
     with runtime.database.session() as session:
-        token = create_token(session, "housing-system")
+        token = create_token(session, "housing-system", scopes=("items:write", "items:read"))
     with TestClient(create_app(runtime)) as test_client:
         test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
