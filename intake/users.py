@@ -49,13 +49,23 @@ def check_password_rules(password: str, *, user_inputs: tuple[str, ...] = ()) ->
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidMessage(f"a password can have at most {MAX_PASSWORD_LENGTH} characters")
     # zxcvbn's cost grows with length; its first 100 characters are plenty to judge a password.
-    verdict = zxcvbn(password[:100], user_inputs=[value for value in user_inputs if value])
+    verdict = zxcvbn(password[:100], user_inputs=_dictionary_words(user_inputs))
     if verdict["score"] < MIN_PASSWORD_SCORE:
-        advice = verdict["feedback"].get("warning") or "it is too easy to guess"
+        warning = (verdict["feedback"].get("warning") or "").rstrip(".").lower()
         raise InvalidMessage(
-            f"this password is too easy to guess ({advice.rstrip('.').lower()}); "
-            "use a few unrelated words or a password manager"
+            "this password is too easy to guess"
+            + (f" ({warning})" if warning else "")
+            + "; use a few unrelated words or a password manager"
         )
+
+
+def _dictionary_words(values: tuple[str, ...]) -> list[str]:
+    """A person's own names as zxcvbn dictionary words: whole, word by word, and run together."""
+    words: list[str] = []
+    for value in values:
+        parts = [part for part in re.split(r"[^a-z0-9]+", value.lower()) if part]
+        words += [value.lower(), "".join(parts), *parts]
+    return [word for word in dict.fromkeys(words) if len(word) > 1]
 
 
 def create_user(
