@@ -1,13 +1,123 @@
-"""The append-only audit log: one call per thing that happened."""
+"""The append-only audit log: one call per thing that happened, each entry linked into a hash chain.
+
+The database refuses UPDATE, DELETE, a replacing INSERT and (PostgreSQL) TRUNCATE on `audit_log`
+(migrations 0001 and 0005). The chain catches what those triggers cannot: someone who drops them
+(a database owner) and edits or deletes entries. Each entry stores the id and hash of the newest
+entry it could see when written, and its own hash over that link and its contents; `intake audit
+verify` recomputes every hash and follows every link. Writers never wait for each other — two
+entries written at once may link to the same predecessor, which verify accepts — and deleting the
+newest entries leaves no broken link, so keep the head `verify` prints somewhere else (a ticket,
+the backup log) to detect that too.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import AuditEntry
 
 
 def record(session: Session, *, actor: str, action: str, item_id: int | None = None, **details: Any) -> None:
-    session.add(AuditEntry(actor=actor, action=action, item_id=item_id, details=details))
+    # Stored as JSON: normalise now so the hash is over exactly what the database will hand back.
+    stored_details = json.loads(json.dumps(details))
+    at = datetime.now(UTC)
+    # No autoflush: recording must never push the caller's half-built objects to the database early.
+    # Entries still pending in this session are not seen, so they share a predecessor (allowed).
+    with session.no_autoflush:
+        previous = session.execute(
+            select(AuditEntry.id, AuditEntry.chain_hash).order_by(AuditEntry.id.desc()).limit(1)
+        ).first()
+    previous_id, previous_hash = (previous[0], previous[1]) if previous else (None, None)
+    session.add(
+        AuditEntry(
+            at=at,
+            actor=actor,
+            action=action,
+            item_id=item_id,
+            details=stored_details,
+            previous_id=previous_id,
+            chain_hash=entry_hash(previous_id, previous_hash, at, actor, action, item_id, stored_details),
+        )
+    )
+
+
+def entry_hash(
+    previous_id: int | None,
+    previous_hash: str | None,
+    at: datetime,
+    actor: str,
+    action: str,
+    item_id: int | None,
+    details: dict[str, Any],
+) -> str:
+    canonical = json.dumps(
+        [previous_id, previous_hash, at.astimezone(UTC).isoformat(), actor, action, item_id, details],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Verification:
+    checked: int = 0
+    unchained: int = 0  # entries written before the chain existed (migration 0005)
+    problems: list[str] = field(default_factory=list)
+    head_id: int | None = None
+    head_hash: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify(session: Session, *, batch: int = 5000) -> Verification:
+    """Recompute every entry's hash and follow every link; each problem names the entry."""
+    result = Verification()
+    hashes: dict[int, str | None] = {}
+    chain_started = False
+    for entry in _entries(session, batch):
+        hashes[entry.id] = entry.chain_hash
+        if entry.chain_hash is None:
+            if chain_started:
+                result.problems.append(f"entry {entry.id} has no hash: it was written around the application")
+            else:
+                result.unchained += 1
+            continue
+        chain_started = True
+        result.checked += 1
+        previous_hash = None
+        if entry.previous_id is not None:
+            if entry.previous_id not in hashes:
+                result.problems.append(f"entry {entry.previous_id}, which entry {entry.id} follows, is missing")
+                continue
+            previous_hash = hashes[entry.previous_id]
+        expected = entry_hash(
+            entry.previous_id, previous_hash, entry.at, entry.actor, entry.action, entry.item_id, entry.details or {}
+        )
+        if expected != entry.chain_hash:
+            result.problems.append(f"entry {entry.id} was changed after it was written")
+        result.head_id, result.head_hash = entry.id, entry.chain_hash
+    return result
+
+
+def _entries(session: Session, batch: int) -> Iterator[AuditEntry]:
+    last_id = 0
+    while True:
+        rows = list(
+            session.scalars(select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(batch))
+        )
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()

@@ -31,6 +31,8 @@ model_app = typer.Typer(help="Model versions: ensure one exists, list, promote, 
 app.add_typer(db_app, name="db")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(model_app, name="model")
+audit_app = typer.Typer(help="The audit log: check that nobody has changed it.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console(stderr=True)
 
 DEMO_FILE = Path(__file__).with_name("demo_messages.jsonl")
@@ -53,6 +55,27 @@ def db_upgrade(revision: str = "head") -> None:
     console.print(
         f"database at {revision}: {runtime.database.engine.url.render_as_string(hide_password=True)}"
     )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain; exit 1 and name each entry that was changed or removed."""
+    from intake.audit import verify
+
+    with _runtime().database.session() as session:
+        result = verify(session)
+    for problem in result.problems:
+        console.print(f"[red]tampered:[/red] {problem}")
+    console.print(
+        f"{result.checked} chained entries checked"
+        + (f", {result.unchained} from before the chain" if result.unchained else "")
+    )
+    if result.head_id is not None:
+        # Printed to stdout so it can be kept elsewhere: a later run that no longer reaches this
+        # head shows that the newest entries were removed.
+        typer.echo(f"head {result.head_id} {result.head_hash}")
+    if not result.intact:
+        raise typer.Exit(1)
 
 
 @tokens_app.command("create")

@@ -206,7 +206,8 @@ class Acknowledgement(Base):
 
 
 class AuditEntry(Base):
-    """Append-only (a database trigger refuses UPDATE and DELETE): everything that happened."""
+    """Append-only (database triggers refuse UPDATE, DELETE, replacing INSERT and TRUNCATE), hash-chained:
+    everything that happened."""
 
     __tablename__ = "audit_log"
 
@@ -216,6 +217,10 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The hash chain (intake/audit.py): the newest entry seen when this one was written, and this
+    # entry's hash over that link and its own contents. None on entries older than migration 0005.
+    previous_id: Mapped[int | None] = mapped_column(Integer)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class ChannelCursor(Base):

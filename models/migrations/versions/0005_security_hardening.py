@@ -3,7 +3,7 @@
 - `staff_sessions`: one row per sign-in, found by a hash of the cookie's random token, so signing
   out, a password change, deactivation or an admin's "sign out everywhere" ends a session at once.
 - `api_tokens.scopes`: what a token may do (`items:write` by default; `items:read` only when granted).
-- `audit_log`: SQLite's `INSERT OR REPLACE` deletes the old row without firing DELETE triggers, so an
+- `audit_log`: a hash chain (`previous_id`, `chain_hash`; intake/audit.py); SQLite's `INSERT OR REPLACE` deletes the old row without firing DELETE triggers, so an
   insert over an existing id is refused; PostgreSQL's TRUNCATE fires no row trigger, so a statement
   trigger refuses it (and docs/security.md says to revoke TRUNCATE from the application role).
 
@@ -43,6 +43,11 @@ def upgrade() -> None:
             sa.Column("scopes", sa.String(length=200), nullable=False, server_default="items:write")
         )
 
+    # Adding nullable columns alters no existing row, so the UPDATE trigger is not in the way.
+    with op.batch_alter_table("audit_log") as batch:
+        batch.add_column(sa.Column("previous_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("chain_hash", sa.String(length=64), nullable=True))
+
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
@@ -61,6 +66,17 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_replace")
+    with op.batch_alter_table("audit_log") as batch:
+        batch.drop_column("chain_hash")
+        batch.drop_column("previous_id")
+    if op.get_bind().dialect.name == "sqlite":
+        # Dropping columns rebuilds the SQLite table, and its triggers with it: put 0001's back.
+        for event in ("UPDATE", "DELETE"):
+            op.execute(f"DROP TRIGGER IF EXISTS audit_log_no_{event.lower()}")
+            op.execute(
+                f"CREATE TRIGGER audit_log_no_{event.lower()} BEFORE {event} ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+            )
     with op.batch_alter_table("api_tokens") as batch:
         batch.drop_column("scopes")
     with op.batch_alter_table("staff_sessions") as batch:
