@@ -12,7 +12,7 @@ from sqlalchemy import select
 from intake.api.deps import RuntimeDep
 from intake.errors import IntakeError, InvalidMessage
 from intake.runtime import Runtime
-from intake.tokens import create_token, revoke_token
+from intake.tokens import READ_ITEMS, WRITE_ITEMS, create_token, revoke_token
 from intake.users import (
     ROLES,
     change_role,
@@ -157,7 +157,8 @@ async def add_token(request: Request, runtime: RuntimeDep, user: AdminUser) -> H
     name = _text(form, "name", 120)
     try:
         with runtime.database.session() as session:
-            token = create_token(session, name, created_by=user.username)
+            scopes = (WRITE_ITEMS, READ_ITEMS) if form.get("read_items") == "yes" else (WRITE_ITEMS,)
+            token = create_token(session, name, created_by=user.username, scopes=scopes)
     except InvalidMessage as refusal:
         text = str(refusal)
         return _tokens_page(request, runtime, user, errors={"name": text[0].upper() + text[1:]}, name=name,

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from intake.runtime import Runtime
 from models import ApiToken
-from tests.security.conftest import item_json, make_token
+from tests.security.conftest import item_json, make_token, staff_client
+from tests.web.conftest import staff_post
 
 
 def test_a_default_token_posts_items_but_cannot_read_them(app_client: TestClient, runtime: Runtime) -> None:
@@ -32,3 +33,14 @@ def test_using_a_token_records_when_it_was_last_used(app_client: TestClient, run
     app_client.post("/api/v1/items", json=item_json(), headers={"Authorization": f"Bearer {token}"})
     with runtime.database.session() as session:
         assert session.scalar(select(ApiToken.last_used_at).where(ApiToken.name == "forms-portal")) is not None
+
+
+def test_an_admin_grants_items_read_only_when_ticked(runtime: Runtime) -> None:
+    with staff_client(runtime, "ada", "admin") as admin:
+        staff_post(admin, "/staff/tokens", "/staff/tokens", {"name": "forms-portal"})
+        staff_post(admin, "/staff/tokens", "/staff/tokens", {"name": "housing-system", "read_items": "yes"})
+        page = admin.get("/staff/tokens").text
+    with runtime.database.session() as session:
+        scopes = {name: granted for name, granted in session.execute(select(ApiToken.name, ApiToken.scopes))}
+    assert scopes == {"forms-portal": "items:write", "housing-system": "items:write items:read"}
+    assert "items:write items:read" in page
