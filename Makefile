@@ -42,10 +42,12 @@ system-deps:
 
 test: install-dev system-deps model
 	bash scripts/ensure-services.sh
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy intake channels classifier triage_rules models
 
 bench: install-dev

@@ -23,8 +23,8 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from classifier.result import RuleHit
 from triage_rules.errors import RulesError
+from triage_rules.hits import RuleHit
 from triage_rules.language import detect_language, warm_up
 from triage_rules.nlp import get_nlp
 from triage_rules.pattern_compiler import compile_pattern, expand_to_phrases, gate_of, max_length

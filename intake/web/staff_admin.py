@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from intake.api.deps import RuntimeDep
-from intake.errors import IntakeError, InvalidMessage
+from intake.errors import SERVICE_ERRORS, InvalidMessage
 from intake.runtime import Runtime
 from intake.tokens import create_token, revoke_token
 from intake.users import ROLES, change_role, create_user, list_users, set_active, set_password
@@ -189,7 +189,7 @@ async def promote(request: Request, runtime: RuntimeDep, user: AdminUser) -> Res
     version = _text(form, "version", 100)
     try:
         promote_version(runtime, version, actor=user.username)
-    except IntakeError as refusal:
+    except SERVICE_ERRORS as refusal:
         return _done(request, "/staff/models", f"Not promoted: {refusal}")
     return _done(request, "/staff/models", f"Model {version} is now in use.")
 
@@ -200,7 +200,7 @@ def rollback(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response
 
     try:
         version = roll_back(runtime, actor=user.username)
-    except IntakeError as refusal:
+    except SERVICE_ERRORS as refusal:
         return _done(request, "/staff/models", f"Could not roll back: {refusal}")
     return _done(request, "/staff/models", f"Rolled back: model {version} is in use again.")
 

@@ -16,12 +16,12 @@ from intake import cases
 from intake.api.deps import RuntimeDep
 from intake.corrections import correct_item
 from intake.errors import InvalidMessage, InvalidTransition
+from intake.formatting import UK, label
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
 from intake.web.deps import ManagerUser, TriageUser
 from intake.web.flash import set_flash
-from intake.web.formatting import UK, label
 from intake.web.item_view import load_item_view
 from intake.web.pages import PageNotFound
 from intake.web.staff_queues import QUEUE_NAMES

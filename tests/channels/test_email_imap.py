@@ -26,7 +26,7 @@ from channels.email_imap import (
     mailboxes_from_settings,
     start_polling_threads,
 )
-from intake.errors import ConfigurationError
+from channels.errors import ConfigurationError
 from intake.runtime import Runtime
 from intake.settings import ImapSettings
 from models import Acknowledgement, Attachment, AuditEntry, ChannelCursor, Item, RawMessage
