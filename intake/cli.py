@@ -22,7 +22,7 @@ from intake.runtime import Runtime, get_runtime
 from intake.settings import get_settings
 
 if TYPE_CHECKING:
-    from intake.training import LearningLoop
+    from intake.learning_loop import LearningLoop
 
 app = typer.Typer(help="Housing intake and triage.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -295,7 +295,7 @@ def _progress() -> Progress:
 
 
 def _corrections_as_training_examples() -> list:  # type: ignore[type-arg]
-    from intake.training import corrections_as_examples
+    from intake.learning_loop import corrections_as_examples
 
     return corrections_as_examples(_runtime())
 
@@ -311,7 +311,7 @@ COMMAND_PROVIDERS = [
 
 @functools.cache
 def _learning_loop() -> LearningLoop:
-    from intake.training import LearningLoop
+    from intake.learning_loop import LearningLoop
 
     return LearningLoop(_runtime)
 
@@ -322,7 +322,7 @@ def _register_providers() -> None:
         register = getattr(importlib.import_module(module_name), attribute)
         if module_name == "classifier.cli":
             # `intake train`: all staff corrections except the newest few, kept back to test the new
-            # version, which is promoted only when it is not worse (intake/training.py).
+            # version, which is promoted only when it is not worse (intake/learning_loop.py).
             register(
                 app,
                 extra_training_examples=lambda: _learning_loop().training_examples(),

@@ -171,7 +171,7 @@ def revoke(token_id: int, request: Request, runtime: RuntimeDep, user: AdminUser
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
-    from intake.training import model_versions
+    from intake.learning_loop import model_versions
 
     return render(
         request,
@@ -183,7 +183,7 @@ def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLR
 
 @router.post("/models/promote")
 async def promote(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import promote_version
+    from intake.learning_loop import promote_version
 
     form = await request.form()
     version = _text(form, "version", 100)
@@ -196,7 +196,7 @@ async def promote(request: Request, runtime: RuntimeDep, user: AdminUser) -> Res
 
 @router.post("/models/rollback")
 def rollback(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import roll_back
+    from intake.learning_loop import roll_back
 
     try:
         version = roll_back(runtime, actor=user.username)
@@ -207,7 +207,7 @@ def rollback(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response
 
 @router.post("/models/retrain")
 def retrain(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import schedule_retrain
+    from intake.learning_loop import schedule_retrain
 
     if not schedule_retrain(runtime, actor=user.username):
         return _done(request, "/staff/models", "A retraining is already running; its result will appear here.")
