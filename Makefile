@@ -48,7 +48,7 @@ test: install-dev system-deps model
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(VENV)/bin/mypy intake channels classifier triage_rules models
+	$(VENV)/bin/mypy intake channels classifier triage_rules models  # strict: see [tool.mypy] in pyproject.toml
 
 bench: install-dev
 	bash bench/run_all.sh

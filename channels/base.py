@@ -28,7 +28,8 @@ class Refused:
 class InboundAdapter(Protocol):
     """One per way in (a Twilio webhook, the items API, …): the payload as a message, or why not."""
 
-    channel: str
+    @property
+    def channel(self) -> str: ...
 
     def parse(self, raw: bytes, headers: Mapping[str, str]) -> InboundMessage | Refused: ...
 

@@ -127,7 +127,7 @@ class MimeBodyWalker:
             self._attach(part)
             return []
         if part.is_multipart():
-            children = [child for child in part.get_payload() if isinstance(child, Message)]  # type: ignore[union-attr]
+            children = [child for child in part.get_payload() if isinstance(child, Message)]
             if content_type == "multipart/alternative":
                 return self._alternative(children, depth)
             return [text for child in children for text in self._readable(child, depth + 1)]

@@ -107,7 +107,7 @@ class _EmailReader(MimeBodyWalker):
     def __init__(self, raw: bytes, max_attachment_bytes: int) -> None:
         super().__init__(max_attachment_bytes)
         self.raw = raw
-        self.message: EmailMessage = BytesParser(policy=default).parsebytes(raw)  # type: ignore[assignment]
+        self.message: EmailMessage = BytesParser(policy=default).parsebytes(raw)
 
     # --- the whole message -------------------------------------------------------------------
 
@@ -226,7 +226,7 @@ class _EmailReader(MimeBodyWalker):
     def _raw_header(self, name: str) -> str | None:
         for raw_name, raw_value in self.message.raw_items():
             if raw_name.strip().lower() == name:
-                return raw_value
+                return str(raw_value)
         return None
 
     def _addresses(self, header: str) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import cast
 
 from channels.base import InboundAdapter, OutboundAdapter
 from channels.errors import ConfigurationError
@@ -31,7 +32,7 @@ def resolve_inbound(name: str) -> InboundAdapter:
     if name not in INBOUND:
         raise ConfigurationError(f"no inbound adapter called {name!r}; known: {sorted(INBOUND)}")
     factory = _load(INBOUND[name])
-    return factory()  # type: ignore[no-any-return]
+    return cast(InboundAdapter, factory())
 
 
 def resolve_sender(channel: str, settings: ChannelSettings) -> OutboundAdapter:
@@ -43,7 +44,7 @@ def resolve_sender(channel: str, settings: ChannelSettings) -> OutboundAdapter:
     target, is_configured = SENDERS[channel]
     if not is_configured(settings):
         return OutboxSender(settings.outbox_dir, channel)
-    return _load(target)(settings)  # type: ignore[no-any-return]
+    return cast(OutboundAdapter, _load(target)(settings))
 
 
 def _load(target: str) -> Callable[..., object]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from channels.message import InboundMessage
 from channels.senders import sender_contacts
@@ -60,7 +61,7 @@ def _jsonl_messages(path: Path, channel: str | None):  # type: ignore[no-untyped
 
 
 def message_from_record(
-    record: dict, *, channel: str | None, raw: bytes | None = None, fallback_id: str = ""
+    record: dict[str, Any], *, channel: str | None, raw: bytes | None = None, fallback_id: str = ""
 ) -> InboundMessage:
     """A record in the classifier's data format (id, channel, sender, sender_name, subject, body)."""
     sender = sender_contacts(record.get("sender"))
