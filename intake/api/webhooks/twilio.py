@@ -13,8 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from channels.sms import TwilioSmsAdapter
-from channels.transcripts import TwilioTranscriptionAdapter
+from channels.registry import resolve_inbound
 from intake.acknowledgements import record_delivery_status
 from intake.api.deps import RuntimeDep
 from intake.api.inbound import ingest_or_keep
@@ -29,6 +28,10 @@ TWIML_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["twilio webhooks"])
 
+# The adapters are stateless: resolved once, by name, from the channels' registry.
+SMS = resolve_inbound("twilio_sms")
+TRANSCRIPTION = resolve_inbound("twilio_transcription")
+
 
 def empty_twiml() -> Response:
     return Response(content=EMPTY_TWIML, media_type="text/xml")
@@ -41,7 +44,7 @@ def empty_twiml() -> Response:
 @router.post("/sms", response_class=Response, responses=TWIML_RESPONSES)
 def inbound_sms(form: SignedFormDep, runtime: RuntimeDep) -> Response:
     """An inbound text. A replayed MessageSid is answered the same way and changes nothing."""
-    outcome = TwilioSmsAdapter().parse(form.raw, {})
+    outcome = SMS.parse(form.raw, {})
     result = ingest_or_keep(runtime, outcome, raw=form.raw, actor="twilio")
     if not result.created:
         log.info("Twilio replayed text %s: already item %s", form.fields.get("MessageSid"), result.item_id)
@@ -51,7 +54,7 @@ def inbound_sms(form: SignedFormDep, runtime: RuntimeDep) -> Response:
 @router.post("/transcription", response_class=Response, responses=TWIML_RESPONSES)
 def transcription(form: SignedFormDep, runtime: RuntimeDep) -> Response:
     """A recorded call's transcription (completed or failed): one item per CallSid."""
-    outcome = TwilioTranscriptionAdapter().parse(form.raw, {})
+    outcome = TRANSCRIPTION.parse(form.raw, {})
     ingest_or_keep(runtime, outcome, raw=form.raw, actor="twilio")
     return empty_twiml()
 
