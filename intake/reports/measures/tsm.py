@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import queries, queries_tsm
 from intake.reports.measures.common import (
     as_number,
     period_window,
@@ -37,7 +37,7 @@ def tsm(
     window = period_window(period)
     rows: list[tuple[Cell, ...]] = []
     for number, stage in enumerate(TSM_STAGES, start=1):
-        received = queries.complaints_entering_stage(session, window, stage)
+        received = queries_tsm.complaints_entering_stage(session, window, stage)
         rows.append(
             (
                 f"CH01 stage {number}",
@@ -104,7 +104,7 @@ def _responses_in_time(
 ) -> dict[str, tuple[int, int]]:
     """(responded, in time) per stage."""
     found: dict[str, tuple[int, int]] = {}
-    for group in queries.complaint_responses(session, window, TSM_STAGES):
+    for group in queries_tsm.complaint_responses(session, window, TSM_STAGES):
         due = code[group.stage].due_day(
             calendar,
             entered=group.entered_day,
