@@ -93,7 +93,7 @@ def caller_phone(raw: str | None) -> str | None:
     return normalise_phone(raw)
 
 
-# --- the payload of POST /api/v1/transcripts -------------------------------------------------------------------
+# --- the payload of POST /api/v1/transcripts ---------------------------------------------------
 
 
 class TranscriptTurn(BaseModel):
