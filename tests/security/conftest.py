@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime
 from intake.tokens import create_token
 from tests.web.conftest import add_user, sign_in

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from channels.message import Attachment
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.pipeline import ingest
 from intake.runtime import Runtime
 from tests.conftest import make_settings

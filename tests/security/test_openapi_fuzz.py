@@ -15,7 +15,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime
 from tests.security.conftest import READ_AND_WRITE, make_token
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime
 from intake.web.auth import SESSION_COOKIE
 from models import User

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime
 from intake.users import MAX_FAILED_SIGN_INS
 from tests.conftest import make_settings

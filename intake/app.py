@@ -1,28 +1,34 @@
-"""The FastAPI application, built by a factory from a Runtime (never at import time)."""
+"""The FastAPI application, built by a factory from a Runtime (never at import time).
+
+The one place the JSON API and webhooks (intake/api/) and the pages (intake/web/) meet.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from intake.api import health, items, transcripts
 from intake.api.errors import install_error_handlers
+from intake.api.webhooks import twilio as twilio_webhooks
 from intake.runtime import Runtime, get_runtime
+from intake.web import contact, reports, staff
+from intake.web.setup import install as install_web
 
 log = logging.getLogger(__name__)
 
 # Every router the app serves, in one explicit list.
-ROUTERS = [
-    "intake.api.health:router",
-    "intake.api.items:router",
-    "intake.web.contact:router",
-    "intake.web.staff:router",
-    "intake.reports.views:router",
-    "channels.twilio_webhooks:router",
-    "channels.transcripts:router",
+ROUTERS: list[APIRouter] = [
+    health.router,
+    items.router,
+    contact.router,
+    staff.router,
+    reports.router,
+    twilio_webhooks.router,
+    transcripts.router,
 ]
 
 
@@ -37,11 +43,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for target in ROUTERS:
-        module_name, _, attribute = target.partition(":")
-        app.include_router(getattr(importlib.import_module(module_name), attribute))
-    from intake.web.setup import install as install_web
-
+    for router in ROUTERS:
+        app.include_router(router)
     install_web(app)  # /static, sign-in redirects and refusal pages, security headers
     if runtime.settings.trusted_proxies:
         # Only these proxies' X-Forwarded-For / -Proto are believed: without it, behind a proxy every
@@ -51,5 +54,5 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
 
 def app_factory() -> FastAPI:
-    """For `uvicorn --factory intake.api.app:app_factory` (each worker process builds its own)."""
+    """For `uvicorn --factory intake.app:app_factory` (each worker process builds its own)."""
     return create_app()
