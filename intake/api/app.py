@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 ROUTERS = [
     "intake.api.health:router",
     "intake.api.items:router",
+    "intake.web.landing:router",
     "intake.web.contact:router",
     "intake.web.staff:router",
     "intake.reports.views:router",

@@ -233,6 +233,11 @@ def settings_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTM
         ("Text messages", "Twilio" if settings.twilio.account_sid else "not configured (written to the outbox folder)"),
         ("Email inbox", settings.imap.host or "not configured"),
         ("Model folder", str(settings.model_dir)),
+        ("Outbox folder (messages not sent by a provider)", str(settings.outbox_dir)),
+        ("Landlord name in letters", runtime.policy.landlord_name),
+        ("Landlord phone in letters", runtime.policy.contact.phone),
+        ("Emergency repairs phone in letters", runtime.policy.contact.emergency_repairs_phone),
+        ("Landlord email in letters", runtime.policy.contact.email),
         ("Contact form: files", f"up to {settings.web.max_attachments}, each under {settings.web.max_attachment_bytes // (1024 * 1024)}MB"),
         ("Contact form: rate limit", f"{settings.web.submissions_per_minute} a minute, {settings.web.submissions_per_hour} an hour per address"),
     ]
