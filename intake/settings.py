@@ -140,6 +140,8 @@ class Settings(BaseSettings):
     landlord_addresses: list[str] = Field(default_factory=list)  # our own addresses: never acknowledged
     follow_up_window_days: int = 14  # an SMS within this window of an open case joins it
     max_acknowledgements_per_sender_per_day: int = 10
+    # Types of case a triage officer may close (managers and admins may close any): a JSON list.
+    triage_may_close: list[str] = Field(default_factory=lambda: ["compliment", "suggestion"])
     sms_help_text: str = (
         "This number is for messages to your landlord. Text your question or repair and we will reply. "
         "Emergencies: call our repairs line. Reply STOP to stop texts."

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from intake import cases
 from intake.api.deps import RuntimeDep
+from intake.close_rights import may_close, require_may_close
 from intake.corrections import correct_item
 from intake.errors import InvalidMessage, InvalidTransition
 from intake.runtime import Runtime
@@ -68,7 +69,8 @@ def item_page(
         "queue": "",
         "reason": "",
     }
-    staff = [u.username for u in list_users(session) if u.active]
+    # (username, what colleagues call them): the assignee list shows names, the form sends usernames
+    staff = [(u.username, u.full_name or u.username) for u in list_users(session) if u.active]
     return render(
         request,
         "item.html",
@@ -89,6 +91,7 @@ def item_page(
             "queue_names": QUEUE_NAMES,
             "outcomes": OUTCOMES,
             "staff": staff,
+            "may_close": may_close(user.role, view.root.type, runtime.settings.triage_may_close),
         },
         user=user,
         status_code=status_code,
@@ -288,8 +291,10 @@ async def record_response(item_id: int, request: Request, runtime: RuntimeDep, u
 
 
 @router.post("/items/{item_id}/close")
-async def close(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+async def close(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
+        root = session.get(Item, item.case_root_id) or item
+        require_may_close(user.role, root.type, runtime.settings.triage_may_close)
         outcome = _form_text(form, "outcome", 40)
         if outcome not in OUTCOMES:
             raise FieldError("outcome", "Select the outcome")

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from intake.web import csrf, flash, formatting
+from intake.web import csrf, flash, formatting, previews
 from intake.web.auth import StaffUser
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -27,6 +27,7 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 formatting.install(_environment)
+previews.install(_environment)
 templates = Jinja2Templates(env=_environment)
 
 
