@@ -1,6 +1,7 @@
 """Database tables (SQLAlchemy 2) and their Alembic migrations (models/migrations)."""
 
 from models.base import Base
+from models.team import CaseNote, CasePresence, StaffNotification
 from models.tables import (
     Acknowledgement,
     ApiToken,
@@ -23,6 +24,9 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CaseNote",
+    "CasePresence",
+    "StaffNotification",
     "ChannelCursor",
     "ClassificationRun",
     "Contact",

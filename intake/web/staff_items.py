@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import cases
+from intake import cases, notifications, presence
 from intake.api.deps import RuntimeDep
+from intake.case_notes import notes_on_case
 from intake.close_rights import may_close, require_may_close
 from intake.corrections import correct_item
 from intake.errors import InvalidMessage, InvalidTransition
@@ -62,6 +63,10 @@ def item_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     view = load_item_view(runtime, session, item_id)
+    now = datetime.now(UTC)
+    presence.note_viewing(session, item_id=view.root.id, username=user.username, now=now)
+    viewers = presence.others_viewing(session, item_id=view.root.id, username=user.username, now=now)
+    notes = notes_on_case(session, view.root.id)
     labels = proposed or {
         "type": view.item.type,
         "categories": list(view.item.categories or []),
@@ -91,6 +96,8 @@ def item_page(
             "queue_names": QUEUE_NAMES,
             "outcomes": OUTCOMES,
             "staff": staff,
+            "notes": notes,
+            "viewers": viewers,
             "may_close": may_close(user.role, view.root.type, runtime.settings.triage_may_close),
         },
         user=user,
@@ -242,6 +249,9 @@ async def assign(item_id: int, request: Request, runtime: RuntimeDep, user: Tria
         if assignee and assignee not in staff:
             raise FieldError("assignee", "Select a person from the list")
         cases.assign(session, item, actor=user.username, assignee=assignee or None)  # type: ignore[arg-type]
+        notifications.case_assigned(
+            session, item, assignee=assignee or None, actor=user.username, now=datetime.now(UTC)
+        )
         return f"Assigned to {assignee}." if assignee else "No longer assigned to anyone."
 
     return await _act(request, runtime, item_id, user, action)
