@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,6 +27,7 @@ from intake.web.flash import set_flash
 from intake.web.formatting import UK, label
 from intake.web.item_view import load_item_view
 from intake.web.pages import PageNotFound
+from intake.web.queue_walk import MAX_FROM_LENGTH, came_from, next_case_in
 from intake.web.staff_queues import QUEUE_NAMES
 from intake.web.templating import render
 from models import Attachment, Item, RawMessage
@@ -61,6 +63,7 @@ def item_page(
     errors: dict[str, str] | None = None,
     proposed: dict[str, Any] | None = None,
     status_code: int = 200,
+    from_view: str | None = None,
 ) -> HTMLResponse:
     view = load_item_view(runtime, session, item_id)
     now = datetime.now(UTC)
@@ -97,6 +100,7 @@ def item_page(
             "outcomes": OUTCOMES,
             "staff": staff,
             "notes": notes,
+            "from_view": came_from(from_view),
             "viewers": viewers,
             "may_close": may_close(user.role, view.root.type, runtime.settings.triage_may_close),
         },
@@ -108,7 +112,7 @@ def item_page(
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def show_item(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
     with runtime.database.session() as session:
-        return item_page(request, runtime, session, item_id, user)
+        return item_page(request, runtime, session, item_id, user, from_view=request.query_params.get("from"))
 
 
 @router.get("/items/{item_id}/attachments/{attachment_id}")
@@ -199,6 +203,8 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
         "queue": _form_text(form, "queue", 40),
         "reason": _form_text(form, "reason", 2000),
     }
+    from_view = came_from(_form_text(form, "from", MAX_FROM_LENGTH))
+    then_next = _form_text(form, "then", 10) == "next" and from_view is not None
     errors: dict[str, str] = {}
     if proposed["type"] not in TYPES:
         errors["type"] = "Select the type"
@@ -227,7 +233,8 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
     if errors:
         with runtime.database.session() as session:
             return item_page(
-                request, runtime, session, item_id, user, errors=errors, proposed=proposed, status_code=400
+                request, runtime, session, item_id, user, errors=errors, proposed=proposed, status_code=400,
+                from_view=from_view,
             )
     before, after = outcome.before, outcome.after
     message = f"Correction saved: {label(after['type'])}"
@@ -236,7 +243,17 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
     if outcome.became_complaint:
         message += ". It is now a complaint: the complaint stage has started and the resident will be told"
     _send_pending_acknowledgements(runtime, item_id)
-    response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
+    target = f"/staff/items/{item_id}" + (f"?{urlencode({'from': from_view})}" if from_view else "")
+    if then_next and from_view:
+        with runtime.database.session() as session:
+            following = next_case_in(
+                session, from_view, current_id=item_id, now=datetime.now(UTC), username=user.username
+            )
+        if following is None:
+            target, message = from_view, message + ". That was the last case in this list"
+        else:
+            target = f"/staff/items/{following}?{urlencode({'from': from_view})}"
+    response = RedirectResponse(target, status_code=303)
     set_flash(request, response, message + ".")
     return response
 

@@ -150,3 +150,84 @@ def test_a_triage_officer_closes_a_compliment_but_not_a_complaint(client: TestCl
     with runtime.database.session() as session:
         assert session.get(Item, compliment.item_id).case_status == "closed"  # type: ignore[union-attr]
         assert session.get(Item, complaint.item_id).case_status == "open"  # type: ignore[union-attr]
+
+
+def _from_link(page: str, item_id: int) -> str:
+    match = re.search(rf'href="(/staff/items/{item_id}\?from=[^"]+)" data-item-link', page)
+    assert match, "the row does not remember the list it is in"
+    return match.group(1).replace("&amp;", "&")
+
+
+def test_save_and_next_opens_the_next_case_in_the_list_being_worked(client: TestClient, runtime: Runtime) -> None:
+    first = ingest(runtime, email_message(RENT_QUESTION, subject="Rent statement", sender="a@example.com"))
+    second = ingest(runtime, email_message("Could you tell me when the bins are collected on Elm Road?",
+                                           subject="Bins", sender="b@example.com"))
+    signed_in(client, runtime, "tina", "triage")
+    listing = client.get("/staff/queues?channel=email").text
+    rows = _rows(listing)
+    assert set(rows) == {_reference(runtime, first.item_id), _reference(runtime, second.item_id)}
+    top_id = first.item_id if rows[0] == _reference(runtime, first.item_id) else second.item_id
+    other_id = second.item_id if top_id == first.item_id else first.item_id
+    item_url = _from_link(listing, top_id)
+
+    page = client.get(item_url).text
+    assert 'href="/staff/queues?channel=email" data-shortcut-back' in page
+    response = staff_post(client, item_url, f"/staff/items/{top_id}/correct",
+                          {"type": "enquiry", "from": "/staff/queues?channel=email", "then": "next"})
+
+    assert response.status_code == 303
+    assert response.headers["location"].startswith(f"/staff/items/{other_id}?from=")
+
+    last = staff_post(client, response.headers["location"], f"/staff/items/{other_id}/correct",
+                      {"type": "enquiry", "from": "/staff/queues?channel=email", "then": "next"})
+    assert last.headers["location"] == "/staff/queues?channel=email"  # the end of the list: back to it
+
+
+def test_a_from_address_outside_the_queues_is_never_followed(client: TestClient, runtime: Runtime) -> None:
+    item = ingest(runtime, email_message(RENT_QUESTION, subject="Rent statement"))
+    signed_in(client, runtime, "tina", "triage")
+
+    page = client.get(f"/staff/items/{item.item_id}", params={"from": "https://evil.example/staff/queues"}).text
+
+    assert "evil.example" not in page
+
+
+def test_a_batch_of_compliments_is_closed_at_once_and_a_complaint_in_it_is_reported_not_closed(
+    client: TestClient, runtime: Runtime
+) -> None:
+    thanks = [ingest(runtime, email_message(THANKS, subject="Thank you", sender=f"t{n}@example.com")) for n in range(3)]
+    complaint = ingest(runtime, email_message(OLD_COMPLAINT, subject="Leak"))
+    signed_in(client, runtime, "tina", "triage")
+    ids = [str(t.item_id) for t in thanks] + [str(complaint.item_id)]
+
+    page = client.get("/staff/queues")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    response = client.post("/staff/queues/bulk", data={
+        "csrf_token": csrf, "from": "/staff/queues", "action": "close", "value_close": "no_further_action",
+        "item_ids": ids,
+    }, follow_redirects=False)
+
+    assert response.status_code == 303 and response.headers["location"] == "/staff/queues"
+    flash = client.get("/staff/queues").text
+    assert "3 cases done" in flash and "1 not changed" in flash and "ask a manager" in flash
+    with runtime.database.session() as session:
+        statuses = {i.id: i.case_status for i in session.scalars(select(Item))}
+    assert [statuses[t.item_id] for t in thanks] == ["closed"] * 3
+    assert statuses[complaint.item_id] == "open"
+
+
+def test_a_batch_is_assigned_to_a_colleague_who_is_told(client: TestClient, runtime: Runtime) -> None:
+    items = [ingest(runtime, email_message(RENT_QUESTION, subject="Rent", sender=f"r{n}@example.com")) for n in range(2)]
+    with runtime.database.session() as session:
+        create_user(session, username="mo", password=PASSWORD, role="triage", actor="test")
+    signed_in(client, runtime, "tina", "triage")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/staff/queues").text).group(1)  # type: ignore[union-attr]
+
+    client.post("/staff/queues/bulk", data={"csrf_token": csrf, "action": "assign", "value_assign": "mo",
+                                            "item_ids": [str(i.item_id) for i in items]})
+
+    with runtime.database.session() as session:
+        assert {session.get(Item, i.item_id).assigned_to for i in items} == {"mo"}  # type: ignore[union-attr]
+        from models import StaffNotification
+
+        assert len(session.scalars(select(StaffNotification).where(StaffNotification.username == "mo")).all()) == 2
