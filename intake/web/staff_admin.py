@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from intake import audit
 from intake.api.deps import RuntimeDep
 from intake.errors import IntakeError, InvalidMessage
 from intake.runtime import Runtime
@@ -171,23 +172,44 @@ def revoke(token_id: int, request: Request, runtime: RuntimeDep, user: AdminUser
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
+    from intake.model_status import retrain_status
     from intake.training import model_versions
 
+    with runtime.database.session() as session:
+        status = retrain_status(session)
     return render(
         request,
         "models.html",
-        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime)},
+        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime), "retrain": status},
         user=user,
     )
 
 
 @router.post("/models/promote")
 async def promote(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import promote_version
+    from intake.training import model_versions, promote_version
 
     form = await request.form()
     version = _text(form, "version", 100)
+    rejected = next(
+        (
+            row.evaluation.get("reason", "the quality check rejected it")
+            for row in model_versions(runtime)
+            if row.version == version and row.evaluation and row.evaluation.get("promoted") is False
+        ),
+        None,
+    )
+    if rejected is not None and _text(form, "confirm_rejected", 10) != "yes":
+        return _done(
+            request, "/staff/models",
+            f"Not promoted: version {version} failed the quality check ({rejected}). Tick the box to confirm "
+            "you want to use it anyway.",
+        )
     try:
+        if rejected is not None:
+            with runtime.database.session() as session:
+                audit.record(session, actor=user.username, action="model_gate_overridden", version=version,
+                             gate_reason=rejected)
         promote_version(runtime, version, actor=user.username)
     except IntakeError as refusal:
         return _done(request, "/staff/models", f"Not promoted: {refusal}")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from intake.model_status import metric_in_words
 from intake.web import csrf, flash, formatting, previews
 from intake.web.auth import StaffUser
 
@@ -28,6 +29,7 @@ _environment = Environment(
 )
 formatting.install(_environment)
 previews.install(_environment)
+_environment.filters["metric_words"] = metric_in_words
 templates = Jinja2Templates(env=_environment)
 
 
