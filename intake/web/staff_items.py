@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from intake import cases, notifications, presence
 from intake.api.deps import RuntimeDep
+from intake.attachment_previews import previewable_type
 from intake.case_notes import notes_on_case
 from intake.close_rights import may_close, require_may_close
 from intake.corrections import correct_item
@@ -102,6 +103,7 @@ def item_page(
             "notes": notes,
             "from_view": came_from(from_view),
             "viewers": viewers,
+            "previews": {a.id: previewable_type(a.content) for a in view.item.attachments},
             "may_close": may_close(user.role, view.root.type, runtime.settings.triage_may_close),
         },
         user=user,
@@ -127,6 +129,29 @@ def download_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, u
             attachment.content,
             media_type="application/octet-stream",
             headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+        )
+
+
+@router.get("/items/{item_id}/attachments/{attachment_id}/preview")
+def preview_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
+    """An image or PDF shown in the browser, typed from its bytes; anything else is refused here."""
+    with runtime.database.session() as session:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or attachment.item_id != item_id or attachment.content is None:
+            raise PageNotFound("no such attachment (or it was too large to keep)")
+        media_type = previewable_type(attachment.content)
+        if media_type is None:
+            raise PageNotFound("this attachment cannot be previewed: download it instead")
+        return Response(
+            attachment.content,
+            media_type=media_type,
+            headers={
+                "Content-Disposition": "inline",
+                "X-Content-Type-Options": "nosniff",
+                # Nothing in the file may load or run anything, and only our own pages may embed it.
+                "Content-Security-Policy": "default-src 'none'; img-src 'self'; frame-ancestors 'self'",
+                "Cache-Control": "no-store",
+            },
         )
 
 
