@@ -18,7 +18,7 @@ from intake.api.deps import RuntimeDep
 from intake.attachment_previews import previewable_type
 from intake.case_notes import notes_on_case
 from intake.close_rights import may_close, require_may_close
-from intake.corrections import correct_item
+from intake.corrections import CorrectionOutcome, LabelsUnchanged, correct_item
 from intake.errors import InvalidMessage, InvalidTransition
 from intake.runtime import Runtime
 from intake.users import list_users
@@ -231,6 +231,7 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
     from_view = came_from(_form_text(form, "from", MAX_FROM_LENGTH))
     then_next = _form_text(form, "then", 10) == "next" and from_view is not None
     errors: dict[str, str] = {}
+    outcome: CorrectionOutcome | None = None
     if proposed["type"] not in TYPES:
         errors["type"] = "Select the type"
     if proposed["queue"] and proposed["queue"] not in QUEUES:
@@ -252,6 +253,12 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
                     queue=proposed["queue"] or None,
                     reason=proposed["reason"],
                 )
+        except LabelsUnchanged as unchanged:
+            if not then_next:
+                text = str(unchanged)
+                errors["type"] = text[0].upper() + text[1:]
+            else:  # the officer agrees with the labels and moves on: nothing to save
+                outcome = None
         except InvalidMessage as refusal:
             text = str(refusal)
             errors["categories" if "categor" in text else "type"] = text[0].upper() + text[1:]
@@ -261,12 +268,7 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
                 request, runtime, session, item_id, user, errors=errors, proposed=proposed, status_code=400,
                 from_view=from_view,
             )
-    before, after = outcome.before, outcome.after
-    message = f"Correction saved: {label(after['type'])}"
-    if outcome.moved:
-        message += f". Moved from {QUEUE_NAMES.get(before['queue'], before['queue'])} to {QUEUE_NAMES.get(after['queue'], after['queue'])}"
-    if outcome.became_complaint:
-        message += ". It is now a complaint: the complaint stage has started and the resident will be told"
+    message = "Labels kept as they were" if outcome is None else _correction_message(outcome)
     _send_pending_acknowledgements(runtime, item_id)
     target = f"/staff/items/{item_id}" + (f"?{urlencode({'from': from_view})}" if from_view else "")
     if then_next and from_view:
@@ -281,6 +283,16 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
     response = RedirectResponse(target, status_code=303)
     set_flash(request, response, message + ".")
     return response
+
+
+def _correction_message(outcome: CorrectionOutcome) -> str:
+    before, after = outcome.before, outcome.after
+    message = f"Correction saved: {label(after['type'])}"
+    if outcome.moved:
+        message += f". Moved from {QUEUE_NAMES.get(before['queue'], before['queue'])} to {QUEUE_NAMES.get(after['queue'], after['queue'])}"
+    if outcome.became_complaint:
+        message += ". It is now a complaint: the complaint stage has started and the resident will be told"
+    return message
 
 
 @router.post("/items/{item_id}/assign")
