@@ -243,3 +243,49 @@ def test_a_triage_officer_works_through_twenty_cases_with_the_keyboard_only(  # 
         corrected = session.scalar(select(func.count(func.distinct(Correction.item_id))))
     assert corrected == 20
     context.close()
+
+
+def test_a_manager_exports_the_overdue_list_and_promotes_a_model(  # type: ignore[no-untyped-def]
+    browser, server: str, runtime: Runtime, tmp_path: Path, trained_model_dir: Path
+) -> None:
+    import csv
+    import io
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from classifier import ModelRegistry
+
+    add_user(runtime, "mo", "admin")
+    overdue = ingest(runtime, email_message(
+        "I want to make a complaint: the leak under my bath has been reported three times and nobody came.",
+        subject="Leak complaint", received_at=datetime.now(UTC) - timedelta(days=60)))
+    runtime.settings.model_dir = tmp_path / "models"
+    shutil.copytree(trained_model_dir, runtime.settings.model_dir)
+    registry = ModelRegistry(runtime.settings.model_dir)
+    current = registry.current_version()
+    assert current is not None
+    candidate = "99991231T000000Z-candidate"
+    shutil.copytree(runtime.settings.model_dir / current, runtime.settings.model_dir / candidate)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    _sign_in_with_the_keyboard(page, server, "mo", "admin")
+    page.click("text=Overdue")
+    page.wait_for_url(re.compile(r".*due=overdue.*"))
+    with page.expect_download() as download_info:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8-sig"))))
+    from models import Item
+
+    with runtime.database.session() as session:
+        reference = session.get(Item, overdue.item_id).reference  # type: ignore[union-attr]
+    assert [row["Reference"] for row in rows] == [reference]
+
+    page.goto(f"{server}/staff/models")
+    page.click(f"form:has(input[value='{candidate}']) button")
+    page.locator(".notification-banner").wait_for()
+    assert f"Model {candidate} is now in use" in page.locator(".notification-banner").inner_text()
+    assert registry.current_version() == candidate
+    _shot(page, "10-model-promoted")
+    context.close()
