@@ -1,7 +1,6 @@
 """Database tables (SQLAlchemy 2) and their Alembic migrations (models/migrations)."""
 
 from models.base import Base
-from models.team import CaseNote, CasePresence, StaffNotification
 from models.tables import (
     Acknowledgement,
     ApiToken,
@@ -17,6 +16,7 @@ from models.tables import (
     SmsOptOut,
     User,
 )
+from models.team import CaseNote, CasePresence, StaffNotification
 
 __all__ = [
     "Acknowledgement",

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable
 from datetime import datetime
 
-from intake.web.formatting import time_left, uk_time
+from intake.formatting import time_left, uk_time
 from models import Item
 
 COLUMNS = (

@@ -20,12 +20,13 @@ from intake.case_notes import notes_on_case
 from intake.close_rights import may_close, require_may_close
 from intake.corrections import CorrectionOutcome, LabelsUnchanged, correct_item
 from intake.errors import InvalidMessage, InvalidTransition
+from intake.formatting import UK, label
+from intake.items import queue_pending_acknowledgements
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
 from intake.web.deps import ManagerUser, TriageUser
 from intake.web.flash import set_flash
-from intake.web.formatting import UK, label
 from intake.web.item_view import load_item_view
 from intake.web.pages import PageNotFound
 from intake.web.queue_walk import MAX_FROM_LENGTH, came_from, next_case_in
@@ -195,21 +196,10 @@ async def _act(
                 errors={field: str(refusal)[0].upper() + str(refusal)[1:]},
                 status_code=409 if isinstance(refusal, InvalidTransition) else 400,
             )
-    _send_pending_acknowledgements(runtime, item_id)
+    queue_pending_acknowledgements(runtime, item_id)
     response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
     set_flash(request, response, message)
     return response
-
-
-def _send_pending_acknowledgements(runtime: Runtime, item_id: int) -> None:
-    """An action that planned an acknowledgement (complaint, next stage) sends it now, not at the next sweep."""
-    with runtime.database.session() as session:
-        item = session.get(Item, item_id)
-        if item is None:
-            return
-        pending = cases.pending_acknowledgement_ids(session, item.case_root_id)
-    for acknowledgement_id in pending:
-        runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
 
 
 class FieldError(InvalidMessage):
@@ -269,7 +259,7 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
                 from_view=from_view,
             )
     message = "Labels kept as they were" if outcome is None else _correction_message(outcome)
-    _send_pending_acknowledgements(runtime, item_id)
+    queue_pending_acknowledgements(runtime, item_id)
     target = f"/staff/items/{item_id}" + (f"?{urlencode({'from': from_view})}" if from_view else "")
     if then_next and from_view:
         with runtime.database.session() as session:

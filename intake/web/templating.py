@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from intake import formatting
 from intake.model_status import metric_in_words
-from intake.web import csrf, flash, formatting, previews
+from intake.web import csrf, flash, previews
 from intake.web.auth import StaffUser
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
