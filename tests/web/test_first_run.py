@@ -15,7 +15,7 @@ from intake.cli import _print_addresses
 from intake.runtime import Runtime
 from intake.settings import Settings
 from tests.web.conftest import add_user, signed_in
-from triage_rules.acknowledgement import render_acknowledgement
+from triage_rules.acknowledgement_wording import render_acknowledgement
 from triage_rules.deadlines import compute_deadlines
 from triage_rules.working_days import WorkingCalendar
 
