@@ -18,7 +18,7 @@ from intake import audit
 from intake.api.deps import RuntimeDep
 from intake.errors import InvalidMessage
 from intake.runtime import Runtime
-from intake.users import REFUSED, SignInRefused, change_own_password, sign_in
+from intake.users import REFUSED, SignInRefused, change_own_password, has_active_users, sign_in
 from intake.web import csrf, rate_limit
 from intake.web.auth import current_user, end_session, start_session
 from intake.web.deps import TriageUser
@@ -51,11 +51,26 @@ def workspace_home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
-    request: Request, next: Annotated[str, Query(max_length=500)] = ""  # noqa: A002
+    request: Request, runtime: RuntimeDep, next: Annotated[str, Query(max_length=500)] = ""  # noqa: A002
 ) -> Response:
     if current_user(request) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", {"page_title": "Sign in", "next": safe_next(next), "username": ""})
+    return render(
+        request,
+        "login.html",
+        {
+            "page_title": "Sign in",
+            "next": safe_next(next),
+            "username": "",
+            "staff_page": True,
+            "no_users": not _anyone_can_sign_in(runtime),
+        },
+    )
+
+
+def _anyone_can_sign_in(runtime: Runtime) -> bool:
+    with runtime.database.session() as session:
+        return has_active_users(session)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -97,7 +112,13 @@ def login(
     page = render(
         request,
         "login.html",
-        {"page_title": "Sign in", "next": safe_next(next), "username": username[:120], "errors": errors},
+        {
+            "page_title": "Sign in",
+            "next": safe_next(next),
+            "username": username[:120],
+            "errors": errors,
+            "staff_page": True,
+        },
         status_code=status_code,
     )
     if status_code == 429:
