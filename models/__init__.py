@@ -1,6 +1,7 @@
 """Database tables (SQLAlchemy 2) and their Alembic migrations (models/migrations)."""
 
 from models.base import Base
+from models.privacy import AccessLogEntry, CaseNote, PrivacyRequest
 from models.tables import (
     Acknowledgement,
     ApiToken,
@@ -18,6 +19,9 @@ from models.tables import (
 )
 
 __all__ = [
+    "AccessLogEntry",
+    "CaseNote",
+    "PrivacyRequest",
     "Acknowledgement",
     "ApiToken",
     "Attachment",

@@ -127,9 +127,13 @@ def due_counts(session: Session, *, now: datetime | None = None) -> dict[str, in
     }
 
 
-def queue_page(session: Session, filters: QueueFilters, *, now: datetime | None = None) -> QueuePage:
+def queue_page(
+    session: Session, filters: QueueFilters, *, now: datetime | None = None, include_restricted: bool = False
+) -> QueuePage:
     now = now or datetime.now(UTC)
     conditions: list[ColumnElement[bool]] = [*_open_roots(), Item.case_status == filters.status]
+    if not include_restricted:  # restricted (intake/privacy): admins only
+        conditions.append(Item.restricted_at.is_(None))
     if filters.queue != ALL:
         conditions.append(Item.queue == filters.queue)
     if filters.type:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from intake.api.deps import RuntimeDep
+from intake.privacy import access
 from intake.web.deps import TriageUser
 from intake.web.queue_view import ALL, QueueFilters, due_counts, queue_counts, queue_page
 from intake.web.templating import render
@@ -46,7 +47,10 @@ def _queue(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) 
     with runtime.database.session() as session:
         counts = queue_counts(session)
         due = due_counts(session, now=now)
-        page = queue_page(session, filters, now=now)
+        page = queue_page(session, filters, now=now, include_restricted=user.role == "admin")
+        if filters.search:  # the access trail: who searched, and what they were shown (never the words)
+            access.record_search(session, runtime.settings, actor=user.username, term=filters.search,
+                                 found=[item.id for item in page.items])
         session.expunge_all()
     return render(
         request,
