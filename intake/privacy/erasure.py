@@ -37,7 +37,10 @@ from models import (
 )
 
 # Channel details that say nothing about the person (counts, flags, our own ids): kept for reports.
-KEPT_DETAILS = ("responses", "extended_until", "reopened", "quoted_case_id", "num_segments", "sms_keyword")
+KEPT_DETAILS = (
+    "responses", "extended_until", "reopened", "quoted_case_id", "num_segments", "sms_keyword", "ack_channel",
+    "sender_role",
+)
 KEPT_FORM_DETAILS = ("sender_role", "sender_role_label", "reply_by")
 # What a classification keeps: the labels reports count, not the text the model read.
 KEPT_RESULT_KEYS = ("type", "categories", "flags", "queue", "confidence", "model_version", "language")

@@ -89,17 +89,24 @@ def find_subject(session: Session, query: SubjectQuery) -> SubjectMatch:
         match.emails.add(query.email.strip().lower())
     if query.phone:
         match.phones.add(normalise_phone(query.phone))
-    contacts = _contacts(session, query, match)
-    if query.contact_id is not None and not contacts:
-        raise InvalidMessage(f"there is no contact {query.contact_id}")
-    for contact in contacts:
-        match.contact_ids.append(contact.id)
-        if contact.email:
-            match.emails.add(contact.email.lower())
-        if contact.phone:
-            match.phones.add(contact.phone)
-        if contact.name:
-            match.names.add(contact.name.strip())
+    # A contact found by email may carry a phone number that leads to a second contact (made when they
+    # first texted): follow the identifiers until no new contact turns up.
+    for _ in range(10):
+        contacts = _contacts(session, query, match)
+        if query.contact_id is not None and not contacts:
+            raise InvalidMessage(f"there is no contact {query.contact_id}")
+        if {contact.id for contact in contacts} <= set(match.contact_ids):
+            break
+        for contact in contacts:
+            if contact.id not in match.contact_ids:
+                match.contact_ids.append(contact.id)
+            if contact.email:
+                match.emails.add(contact.email.lower())
+            if contact.phone:
+                match.phones.add(contact.phone)
+            if contact.name:
+                match.names.add(contact.name.strip())
+    match.contact_ids.sort()
     addresses = match.emails | match.phones
     conditions = []
     if match.contact_ids:
