@@ -48,10 +48,10 @@ def _queue(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) 
         counts = queue_counts(session)
         due = due_counts(session, now=now)
         page = queue_page(session, filters, now=now, include_restricted=user.role == "admin")
+        session.expunge_all()
         if filters.search:  # the access trail: who searched, and what they were shown (never the words)
             access.record_search(session, runtime.settings, actor=user.username, term=filters.search,
                                  found=[item.id for item in page.items])
-        session.expunge_all()
     return render(
         request,
         "queue.html",
