@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from intake.api.errors import install_error_handlers
 from intake.runtime import Runtime, get_runtime
+from intake.privacy.logs import redact_access_log
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         description="Every message a landlord receives — stored once, labelled, routed and acknowledged.",
     )
     app.state.runtime = runtime
+    redact_access_log()  # search words and identifiers in query strings stay out of the access log
     install_error_handlers(app)
     for target in ROUTERS:
         module_name, _, attribute = target.partition(":")
