@@ -8,8 +8,8 @@ import logging
 from fastapi import FastAPI
 
 from intake.api.errors import install_error_handlers
-from intake.runtime import Runtime, get_runtime
 from intake.privacy.logs import redact_access_log
+from intake.runtime import Runtime, get_runtime
 
 log = logging.getLogger(__name__)
 

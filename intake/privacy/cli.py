@@ -6,7 +6,7 @@ The wall clock is read here, at the edge, and handed to the services.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
@@ -153,6 +153,27 @@ def retention_command(
                    f"\t{len(expired.item_ids)} items")
     verb = "anonymised" if apply else "would anonymise"
     console.print(f"{verb} {len(result.expired)} cases, {result.items} items: {result.by_rule or {}}")
+
+
+@app.command("log")
+def log_command(
+    kind: Annotated[str, typer.Option("--kind", help="export / erase / restrict / unrestrict")],
+    email: Email = None, phone: Phone = None, contact: ContactId = None,
+    received: Annotated[
+        str | None, typer.Option(help="The day it reached the landlord, YYYY-MM-DD (default: today)")
+    ] = None,
+    actor: Annotated[str, typer.Option()] = "cli",
+) -> None:
+    """Record a request as it arrives; the one-month clock runs from the day it was received."""
+    try:
+        received_at = datetime.combine(date.fromisoformat(received), time(9), tzinfo=UTC) if received else None
+        request_id = service.log_request(get_runtime(), _query(email, phone, contact), kind=kind, actor=actor,
+                                         now=datetime.now(UTC), received_at=received_at)
+    except ValueError:
+        _fail(IntakeError("--received must be a date such as 2026-11-03"))
+    except IntakeError as error:
+        _fail(error)
+    typer.echo(json.dumps({"request": request_id}))
 
 
 @app.command("requests")

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from models import PrivacyRequest
 
-
 KINDS = ("export", "erase", "restrict", "unrestrict")
 
 

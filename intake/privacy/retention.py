@@ -92,15 +92,17 @@ def run(runtime: Runtime, *, now: datetime, apply: bool, actor: str = "retention
         item_ids = [i for e in expired for i in e.item_ids]
         counts = erasure.anonymise_items(runtime, session, item_ids, now=now)
         settings = runtime.settings.privacy
-        result.access_entries_removed = session.execute(
+        trimmed = session.execute(
             delete(AccessLogEntry).where(AccessLogEntry.at < now - relativedelta(years=settings.access_log_years))
-        ).rowcount or 0
-        result.requests_removed = session.execute(
+        )
+        result.access_entries_removed = int(getattr(trimmed, "rowcount", 0) or 0)
+        old_requests = session.execute(
             delete(PrivacyRequest).where(
                 PrivacyRequest.status != "open",
                 PrivacyRequest.received_at < now - relativedelta(years=settings.request_log_years),
             )
-        ).rowcount or 0
+        )
+        result.requests_removed = int(getattr(old_requests, "rowcount", 0) or 0)
         audit.record(
             session, actor=actor, action=SWEEP_ACTION, cases=len(expired), items=counts.items,
             by_rule=by_rule, raw_messages=counts.raw_messages, attachments=counts.attachments,

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from intake.cases import current_deadlines
 from intake.items import case_items
+from intake.privacy.notes import notes_for_items
 from intake.runtime import Runtime
 from intake.web.highlight import explanation_terms, highlight
 from intake.web.ombudsman import Reminder, reminder_for
 from intake.web.pages import PageNotFound
-from intake.privacy.notes import notes_for_items
 from models import Acknowledgement, AuditEntry, Correction, Deadline, Item, RawMessage
 
 TURN_PATTERN = re.compile(r"^\s*([A-Za-z][A-Za-z .'-]{0,30}):\s*(.*)$")

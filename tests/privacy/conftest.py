@@ -4,13 +4,16 @@ replies — and someone else, whose data must never leak into the resident's exp
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from channels.message import Attachment, InboundMessage
 from intake import cases
+from intake.api.app import create_app
 from intake.corrections import correct_item
 from intake.pipeline import ingest
 from intake.runtime import Runtime
@@ -118,3 +121,9 @@ def close_case(runtime: Runtime, item_id: int) -> None:
     with runtime.database.session() as session:
         item = session.get(Item, item_id)
         cases.close(session, item, actor=STAFF, outcome="upheld")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), base_url="http://127.0.0.1") as test_client:
+        yield test_client

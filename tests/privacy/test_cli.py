@@ -53,3 +53,11 @@ def test_restrict_and_retention_dry_run(runtime: Runtime, resident: Resident) ->
     assert restricted.exit_code == 0 and _last_json(restricted.output)["items"] == 5
     dry = CliRunner().invoke(app, ["privacy", "retention"])
     assert dry.exit_code == 0 and "would anonymise" in dry.output
+
+
+def test_a_request_logged_on_arrival_shows_its_due_date(runtime: Runtime) -> None:
+    logged = CliRunner().invoke(app, ["privacy", "log", "--kind", "export", "--email", "x@example.com",
+                                      "--received", "2027-01-31"])
+    assert logged.exit_code == 0, logged.output
+    listing = CliRunner().invoke(app, ["privacy", "requests"]).output
+    assert "received 2027-01-31" in listing and "due 2027-02-28" in listing and "x@example.com" not in listing

@@ -17,7 +17,17 @@ from intake.runtime import Runtime
 from intake.training import corrections_as_examples
 from models import AuditEntry, Correction, Item, PrivacyRequest
 from tests.privacy.conftest import (
-    CORRECTION_REASON, EMAIL, NAME, NOTE, OTHER_STORY, PHONE, PHOTO, REPLY, STORY, Resident, close_case,
+    CORRECTION_REASON,
+    EMAIL,
+    NAME,
+    NOTE,
+    OTHER_STORY,
+    PHONE,
+    PHOTO,
+    REPLY,
+    STORY,
+    Resident,
+    close_case,
 )
 
 NOW = datetime(2026, 8, 3, 10, 0, tzinfo=UTC)

@@ -14,7 +14,18 @@ from intake.privacy.subjects import SubjectQuery
 from intake.runtime import Runtime
 from models import AccessLogEntry, Acknowledgement, Item, PrivacyRequest
 from tests.privacy.conftest import (
-    CORRECTION_REASON, EMAIL, NAME, NOTE, OTHER_EMAIL, OTHER_NAME, OTHER_STORY, PHONE, PHOTO, REPLY, STORY, Resident,
+    CORRECTION_REASON,
+    EMAIL,
+    NAME,
+    NOTE,
+    OTHER_EMAIL,
+    OTHER_NAME,
+    OTHER_STORY,
+    PHONE,
+    PHOTO,
+    REPLY,
+    STORY,
+    Resident,
 )
 
 NOW = datetime(2026, 8, 3, 10, 0, tzinfo=UTC)

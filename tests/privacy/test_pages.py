@@ -17,7 +17,7 @@ from intake.runtime import Runtime
 from intake.web.privacy_pages import privacy_clock
 from models import AccessLogEntry, Attachment, Item
 from tests.privacy.conftest import EMAIL, STORY, Resident
-from tests.web.conftest import client, csrf_of, signed_in  # noqa: F401 - the app client fixture
+from tests.web.conftest import csrf_of, signed_in
 
 NOW = datetime(2026, 8, 3, 10, 0, tzinfo=UTC)
 
