@@ -31,7 +31,7 @@ from tests.privacy.conftest import (
 )
 
 NOW = datetime(2026, 8, 3, 10, 0, tzinfo=UTC)
-REPORTS = ("volume", "service_areas", "categories", "outcomes", "corrections")
+REPORTS = ("volume", "service_areas", "categories", "timeliness", "outcomes", "corrections", "tsm")
 # Everything that identifies the resident, as it could be stored (JSON escapes, case, without the +).
 NEEDLES = [NAME, NAME.lower(), "Trelawney", EMAIL, EMAIL.upper(), PHONE, PHONE.lstrip("+"), STORY, "Quillon",
            "QUILLON", REPLY, NOTE, CORRECTION_REASON]
