@@ -107,3 +107,15 @@ def test_the_privacy_pages_are_for_admins(client: TestClient, runtime: Runtime) 
     signed_in(client, runtime, "mo", "manager")
     assert client.get("/staff/privacy").status_code == 403
     assert client.get("/staff/privacy/retention").status_code == 403
+
+
+def test_an_integration_cannot_read_a_restricted_item(client: TestClient, runtime: Runtime, resident: Resident) -> None:
+    from intake.tokens import create_token
+
+    with runtime.database.session() as session:
+        token = create_token(session, "housing-system")
+        reference = session.get(Item, resident.complaint_id).reference  # type: ignore[union-attr]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get(f"/api/v1/items/{reference}", headers=headers).status_code == 200
+    service.restrict_subject(runtime, SubjectQuery(email=EMAIL), actor="dpo", now=NOW)
+    assert client.get(f"/api/v1/items/{reference}", headers=headers).status_code == 404
