@@ -14,6 +14,7 @@ recorded reason. Restriction keeps everything but hides the items from everyone 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,8 @@ from models import (
     RawMessage,
     SmsOptOut,
 )
+
+log = logging.getLogger(__name__)
 
 # Channel details that say nothing about the person (counts, flags, our own ids): kept for reports.
 KEPT_DETAILS = (
@@ -148,6 +151,7 @@ def _anonymise_item(item: Item, marker: str, now: datetime) -> None:
         "erased": True,
         **{key: explanation[key] for key in ("type_probabilities", "category_probabilities") if key in explanation},
     }
+    item.legal_hold = marker if item.legal_hold else None  # an overridden hold's reason may name them
     item.review_reason = marker if item.review_reason else None
     item.parse_error = marker if item.parse_error else None
     item.erased_at = now
@@ -224,11 +228,13 @@ def visible_to(role: str, item: Item) -> bool:
     return item.restricted_at is None or role == "admin"
 
 
-def compact_storage(runtime: Runtime, tables: Iterable[str]) -> None:
+def compact_storage(runtime: Runtime, tables: Iterable[str]) -> bool:
     """Make freed database pages forget what they held (run after the erasure has committed).
 
     SQLite keeps deleted text in free pages and in the WAL: VACUUM rebuilds the file and a TRUNCATE
     checkpoint empties the WAL. PostgreSQL keeps old row versions until VACUUM reclaims them.
+    False when the database was too busy: the erasure stands, and the next erasure or retention run
+    (or a manual VACUUM) finishes the job.
     """
     engine = runtime.database.engine
     raw = engine.raw_connection()
@@ -244,8 +250,12 @@ def compact_storage(runtime: Runtime, tables: Iterable[str]) -> None:
                 cursor.execute(f'VACUUM "{table}"')  # table names are ours, never user input
             raw.driver_connection.autocommit = False  # type: ignore[union-attr]
         cursor.close()
+    except Exception as error:  # a busy database must not undo a committed erasure
+        log.warning("could not compact the database after erasure: %s", type(error).__name__)
+        return False
     finally:
         raw.close()
+    return True
 
 
 ERASED_TABLES = (

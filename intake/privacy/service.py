@@ -97,7 +97,7 @@ def erase_subject(
         audit.record(session, actor=actor, action="privacy_erased", request_id=request.id,
                      overridden=bool(blockers), retrain_needed=counts.retrain_needed, **numbers)
         result = ErasureResult(request_id=request.id, counts=outcome, retrain_needed=counts.retrain_needed)
-    erasure.compact_storage(runtime, erasure.ERASED_TABLES)
+    result.counts["storage_compacted"] = erasure.compact_storage(runtime, erasure.ERASED_TABLES)
     return result
 
 
