@@ -66,7 +66,9 @@ def test_restricted_items_are_shown_to_admins_only(client: TestClient, runtime: 
     assert client.get(f"/staff/items/{resident.other_id}").status_code == 200
     client.post("/staff/logout", data={"csrf_token": csrf_of(client.get("/staff/queues").text)})
     signed_in(client, runtime, "ada", "admin")
-    assert STORY in client.get(f"/staff/items/{resident.complaint_id}").text
+    page = client.get(f"/staff/items/{resident.complaint_id}").text
+    assert STORY in page and "restricted: admins only" in page
+    assert f'href="/staff/privacy/items/{resident.complaint_id}"' in page
     assert STORY in client.get("/staff/queues", params={"q": "zebra-striped"}).text
 
 
