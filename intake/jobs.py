@@ -100,7 +100,7 @@ def _daily_retention(runtime: Runtime, now: datetime) -> int:
 
 def retrain_model(actor: str = "worker") -> dict[str, object]:
     """Train a new model version with every staff correction; promote it only when it is not worse."""
-    from intake.training import retrain
+    from intake.learning_loop import retrain
 
     outcome = retrain(get_runtime(), actor=actor)
     log.info("retrained %s: %s", outcome.version, outcome.decision.reason)

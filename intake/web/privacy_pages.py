@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from intake.api.deps import RuntimeDep
 from intake.errors import InvalidMessage
+from intake.formatting import UK
 from intake.privacy import access, retention, service
 from intake.privacy.requests import KINDS, list_requests
 from intake.privacy.subjects import SubjectQuery
@@ -18,7 +19,6 @@ from intake.runtime import Runtime
 from intake.web.auth import StaffUser
 from intake.web.deps import AdminUser
 from intake.web.flash import set_flash
-from intake.web.formatting import UK
 from intake.web.pages import PageNotFound
 from intake.web.templating import render
 from models import Item

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from channels.message import Attachment, InboundMessage
 from intake import cases
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.corrections import correct_item
 from intake.pipeline import ingest
 from intake.runtime import Runtime

@@ -9,12 +9,12 @@ from pathlib import Path
 from sqlalchemy import select, text, update
 
 from classifier import ModelRegistry
+from intake.learning_loop import corrections_as_examples
 from intake.privacy import service
 from intake.privacy.subjects import SubjectQuery
 from intake.reports.periods import parse_period
 from intake.reports.service import build_view
 from intake.runtime import Runtime
-from intake.training import corrections_as_examples
 from models import AuditEntry, Correction, Item, PrivacyRequest
 from tests.privacy.conftest import (
     CORRECTION_REASON,
