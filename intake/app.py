@@ -14,7 +14,7 @@ from intake.api.errors import install_error_handlers
 from intake.api.webhooks import twilio as twilio_webhooks
 from intake.privacy.logs import redact_access_log
 from intake.runtime import Runtime, get_runtime
-from intake.web import contact, reports, staff
+from intake.web import contact, landing, reports, staff
 from intake.web.setup import install as install_web
 
 log = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 ROUTERS: list[APIRouter] = [
     health.router,
     items.router,
+    landing.router,
     contact.router,
     staff.router,
     reports.router,

@@ -1,7 +1,7 @@
 """The append-only audit log: one call per thing that happened.
 
 Words a person typed about a case (a response summary, the reason for an escalation, a remedy) are
-not written here: they go to `case_notes`, which erasure can replace, and the entry keeps
+not written here: they go to `audit_texts`, which erasure can replace, and the entry keeps
 `{"note_id": n}` (see docs/privacy.md). The log then never holds a resident's story.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import AuditEntry, CaseNote
+from models import AuditEntry, AuditText
 
 # Detail keys that carry words a person typed about a case.
 FREE_TEXT_KEYS = ("summary", "reason", "remedy", "note")
@@ -32,7 +32,7 @@ def _take_free_text(
     for key in FREE_TEXT_KEYS:
         value = kept.get(key)
         if isinstance(value, str) and value.strip():
-            note = CaseNote(item_id=item_id, action=action, field=key, author=actor, text=value)
+            note = AuditText(item_id=item_id, action=action, field=key, author=actor, text=value)
             session.add(note)
             session.flush()
             kept[key] = {"note_id": note.id}

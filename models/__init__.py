@@ -1,7 +1,7 @@
 """Database tables (SQLAlchemy 2) and their Alembic migrations (models/migrations)."""
 
 from models.base import Base
-from models.privacy import AccessLogEntry, CaseNote, PrivacyRequest
+from models.privacy import AccessLogEntry, AuditText, PrivacyRequest
 from models.tables import (
     Acknowledgement,
     ApiToken,
@@ -17,16 +17,20 @@ from models.tables import (
     SmsOptOut,
     User,
 )
+from models.team import CaseNote, CasePresence, StaffNotification
 
 __all__ = [
     "AccessLogEntry",
-    "CaseNote",
+    "AuditText",
     "PrivacyRequest",
     "Acknowledgement",
     "ApiToken",
     "Attachment",
     "AuditEntry",
     "Base",
+    "CaseNote",
+    "CasePresence",
+    "StaffNotification",
     "ChannelCursor",
     "ClassificationRun",
     "Contact",

@@ -1,8 +1,8 @@
-"""Tables for residents' data rights: requests (with their statutory due date), the access trail, case notes.
+"""Tables for residents' data rights: requests (with their statutory due date), the access trail, audit texts.
 
 Kept apart from `models/tables.py` because they describe what the landlord did *with* personal data,
 not the messages themselves. None of them stores a resident's name, address or message text in the
-clear except `case_notes.text`, which erasure replaces like every other copy of it.
+clear except `audit_texts.text`, which erasure replaces like every other copy of it.
 """
 
 from __future__ import annotations
@@ -59,14 +59,14 @@ class AccessLogEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
-class CaseNote(Base):
-    """Free text staff write about a case (response summaries, reasons, remedies).
+class AuditText(Base):
+    """Free text staff typed with a case action (response summaries, reasons, remedies).
 
     It used to sit in the append-only audit log, where it could never be erased; the audit entry now
     carries the note's id instead.
     """
 
-    __tablename__ = "case_notes"
+    __tablename__ = "audit_texts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)

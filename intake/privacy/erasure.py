@@ -28,6 +28,7 @@ from intake.runtime import Runtime
 from models import (
     Acknowledgement,
     Attachment,
+    AuditText,
     CaseNote,
     ClassificationRun,
     Contact,
@@ -119,8 +120,11 @@ def anonymise_items(runtime: Runtime, session: Session, item_ids: Iterable[int],
         ack.last_error = None
         counts.acknowledgements += 1
         counts.outbox_files += _erase_outbox_copy(runtime.settings.outbox_dir, ack, marker)
-    for note in session.scalars(select(CaseNote).where(CaseNote.item_id.in_(ids))):
-        note.text = marker
+    for text in session.scalars(select(AuditText).where(AuditText.item_id.in_(ids))):
+        text.text = marker
+        counts.notes += 1
+    for note in session.scalars(select(CaseNote).where(CaseNote.item_id.in_(ids))):  # staff's internal notes
+        note.body = marker
         counts.notes += 1
     for correction in session.scalars(select(Correction).where(Correction.item_id.in_(ids))):
         correction.reason = marker if correction.reason else None
@@ -259,6 +263,6 @@ def compact_storage(runtime: Runtime, tables: Iterable[str]) -> bool:
 
 
 ERASED_TABLES = (
-    "items", "raw_messages", "attachments", "acknowledgements", "case_notes", "corrections",
+    "items", "raw_messages", "attachments", "acknowledgements", "audit_texts", "case_notes", "corrections",
     "classification_runs", "contacts", "sms_opt_outs",
 )

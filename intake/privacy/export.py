@@ -23,6 +23,7 @@ from models import (
     Acknowledgement,
     Attachment,
     AuditEntry,
+    CaseNote,
     ClassificationRun,
     Contact,
     Correction,
@@ -90,6 +91,9 @@ def collect(session: Session, *, item_ids: list[int], contact_ids: list[int]) ->
     for note in notes_for_items(session, ids):
         entry = {"at": _plain(note.created_at), "by": note.author, "about": note.action, "text": note.text}
         by_item[note.item_id]["replies" if note.action == "response_recorded" else "notes"].append(entry)  # type: ignore[index]
+    for staff_note in rows(CaseNote, CaseNote.id):  # staff's internal notes on the case
+        by_item[staff_note.item_id]["notes"].append(
+            {"at": _plain(staff_note.created_at), "by": staff_note.author, "about": "note", "text": staff_note.body})
     for correction in rows(Correction, Correction.id):
         by_item[correction.item_id]["corrections"].append(_row(correction, (
             "created_at", "corrected_by", "before", "after", "reason")))

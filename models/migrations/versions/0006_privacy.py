@@ -1,4 +1,4 @@
-"""residents' data rights: privacy requests, access trail, case notes; restriction, legal hold, erasure on items
+"""residents' data rights: privacy requests, access trail, audit texts; restriction, legal hold, erasure on items
 
 Revision ID: 0006
 Revises: 0004
@@ -64,7 +64,7 @@ def upgrade() -> None:
     op.create_index("ix_access_log_item_at", "access_log", ["item_id", "at"], unique=False)
 
     op.create_table(
-        "case_notes",
+        "audit_texts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=64), nullable=False),
@@ -72,14 +72,14 @@ def upgrade() -> None:
         sa.Column("author", sa.String(length=120), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_case_notes_item_id_items")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_notes")),
+        sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_audit_texts_item_id_items")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_texts")),
     )
-    op.create_index(op.f("ix_case_notes_item_id"), "case_notes", ["item_id"], unique=False)
+    op.create_index(op.f("ix_audit_texts_item_id"), "audit_texts", ["item_id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_table("case_notes")
+    op.drop_table("audit_texts")
     op.drop_table("access_log")
     op.drop_table("privacy_requests")
     with op.batch_alter_table("items") as batch:
