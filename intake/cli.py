@@ -233,6 +233,10 @@ def worker(
     if settings.job_mode == "inline":
         _fail(IntakeError("INTAKE_JOBS=inline: jobs run in the process that queues them; no worker needed"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Libraries that log every HTTP call at INFO (twilio's client logs ~10 lines per text) would cost a
+    # write per line per job: their warnings are enough.
+    for noisy in ("twilio.http_client", "httpx", "rq.worker"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     runtime = _runtime()
     poller = None
     if poll_email and not burst:
