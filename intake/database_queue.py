@@ -16,6 +16,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,6 +59,21 @@ class DatabaseJobQueue:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self._held = threading.local()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Jobs queued without a session inside this block are written together, in one transaction,
+        when it ends (a worker's batch: one commit for all the acknowledgements it planned)."""
+        self._held.statements = []
+        try:
+            yield
+        finally:
+            statements, self._held.statements = self._held.statements, None
+            if statements:
+                with self.database.session() as session:
+                    for statement in statements:
+                        session.execute(statement)
 
     # --- queueing -------------------------------------------------------------------------------
 
@@ -95,6 +113,10 @@ class DatabaseJobQueue:
         )
         if session is not None:
             session.execute(statement)
+            return
+        held = getattr(self._held, "statements", None)
+        if held is not None:
+            held.append(statement)
             return
         with self.database.session() as own:
             own.execute(statement)

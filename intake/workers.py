@@ -238,14 +238,15 @@ def run_claimed(runtime: Runtime, table: DatabaseJobQueue, name: str, claimed: l
     if len(item_ids) > 1:
         classify_ahead(runtime, item_ids)
     succeeded: list[int] = []
-    for job in claimed:
-        try:
-            import_function(job.function)(*job.args)
-        except Exception:
-            log.exception("job %s failed (attempt %s of %s)", job.key, job.attempts, job.max_attempts)
-            table.failed(job, name, traceback.format_exc())
-        else:
-            succeeded.append(job.id)
+    with table.held():  # the jobs these jobs queue (acknowledgements) are written in one go
+        for job in claimed:
+            try:
+                import_function(job.function)(*job.args)
+            except Exception:
+                log.exception("job %s failed (attempt %s of %s)", job.key, job.attempts, job.max_attempts)
+                table.failed(job, name, traceback.format_exc())
+            else:
+                succeeded.append(job.id)
     table.finished(succeeded, name)
 
 

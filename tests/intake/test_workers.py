@@ -156,6 +156,15 @@ def test_queueing_a_job_that_failed_for_good_queues_it_again(queued_runtime: Run
     assert table.counts() == {"queued": 1}
 
 
+def test_jobs_queued_while_held_are_written_together_when_the_block_ends(queued_runtime: Runtime) -> None:
+    assert isinstance(queued_runtime.jobs, DatabaseQueue)
+    with queued_runtime.jobs.table.held():
+        queued_runtime.jobs.enqueue_acknowledgement(1)
+        queued_runtime.jobs.enqueue_acknowledgement(2)
+        assert _queued_keys(queued_runtime) == []
+    assert _queued_keys(queued_runtime) == ["acknowledge-1", "acknowledge-2"]
+
+
 def test_items_classified_ahead_in_a_batch_get_the_same_labels_as_one_at_a_time(
     queued_runtime: Runtime, loaded_classifier  # type: ignore[no-untyped-def]
 ) -> None:
