@@ -19,12 +19,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from intake.errors import IntakeError
+from intake.errors import SERVICE_ERRORS, IntakeError
 from intake.runtime import Runtime, get_runtime
 from intake.settings import get_settings
 
 if TYPE_CHECKING:
-    from intake.training import LearningLoop
+    from intake.learning_loop import LearningLoop
 
 app = typer.Typer(help="Housing intake and triage.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -65,7 +65,7 @@ def tokens_create(name: str) -> None:
     try:
         with _runtime().database.session() as session:
             token = create_token(session, name)
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     console.print(f"token for {name!r} (shown once, store it now):")
     typer.echo(token)
@@ -78,7 +78,7 @@ def tokens_revoke(name: str) -> None:
     try:
         with _runtime().database.session() as session:
             revoke_token(session, name, actor="cli")
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     console.print(f"revoked {name!r}")
 
@@ -130,7 +130,7 @@ def model_rollback() -> None:
 
     try:
         previous = ModelRegistry(get_settings().model_dir).rollback()
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     console.print(f"rolled back to {previous}")
 
@@ -172,7 +172,7 @@ def serve(
         console.print("jobs run inline in the server process (INTAKE_JOBS=inline)")
     try:
         uvicorn.run(
-            "intake.api.app:app_factory",
+            "intake.app:app_factory",
             factory=True,
             host=host,
             port=port,
@@ -291,7 +291,7 @@ def ingest(
     runtime = _runtime()
     try:
         messages = messages_from_file(file, channel=channel)
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     created = duplicates = failed = 0
     with _progress() as progress:
@@ -299,7 +299,7 @@ def ingest(
         for line_number, message in messages:
             try:
                 result = ingest_message(runtime, message, actor="cli")
-            except IntakeError as error:
+            except SERVICE_ERRORS as error:
                 failed += 1
                 console.print(f"[yellow]line {line_number}:[/yellow] {error}")
             else:
@@ -348,7 +348,7 @@ def _progress() -> Progress:
 
 
 def _corrections_as_training_examples() -> list:  # type: ignore[type-arg]
-    from intake.training import corrections_as_examples
+    from intake.learning_loop import corrections_as_examples
 
     return corrections_as_examples(_runtime())
 
@@ -364,7 +364,7 @@ COMMAND_PROVIDERS = [
 
 @functools.cache
 def _learning_loop() -> LearningLoop:
-    from intake.training import LearningLoop
+    from intake.learning_loop import LearningLoop
 
     return LearningLoop(_runtime)
 
@@ -375,7 +375,7 @@ def _register_providers() -> None:
         register = getattr(importlib.import_module(module_name), attribute)
         if module_name == "classifier.cli":
             # `intake train`: all staff corrections except the newest few, kept back to test the new
-            # version, which is promoted only when it is not worse (intake/training.py).
+            # version, which is promoted only when it is not worse (intake/learning_loop.py).
             register(
                 app,
                 extra_training_examples=lambda: _learning_loop().training_examples(),

@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.batches import PrimedClassifier, classify_ahead
 from intake.database_queue import DatabaseJobQueue
 from intake.pipeline import ingest
