@@ -170,6 +170,7 @@ def serve(
     elif settings.job_mode == "inline":
         _start_sweeper(settings.sweep_interval_seconds)
         console.print("jobs run inline in the server process (INTAKE_JOBS=inline)")
+    _print_addresses(host, port)
     try:
         uvicorn.run(
             "intake.app:app_factory",
@@ -195,6 +196,28 @@ def _stop_process(process: subprocess.Popen[bytes] | None) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def _print_addresses(host: str, port: int) -> None:
+    """Where to go next, so a newcomer never has to guess the URLs."""
+    from intake.users import has_active_users
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
+    console.print(f"front page        {base}/")
+    console.print(f"contact form      {base}/contact")
+    console.print(f"staff sign-in     {base}/staff/login")
+    console.print(f"API documentation {base}/docs")
+    try:
+        with get_runtime().database.session() as session:
+            first_run = not has_active_users(session)
+    except Exception:  # an unmigrated database is reported by the server itself
+        return
+    if first_run:
+        console.print(
+            "no staff account yet: create the first admin with "
+            "[bold].venv/bin/intake users add YOUR-NAME --role admin[/bold]"
+        )
 
 
 def _start_sweeper(interval: int) -> None:

@@ -17,6 +17,7 @@ from models.tables import (
     SmsOptOut,
     User,
 )
+from models.team import CaseNote, CasePresence, StaffNotification
 
 __all__ = [
     "Acknowledgement",
@@ -24,6 +25,9 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CaseNote",
+    "CasePresence",
+    "StaffNotification",
     "ChannelCursor",
     "ClassificationRun",
     "Contact",
