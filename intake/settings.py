@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import phonenumbers
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
@@ -136,6 +137,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/intake.db"
     redis_url: str | None = None
     queue_name: str = "intake"
+    # Where jobs run. auto: rq when redis_url is set, else the database queue drained by the worker
+    # process `intake serve` starts; inline: in the calling process at once (tests, scripts).
+    jobs: Literal["auto", "rq", "database", "inline"] = "auto"
+    worker_batch_size: int = 32  # items a worker classifies together (classify_many)
+    worker_poll_seconds: float = 0.2  # database queue: how often an idle worker looks for work
     policy: str = "ombudsman-2024"
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr("development-only-secret-change-me")
@@ -189,6 +195,13 @@ class Settings(BaseSettings):
     @property
     def uses_redis(self) -> bool:
         return bool(self.redis_url)
+
+    @property
+    def job_mode(self) -> str:
+        """rq, database or inline: `jobs` with "auto" resolved."""
+        if self.jobs != "auto":
+            return self.jobs
+        return "rq" if self.redis_url else "database"
 
 
 @cache
