@@ -187,7 +187,7 @@ def worker(
     if sweep_every > 0 and not burst:
         _start_sweeper(sweep_every)
     if poll_email and not burst:
-        from channels.email_imap import start_polling_threads
+        from intake.email_mailboxes import start_polling_threads
 
         start_polling_threads(runtime, interval=settings.imap.poll_interval_seconds, stop=threading.Event())
     logging.basicConfig(level=logging.INFO)
@@ -305,7 +305,7 @@ COMMAND_PROVIDERS = [
     "classifier.cli:register",
     "intake.web.cli:register",
     "intake.reports.cli:register",
-    "channels.email_cli:register",
+    "intake.email_cli:register",
 ]
 
 

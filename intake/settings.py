@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +44,61 @@ class SmtpSettings(BaseModel):
     )
     starttls: bool = True
     timeout_seconds: float = 20.0
+
+
+# --- email sign-in: OAuth2 (Microsoft 365) and several mailboxes (INTAKE_EMAIL_*) -------------
+MICROSOFT_365_SCOPE = "https://outlook.office365.com/.default"
+MailAuth = Literal["password", "oauth2"]
+
+
+class OAuth2AppSettings(BaseModel):
+    """An Entra ID app registration signing in with the client-credentials grant."""
+
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    # Default: https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token
+    token_endpoint: str | None = None
+    scope: str = MICROSOFT_365_SCOPE
+
+
+class MailboxSettings(BaseModel):
+    """One further mailbox (INTAKE_EMAIL_MAILBOXES), with its own account and sign-in."""
+
+    user: str  # the account; with OAuth2, the (shared) mailbox's address
+    auth: MailAuth = "password"
+    password: SecretStr | None = None
+    oauth2: OAuth2AppSettings | None = None  # its own app registration; default: INTAKE_EMAIL_*'s
+    host: str | None = None  # default: INTAKE_IMAP_HOST, or outlook.office365.com with OAuth2
+    port: int | None = None
+    ssl: bool | None = None
+    folder: str = "INBOX"
+    hint: str | None = None
+    mark_mode: str | None = None
+    processed_folder: str | None = None
+
+
+class EmailSettings(BaseModel):
+    """How the IMAP and SMTP accounts sign in, the default app registration, further mailboxes."""
+
+    imap_auth: MailAuth = "password"  # the INTAKE_IMAP_* mailbox and its extra folders
+    smtp_auth: MailAuth = "password"  # the INTAKE_SMTP_* account (INTAKE_SMTP_USER: the mailbox sent as)
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    token_endpoint: str | None = None
+    scope: str = MICROSOFT_365_SCOPE
+    mailboxes: list[MailboxSettings] = Field(default_factory=list)
+
+    @property
+    def app(self) -> OAuth2AppSettings:
+        return OAuth2AppSettings(
+            tenant_id=self.tenant_id,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            token_endpoint=self.token_endpoint,
+            scope=self.scope,
+        )
 
 
 class TwilioSettings(BaseModel):
@@ -101,6 +157,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_outside_development(self) -> Settings:
