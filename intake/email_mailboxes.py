@@ -330,3 +330,41 @@ def mailbox_states(runtime: Runtime) -> list[MailboxState]:
                 )
             )
     return states
+
+
+def health_details(runtime: Runtime) -> dict[str, str]:
+    """For /healthz: each mailbox's key → "ok", "not polled yet" or "error: <code>: <what to do>".
+    A mailbox's sign-in problem is reported here without making the service unhealthy: the other
+    mailboxes and every other channel still work."""
+    try:
+        states = mailbox_states(runtime)
+    except ConfigurationError as error:
+        return {"configuration": f"error: {error}"}
+    return {state.key: state.last_error if state.last_error else state.status for state in states}
+
+
+def settings_rows(runtime: Runtime) -> list[tuple[str, str]]:
+    """For the staff Settings page: one row per mailbox, saying how it signs in and how it is doing."""
+    try:
+        states = mailbox_states(runtime)
+    except ConfigurationError as error:
+        return [("Email inbox", f"settings incomplete: {error}")]
+    if not states:
+        return [("Email inbox", "not configured")]
+    rows = []
+    for state in states:
+        sign_in = "OAuth2 (Microsoft 365 app)" if state.auth == "oauth2" else "password"
+        parts = [f"signs in with {sign_in}"]
+        if state.hint:
+            parts.append(f"hint {state.hint}")
+        if state.last_polled_at is None:
+            parts.append("not polled yet")
+        else:
+            parts.append(f"last poll {state.last_polled_at:%Y-%m-%d %H:%M} UTC")
+            if state.last_success_at and state.last_error:
+                parts.append(f"last good poll {state.last_success_at:%Y-%m-%d %H:%M} UTC")
+            if state.waiting is not None:
+                parts.append(f"{state.waiting} message(s) waiting")
+            parts.append(f"ERROR {state.last_error}" if state.last_error else "ok")
+        rows.append((f"Mailbox {state.key}", " · ".join(parts)))
+    return rows

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from intake.api.deps import RuntimeDep
+from intake.email_mailboxes import settings_rows
 from intake.errors import IntakeError, InvalidMessage
 from intake.runtime import Runtime
 from intake.tokens import create_token, revoke_token
@@ -229,9 +230,9 @@ def settings_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTM
         ("Nation (bank holidays)", settings.nation),
         ("Database", runtime.database.engine.url.render_as_string(hide_password=True)),
         ("Background jobs", "Redis worker queue" if settings.uses_redis else "in this process"),
-        ("Email sending", "SMTP " + settings.smtp.host if settings.smtp.host else "not configured (written to the outbox folder)"),
+        ("Email sending", f"SMTP {settings.smtp.host} (signs in with {settings.email.smtp_auth})" if settings.smtp.host else "not configured (written to the outbox folder)"),
         ("Text messages", "Twilio" if settings.twilio.account_sid else "not configured (written to the outbox folder)"),
-        ("Email inbox", settings.imap.host or "not configured"),
+        *settings_rows(runtime),  # each mailbox: how it signs in, last poll, last error, waiting
         ("Model folder", str(settings.model_dir)),
         ("Contact form: files", f"up to {settings.web.max_attachments}, each under {settings.web.max_attachment_bytes // (1024 * 1024)}MB"),
         ("Contact form: rate limit", f"{settings.web.submissions_per_minute} a minute, {settings.web.submissions_per_hour} an hour per address"),

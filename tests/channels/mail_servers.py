@@ -13,6 +13,7 @@ Dovecot runs from a configuration written here, on a free loopback port, as a su
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import grp
 import json
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import MISSING, AuthResult
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult
 from imapclient import IMAPClient
 
 PASSWORD = "intake-test-password"
@@ -288,18 +289,30 @@ class XOAuth2Capture(SmtpCapture):
         return AuthResult(success=False, handled=False, message="535 5.7.3 Authentication unsuccessful")
 
 
+class _LongLineSMTP(SMTP):
+    # An `AUTH XOAUTH2 <initial response>` line carries a whole access token (1–3 KB from Entra ID);
+    # Exchange takes it, aiosmtpd's defaults (512-byte commands) would not.
+    command_size_limit = 16384
+    command_size_limits: dict[str, int] = collections.defaultdict(lambda: 16384)
+    line_length_limit = 16384
+
+
+class _LongLineController(Controller):
+    def factory(self) -> SMTP:
+        return _LongLineSMTP(self.handler, **self.SMTP_kwargs)
+
+
 class OAuth2SmtpServer(SmtpServer):
     """aiosmtpd accepting only XOAUTH2 sign-ins (over plain TCP on loopback, for the tests)."""
 
     def __init__(self, check_token: Callable[[str, str], bool]) -> None:
         self.handler = XOAuth2Capture(check_token)
         self.port = free_port()
-        self.controller = Controller(
+        self.controller = _LongLineController(
             self.handler,
             hostname=self.host,
             port=self.port,
-            auth_require_tls=False,
-            auth_required=True,
+            auth_require_tls=False,  # loopback in tests; Exchange requires STARTTLS first
             auth_exclude_mechanism=["LOGIN", "PLAIN"],
         )
 
