@@ -136,6 +136,7 @@ def _email_mailbox(
     imap = settings.imap
     where = f"INTAKE_EMAIL_MAILBOXES[{number}] ({extra.user})"
     sign_in: dict[str, Any]
+    default_host: str | None
     if extra.auth == "oauth2":
         credentials = oauth2_credentials(extra.oauth2 or settings.email.app, for_what=where)
         sign_in = {"token_provider": providers.get(credentials)}

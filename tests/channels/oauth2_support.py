@@ -1,8 +1,7 @@
 """Fixtures for the OAuth2 (Microsoft 365) email tests: the local token service, a Dovecot that
 checks tokens against it, and an app registration per test.
 
-Imported by the test modules that use them (like twilio_support), so tests/channels/conftest.py
-stays as it is.
+Made available to the channel tests by tests/channels/conftest.py (as twilio_support's are).
 """
 
 from __future__ import annotations
@@ -10,14 +9,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
 from channels.email_oauth2 import OAuth2Credentials, TokenProvider
-from tests.channels.conftest import TestMailbox, _make_mailbox
 from tests.channels.mail_servers import DovecotServer, find_dovecot
 from tests.channels.token_service import App, TokenService
 from tests.conftest import REQUIRE_SERVICES
+
+if TYPE_CHECKING:
+    from tests.channels.conftest import TestMailbox
 
 
 @pytest.fixture(scope="session")
@@ -48,11 +50,15 @@ def oauth2_dovecot(token_service: TokenService) -> Iterator[DovecotServer]:
 @pytest.fixture
 def m365_mailbox(oauth2_dovecot: DovecotServer) -> Iterator[TestMailbox]:
     """A folder of the "intake" account on the OAuth2 Dovecot (the complaints@ shared mailbox)."""
+    from tests.channels.conftest import _make_mailbox  # the conftest imports this module
+
     yield from _make_mailbox(oauth2_dovecot, oauth2_dovecot.user)
 
 
 @pytest.fixture
 def m365_repairs_mailbox(oauth2_dovecot: DovecotServer) -> Iterator[TestMailbox]:
+    from tests.channels.conftest import _make_mailbox
+
     yield from _make_mailbox(oauth2_dovecot, "repairs")
 
 

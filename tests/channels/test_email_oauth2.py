@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from channels.email_imap import Mailbox, PollReport
 from channels.email_oauth2 import (
     AppNotFound,
     ConsentNotGranted,
@@ -22,7 +23,6 @@ from channels.email_oauth2 import (
     TokenProvider,
     WrongSecret,
 )
-from channels.email_imap import Mailbox, PollReport
 from intake.email_mailboxes import mailboxes_from_settings, poller_for
 from intake.runtime import Runtime
 from intake.settings import EmailSettings, ImapSettings
@@ -30,14 +30,7 @@ from models import ChannelCursor, Item
 from tests.channels.conftest import TestMailbox, runtime_with
 from tests.channels.email_builders import build_email
 from tests.channels.mail_servers import DovecotServer, free_port
-from tests.channels.oauth2_support import (  # noqa: F401  (fixtures)
-    Registration,
-    m365_mailbox,
-    m365_repairs_mailbox,
-    oauth2_dovecot,
-    register_app,
-    token_service,
-)
+from tests.channels.oauth2_support import Registration, register_app
 from tests.channels.token_service import TokenService
 
 pytestmark = pytest.mark.dovecot

@@ -23,14 +23,7 @@ from models import Item
 from tests.channels.conftest import TestMailbox, runtime_with
 from tests.channels.email_builders import build_email
 from tests.channels.mail_servers import DovecotServer
-from tests.channels.oauth2_support import (  # noqa: F401  (fixtures)
-    Registration,
-    m365_mailbox,
-    m365_repairs_mailbox,
-    oauth2_dovecot,
-    register_app,
-    token_service,
-)
+from tests.channels.oauth2_support import register_app
 from tests.channels.token_service import TokenService
 from tests.web.conftest import signed_in
 

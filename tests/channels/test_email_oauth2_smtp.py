@@ -17,7 +17,7 @@ from channels.email_smtp import SmtpSender, SmtpSettingsError
 from channels.registry import resolve_sender
 from intake.settings import EmailSettings, Settings, SmtpSettings
 from tests.channels.mail_servers import OAuth2SmtpServer
-from tests.channels.oauth2_support import Registration, register_app, token_service  # noqa: F401
+from tests.channels.oauth2_support import Registration, register_app
 from tests.channels.token_service import TokenService
 
 SENDER = "complaints@riverside-homes.example"
