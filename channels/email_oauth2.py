@@ -30,6 +30,9 @@ from urllib.parse import urlsplit
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 MICROSOFT_TOKEN_ENDPOINT = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
 DEFAULT_SCOPE = "https://outlook.office365.com/.default"
@@ -84,15 +87,29 @@ class LoginRefused(MailAuthError):
     code = "login-refused"
 
 
+class CertificateUnusable(MailAuthError):
+    code = "certificate-unusable"
+
+
 @dataclass(frozen=True)
 class OAuth2Credentials:
-    """One Entra ID app registration (or any OAuth2 server offering the client-credentials grant)."""
+    """One Entra ID app registration (or any OAuth2 server offering the client-credentials grant).
+
+    The app proves who it is with a client secret, or with a certificate: `certificate_pem` holds
+    the private key and the certificate uploaded to the app registration (PEM), and each token
+    request carries a JWT assertion signed with that key (`private_key_jwt`, with the certificate's
+    SHA-1 thumbprint as `x5t`, as Entra ID asks)."""
 
     tenant_id: str
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: str | None = field(default=None, repr=False)
     token_endpoint: str | None = None  # default: Microsoft's for the tenant
     scope: str = DEFAULT_SCOPE
+    certificate_pem: str | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.client_secret and not self.certificate_pem:
+            raise ValueError(f"app {self.client_id} needs a client secret or a certificate")
 
     @property
     def endpoint(self) -> str:
@@ -150,17 +167,15 @@ class TokenProvider:
 
     def _fetch(self) -> _Token:
         credentials = self.credentials
-        client = OAuth2Session(
-            client_id=credentials.client_id,
-            client_secret=credentials.client_secret,
-            scope=credentials.scope,
-            token_endpoint_auth_method="client_secret_post",
-        )
+        client = _session(credentials)
         where = _host_of(credentials.endpoint)
         try:
             with client:
+                # With a certificate, Entra ID still wants the client_id in the body (Authlib's
+                # private_key_jwt sends only the assertion); with a secret, client_secret_post adds it.
+                extra = {"client_id": credentials.client_id} if credentials.certificate_pem else {}
                 issued: dict[str, Any] = client.fetch_token(
-                    credentials.endpoint, grant_type="client_credentials", timeout=self.timeout
+                    credentials.endpoint, grant_type="client_credentials", timeout=self.timeout, **extra
                 )
         except OAuthError as error:
             raise _named_token_error(error.error or "", error.description or "", credentials) from None
@@ -180,6 +195,43 @@ class TokenProvider:
             raise TokenEndpointUnreachable(f"the token endpoint {where} answered without an access token")
         lifetime = float(issued.get("expires_in") or 3600)
         return _Token(value=value, expires_at=self.clock() + lifetime, lifetime=lifetime)
+
+
+def _session(credentials: OAuth2Credentials) -> OAuth2Session:
+    if not credentials.certificate_pem:
+        return OAuth2Session(
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            scope=credentials.scope,
+            token_endpoint_auth_method="client_secret_post",
+        )
+    key_pem, thumbprint = _certificate_parts(credentials.certificate_pem)
+    client = OAuth2Session(
+        client_id=credentials.client_id,
+        client_secret=key_pem,
+        scope=credentials.scope,
+        token_endpoint_auth_method="private_key_jwt",
+    )
+    client.register_client_auth_method(PrivateKeyJWT(credentials.endpoint, headers={"x5t": thumbprint}))
+    return client
+
+
+def _certificate_parts(pem: str) -> tuple[str, str]:
+    """(the private key as PEM, the certificate's SHA-1 thumbprint, base64url) from one PEM file."""
+    try:
+        data = pem.encode()
+        key = serialization.load_pem_private_key(data, password=None)
+        certificate = x509.load_pem_x509_certificate(data)
+    except ValueError:
+        raise CertificateUnusable(
+            "the client certificate file must hold the private key (unencrypted) and the certificate, "
+            "both PEM; see docs/channels/microsoft-365.md"
+        ) from None
+    thumbprint = certificate.fingerprint(hashes.SHA1())  # noqa: S303 - Entra ID's x5t is SHA-1 by definition
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return key_pem, base64.urlsafe_b64encode(thumbprint).decode().rstrip("=")
 
 
 def diagnose_refusal(token: str, *, role: str, user: str, service: str) -> MailAuthError:
@@ -240,8 +292,9 @@ def _named_token_error(error: str, description: str, credentials: OAuth2Credenti
         )
     if kind == "secret":
         return WrongSecret(
-            f"the token endpoint refused the client secret of app {credentials.client_id} ({said}); "
-            "create a new client secret under Certificates & secrets and set it (use its Value, not its ID)"
+            f"the token endpoint refused the client secret or certificate of app {credentials.client_id} "
+            f"({said}); create a new client secret under Certificates & secrets and set it (use its Value, "
+            "not its ID), or upload the certificate whose key is configured"
         )
     if kind == "consent":
         return ConsentNotGranted(

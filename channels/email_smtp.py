@@ -93,15 +93,21 @@ class SmtpSender:
         token_provider = None
         if settings.email.smtp_auth == "oauth2":
             app = settings.email.app
-            missing = [name for name in ("tenant_id", "client_id", "client_secret") if not getattr(app, name)]
+            missing = [f"INTAKE_EMAIL_{name.upper()}" for name in ("tenant_id", "client_id") if not getattr(app, name)]
+            if not app.client_secret and not app.certificate_path:
+                missing.append("INTAKE_EMAIL_CLIENT_SECRET (or _CERTIFICATE_PATH)")
             if missing:
-                names = ", ".join(f"INTAKE_EMAIL_{name.upper()}" for name in missing)
-                raise SmtpSettingsError(f"INTAKE_EMAIL_SMTP_AUTH is oauth2 but {names} is not set")
+                raise SmtpSettingsError(f"INTAKE_EMAIL_SMTP_AUTH is oauth2 but {', '.join(missing)} is not set")
+            try:
+                certificate = app.certificate_path.read_text() if app.certificate_path else None
+            except OSError as error:
+                raise SmtpSettingsError(f"cannot read the client certificate {app.certificate_path}") from error
             token_provider = TokenProvider(
                 OAuth2Credentials(
                     tenant_id=app.tenant_id,
                     client_id=app.client_id,
-                    client_secret=app.client_secret.get_secret_value(),
+                    client_secret=app.client_secret.get_secret_value() if app.client_secret else None,
+                    certificate_pem=certificate,
                     token_endpoint=app.token_endpoint or None,
                     scope=app.scope,
                 ),

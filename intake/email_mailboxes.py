@@ -45,15 +45,25 @@ MICROSOFT_365_IMAP_HOST = "outlook.office365.com"
 
 
 def oauth2_credentials(app: OAuth2AppSettings, *, for_what: str) -> OAuth2Credentials:
-    missing = [name for name in ("tenant_id", "client_id", "client_secret") if not getattr(app, name)]
+    missing = [f"INTAKE_EMAIL_{name.upper()}" for name in ("tenant_id", "client_id") if not getattr(app, name)]
+    if not app.client_secret and not app.certificate_path:
+        missing.append("INTAKE_EMAIL_CLIENT_SECRET (or _CERTIFICATE_PATH)")
     if missing:
-        names = ", ".join(f"INTAKE_EMAIL_{name.upper()}" for name in missing)
-        raise ConfigurationError(f"{for_what} signs in with OAuth2 but {names} is not set")
-    assert app.tenant_id and app.client_id and app.client_secret  # narrowed by the check above
+        raise ConfigurationError(f"{for_what} signs in with OAuth2 but {', '.join(missing)} is not set")
+    assert app.tenant_id and app.client_id  # narrowed by the check above
+    certificate = None
+    if app.certificate_path:
+        try:
+            certificate = app.certificate_path.read_text()
+        except OSError as error:
+            raise ConfigurationError(
+                f"{for_what}: cannot read the client certificate {app.certificate_path}: {error.strerror}"
+            ) from error
     return OAuth2Credentials(
         tenant_id=app.tenant_id,
         client_id=app.client_id,
-        client_secret=app.client_secret.get_secret_value(),
+        client_secret=app.client_secret.get_secret_value() if app.client_secret else None,
+        certificate_pem=certificate,
         token_endpoint=app.token_endpoint or None,
         scope=app.scope,
     )

@@ -57,6 +57,7 @@ class OAuth2AppSettings(BaseModel):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
+    certificate_path: Path | None = None  # instead of a secret: PEM with the private key and the certificate
     # Default: https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token
     token_endpoint: str | None = None
     scope: str = MICROSOFT_365_SCOPE
@@ -86,6 +87,7 @@ class EmailSettings(BaseModel):
     tenant_id: str | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
+    certificate_path: Path | None = None
     token_endpoint: str | None = None
     scope: str = MICROSOFT_365_SCOPE
     mailboxes: list[MailboxSettings] = Field(default_factory=list)
@@ -96,6 +98,7 @@ class EmailSettings(BaseModel):
             tenant_id=self.tenant_id,
             client_id=self.client_id,
             client_secret=self.client_secret,
+            certificate_path=self.certificate_path,
             token_endpoint=self.token_endpoint,
             scope=self.scope,
         )

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 
 from channels.email_imap import Mailbox, PollReport
@@ -19,6 +24,7 @@ from channels.email_oauth2 import (
     AppNotFound,
     ConsentNotGranted,
     NoMailboxAccess,
+    OAuth2Credentials,
     TokenEndpointUnreachable,
     TokenProvider,
     WrongSecret,
@@ -233,7 +239,7 @@ def test_token_endpoint_refusals_are_named_with_microsofts_code(
 
 
 def test_consent_refused_at_the_token_endpoint_is_named_too(registration: Registration) -> None:
-    from channels.email_oauth2 import OAuth2Credentials, _named_token_error
+    from channels.email_oauth2 import _named_token_error
 
     refusal = _named_token_error(
         "invalid_grant",
@@ -269,3 +275,70 @@ def test_tokens_and_secrets_never_reach_the_logs_or_reprs(
 
     said = caplog.text + repr(mailbox) + repr(mailbox.token_provider) + repr(m365_runtime.settings)
     assert token not in said and registration.app.secret not in said
+
+
+# --- a certificate instead of a secret -----------------------------------------------------
+
+
+def _certificate_pem(common_name: str = "intake-mail-reader") -> tuple[str, x509.Certificate]:
+    """A self-signed certificate and its key, as `New-SelfSignedCertificate` or openssl would make."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=365))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return key_pem + certificate.public_bytes(serialization.Encoding.PEM).decode(), certificate
+
+
+def test_an_app_can_prove_itself_with_a_certificate_instead_of_a_secret(
+    tmp_path: Path,
+    database_url: str,
+    trained_model_dir: Path,
+    oauth2_dovecot: DovecotServer,
+    m365_mailbox: TestMailbox,
+    token_service: TokenService,
+) -> None:
+    pem, certificate = _certificate_pem()
+    registration = register_app(token_service, mailbox=m365_mailbox.user)
+    registration.app.certificate = certificate  # uploaded to the app registration
+    certificate_file = tmp_path / "intake-mail-reader.pem"
+    certificate_file.write_text(pem)
+    settings = _m365_settings(oauth2_dovecot, m365_mailbox, registration)
+    settings["email"] = settings["email"].model_copy(  # type: ignore[attr-defined]
+        update={"client_secret": None, "certificate_path": certificate_file}
+    )
+    m365_mailbox.append(_complaint())
+
+    with runtime_with(tmp_path, database_url, trained_model_dir, **settings) as runtime:
+        [mailbox] = mailboxes_from_settings(runtime.settings)
+        report = _poll_once(runtime, mailbox)
+
+    assert (report.error, report.created) == (None, 1)
+    assert mailbox.token_provider is not None and mailbox.token_provider.credentials.client_secret is None
+
+
+def test_a_certificate_the_app_does_not_know_is_named_like_a_wrong_secret(registration: Registration) -> None:
+    _, uploaded = _certificate_pem("uploaded")
+    other_pem, _ = _certificate_pem("a different one")
+    registration.app.certificate = uploaded
+
+    with pytest.raises(WrongSecret, match="AADSTS700027"):
+        TokenProvider(
+            OAuth2Credentials(
+                tenant_id=registration.app.tenant,
+                client_id=registration.app.client_id,
+                certificate_pem=other_pem,
+                token_endpoint=registration.service.token_endpoint(registration.app.tenant),
+            )
+        ).token()

@@ -248,7 +248,7 @@ def test_the_environment_describes_microsoft_365_mailboxes(monkeypatch: pytest.M
 @pytest.mark.parametrize(
     ("email", "complaint"),
     [
-        ({"imap_auth": "oauth2", "tenant_id": "t"}, "INTAKE_EMAIL_CLIENT_ID, INTAKE_EMAIL_CLIENT_SECRET"),
+        ({"imap_auth": "oauth2", "tenant_id": "t"}, "INTAKE_EMAIL_CLIENT_ID, INTAKE_EMAIL_CLIENT_SECRET \\(or _CERTIFICATE_PATH\\)"),
         ({"mailboxes": [{"user": "r@x.example"}]}, r"INTAKE_EMAIL_MAILBOXES\[1\] \(r@x.example\) signs in with a password"),
     ],
 )

@@ -141,5 +141,5 @@ def test_oauth2_sending_without_the_app_settings_says_which_are_missing(tmp_path
         smtp=SmtpSettings(host="smtp.office365.com", from_address=SENDER),
         email=EmailSettings(smtp_auth="oauth2", tenant_id="contoso"),
     )
-    with pytest.raises(SmtpSettingsError, match="INTAKE_EMAIL_CLIENT_ID, INTAKE_EMAIL_CLIENT_SECRET"):
+    with pytest.raises(SmtpSettingsError, match="INTAKE_EMAIL_CLIENT_ID, INTAKE_EMAIL_CLIENT_SECRET \\(or _CERTIFICATE_PATH\\)"):
         SmtpSender.from_settings(settings)

@@ -3,7 +3,9 @@ Exchange's own check of the token, so the OAuth2 mail tests run offline against 
 
 - `POST /<tenant>/oauth2/v2.0/token` — the client-credentials grant, answered the way Entra ID
   answers: a JWT-shaped access token carrying the app's granted `roles`, or an error with its
-  AADSTS code (unknown tenant or app, wrong secret, a scope that is not `/.default`).
+  AADSTS code (unknown tenant or app, wrong secret, a scope that is not `/.default`). The app
+  proves itself with its secret or with a client assertion signed by its certificate's key
+  (checked: signature, `x5t` thumbprint, issuer, audience, expiry).
 - `GET /introspect` with `Authorization: Bearer <token>` — RFC 7662-style introspection, used by
   Dovecot's `oauth2` passdb (`introspection_mode = auth`) and by the aiosmtpd XOAUTH2
   authenticator: `{"active": true, "username": <mailbox>}` only for a known, unexpired, unrevoked
@@ -27,9 +29,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
 from channels.email_oauth2 import IMAP_ROLE, SMTP_ROLE
 
 SCOPE = "https://outlook.office365.com/.default"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 @dataclass
@@ -39,6 +47,7 @@ class App:
     secret: str
     roles: list[str] = field(default_factory=lambda: [IMAP_ROLE, SMTP_ROLE])
     mailbox: str | None = None  # the one mailbox this app was given access to (Add-MailboxPermission)
+    certificate: x509.Certificate | None = None  # uploaded under Certificates & secrets
 
 
 @dataclass
@@ -109,7 +118,11 @@ class TokenService:
                 f"AADSTS700016: Application with identifier '{form.get('client_id')}' was not found in the "
                 f"directory '{tenant}'.",
             )
-        if not secrets.compare_digest(form.get("client_secret", ""), app.secret):
+        if form.get("client_assertion_type") == JWT_BEARER:
+            problem = self._assertion_problem(app, form.get("client_assertion", ""), tenant)
+            if problem:
+                return 401, _error("invalid_client", problem)
+        elif not secrets.compare_digest(form.get("client_secret", ""), app.secret):
             return 401, _error(
                 "invalid_client",
                 f"AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is "
@@ -138,6 +151,30 @@ class TokenService:
         body = {"token_type": "Bearer", "expires_in": self.lifetime, "ext_expires_in": self.lifetime, "access_token": token}
         return 200, body
 
+    def _assertion_problem(self, app: App, assertion: str, tenant: str) -> str | None:
+        """Why a certificate-signed client assertion is refused (None: it is good), as Entra ID checks it."""
+        if app.certificate is None:
+            return "AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found.]"
+        try:
+            header_part, payload_part, signature_part = assertion.split(".")
+            header = json.loads(_unb64(header_part))
+            claims = json.loads(_unb64(payload_part))
+            thumbprint = base64.urlsafe_b64encode(app.certificate.fingerprint(hashes.SHA1())).decode().rstrip("=")
+            if header.get("x5t") != thumbprint:
+                return "AADSTS700027: Client assertion contains an invalid signature. [Reason - The key was not found.]"
+            public_key = app.certificate.public_key()
+            assert isinstance(public_key, rsa.RSAPublicKey)
+            public_key.verify(
+                _unb64(signature_part), f"{header_part}.{payload_part}".encode(), padding.PKCS1v15(), hashes.SHA256()
+            )
+        except (ValueError, InvalidSignature, AssertionError):
+            return "AADSTS700027: Client assertion contains an invalid signature."
+        if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
+            return "AADSTS700023: Client assertion audience claim does not match Realm issuer."
+        if claims.get("aud") != self.token_endpoint(tenant) or float(claims.get("exp", 0)) <= time.time():
+            return "AADSTS700024: Client assertion is not within its valid time range or has a wrong audience."
+        return None
+
     def introspect(self, token: str, role: str = IMAP_ROLE) -> dict[str, Any]:
         with self._lock:
             self.introspections += 1
@@ -159,6 +196,10 @@ def _error(error: str, description: str) -> dict[str, Any]:
         "error_description": f"{description} Trace ID: {secrets.token_hex(8)} Timestamp: 2026-12-05 01:00:00Z",
         "error_codes": [int(description.split(":")[0].removeprefix("AADSTS"))],
     }
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _b64(value: dict[str, Any]) -> str:
