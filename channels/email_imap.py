@@ -138,7 +138,7 @@ def describe_error(error: BaseException) -> tuple[str, str]:
     if isinstance(error, MailAuthError):
         return error.code, f"{error.code}: {error}"
     if isinstance(error, (OSError, ssl.SSLError, EOFError)) or type(error).__module__.startswith("imaplib"):
-        return "connection", f"could not talk to the IMAP server: {type(error).__name__}: {error}"
+        return "connection", f"could not talk to the server: {type(error).__name__}: {error}"
     return "unexpected", f"{type(error).__name__}: {error}"
 
 

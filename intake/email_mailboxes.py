@@ -244,8 +244,7 @@ class DatabaseMailboxStore:
                     cursor.last_error_code = report.error_code
                     if report.error is None:
                         cursor.last_success_at = now
-                    if report.waiting is not None:
-                        cursor.waiting = report.waiting
+                    cursor.waiting = report.waiting  # None: the folder was not reached, so unknown
                 return
             except IntegrityError:
                 if attempt == 2:
@@ -351,6 +350,8 @@ def health_details(runtime: Runtime) -> dict[str, str]:
         states = mailbox_states(runtime)
     except ConfigurationError as error:
         return {"configuration": f"error: {error}"}
+    except Exception as error:  # /healthz says what is wrong; it never fails because of a detail
+        return {"state": f"error: {type(error).__name__}"}
     return {state.key: state.last_error if state.last_error else state.status for state in states}
 
 

@@ -175,6 +175,34 @@ def test_a_revoked_token_is_replaced_once_and_the_poll_goes_on(
     assert token_service.token_requests == before + 1  # one new token, not one per attempt
 
 
+def test_a_token_expired_by_the_servers_clock_is_replaced_and_a_failed_replacement_is_named(
+    m365_runtime: Runtime, m365_mailbox: TestMailbox, token_service: TokenService, registration: Registration
+) -> None:
+    [mailbox] = mailboxes_from_settings(m365_runtime.settings)
+    real_clock = token_service.clock
+    try:
+        with poller_for(m365_runtime, mailbox) as poller:
+            poller.poll()
+            poller.close()
+            # Two hours on for the server: the cached token has expired there, not by our clock.
+            token_service.clock = lambda: real_clock() + 7200
+            m365_mailbox.append(_complaint(1))
+            assert poller.poll().created == 1  # a new token, valid by the server's clock
+
+            poller.close()
+            token_service.clock = lambda: real_clock() + 4 * 7200
+            registration.app.secret = "rotated-by-it"  # the secret we hold was replaced meanwhile
+            m365_mailbox.append(_complaint(2))
+            with pytest.raises(WrongSecret):
+                poller.poll()
+    finally:
+        token_service.clock = real_clock
+    with m365_runtime.database.session() as session:
+        cursor = session.scalars(select(ChannelCursor)).one()
+        assert cursor.last_error_code == "wrong-secret" and cursor.waiting is None  # not reached: unknown
+    assert len(_items(m365_runtime)) == 1
+
+
 # --- what goes wrong, named ----------------------------------------------------------------
 
 

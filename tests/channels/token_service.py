@@ -24,6 +24,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -63,6 +64,7 @@ class TokenService:
 
     def __init__(self, *, lifetime: int = 3600) -> None:
         self.lifetime = lifetime
+        self.clock: Callable[[], float] = time.time  # tests move the service's time on
         self.apps: dict[tuple[str, str], App] = {}
         self.tokens: dict[str, Issued] = {}
         self.token_requests = 0
@@ -134,7 +136,7 @@ class TokenService:
                 f"AADSTS1002012: The provided value for scope {form.get('scope')} is not valid. Client credential "
                 "flows must have a scope value with /.default suffixed to the resource identifier.",
             )
-        expires_at = time.time() + self.lifetime
+        expires_at = self.clock() + self.lifetime
         claims = {
             "aud": "https://outlook.office365.com",
             "tid": tenant,
@@ -171,7 +173,7 @@ class TokenService:
             return "AADSTS700027: Client assertion contains an invalid signature."
         if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
             return "AADSTS700023: Client assertion audience claim does not match Realm issuer."
-        if claims.get("aud") != self.token_endpoint(tenant) or float(claims.get("exp", 0)) <= time.time():
+        if claims.get("aud") != self.token_endpoint(tenant) or float(claims.get("exp", 0)) <= self.clock():
             return "AADSTS700024: Client assertion is not within its valid time range or has a wrong audience."
         return None
 
@@ -182,7 +184,7 @@ class TokenService:
         if (
             issued is None
             or issued.revoked
-            or issued.expires_at <= time.time()
+            or issued.expires_at <= self.clock()
             or role not in issued.roles
             or issued.app.mailbox is None
         ):
