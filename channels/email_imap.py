@@ -275,6 +275,8 @@ class MailboxPoller:
         selected = client.select_folder(self.mailbox.folder)
         validity = int(selected[b"UIDVALIDITY"])
         position, report.uidvalidity_changed = self.store.cursor(self.mailbox.key, validity)
+        if report.uidvalidity_changed:
+            log.warning("%s: UIDVALIDITY changed (now %s): reading the mailbox again", self.mailbox.key, validity)
         report.last_uid = position
         uids = sorted(uid for uid in client.search(["UID", f"{position + 1}:*"]) if uid > position)
         report.waiting = len(uids)
