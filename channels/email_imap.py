@@ -26,7 +26,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -179,19 +179,9 @@ class MailboxPoller:
 
     def client(self) -> IMAPClient:
         if self._client is None:
-            client = IMAPClient(
-                self.mailbox.host,
-                port=self.mailbox.port,
-                ssl=self.mailbox.ssl,
-                ssl_context=self.ssl_context or (ssl.create_default_context() if self.mailbox.ssl else None),
-                timeout=self.timeout,
-            )
-            client.normalise_times = False  # keep INTERNALDATE's own offset: it is when the message arrived
+            client = self._signed_in()
             try:
-                self._sign_in(client)
-                if self.mailbox.mark_mode == "move" and not client.folder_exists(
-                    self.mailbox.processed_folder
-                ):
+                if self.mailbox.mark_mode == "move" and not client.folder_exists(self.mailbox.processed_folder):
                     client.create_folder(self.mailbox.processed_folder)
             except BaseException:
                 _quietly(client.shutdown)
@@ -199,29 +189,55 @@ class MailboxPoller:
             self._client = client
         return self._client
 
-    def _sign_in(self, client: IMAPClient) -> None:
+    def _open(self) -> IMAPClient:
+        client = IMAPClient(
+            self.mailbox.host,
+            port=self.mailbox.port,
+            ssl=self.mailbox.ssl,
+            ssl_context=self.ssl_context or (ssl.create_default_context() if self.mailbox.ssl else None),
+            timeout=self.timeout,
+        )
+        client.normalise_times = False  # keep INTERNALDATE's own offset: it is when the message arrived
+        return client
+
+    def _signed_in(self) -> IMAPClient:
         mailbox = self.mailbox
         provider = mailbox.token_provider
         if provider is None:
-            try:
-                client.login(mailbox.user, mailbox.password or "")
-            except LoginError:
-                raise LoginRefused(
-                    f"the IMAP server refused the user name or password for {mailbox.user}"
-                ) from None
-            return
+            return self._attempt(
+                lambda client: client.login(mailbox.user, mailbox.password or ""),
+                refused=lambda: LoginRefused(f"the IMAP server refused the user name or password for {mailbox.user}"),
+            )
         token = provider.token()
         try:
-            self._oauth2_login(client, token)
-            return
+            return self._attempt(lambda client: self._oauth2_login(client, token))
         except LoginError:
-            # Once, with a new token: the cached one may have been revoked or have expired early.
+            # Once more, on a new connection (a server may hang up after a refusal) with a new
+            # token: the cached one may have been revoked or have expired early.
             log.info("%s: the server refused the OAuth2 token; fetching a new one", mailbox.key)
         token = provider.refresh(refused=token)
+        return self._attempt(
+            lambda client: self._oauth2_login(client, token),
+            refused=lambda: diagnose_refusal(token, role=IMAP_ROLE, user=mailbox.user, service="IMAP"),
+        )
+
+    def _attempt(
+        self, sign_in: Callable[[IMAPClient], object], refused: Callable[[], Exception] | None = None
+    ) -> IMAPClient:
+        """A new connection signed in by `sign_in`; closed again if that fails. A refusal raises
+        `refused()` when given (the named error), else the LoginError itself."""
+        client = self._open()
         try:
-            self._oauth2_login(client, token)
+            sign_in(client)
         except LoginError:
-            raise diagnose_refusal(token, role=IMAP_ROLE, user=mailbox.user, service="IMAP") from None
+            _quietly(client.shutdown)
+            if refused is None:
+                raise
+            raise refused() from None
+        except BaseException:
+            _quietly(client.shutdown)
+            raise
+        return client
 
     def _oauth2_login(self, client: IMAPClient, token: str) -> None:
         if self.mailbox.sasl_mechanism == "OAUTHBEARER":
