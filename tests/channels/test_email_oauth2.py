@@ -22,6 +22,7 @@ from sqlalchemy import select
 from channels.email_imap import Mailbox, PollReport
 from channels.email_oauth2 import (
     AppNotFound,
+    CertificateUnusable,
     ConsentNotGranted,
     NoMailboxAccess,
     OAuth2Credentials,
@@ -367,6 +368,21 @@ def test_a_certificate_the_app_does_not_know_is_named_like_a_wrong_secret(regist
                 tenant_id=registration.app.tenant,
                 client_id=registration.app.client_id,
                 certificate_pem=other_pem,
+                token_endpoint=registration.service.token_endpoint(registration.app.tenant),
+            )
+        ).token()
+
+
+def test_a_certificate_file_without_its_key_is_named(registration: Registration) -> None:
+    _, certificate = _certificate_pem()
+    only_the_certificate = certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+    with pytest.raises(CertificateUnusable, match="private key"):
+        TokenProvider(
+            OAuth2Credentials(
+                tenant_id=registration.app.tenant,
+                client_id=registration.app.client_id,
+                certificate_pem=only_the_certificate,
                 token_endpoint=registration.service.token_endpoint(registration.app.tenant),
             )
         ).token()
