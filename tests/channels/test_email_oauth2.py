@@ -286,6 +286,17 @@ def test_an_unreachable_token_endpoint_is_named(registration: Registration) -> N
     assert raised.value.code == "token-endpoint-unreachable"
 
 
+def test_a_token_endpoint_answering_503_is_named_unreachable(
+    registration: Registration, token_service: TokenService
+) -> None:
+    token_service.outage = True
+    try:
+        with pytest.raises(TokenEndpointUnreachable, match="HTTP 503"):
+            registration.provider().token()
+    finally:
+        token_service.outage = False
+
+
 def test_the_default_token_endpoint_is_microsofts_for_the_tenant(registration: Registration) -> None:
     credentials = registration.credentials_with(token_endpoint="")
     assert credentials.endpoint == f"https://login.microsoftonline.com/{registration.app.tenant}/oauth2/v2.0/token"

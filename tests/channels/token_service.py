@@ -69,6 +69,7 @@ class TokenService:
         self.tokens: dict[str, Issued] = {}
         self.token_requests = 0
         self.introspections = 0
+        self.outage = False  # True: the token endpoint answers 503 with an HTML page, as a gateway does
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -224,6 +225,14 @@ def _handler(service: TokenService) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            if service.outage:
+                page = b"<html><body>Service Unavailable</body></html>"
+                self.send_response(503)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return
             length = int(self.headers.get("Content-Length") or 0)
             form = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
             parts = self.path.strip("/").split("/")
