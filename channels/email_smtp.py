@@ -27,7 +27,6 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
-from typing import Any
 
 from channels.base import OutboundAcknowledgement, PermanentSendError, SendResult, TemporarySendError
 from channels.email_headers import clean_header_text, is_valid_message_id, safe_address
@@ -39,13 +38,15 @@ from channels.email_oauth2 import (
     diagnose_refusal,
     xoauth2_response,
 )
+from channels.errors import ConfigurationError
+from channels.settings import ChannelSettings as Settings
 
 MAX_REFERENCES = 20  # the most recent ids of a long thread are enough to thread it
 MAX_SUBJECT = 250
 IMPLICIT_TLS_PORT = 465
 
 
-class SmtpSettingsError(ValueError):
+class SmtpSettingsError(ConfigurationError):
     """The SMTP settings cannot work (no host, an unusable From address, OAuth2 half set up)."""
 
 
@@ -85,8 +86,8 @@ class SmtpSender:
         self.ssl_context = ssl_context
 
     @classmethod
-    def from_settings(cls, settings: Any) -> SmtpSender:
-        """From intake's settings (`.smtp`, `.email`), read by name: channels import nothing from intake."""
+    def from_settings(cls, settings: Settings) -> SmtpSender:
+        """From the settings channels are handed (`.smtp`, `.email`)."""
         smtp = settings.smtp
         if not smtp.host:
             raise SmtpSettingsError("INTAKE_SMTP_HOST is not set")

@@ -4,115 +4,32 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.settings import (
+    EmailSettings,
+    ImapMailbox,
+    ImapSettings,
+    MailboxSettings,
+    OAuth2AppSettings,
+    SmtpSettings,
+    TwilioSettings,
+)
 
-class ImapMailbox(BaseModel):
-    folder: str = "INBOX"
-    hint: str | None = None  # e.g. "repairs": a default hint for items from this mailbox
-    # Another account on the same server (e.g. repairs@ beside complaints@); None: the main account.
-    user: str | None = None
-    password: SecretStr | None = None
-
-
-class ImapSettings(BaseModel):
-    host: str | None = None
-    port: int = 993
-    user: str | None = None
-    password: SecretStr | None = None
-    folder: str = "INBOX"
-    hint: str | None = None  # default hint for items from the main mailbox
-    ssl: bool = True
-    # "seen" sets \Seen after commit; "move" moves to processed_folder after commit
-    mark_mode: str = "seen"
-    processed_folder: str = "Processed"
-    poll_interval_seconds: int = 60
-    max_attachment_bytes: int = 20 * 1024 * 1024
-    extra_mailboxes: list[ImapMailbox] = Field(default_factory=list)
-
-
-class SmtpSettings(BaseModel):
-    host: str | None = None
-    port: int = 587
-    user: str | None = None
-    password: SecretStr | None = None
-    from_address: str = Field(
-        default="contact@landlord.example", validation_alias=AliasChoices("from_address", "from")
-    )
-    starttls: bool = True
-    timeout_seconds: float = 20.0
-
-
-# --- email sign-in: OAuth2 (Microsoft 365) and several mailboxes (INTAKE_EMAIL_*) -------------
-MICROSOFT_365_SCOPE = "https://outlook.office365.com/.default"
-MailAuth = Literal["password", "oauth2"]
-
-
-class OAuth2AppSettings(BaseModel):
-    """An Entra ID app registration signing in with the client-credentials grant."""
-
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    certificate_path: Path | None = None  # instead of a secret: PEM with the private key and the certificate
-    # Default: https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token
-    token_endpoint: str | None = None
-    scope: str = MICROSOFT_365_SCOPE
-
-
-class MailboxSettings(BaseModel):
-    """One further mailbox (INTAKE_EMAIL_MAILBOXES), with its own account and sign-in."""
-
-    user: str  # the account; with OAuth2, the (shared) mailbox's address
-    auth: MailAuth = "password"
-    password: SecretStr | None = None
-    oauth2: OAuth2AppSettings | None = None  # its own app registration; default: INTAKE_EMAIL_*'s
-    host: str | None = None  # default: INTAKE_IMAP_HOST, or outlook.office365.com with OAuth2
-    port: int | None = None
-    ssl: bool | None = None
-    folder: str = "INBOX"
-    hint: str | None = None
-    mark_mode: str | None = None
-    processed_folder: str | None = None
-
-
-class EmailSettings(BaseModel):
-    """How the IMAP and SMTP accounts sign in, the default app registration, further mailboxes."""
-
-    imap_auth: MailAuth = "password"  # the INTAKE_IMAP_* mailbox and its extra folders
-    smtp_auth: MailAuth = "password"  # the INTAKE_SMTP_* account (INTAKE_SMTP_USER: the mailbox sent as)
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret: SecretStr | None = None
-    certificate_path: Path | None = None
-    token_endpoint: str | None = None
-    scope: str = MICROSOFT_365_SCOPE
-    mailboxes: list[MailboxSettings] = Field(default_factory=list)
-
-    @property
-    def app(self) -> OAuth2AppSettings:
-        return OAuth2AppSettings(
-            tenant_id=self.tenant_id,
-            client_id=self.client_id,
-            client_secret=self.client_secret,
-            certificate_path=self.certificate_path,
-            token_endpoint=self.token_endpoint,
-            scope=self.scope,
-        )
-
-
-class TwilioSettings(BaseModel):
-    account_sid: str | None = None
-    auth_token: SecretStr | None = None
-    from_number: str | None = None
-    messaging_service_sid: str | None = None
-    api_base_url: str = "https://api.twilio.com"
-    timeout_seconds: float = 15.0  # per REST call; a timeout is retried like a 5xx
-    # Only for local development: accept webhooks without a valid X-Twilio-Signature.
-    skip_signature_validation: bool = False
+__all__ = [
+    "EmailSettings",
+    "ImapMailbox",
+    "MailboxSettings",
+    "OAuth2AppSettings",
+    "ImapSettings",
+    "Settings",
+    "SmtpSettings",
+    "TwilioSettings",
+    "WebSettings",
+    "get_settings",
+]
 
 
 class WebSettings(BaseModel):
@@ -160,7 +77,7 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
-    email: EmailSettings = Field(default_factory=EmailSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)  # INTAKE_EMAIL_*: OAuth2, more mailboxes
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_outside_development(self) -> Settings:

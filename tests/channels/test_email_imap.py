@@ -36,7 +36,7 @@ from tests.channels.conftest import (
 )
 from tests.channels.email_builders import build_email, new_message_id
 from tests.channels.mail_servers import CuttingProxy, DovecotServer, SmtpServer
-from triage_rules.acknowledgement import date_in_words
+from triage_rules.acknowledgement_wording import date_in_words
 
 pytestmark = pytest.mark.dovecot
 

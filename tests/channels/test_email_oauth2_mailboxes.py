@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.cli import app as cli
 from intake.email_mailboxes import mailbox_states, mailboxes_from_settings, poll_all, start_polling_threads
 from intake.errors import ConfigurationError
