@@ -99,6 +99,7 @@ class SmtpSender:
                 missing.append("INTAKE_EMAIL_CLIENT_SECRET (or _CERTIFICATE_PATH)")
             if missing:
                 raise SmtpSettingsError(f"INTAKE_EMAIL_SMTP_AUTH is oauth2 but {', '.join(missing)} is not set")
+            assert app.tenant_id and app.client_id  # narrowed by the check above
             try:
                 certificate = app.certificate_path.read_text() if app.certificate_path else None
             except OSError as error:
