@@ -381,7 +381,7 @@ COMMAND_PROVIDERS = [
     "classifier.cli:register",
     "intake.web.cli:register",
     "intake.reports.cli:register",
-    "channels.email_cli:register",
+    "intake.email_cli:register",
     "intake.privacy.cli:register",
 ]
 

@@ -10,10 +10,21 @@ import phonenumbers
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from channels.settings import ImapMailbox, ImapSettings, SmtpSettings, TwilioSettings
+from channels.settings import (
+    EmailSettings,
+    ImapMailbox,
+    ImapSettings,
+    MailboxSettings,
+    OAuth2AppSettings,
+    SmtpSettings,
+    TwilioSettings,
+)
 
 __all__ = [
+    "EmailSettings",
     "ImapMailbox",
+    "MailboxSettings",
+    "OAuth2AppSettings",
     "ImapSettings",
     "Settings",
     "SmtpSettings",
@@ -167,8 +178,7 @@ class Settings(BaseSettings):
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
-
-
+    email: EmailSettings = Field(default_factory=EmailSettings)  # INTAKE_EMAIL_*: OAuth2, more mailboxes
     landlord: LandlordSettings = Field(default_factory=LandlordSettings)
 
     @model_validator(mode="after")

@@ -237,6 +237,12 @@ class ChannelCursor(Base):
     validity: Mapped[int | None] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The last poll's outcome, shown on the Settings page and in /healthz (0009).
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    waiting: Mapped[int | None] = mapped_column(Integer)  # messages found but not yet read in, at the last poll
 
 
 class SmsOptOut(Base):
