@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from intake import audit, cases
+from intake import audit, cases, deadlines
 from intake.errors import InvalidMessage
+from intake.routing import decide
 from intake.runtime import Runtime
 from models import Correction, Item
-from triage_rules.routing import route
 from triage_rules.taxonomy import CATEGORIES, FLAGS, QUEUES, REVIEW_QUEUE, TYPES
 
 
@@ -70,7 +70,7 @@ def correct_item(
         raise InvalidMessage("categories are for complaints only: clear them or make the type a complaint")
     if queue is not None and queue not in QUEUES:
         raise InvalidMessage(f"unknown queue {queue!r}")
-    new_queue = queue or route(type, chosen_flags, confident=True).queue
+    new_queue = queue or decide(type, chosen_flags).queue
     before = labels_of(item)
     after = {"type": type, "categories": chosen_categories, "flags": chosen_flags, "queue": new_queue}
     if after == before:
@@ -82,7 +82,7 @@ def correct_item(
     item.flags = chosen_flags
     if queue is None or new_queue != REVIEW_QUEUE:
         item.review_reason = None  # a person has now looked at it
-    item.routing_reason = f"corrected by {user}: {item.queue} → {new_queue}"
+    routing_reason = f"corrected by {user}: {item.queue} → {new_queue}"
     # The model's confidence stays as it was (it is about the model's label); pages show who set these.
     item.details = {**item.details, "labelled_by": user}
 
@@ -99,10 +99,11 @@ def correct_item(
             item.complaint_stage = None
             item.stage_started_at = None
     item.queue = new_queue
+    item.routing_reason = routing_reason
     if root is not None and root is not item and becomes_complaint and root.type != "complaint":
         cases.escalate_to_complaint(runtime, session, root, trigger=item, actor=user)
     elif not (becomes_complaint and item.case_id is None):
-        cases.recompute_deadlines(runtime, session, root if root is not None else item)
+        deadlines.recompute(runtime, session, root if root is not None else item)
 
     correction = Correction(
         item_id=item.id, corrected_by=user, before=before, after=after, reason=(reason or "").strip() or None
@@ -122,3 +123,4 @@ def correct_item(
     return CorrectionOutcome(
         correction_id=correction.id, before=before, after=after, became_complaint=becomes_complaint
     )
+

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -42,7 +40,7 @@ def one_queue(queue: str, request: Request, runtime: RuntimeDep, user: TriageUse
 
 def _queue(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) -> HTMLResponse:
     filters = QueueFilters.from_query(queue, dict(request.query_params))
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     with runtime.database.session() as session:
         counts = queue_counts(session)
         due = due_counts(session, now=now)
