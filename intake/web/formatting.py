@@ -38,12 +38,22 @@ def is_overdue(due_at: datetime | None, now: datetime) -> bool:
 # In templates the moment comes from the page's `now` (the runtime's clock), never the system clock.
 @pass_context
 def _time_left_filter(context: Context, due_at: datetime | None) -> str:
-    return time_left(due_at, context["now"])
+    return time_left(due_at, _now(context))
 
 
 @pass_context
 def _overdue_test(context: Context, due_at: datetime | None) -> bool:
-    return is_overdue(due_at, context["now"])
+    return is_overdue(due_at, _now(context))
+
+
+def _now(context: Context) -> datetime:
+    """The page's `now`; a macro imported without the page's context asks the runtime's clock."""
+    now = context.get("now")
+    if isinstance(now, datetime):
+        return now
+    from intake.runtime import get_runtime
+
+    return get_runtime().clock.now()
 
 
 def _duration(seconds: int) -> str:
