@@ -32,8 +32,8 @@ PHONE_CHANNELS = ("sms", "call_transcript")
 # A case of these types may only hold messages of the same type (or not yet typed): a complaint, a
 # repair or a hazard report is never hidden inside a compliment, a suggestion or an enquiry.
 NARROW_CASE_TYPES = ("compliment", "suggestion", "enquiry")
-# Flags that say in what capacity someone writes: a different capacity is a different party.
-CAPACITY_FLAGS = frozenset({"designated_person", "third_party"})
+# Writing as an elected representative's office is a different capacity: a different party.
+CAPACITY_FLAGS = frozenset({"designated_person"})
 
 
 def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:

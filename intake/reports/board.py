@@ -150,7 +150,11 @@ def _headlines(tables: dict[str, ReportTable]) -> list[Headline]:
             _result(tsm["CH02 stage 2"]),
             f"{tsm['CH02 stage 2']['count']} of {tsm['CH02 stage 2']['base']} in time",
         ),
-        Headline("Overdue now", f"{tables['overdue'].totals.get('overdue', 0):,}", "deadlines on open cases"),
+        Headline(
+            "Overdue now",
+            f"{tables['overdue'].totals.get('cases', 0):,}",
+            f"open cases, as the queues count them ({tables['overdue'].totals.get('overdue', 0):,} deadlines)",
+        ),
         Headline(
             "Classifier corrected",
             "–" if not isinstance(share, float) else f"{100 * share:.1f}%",

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from intake.reports.local_dates import json_list_has, london_date
+from intake import deadlines as deadline_rules
 from models import Acknowledgement, AuditEntry, Correction, Deadline, Item
 from models.base import UTCDateTime
 from triage_rules.policies import STAGE_IDS
@@ -44,10 +45,8 @@ from triage_rules.taxonomy import CATEGORIES, FLAGS
 
 COMPLAINT = "complaint"
 # Deadlines that are not the landlord's to meet, or that are met by another row: never "overdue".
-NOT_OVERDUE_KINDS = (
-    "escalation_request_by",  # the resident's window to ask for the next stage
-    "holding_response",  # met by agreeing the extension that created it
-)
+# Owned by intake/deadlines.py, so the queue, the sidebar and these reports count alike.
+NOT_OVERDUE_KINDS = deadline_rules.NOT_OVERDUE_KINDS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A column of a mapped class or any SQL expression.
 Expression = ColumnElement[Any] | QueryableAttribute[Any]
@@ -304,12 +303,18 @@ def overdue_deadlines(session: Session, now: datetime) -> list[OverdueGroup]:
             Deadline.met_at.is_(None),
             Deadline.due_at < now,
             Deadline.kind.not_in(NOT_OVERDUE_KINDS),
+            Item.case_id.is_(None),
             Item.case_status == "open",
             ~already_met,
         )
         .group_by(Item.queue, Deadline.kind, Deadline.stage, due_day)
     )
     return [OverdueGroup(*row) for row in session.execute(query)]
+
+
+def overdue_case_ids(session: Session, now: datetime) -> list[int]:
+    """Open cases with at least one overdue deadline: the same condition as the queue's sidebar."""
+    return list(session.scalars(select(Item.id).where(deadline_rules.overdue_case_condition(now))))
 
 
 # --- outcomes -----------------------------------------------------------------------------
