@@ -158,6 +158,6 @@ def _headlines(tables: dict[str, ReportTable]) -> list[Headline]:
         Headline(
             "Classifier corrected",
             "–" if not isinstance(share, float) else f"{100 * share:.1f}%",
-            f"{corrections.get('corrected', 0)} of {corrections.get('classified', 0)} items",
+            f"{corrections.get('corrected', 0)} of {corrections.get('classified', 0)} items staff reviewed",
         ),
     ]

@@ -36,8 +36,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
-from intake.reports.local_dates import json_list_has, london_date
 from intake import deadlines as deadline_rules
+from intake.reports.local_dates import json_list_has, london_date
 from models import Acknowledgement, AuditEntry, Correction, Deadline, Item
 from models.base import UTCDateTime
 from triage_rules.policies import STAGE_IDS
@@ -367,13 +367,33 @@ class CorrectionCounts(NamedTuple):
     labels: list[LabelAgreement]
 
 
+# Staff actions on an item that mean a person read it: its labels stood (or were corrected).
+REVIEWING_ACTIONS = (
+    "corrected", "assigned", "escalated", "extended", "response_recorded", "closed", "reopened",
+    "made_safe", "hazard_inspected", "called_back", "meeting_arranged", "review_meeting_notified",
+    "hearing_held", "case_split", "case_merged",
+)
+
+
+def reviewed_by_staff() -> ColumnElement[bool]:
+    """The item (or its case) was corrected or acted on by a person: an unreviewed label is no
+    evidence the classifier was right, so "kept by staff" counts only reviewed items."""
+    return or_(
+        exists().where(Correction.item_id == Item.id),
+        exists().where(
+            or_(AuditEntry.item_id == Item.id, AuditEntry.item_id == Item.case_id),
+            AuditEntry.action.in_(REVIEWING_ACTIONS),
+        ),
+    )
+
+
 def classifier_corrections(session: Session, window: Window) -> CorrectionCounts:
-    """Items the classifier labelled in the window: its labels (from each item's first correction's
+    """Items the classifier labelled in the window and staff reviewed: its labels (from each item's first correction's
     `before`, or the item's own labels when nobody corrected it) against the item's labels now.
 
     Two passes, so the many uncorrected items are only counted: one over the whole cohort (labels
     now), one over the corrected few (labels before and now)."""
-    cohort = and_(_within(Item.received_at, window), Item.model_version.is_not(None))
+    cohort = and_(_within(Item.received_at, window), Item.model_version.is_not(None), reviewed_by_staff())
     plan = [("category", "categories", label, Item.categories) for label in CATEGORIES]
     plan += [("flag", "flags", label, Item.flags) for label in FLAGS]
 
@@ -584,3 +604,8 @@ def complaint_responses(session: Session, window: Window, stages: tuple[str, ...
     )
     query = select(*keys, func.count()).group_by(*keys)
     return [ResponseGroup(*row) for row in session.execute(query)]
+
+
+def latest_received_at(session: Session, before: datetime) -> datetime | None:
+    """When the newest item received by `before` arrived (None: no items yet)."""
+    return session.scalar(select(func.max(Item.received_at)).where(Item.received_at <= before))
