@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -56,7 +56,7 @@ def render_board_report(
     now: datetime | None = None,
     prepared_by: str | None = None,
 ) -> str:
-    now = now or datetime.now(UTC)
+    now = now or runtime.clock.now()
     tables = {table.view: table for table in build_report(runtime, period, now=now, homes=homes)}
     year_to_date = period.financial_year_to_date()
     tsm_year = None
