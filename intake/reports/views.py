@@ -8,7 +8,7 @@ GET /staff/reports/board?period=…            the print-ready board report (&do
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +66,10 @@ def opening_period(runtime: Runtime, now: datetime) -> Period:
     chosen = default_period(now.date())
     with runtime.database.session() as session:
         latest = queries.latest_received_at(session, now)
-    if latest is None:
+        in_chosen = queries.latest_received_at(session, chosen.end - timedelta(microseconds=1))
+    if latest is None or (in_chosen is not None and london_day(in_chosen) >= chosen.first_day):
         return chosen
-    latest_day = london_day(latest)
-    if chosen.first_day <= latest_day <= chosen.last_day:
-        return chosen
-    return quarter_of(latest_day)
+    return quarter_of(london_day(latest))
 
 
 def chosen_period(

@@ -49,3 +49,10 @@ def test_reports_open_on_the_latest_period_with_data(runtime, clock) -> None:  #
     now = datetime.now(UTC)
     opened = opening_period(runtime, now)
     assert opened.first_day <= now.date() <= opened.last_day  # the last complete quarter is empty
+
+
+def test_reports_open_on_the_last_complete_quarter_when_it_has_data(runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    ingest(runtime, email_message(COMPLAINT, sender="old@example.com", received_at=datetime(2026, 9, 10, 10, tzinfo=UTC)))
+    ingest(runtime, email_message(COMPLAINT, sender="new@example.com"))
+    opened = opening_period(runtime, datetime.now(UTC))
+    assert (opened.first_day.isoformat(), opened.last_day.isoformat()) == ("2026-07-01", "2026-09-30")
