@@ -51,7 +51,10 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
         if _is_party(session, root, item):
             if root.case_status != "open":
                 return None
-            return root if _can_hold(root, item) else _related(item, root)
+            if _can_hold(root, item):
+                return root
+            _mark_related(item, root)
+            return None
         item.queue = REVIEW_QUEUE
         item.review_reason = f"quotes {root.reference or root.id}, a case this sender is not a party to; held for a person to check"
         item.details = {**item.details, "quoted_case_id": root.id}
@@ -72,12 +75,11 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
             .order_by(Item.received_at.desc())
             .limit(1)
         ).first()
-        if recent is not None:
-            root = session.get(Item, recent.case_root_id)
-            if root is not None and root.case_status == "open":
-                if not _same_person(session, root, item):
-                    return None
-                return root if _can_hold(root, item) else _related(item, root)
+        phone_root = session.get(Item, recent.case_root_id) if recent is not None else None
+        if phone_root is not None and phone_root.case_status == "open" and _same_person(session, phone_root, item):
+            if _can_hold(phone_root, item):
+                return phone_root
+            _mark_related(item, phone_root)
     return None
 
 
@@ -90,10 +92,9 @@ def _can_hold(root: Item, item: Item) -> bool:
     return item.type in (None, root.type)
 
 
-def _related(item: Item, root: Item) -> None:
-    """Starts its own case, with a pointer to the case it seems to relate to."""
+def _mark_related(item: Item, root: Item) -> None:
+    """It starts its own case, with a pointer to the case it seems to relate to."""
     item.details = {**item.details, "related_case_id": root.id}
-    return None
 
 
 def _names(value: str | None) -> str:
