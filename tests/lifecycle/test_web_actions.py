@@ -11,7 +11,7 @@ from intake import deadlines
 from intake.pipeline import ingest
 from models import AuditEntry, Item
 from tests.factories import email_message, sms_message
-from tests.web.conftest import client, signed_in, staff_post  # noqa: F401 - the client fixture
+from tests.web.conftest import signed_in, staff_post
 
 GAS = "I can smell gas in my kitchen right now, please send someone"
 COMPLAINT = "I want to make a formal complaint. The repairs team missed three appointments and nobody called."
