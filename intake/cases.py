@@ -272,8 +272,9 @@ def extend(
     )
     purpose = f"extension_{len(extensions) + 1}"
     letter = plan_acknowledgement(runtime, session, item, purpose=purpose, extension_reason=reason.strip())
-    if letter.status in ("pending", "needs_callback", "suppressed"):
-        # The holding reply is the letter itself: planned now, told by the time the old date falls.
+    if letter.status == "pending":
+        # The holding reply is the letter itself, going now. When no letter can go (no contact
+        # details, a landline) the holding reply stays open: staff tell the resident another way.
         deadlines.mark_met(item, "extension_told", at=runtime.clock.now())
     return letter
 
