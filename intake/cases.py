@@ -289,6 +289,11 @@ def record_response(
         {"at": at.isoformat(), "by": actor, "stage": item.complaint_stage},
     ]
     item.details = {**item.details, "responses": responses}
+    if item.complaint_stage and "acknowledge" in deadlines.open_kinds(item):
+        # Answered before it was acknowledged: the response acknowledges it too, and the response
+        # date counts from that acknowledgement (capped at its due date), as TSM CH02 counts it.
+        deadlines.mark_met(item, "acknowledged_by_response", at=at)
+        deadlines.recompute(runtime, session, item)
     deadlines.mark_met(item, "response_sent", at=at)
     if item.complaint_stage:
         deadlines.recompute(runtime, session, item)  # the resident's window counts from the response

@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import audit, cases, deadlines
+from intake import audit, case_links, cases, deadlines
+from intake.cases import NARROW_CASE_TYPES
 from intake.errors import InvalidMessage
 from intake.routing import decide
 from intake.runtime import Runtime
@@ -100,10 +102,18 @@ def correct_item(
             item.stage_started_at = None
     item.queue = new_queue
     item.routing_reason = routing_reason
-    if root is not None and root is not item and becomes_complaint and root.type != "complaint":
+    if root is not None and root is not item and becomes_complaint and root.type in NARROW_CASE_TYPES:
+        # A complaint is never hidden in a compliment, suggestion or enquiry case: it becomes its own.
+        case_links.split(runtime, session, [item], actor=user, reason=f"a complaint cannot sit in a {root.type} case")
+    elif root is not None and root is not item and becomes_complaint and root.type != "complaint":
         cases.escalate_to_complaint(runtime, session, root, trigger=item, actor=user)
     elif not (becomes_complaint and item.case_id is None):
         deadlines.recompute(runtime, session, root if root is not None else item)
+    if item.case_id is None and type in NARROW_CASE_TYPES:
+        for follow_up in session.scalars(select(Item).where(Item.case_id == item.id, Item.type == "complaint")):
+            case_links.split(
+                runtime, session, [follow_up], actor=user, reason=f"a complaint cannot sit in a {type} case"
+            )
 
     correction = Correction(
         item_id=item.id, corrected_by=user, before=before, after=after, reason=(reason or "").strip() or None

@@ -50,6 +50,7 @@ ACTIONS: dict[str, MeetingAction] = {
     for action in (
         MeetingAction("acknowledgement_sent", "acknowledgement sent", ("acknowledge",), True),
         MeetingAction("called_back", "called the resident back", ("acknowledge",), True),
+        MeetingAction("acknowledged_by_response", "answered before acknowledged", ("acknowledge",), True),
         MeetingAction(
             "response_sent", "response sent", ("respond", "acknowledge", "holding_response"), True
         ),

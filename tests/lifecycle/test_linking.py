@@ -125,3 +125,17 @@ def test_a_reference_never_changes_and_claims_no_type(runtime, clock) -> None:  
         correct_item(runtime, session, item, user="tina", type="enquiry", categories=[], flags=[], queue=None,
                      reason="it is a question")
         assert item.reference == before
+
+
+def test_correcting_a_case_to_an_enquiry_takes_its_complaint_follow_ups_out(runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    first = ingest(runtime, sms_message("hi can someone fix my back door it wont lock. flat 3 ash court", phone=SHARED))
+    clock.shift(timedelta(hours=3))
+    chaser = ingest(runtime, sms_message(
+        "i want to make a formal complaint, nobody has come about my door and nobody rings back", phone=SHARED))
+    with runtime.database.session() as session:
+        root, follow_up = session.get(Item, first.item_id), session.get(Item, chaser.item_id)
+        assert follow_up.case_id == root.id
+        follow_up.type = "complaint"  # as the classifier or a person may have said
+        correct_item(runtime, session, root, user="tina", type="enquiry", categories=[], flags=[], queue=None,
+                     reason="it was a question")
+        assert follow_up.case_id is None and follow_up.complaint_stage is not None

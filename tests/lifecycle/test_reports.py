@@ -56,3 +56,25 @@ def test_reports_open_on_the_last_complete_quarter_when_it_has_data(runtime, clo
     ingest(runtime, email_message(COMPLAINT, sender="new@example.com"))
     opened = opening_period(runtime, datetime.now(UTC))
     assert (opened.first_day.isoformat(), opened.last_day.isoformat()) == ("2026-07-01", "2026-09-30")
+
+
+def test_a_response_before_the_acknowledgement_counts_alike_in_timeliness_and_ch02(runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    # No contact details: no letter can go, so the case is answered before it is ever acknowledged.
+    from channels.message import InboundMessage
+
+    result = ingest(runtime, InboundMessage(channel="web_form", external_id="web-no-contact", body=COMPLAINT))
+    clock.shift(timedelta(days=17))  # after 10 working days from receipt, within 15 (5 to acknowledge + 10)
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        if item.type != "complaint":
+            from intake.corrections import correct_item
+
+            correct_item(runtime, session, item, user="tina", type="complaint", categories=[], flags=[],
+                         queue=None, reason="a complaint")
+    with runtime.database.session() as session:
+        cases.record_response(runtime, session, session.get(Item, result.item_id), actor="officer", summary="reply")
+    now = datetime.now(UTC)
+    period = quarter_of(now.date())
+    respond = build_view(runtime, "timeliness", period, now=now).find(measure="respond", type="complaint", stage="stage_1")
+    ch02 = build_view(runtime, "tsm", period, now=now).find(measure="CH02 stage 1")
+    assert (respond["met"], respond["in_target"]) == (ch02["base"], ch02["count"])
