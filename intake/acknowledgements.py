@@ -21,7 +21,7 @@ from intake import audit, deadlines
 from intake.queueing import SEND_BACKOFF_SECONDS
 from intake.runtime import Runtime
 from models import Acknowledgement, Contact, Item, SmsOptOut
-from triage_rules.acknowledgement import RenderedAcknowledgement, render_acknowledgement
+from triage_rules.acknowledgement_wording import RenderedAcknowledgement, render_acknowledgement
 
 log = logging.getLogger(__name__)
 

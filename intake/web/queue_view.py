@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from intake.deadlines import overdue_case_condition
+from intake.formatting import UK
 from intake.references import parse_reference
-from intake.web.formatting import UK
 from models import Item
 from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, QUEUES, TYPES
 

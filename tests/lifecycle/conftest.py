@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime
 
 # A Tuesday in term time, mid-morning in London: the quarter's tests start here.

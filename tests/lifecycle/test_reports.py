@@ -8,7 +8,7 @@ from intake import cases
 from intake.pipeline import ingest
 from intake.reports.periods import quarter_of
 from intake.reports.service import build_view
-from intake.reports.views import opening_period
+from intake.web.reports import opening_period
 from models import Item
 from tests.factories import email_message
 
