@@ -280,11 +280,11 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         item = acknowledgement.item
         if not _acknowledges(acknowledgement.purpose):
             return
+        # Marking refreshes the case's next due date from what is still open.
+        deadlines.mark_met(item, "acknowledgement_sent", at=acknowledgement.sent_at)
         if item.case_id is None and item.case_status == "open" and item.complaint_stage:
             # Stage responses count from the acknowledgement: now that it is sent, count from it.
             deadlines.recompute(runtime, session, item)
-        # Marked met last: marking refreshes the case's next due date from what is still open.
-        deadlines.mark_met(item, "acknowledgement_sent", at=acknowledgement.sent_at)
 
 
 def _acknowledges(purpose: str) -> bool:

@@ -18,12 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from intake.runtime import Runtime
-from models import Acknowledgement, Deadline, Item
+from models import Deadline, Item
 from triage_rules.deadlines import ComputedDeadline, compute_deadlines
 
 # Deadlines that are not the landlord's to meet, or that are met by another row: never "overdue",
@@ -217,22 +217,14 @@ def open_kinds(item: Item) -> set[str]:
 
 
 def _acknowledged_at(session: Session, item: Item) -> datetime | None:
-    """When the current stage was acknowledged: one sent before the stage began doesn't count."""
-    query = select(Acknowledgement.sent_at).where(
-        Acknowledgement.item_id == item.id,
-        Acknowledgement.sent_at.is_not(None),
-        Acknowledgement.purpose != "help",
-        Acknowledgement.purpose.not_like("extension%"),
-    )
-    if item.stage_started_at is not None:
-        query = query.where(Acknowledgement.sent_at >= item.stage_started_at)
-    sent = session.scalars(query.order_by(Acknowledgement.sent_at).limit(1)).first()
-    called = [
-        d.met_at for d in current(item) if d.kind == "acknowledge" and d.met_at is not None
-        and d.stage == item.complaint_stage
+    """When the current stage was acknowledged: when its acknowledge deadline was met (by the letter,
+    a call back or the response), so the response date and TSM CH02 count from the same moment. A
+    letter sent for an earlier stage (or before a late-arriving chaser began this one) doesn't count."""
+    met = [
+        d.met_at for d in current(item)
+        if d.kind == "acknowledge" and d.met_at is not None and d.stage == item.complaint_stage
     ]
-    moments = [m for m in (sent, *called) if m is not None]
-    return min(moments) if moments else None
+    return min(met) if met else None
 
 
 def _responded_at(item: Item) -> datetime | None:
