@@ -13,7 +13,7 @@ from intake.api import health, items, transcripts
 from intake.api.errors import install_error_handlers
 from intake.api.webhooks import twilio as twilio_webhooks
 from intake.runtime import Runtime, get_runtime
-from intake.web import contact, reports, staff
+from intake.web import contact, landing, reports, staff
 from intake.web.setup import install as install_web
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 ROUTERS: list[APIRouter] = [
     health.router,
     items.router,
+    landing.router,
     contact.router,
     staff.router,
     reports.router,

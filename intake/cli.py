@@ -146,9 +146,32 @@ def serve(
     if not settings.redis_url:
         _start_sweeper(settings.sweep_interval_seconds)
         console.print("jobs run in-process (set INTAKE_REDIS_URL and run `intake worker` to scale out)")
+    _print_addresses(host, port)
     uvicorn.run(
         "intake.app:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+
+
+def _print_addresses(host: str, port: int) -> None:
+    """Where to go next, so a newcomer never has to guess the URLs."""
+    from intake.users import has_active_users
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
+    console.print(f"front page        {base}/")
+    console.print(f"contact form      {base}/contact")
+    console.print(f"staff sign-in     {base}/staff/login")
+    console.print(f"API documentation {base}/docs")
+    try:
+        with get_runtime().database.session() as session:
+            first_run = not has_active_users(session)
+    except Exception:  # an unmigrated database is reported by the server itself
+        return
+    if first_run:
+        console.print(
+            "no staff account yet: create the first admin with "
+            "[bold].venv/bin/intake users add YOUR-NAME --role admin[/bold]"
+        )
 
 
 def _start_sweeper(interval: int) -> None:

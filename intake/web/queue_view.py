@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import String, cast, func, or_, select
+import phonenumbers
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from intake.clock import SYSTEM_CLOCK
 from intake.deadlines import overdue_case_condition
 from intake.formatting import UK
 from intake.references import parse_reference
@@ -21,6 +23,7 @@ from models import Item
 from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, QUEUES, TYPES
 
 PAGE_SIZE = 50
+EXPORT_LIMIT = 50_000  # a CSV export of one view; more than a year of a large landlord's open cases
 ALL = "all"
 
 
@@ -34,6 +37,7 @@ class QueueFilters:
     due: str = ""  # "", "overdue" or "today"
     search: str = ""
     status: str = "open"  # open / closed
+    assigned: str = ""  # "", "me" (the signed-in officer's cases) or "none" (nobody's yet)
     page: int = 1
 
     @classmethod
@@ -54,6 +58,7 @@ class QueueFilters:
             due=pick("due", ("overdue", "today")),
             search=params.get("q", "").strip()[:200],
             status="closed" if params.get("status") == "closed" else "open",
+            assigned=pick("assigned", ("me", "none")),
             page=max(1, min(int(page), 10_000)) if page.isdigit() else 1,
         )
 
@@ -67,6 +72,7 @@ class QueueFilters:
             "due": self.due,
             "q": self.search,
             "status": "" if self.status == "open" else self.status,
+            "assigned": self.assigned,
             "page": self.page,
         }
         values.update(changes)
@@ -74,7 +80,7 @@ class QueueFilters:
 
     @property
     def active(self) -> bool:
-        return any((self.type, self.category, self.flag, self.channel, self.due, self.search))
+        return any((self.type, self.category, self.flag, self.channel, self.due, self.search, self.assigned))
 
 
 @dataclass(frozen=True)
@@ -129,8 +135,21 @@ def due_counts(session: Session, *, now: datetime) -> dict[str, int]:
     }
 
 
-def queue_page(session: Session, filters: QueueFilters, *, now: datetime) -> QueuePage:
+def assignment_counts(session: Session, *, username: str) -> dict[str, int]:
+    """Open cases assigned to this officer ("me") and to nobody ("none")."""
+    base = select(func.count()).select_from(Item).where(*_open_roots(), Item.case_status == "open")
+    return {
+        "me": session.scalar(base.where(Item.assigned_to == username)) or 0,
+        "none": session.scalar(base.where(Item.assigned_to.is_(None))) or 0,
+    }
+
+
+def _conditions(filters: QueueFilters, *, now: datetime, username: str | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [*_open_roots(), Item.case_status == filters.status]
+    if filters.assigned == "me":
+        conditions.append(Item.assigned_to == (username or ""))
+    elif filters.assigned == "none":
+        conditions.append(Item.assigned_to.is_(None))
     if filters.queue != ALL:
         conditions.append(Item.queue == filters.queue)
     if filters.type:
@@ -148,6 +167,21 @@ def queue_page(session: Session, filters: QueueFilters, *, now: datetime) -> Que
         conditions.append(Item.next_due_at < _end_of_uk_day(now))
     if filters.search:
         conditions.append(_search(filters.search))
+    return conditions
+
+
+def _most_urgent_first() -> tuple[Any, ...]:
+    # A live safety or safeguarding case goes above everything, however new: a gas smell reported
+    # a minute ago matters more than a weeks-old complaint with an earlier deadline.
+    live_risk = or_(_json_list_contains(Item.flags, "urgent_safety"), _json_list_contains(Item.flags, "safeguarding"))
+    return (case((live_risk, 0), else_=1), Item.next_due_at.is_(None), Item.next_due_at, Item.received_at)
+
+
+def queue_page(
+    session: Session, filters: QueueFilters, *, now: datetime | None = None, username: str | None = None
+) -> QueuePage:
+    now = now or SYSTEM_CLOCK.now()
+    conditions = _conditions(filters, now=now, username=username)
     total = session.scalar(select(func.count()).select_from(Item).where(*conditions)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
@@ -155,12 +189,39 @@ def queue_page(session: Session, filters: QueueFilters, *, now: datetime) -> Que
         session.scalars(
             select(Item)
             .where(*conditions)
-            .order_by(Item.next_due_at.is_(None), Item.next_due_at, Item.received_at)
+            .order_by(*_most_urgent_first())
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         )
     )
     return QueuePage(items=items, total=total, page=page, pages=pages)
+
+
+def queue_rows(
+    session: Session,
+    filters: QueueFilters,
+    *,
+    now: datetime | None = None,
+    username: str | None = None,
+    limit: int = EXPORT_LIMIT,
+) -> list[Item]:
+    """Every case of a view (not one page), most urgent first: for a CSV export."""
+    now = now or SYSTEM_CLOCK.now()
+    conditions = _conditions(filters, now=now, username=username)
+    return list(session.scalars(select(Item).where(*conditions).order_by(*_most_urgent_first()).limit(limit)))
+
+
+def _phone_forms(term: str) -> list[str]:
+    """'07700 900101', '+44 7700 900101' and '447700900101' all name one number, stored as E.164."""
+    if sum(ch.isdigit() for ch in term) < 7 or any(ch.isalpha() for ch in term):
+        return []
+    try:
+        number = phonenumbers.parse(term, "GB")
+    except phonenumbers.NumberParseException:
+        return []
+    if not phonenumbers.is_possible_number(number):
+        return []
+    return [phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)]
 
 
 def _search(term: str) -> ColumnElement[bool]:
@@ -169,6 +230,9 @@ def _search(term: str) -> ColumnElement[bool]:
     if parsed is not None:
         _, item_id = parsed
         return or_(Item.id == item_id, Item.id == select(Item.case_id).where(Item.id == item_id).scalar_subquery())
+    phones = _phone_forms(term)
+    if phones:
+        return or_(*(Item.sender_address == phone for phone in phones), Item.sender_address.ilike(_like(term)))
     pattern = _like(term)
     follow_up = aliased(Item)
     # A case is found by the words of any of its messages: a follow-up often names the resident.

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from intake import audit
 from intake.api.deps import RuntimeDep
 from intake.errors import SERVICE_ERRORS, InvalidMessage
 from intake.runtime import Runtime
@@ -172,22 +173,43 @@ def revoke(token_id: int, request: Request, runtime: RuntimeDep, user: AdminUser
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
     from intake.learning_loop import model_versions
+    from intake.model_status import retrain_status
 
+    with runtime.database.session() as session:
+        status = retrain_status(session)
     return render(
         request,
         "models.html",
-        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime)},
+        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime), "retrain": status},
         user=user,
     )
 
 
 @router.post("/models/promote")
 async def promote(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.learning_loop import promote_version
+    from intake.learning_loop import model_versions, promote_version
 
     form = await request.form()
     version = _text(form, "version", 100)
+    rejected = next(
+        (
+            row.evaluation.get("reason", "the quality check rejected it")
+            for row in model_versions(runtime)
+            if row.version == version and row.evaluation and row.evaluation.get("promoted") is False
+        ),
+        None,
+    )
+    if rejected is not None and _text(form, "confirm_rejected", 10) != "yes":
+        return _done(
+            request, "/staff/models",
+            f"Not promoted: version {version} failed the quality check ({rejected}). Tick the box to confirm "
+            "you want to use it anyway.",
+        )
     try:
+        if rejected is not None:
+            with runtime.database.session() as session:
+                audit.record(session, actor=user.username, action="model_gate_overridden", version=version,
+                             gate_reason=rejected)
         promote_version(runtime, version, actor=user.username)
     except SERVICE_ERRORS as refusal:
         return _done(request, "/staff/models", f"Not promoted: {refusal}")
@@ -233,6 +255,11 @@ def settings_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTM
         ("Text messages", "Twilio" if settings.twilio.account_sid else "not configured (written to the outbox folder)"),
         ("Email inbox", settings.imap.host or "not configured"),
         ("Model folder", str(settings.model_dir)),
+        ("Outbox folder (messages not sent by a provider)", str(settings.outbox_dir)),
+        ("Landlord name in letters", runtime.policy.landlord_name),
+        ("Landlord phone in letters", runtime.policy.contact.phone),
+        ("Emergency repairs phone in letters", runtime.policy.contact.emergency_repairs_phone),
+        ("Landlord email in letters", runtime.policy.contact.email),
         ("Contact form: files", f"up to {settings.web.max_attachments}, each under {settings.web.max_attachment_bytes // (1024 * 1024)}MB"),
         ("Contact form: rate limit", f"{settings.web.submissions_per_minute} a minute, {settings.web.submissions_per_hour} an hour per address"),
     ]
