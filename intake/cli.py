@@ -329,6 +329,7 @@ COMMAND_PROVIDERS = [
     "intake.web.cli:register",
     "intake.reports.cli:register",
     "channels.email_cli:register",
+    "intake.privacy.cli:register",
 ]
 
 

@@ -32,6 +32,47 @@ class WebSettings(BaseModel):
     submissions_per_hour: int = 30
 
 
+class RetentionRule(BaseModel):
+    """How long one kind of case is kept before its personal data is replaced by the erasure marker.
+
+    A case matches when its root's type is in `types` ("untriaged" matches items stored but never
+    triaged: STOP/HELP texts, bounces) or its queue is in `queues`. The clock starts at closure or at
+    receipt (`counted_from`); a case counted from closure is kept for as long as it is open.
+    """
+
+    name: str
+    types: list[str] = Field(default_factory=list)
+    queues: list[str] = Field(default_factory=list)
+    counted_from: str = "closed"  # closed / received
+    years: int = 0
+    days: int = 0
+
+
+def _default_retention() -> list[RetentionRule]:
+    # A common schedule for social landlords (NHF retention guidance): complaint and repair records six
+    # years after closure (the Limitation Act 1980 period), enquiries and compliments two years, junk 30 days.
+    # The first rule a case matches applies.
+    return [
+        RetentionRule(name="junk", queues=["not_for_triage"], types=["untriaged"], counted_from="received", days=30),
+        RetentionRule(name="complaints", types=["complaint"], counted_from="closed", years=6),
+        RetentionRule(name="service requests", types=["service_request"], counted_from="closed", years=6),
+        RetentionRule(
+            name="enquiries and compliments", types=["enquiry", "compliment", "suggestion"],
+            counted_from="received", years=2,
+        ),
+    ]
+
+
+class PrivacySettings(BaseModel):
+    """Residents' data rights (intake/privacy, docs/privacy.md)."""
+
+    marker: str = "[erased]"  # what replaces personal data on erasure and at the end of retention
+    retention: list[RetentionRule] = Field(default_factory=_default_retention)
+    retention_in_sweep: bool = True  # the worker's sweep applies the schedule once a day
+    access_log_years: int = 2  # how long the access trail itself is kept
+    request_log_years: int = 6  # how long the record of a data-rights request is kept
+
+
 def _default_home() -> Path:
     """The checkout the service runs from (where `make run` put var/), else the working directory."""
     checkout = Path(__file__).resolve().parent.parent
@@ -119,6 +160,9 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+
     landlord: LandlordSettings = Field(default_factory=LandlordSettings)
 
     @model_validator(mode="after")

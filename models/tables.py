@@ -92,6 +92,12 @@ class Item(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
+    # Residents' data rights (intake/privacy): hidden from all but admins; kept past its retention
+    # period (legal hold, with the reason); personal data replaced by a marker.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    legal_hold: Mapped[str | None] = mapped_column(Text)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     deadlines: Mapped[list[Deadline]] = relationship(
         back_populates="item", order_by="Deadline.due_at", cascade="all, delete-orphan"
     )

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from intake.web import case_actions, staff_admin, staff_items, staff_notes, staff_queues, staff_session
+from intake.web import (
+    case_actions,
+    privacy_pages,
+    staff_admin,
+    staff_items,
+    staff_notes,
+    staff_queues,
+    staff_session,
+)
 from intake.web.csrf import verify_csrf
 
 router = APIRouter(prefix="/staff", tags=["staff workspace"], dependencies=[Depends(verify_csrf)])
@@ -19,5 +27,6 @@ for part in (
     staff_notes.router,
     case_actions.router,
     staff_admin.router,
+    privacy_pages.router,
 ):
     router.include_router(part)
