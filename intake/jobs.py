@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, update
 
@@ -32,7 +32,7 @@ def sweep() -> dict[str, int]:
     Safe to run from any number of processes: every job it queues is idempotent.
     """
     runtime = get_runtime()
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     stuck_before = now - timedelta(seconds=runtime.settings.stuck_after_seconds)
     with runtime.database.session() as session:
         stuck_items = list(

@@ -1,5 +1,7 @@
-"""The one path every message takes: ingest → store → process_item → classify → route → deadlines →
-acknowledge → record. Orchestration lives here and only here; channels and route handlers call it.
+"""The one path every message takes: ingest → store → process_item: classify → link → route →
+deadlines → plan acknowledgement → record. Orchestration lives here and only here; channels and route
+handlers call it. Each step is decided in one module: the classifier, `intake.cases` (link),
+`intake.routing`, `intake.deadlines`, `intake.acknowledgements`.
 
 Guarantees, enforced by the database rather than by code alone:
 - one item per (channel, external_id) — a unique constraint; a replay returns the existing item;
@@ -13,19 +15,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.message import InboundMessage
-from intake import audit, cases
+from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgement, plan_help_reply
+from intake.clock import SYSTEM_CLOCK, Clock
 from intake.contacts import find_or_create_contact
 from intake.errors import InvalidMessage
 from intake.opt_outs import apply_keyword
 from intake.references import make_reference
+from intake.routing import route_new_item
 from intake.runtime import Runtime
 from models import Acknowledgement, Attachment, ClassificationRun, Item, RawMessage
 from triage_rules.taxonomy import CHANNELS, REVIEW_QUEUE
@@ -53,7 +57,7 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     _validate(message)
     try:
         with runtime.database.session() as session:
-            item = _store(session, message)
+            item = _store(session, message, runtime.clock)
             audit.record(
                 session,
                 actor=actor,
@@ -89,8 +93,8 @@ def _find_existing(session: Session, message: InboundMessage) -> Item | None:
     ).first()
 
 
-def _store(session: Session, message: InboundMessage) -> Item:
-    received_at = (message.received_at or datetime.now(UTC)).astimezone(UTC)
+def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOCK) -> Item:
+    received_at = (message.received_at or clock.now()).astimezone(UTC)
     contact = find_or_create_contact(
         session,
         email=message.sender_email,
@@ -147,10 +151,10 @@ def _store(session: Session, message: InboundMessage) -> Item:
 
 
 def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> None:
-    """Classify, link, route, set deadlines and plan the acknowledgement — one transaction.
+    """Classify → link → route → deadlines → plan acknowledgement — one transaction.
 
-    Runs again harmlessly: a processed item is left alone except that a still-pending
-    acknowledgement is queued again.
+    Each step is one function in one module. Runs again harmlessly: a processed item is left alone
+    except that a still-pending acknowledgement is queued again.
     """
     with runtime.database.session() as session:
         item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).first()
@@ -165,14 +169,12 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
             return
         if _handle_without_triage(runtime, session, item):
             return
-        _classify(runtime, session, item)
-        case_root = cases.link_to_case(runtime, session, item)
-        if case_root is None:
-            cases.open_case(runtime, session, item)
-        else:
-            cases.add_follow_up(runtime, session, item, case_root)
+        confident = _classify(runtime, session, item)
+        root = cases.link_to_case(runtime, session, item)
+        route_new_item(item, root=root, confident=confident)
+        _set_deadlines(runtime, session, item, root)
         if item.reference is None:
-            item.reference = make_reference(item.type, item.received_at, item.id)
+            item.reference = make_reference(item.received_at, item.id)
         plan_acknowledgement(runtime, session, item, purpose="received")
         item.status = "processed"
         audit.record(
@@ -191,6 +193,15 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
         to_send += cases.pending_acknowledgement_ids(session, item.id)
     for acknowledgement_id in dict.fromkeys(to_send):
         runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+
+
+def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | None) -> None:
+    """The deadlines step: a new case gets its dates; a follow-up may change its case's."""
+    if root is None:
+        cases.open_case(runtime, session, item)
+        deadlines.recompute(runtime, session, item)
+    elif cases.add_follow_up(runtime, session, item, root):
+        deadlines.recompute(runtime, session, root)
 
 
 def _handle_without_triage(runtime: Runtime, session: Session, item: Item) -> bool:
@@ -233,16 +244,17 @@ def _close_untriaged(session: Session, item: Item, why: str) -> None:
     item.routing_reason = why
     item.suppress_acknowledgement_reason = item.suppress_acknowledgement_reason or why
     if item.reference is None:
-        item.reference = make_reference(None, item.received_at, item.id)
+        item.reference = make_reference(item.received_at, item.id)
     audit.record(session, actor="worker", action="stored_not_triaged", item_id=item.id, reason=why)
 
 
-def _classify(runtime: Runtime, session: Session, item: Item) -> None:
+def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
+    """The classify step: labels, flags and the model's suggested queue; True when confident."""
     if item.parse_error:
         item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
         item.review_reason = f"could not be read: {item.parse_error}"
         item.routing_reason = "unreadable message → triage_review"
-        return
+        return False
     try:
         classifier = runtime.classifier
     except Exception as error:  # no model yet: a person triages it, nothing is lost
@@ -250,7 +262,7 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> None:
         item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
         item.review_reason = f"classifier unavailable: {error}"
         item.routing_reason = "no model → triage_review"
-        return
+        return False
     result = classifier.classify(
         item.body,
         channel=item.channel,
@@ -270,27 +282,10 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> None:
     item.explanation = _explanation_dict(result)
     item.review_reason = result.explanation.review_reason
     item.routing_reason = item.explanation.get("routing_reason")
-    _apply_declared_role(item)
     session.add(
         ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
     )
-
-
-# What a sender says about themselves on the contact form counts like a rule that fired.
-FLAGS_BY_DECLARED_ROLE = {"acting_for": "third_party", "elected_office": "designated_person"}
-
-
-def _apply_declared_role(item: Item) -> None:
-    from triage_rules.routing import route
-
-    flag = FLAGS_BY_DECLARED_ROLE.get(item.details.get("sender_role") or "")
-    if flag is None or flag in item.flags:
-        return
-    item.flags = sorted({*item.flags, flag})
-    confident = item.queue != REVIEW_QUEUE
-    decision = route(item.type, item.flags, confident=confident)
-    item.queue = decision.queue
-    item.routing_reason = f"sender declared '{item.details['sender_role']}' on the form; {decision.reason}"
+    return item.queue != REVIEW_QUEUE
 
 
 def _explanation_dict(result: object) -> dict[str, object]:

@@ -41,7 +41,10 @@ RETRAIN = "intake.jobs.retrain_model"
 
 # Back-off between retries, in seconds (rq picks the n-th interval for the n-th retry).
 PROCESS_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
-SEND_RETRY = Retry(max=6, interval=[10, 60, 300, 900, 1800, 3600])
+# The one retry scheme for a send: rq's job retry and the acknowledgement row's next attempt
+# (intake/acknowledgements.py) both read this table.
+SEND_BACKOFF_SECONDS = (10, 60, 300, 900, 1800, 3600)
+SEND_RETRY = Retry(max=len(SEND_BACKOFF_SECONDS), interval=list(SEND_BACKOFF_SECONDS))
 FINISHED_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
 
 

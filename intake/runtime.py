@@ -1,4 +1,4 @@
-"""The process's shared parts — settings, database, job queue, classifier, policy — built once.
+"""The process's shared parts — settings, database, job queue, clock, classifier, policy — built once.
 
 API processes and workers each build one from the environment; tests build their own and install it
 with `use_runtime`.
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from intake.clock import Clock, SystemClock
 from intake.db import Database
 from intake.queueing import DatabaseQueue, InProcessJobQueue, JobQueue, RqJobQueue
 from intake.settings import Settings, get_settings
@@ -29,6 +30,7 @@ class Runtime:
     settings: Settings
     database: Database
     jobs: JobQueue
+    clock: Clock = field(default_factory=SystemClock)  # the one "now" domain code reads
     _senders: dict[str, AcknowledgementSender] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake import audit
+from intake.clock import SYSTEM_CLOCK, Clock
 from intake.errors import InvalidMessage, NotAuthorised
 from models import ApiToken
 
@@ -32,11 +32,11 @@ def create_token(session: Session, name: str, *, created_by: str = "cli") -> str
     return token
 
 
-def revoke_token(session: Session, name: str, *, actor: str) -> None:
+def revoke_token(session: Session, name: str, *, actor: str, clock: Clock = SYSTEM_CLOCK) -> None:
     token = session.scalars(select(ApiToken).where(ApiToken.name == name)).first()
     if token is None:
         raise InvalidMessage(f"no token named {name!r}")
-    token.revoked_at = datetime.now(UTC)
+    token.revoked_at = clock.now()
     audit.record(session, actor=actor, action="api_token_revoked", token_name=name)
 
 

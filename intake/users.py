@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from argon2 import PasswordHasher
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake import audit
+from intake.clock import SYSTEM_CLOCK
 from intake.errors import InvalidMessage, NotAuthorised
 from models import User
 
@@ -93,7 +94,7 @@ def sign_in(session: Session, *, username: str, password: str, now: datetime | N
     A refusal commits before it raises: the failure count, the lock and the audit entry must
     survive the caller's rollback, or the lock-out would never happen.
     """
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     user = active_user(session, username)
     if user is None:
         _verify(_DUMMY_HASH, password)

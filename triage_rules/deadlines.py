@@ -321,6 +321,10 @@ def _targets_due(
             anchor = acknowledged or start
             if acknowledged is None:
                 caveat = " (not yet acknowledged: counted from receipt, the earliest it can be)"
+            elif "acknowledge" in computed and acknowledged > computed["acknowledge"]:
+                # A late acknowledgement does not move the response later (as TSM CH02 counts it).
+                anchor = computed["acknowledge"]
+                caveat = " (acknowledged late: counted from the date the acknowledgement was due)"
         elif target.counts_from in computed:
             anchor = computed[target.counts_from]
             caveat = " (until its date is known, counted from the latest date it may be)"

@@ -100,7 +100,7 @@ def build_report(
         context = ReportContext(
             session=session,
             period=period,
-            now=now or datetime.now(UTC),
+            now=now or runtime.clock.now(),
             calendar=runtime.calendar,
             policy=runtime.policy,
             homes=homes or runtime.settings.homes,

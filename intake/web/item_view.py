@@ -11,7 +11,8 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from intake.cases import current_deadlines
+from intake import deadlines as case_deadlines
+from intake.deadlines import DeadlineState, MeetingAction
 from intake.items import case_items
 from intake.privacy.notes import notes_for_items
 from intake.runtime import Runtime
@@ -22,6 +23,15 @@ from models import Acknowledgement, AuditEntry, Correction, Deadline, Item, RawM
 
 TURN_PATTERN = re.compile(r"^\s*([A-Za-z][A-Za-z .'-]{0,30}):\s*(.*)$")
 SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID", "In-Reply-To", "Auto-Submitted")
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """A deadline as the page shows it: its state from `intake.deadlines` and the action that meets it."""
+
+    deadline: Deadline
+    state: DeadlineState
+    action: MeetingAction | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class ItemView:
     acknowledgements: list[Acknowledgement]
     deadlines: list[Deadline]
     superseded: list[Deadline]
+    deadline_rows: list[DeadlineRow]
     corrections: list[Correction]
     audit: list[AuditEntry]
     highlighted_body: Markup
@@ -100,7 +111,11 @@ def load_item_view(runtime: Runtime, session: Session, item_id: int) -> ItemView
         raw=session.scalars(select(RawMessage).where(RawMessage.item_id == item.id)).first(),
         case=case,
         acknowledgements=acknowledgements,
-        deadlines=current_deadlines(root),
+        deadlines=case_deadlines.current(root),
+        deadline_rows=[
+            DeadlineRow(d, case_deadlines.state_of(d, runtime.clock.now()), case_deadlines.action_for(d.kind))
+            for d in case_deadlines.current(root)
+        ],
         superseded=[d for d in root.deadlines if d.superseded_at is not None],
         corrections=list(
             session.scalars(select(Correction).where(Correction.item_id == item.id).order_by(Correction.id))

@@ -342,8 +342,12 @@ async def extend(item_id: int, request: Request, runtime: RuntimeDep, user: Mana
         if not reason:
             raise FieldError("extend-reason", "Enter the reason for the extension: the resident will be told it")
         until = datetime.combine(until_day, time(17, 0), tzinfo=UK)
-        cases.extend(runtime, session, item, actor=user.username, until=until, reason=reason)
-        return f"Response date extended to {until_day:%-d %B %Y}."
+        letter = cases.extend(runtime, session, item, actor=user.username, until=until, reason=reason)
+        told = {
+            "pending": "the resident is being sent a letter with the new date and the reason",
+            "needs_callback": "the resident cannot be written to: phone them with the new date and the reason",
+        }.get(letter.status, f"no letter can be sent ({letter.last_error}): tell the resident another way")
+        return f"Response date extended to {until_day:%-d %B %Y}; {told}."
 
     return await _act(request, runtime, item_id, user, action)
 
@@ -354,7 +358,7 @@ async def record_response(item_id: int, request: Request, runtime: RuntimeDep, u
         summary = _form_text(form, "summary")
         if not summary:
             raise FieldError("summary", "Enter a summary of the response you sent")
-        cases.record_response(session, item, actor=user.username, summary=summary)
+        cases.record_response(runtime, session, item, actor=user.username, summary=summary)
         return "Response recorded; the deadline it met is marked as met."
 
     return await _act(request, runtime, item_id, user, action)
@@ -368,7 +372,7 @@ async def close(item_id: int, request: Request, runtime: RuntimeDep, user: Triag
         outcome = _form_text(form, "outcome", 40)
         if outcome not in OUTCOMES:
             raise FieldError("outcome", "Select the outcome")
-        cases.close(session, item, actor=user.username, outcome=outcome, remedy=_form_text(form, "remedy") or None)
+        cases.close(runtime, session, item, actor=user.username, outcome=outcome, remedy=_form_text(form, "remedy") or None)
         return f"Case closed: {OUTCOMES[outcome].lower()}."
 
     return await _act(request, runtime, item_id, user, action)
