@@ -243,19 +243,22 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> None:
         return
     try:
         classifier = runtime.classifier
-    except Exception as error:  # no model yet: a person triages it, nothing is lost
-        log.error("classifier unavailable: %s", error)
-        item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
-        item.review_reason = f"classifier unavailable: {error}"
-        item.routing_reason = "no model → triage_review"
+    except Exception as error:  # no model, or one that will not load: the rules still run
+        log.error("classifier unavailable: %s", type(error).__name__)
+        _route_by_rules_only(item, f"classifier unavailable ({type(error).__name__}: {error})"[:500])
         return
-    result = classifier.classify(
-        item.body,
-        channel=item.channel,
-        subject=item.subject,
-        sender=item.sender_address,
-        sender_name=item.sender_name,
-    )
+    try:
+        result = classifier.classify(
+            item.body,
+            channel=item.channel,
+            subject=item.subject,
+            sender=item.sender_address,
+            sender_name=item.sender_name,
+        )
+    except Exception as error:  # a bug or a bad model: this item still gets its safety rules
+        log.exception("classifier failed on item %s", item.id)
+        _route_by_rules_only(item, f"classifier failed on this message ({type(error).__name__})")
+        return
     item.type = result.type
     item.confidence = result.confidence
     item.categories = list(result.categories)
@@ -272,6 +275,37 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> None:
     session.add(
         ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
     )
+
+
+def _route_by_rules_only(item: Item, why: str) -> None:
+    """Degraded mode: no model answer, so no type — but the rules run and route as they always do.
+
+    Safety must never depend on a model being loaded: a gas smell still gets `urgent_safety`, the
+    emergency queue and its deadlines (routing overrides that bypass review apply without a type);
+    everything else waits in triage_review with `why` as its review reason.
+    """
+    from classifier.encoding import MessageInput, encode
+    from triage_rules.routing import route
+    from triage_rules.rules import flags_from, hazards_from
+
+    message = MessageInput(
+        text=item.body, channel=item.channel, subject=item.subject,
+        sender=item.sender_address, sender_name=item.sender_name,
+    )
+    hits = encode([message])[0].hits
+    decision = route(None, flags_from(hits), confident=False)
+    item.type, item.confidence, item.categories = None, 0.0, []
+    item.flags = sorted(flags_from(hits))
+    item.hazards = sorted(hazards_from(hits))
+    item.queue = decision.queue
+    item.review_reason = why
+    item.routing_reason = f"rules only, {why}: {decision.reason}"
+    item.explanation = {
+        "rules": [{"rule": h.rule, "effect": h.effect, "value": h.value, "matched": h.matched} for h in hits],
+        "review_reason": why,
+        "routing_reason": item.routing_reason,
+    }
+    _apply_declared_role(item)
 
 
 # What a sender says about themselves on the contact form counts like a rule that fired.

@@ -1,7 +1,8 @@
 """Where jobs go: rq on Redis when INTAKE_REDIS_URL is set, otherwise run in this process.
 
 Job ids are deterministic (`process-{item_id}`, `acknowledge-{ack_id}`; rq allows no colon) so a job is never queued
-twice; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
+twice; on rq they are namespaced by the queue name (`intake-process-12`), so two deployments or test
+runs sharing one Redis never take each other's jobs; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
 retries left. Jobs take ids, never ORM objects, and are serialised as JSON, never pickle.
 """
 
@@ -17,6 +18,8 @@ from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
+
+from channels.base import TemporarySendError
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +43,15 @@ class JobQueue(Protocol):
 class InProcessJobQueue:
     """Runs each job at once in the calling process: the embedded default, no Redis needed.
 
-    A job that raises is logged and left to the periodic sweep, exactly as a failed rq job would be.
+    A job that raises is left to the periodic sweep, exactly as a failed rq job would be, and is
+    never swallowed: it is kept in `failures` and logged as an error carrying `job_failed` (the test
+    suite fails any test in which that happens). A `TemporarySendError` is not a failure: the
+    acknowledgement row already says `retry` and when.
     """
 
     def __init__(self, resolve: Callable[[str], Callable[..., Any]] | None = None) -> None:
         self._resolve = resolve or _import_function
+        self.failures: list[tuple[str, BaseException]] = []
 
     def enqueue_process_item(self, item_id: int) -> None:
         self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}")
@@ -57,14 +64,22 @@ class InProcessJobQueue:
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
         try:
             self._resolve(function)(*args)
-        except Exception:
-            log.exception("in-process job %s failed; the sweep will retry it", job_id)
+        except TemporarySendError as error:
+            log.warning("in-process job %s will be retried: %s", job_id, error)
+        except Exception as error:
+            self.failures.append((job_id, error))
+            log.exception(
+                "in-process job %s failed; the sweep will retry it",
+                job_id,
+                extra={"job_failed": True, "job_id": job_id},
+            )
 
 
 class RqJobQueue:
     def __init__(self, redis_url: str, queue_name: str = "intake") -> None:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.connection, serializer=JSONSerializer)
+        self.job_id_prefix = f"{queue_name}-"
 
     def enqueue_process_item(self, item_id: int) -> None:
         self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
@@ -82,6 +97,7 @@ class RqJobQueue:
         self._enqueue(function, *args, job_id=job_id, retry=PROCESS_RETRY, timeout=timeout)
 
     def _enqueue(self, function: str, *args: Any, job_id: str, retry: Retry, timeout: int | None = None) -> None:
+        job_id = self.job_id_prefix + job_id
         try:
             self.queue.enqueue_call(
                 function,
