@@ -114,7 +114,15 @@ class RqJobQueue:
                 existing = Job.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
             except NoSuchJobError:
                 existing = None
-            if existing is not None and existing.get_status(refresh=True) not in FINISHED_STATES:
+            status = existing.get_status(refresh=True) if existing is not None else None
+            if existing is not None and status == JobStatus.SCHEDULED:
+                # Due by our own records (the sweep asks only for what is due) but parked in rq's
+                # scheduled registry, whose scheduler may be dead: a SIGKILLed worker holds the
+                # scheduler lock until it expires. Run it now; the job itself is idempotent.
+                self.queue.scheduled_job_registry.remove(existing)
+                self.queue.enqueue_job(existing)
+                return
+            if existing is not None and status not in FINISHED_STATES:
                 return
             if existing is not None:
                 existing.delete()

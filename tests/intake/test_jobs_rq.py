@@ -241,3 +241,25 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has died; its parent has yet to reap it
+
+
+def test_a_due_job_parked_in_rqs_scheduled_registry_runs_when_the_sweep_asks_again(rq_runtime: Runtime) -> None:
+    # A failed send's rq retry waits in the scheduled registry for rq's scheduler; when the worker
+    # holding the scheduler lock was SIGKILLed, nothing moves it until the lock expires. The sweep
+    # asks again only for what is due by the database's own records: then the job runs now.
+    from datetime import timedelta
+
+    from intake.queueing import SEND_ACKNOWLEDGEMENT
+
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    job_id = f"{rq_runtime.settings.queue_name}-acknowledge-41"
+    queue.enqueue_in(timedelta(hours=1), SEND_ACKNOWLEDGEMENT, 41, job_id=job_id)
+    assert queue.scheduled_job_registry.get_job_ids() == [job_id]
+
+    rq_runtime.jobs.enqueue_acknowledgement(41)
+
+    assert queue.scheduled_job_registry.get_job_ids() == []
+    assert queue.job_ids == [job_id]
+    rq_runtime.jobs.enqueue_acknowledgement(41)  # asked again while queued: still one job
+    assert queue.job_ids == [job_id]

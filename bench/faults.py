@@ -1,0 +1,714 @@
+"""The fault campaign: all four channels under traffic while faults land at random, then the promises
+are checked — every message stored once, processed, acknowledged at most once (or marked `unknown`
+for a person), and the audit log complete.
+
+Everything runs privately, on free ports, in a temp dir: a PostgreSQL cluster of its own (initdb +
+pg_ctl; never the shared server), a redis-server of its own, Dovecot, an SMTP sink and the Twilio
+stand-in from tests/channels, the API (`intake serve`) and three rq workers (`intake worker`: one
+polls the mailbox, one sweeps, one only works). A supervisor restarts any of our processes that
+dies after a second, as systemd's Restart=always would.
+
+    .venv/bin/python bench/faults.py --faults 200 --round 10      # the long campaign
+    .venv/bin/python bench/faults.py --faults 12 --round 12       # the short one `make test` runs
+
+It prints one JSON report (per kind of fault: how many, recovery time; per round: lost, duplicated,
+sent twice, unprocessed, unknown) and exits 1 when a promise was broken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import email.message
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from aiosmtpd.controller import Controller  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from tests.channels.mail_servers import DovecotServer, ReceivedMail, find_dovecot, free_port  # noqa: E402
+from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
+from tests.channels.twilio_support import (  # noqa: E402
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    LANDLORD_NUMBER,
+    PUBLIC_BASE_URL,
+    sign,
+    sms_form,
+    transcription_form,
+)
+
+FOLDER = "Intake"
+TWILIO_TIMEOUT = 3.0
+STUCK_AFTER = 5  # seconds before the sweep re-queues an item, or marks a `sending` acknowledgement unknown
+SETTLED_ACKS = {"sent", "delivered", "unknown", "suppressed", "needs_callback", "failed", "bounced"}
+TEXTS = [
+    "The kitchen tap at my flat has been dripping for a week, can someone come and fix it?",
+    "This is the third time I have reported the mould in my son's bedroom and nobody has come.",
+    "How do I apply for a parking permit for my new car?",
+    "There is a strong smell of gas on the landing outside my flat",
+    "Thank you to the caretaker for clearing the bins so quickly, much appreciated",
+    "The communal front door does not lock any more, anyone can walk in",
+]
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def wait_until(condition: Callable[[], object], what: str, ceiling: float) -> float:
+    """Seconds until `condition` held; raises after `ceiling` seconds (a ceiling, not an estimate)."""
+    started = time.monotonic()
+    while time.monotonic() - started < ceiling:
+        with contextlib.suppress(Exception):
+            if condition():
+                return time.monotonic() - started
+        time.sleep(0.2)
+    raise TimeoutError(f"{what}: not within {ceiling:.0f} s")
+
+
+# --- private servers -----------------------------------------------------------------------------
+
+
+class PrivatePostgres:
+    """A throw-away cluster of our own: initdb into the temp dir, pg_ctl on a free port."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "pg"
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
+
+    def _run(self, *command: str) -> None:
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*prefix, *command], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def init(self) -> None:
+        self.root.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "-E", "UTF8", "--no-sync")
+        self.start()
+        admin = create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("CREATE DATABASE intake"))
+        admin.dispose()
+
+    def start(self) -> None:
+        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off "
+                   "-c max_connections=300 -c full_page_writes=off")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-o", options,
+                  "-w", "-t", "300", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "300", "stop")
+
+    def url(self, database: str = "intake") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+
+class PrivateRedis:
+    """A redis-server of our own that keeps nothing on disk: a restart comes back empty."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "redis"
+        self.root.mkdir()
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.root)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() or True,
+                   "redis listens", 60)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=60)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@dataclass
+class FaultySmtpHandler:
+    """An SMTP sink that can refuse (4xx) or take a message and then drop the connection unanswered."""
+
+    received: list[ReceivedMail] = field(default_factory=list)
+    refusals: int = 0
+    drops: int = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        if self.refusals > 0:
+            self.refusals -= 1
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.received.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
+        if self.drops > 0:  # accepted, delivered, but the client never hears so
+            self.drops -= 1
+            server.transport.close()
+        return "250 Message accepted for delivery"
+
+
+class Dovecot(DovecotServer):
+    """The test Dovecot, plus a restart that keeps the mail (SIGKILL, then start the same config)."""
+
+    def restart(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=60)
+        log_file = open(self.root / "dovecot.out", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen([self.binary, "-c", str(self.root / "dovecot.conf"), "-F"],
+                                        stdout=log_file, stderr=subprocess.STDOUT)
+        wait_until(lambda: socket.create_connection((self.host, self.port), timeout=1).close() or True,
+                   "dovecot listens", 60)
+
+
+# --- our processes, supervised -------------------------------------------------------------------
+
+
+class Supervisor:
+    """Starts our processes (each in its own process group) and restarts any that dies after 1 s."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.commands: dict[str, list[str]] = {}
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.restarts: Counter[str] = Counter()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def add(self, name: str, *args: str) -> None:
+        self.commands[name] = [sys.executable, "-m", "intake", *args]
+        self._start(name)
+
+    def _start(self, name: str) -> None:
+        out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[name] = subprocess.Popen(self.commands[name], env=self.env, stdout=out,
+                                                stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
+
+    def run(self) -> None:
+        threading.Thread(target=self._watch, daemon=True, name="supervisor").start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            with self._lock:
+                for name, process in list(self.processes.items()):
+                    if process.poll() is not None:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(process.pid, signal.SIGKILL)  # what it left behind (a horse)
+                        time.sleep(1.0)
+                        self.restarts[name] += 1
+                        self._start(name)
+
+    def kill(self, name: str, *, group: bool = True) -> None:
+        process = self.processes[name]
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                os.kill(process.pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            for process in self.processes.values():
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                with contextlib.suppress(Exception):
+                    process.wait(timeout=60)
+
+
+def descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = defaultdict(list)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            children[int(stat.read_text().rsplit(")", 1)[1].split()[1])].append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def pids_connected_to(port: int, pids: list[int]) -> list[int]:
+    """Those of `pids` holding a TCP connection to local `port` (a work horse talks to PostgreSQL)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    found = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd)[8:-1] in inodes for fd in Path(f"/proc/{pid}/fd").iterdir()
+                   if os.readlink(fd).startswith("socket:[")):
+                found.append(pid)
+    return found
+
+
+# --- traffic -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    marker: str
+    channel: str
+    recipient: str  # where its acknowledgement would go (unique per message)
+
+
+class Traffic:
+    """Messages on all four channels, each carrying a unique marker; every one is retried until taken."""
+
+    def __init__(self, api: str, token: str, dovecot: Dovecot) -> None:
+        self.api = api
+        self.token = token
+        self.dovecot = dovecot
+        self.sent: list[Sent] = []
+        self.refused_attempts = 0
+        self._stop = threading.Event()
+        self._numbers = iter(range(1, 10**6))
+        self.thread: threading.Thread | None = None
+
+    def start(self, interval: float) -> None:
+        self._stop.clear()
+        self.thread = threading.Thread(target=self._loop, args=(interval,), daemon=True, name="traffic")
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.thread is not None:
+            self.thread.join(timeout=600)
+
+    def _loop(self, interval: float) -> None:
+        channels = ["email", "sms", "web_form", "call_transcript"]
+        while not self._stop.wait(interval):
+            self.send(channels[len(self.sent) % 4])
+
+    def send(self, channel: str) -> Sent:
+        number = next(self._numbers)
+        marker = f"fx{uuid.uuid4().hex[:10]}"
+        body = f"{random.choice(TEXTS)} (ref {marker})"
+        mobile = f"+447400{number:06d}"  # a UK mobile (phonenumbers: MOBILE), unique per message
+        address = f"resident-{marker}@example.org"
+        deliver = {
+            "email": lambda: self._email(marker, body, address),
+            "sms": lambda: self._twilio("/webhooks/twilio/sms", sms_form(body, sender=mobile)),
+            "call_transcript": lambda: self._twilio(
+                "/webhooks/twilio/transcription", transcription_form(f"Caller: {body}", caller=mobile)),
+            "web_form": lambda: self._api_item(marker, body, address),
+        }[channel]
+        self._until_taken(deliver)
+        sent = Sent(marker, channel, address if channel in ("email", "web_form") else mobile)
+        self.sent.append(sent)
+        return sent
+
+    def _until_taken(self, deliver: Callable[[], bool]) -> None:
+        # An upstream retries a delivery that was not answered 2xx (Twilio, a form's resubmission).
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                if deliver():
+                    return
+            except Exception:
+                pass
+            self.refused_attempts += 1
+            time.sleep(0.5)
+        raise TimeoutError("a message could not be delivered for 10 minutes")
+
+    def _email(self, marker: str, body: str, address: str) -> bool:
+        message = email.message.EmailMessage()
+        message["From"] = address
+        message["To"] = "complaints@landlord.example"
+        message["Subject"] = f"Repair {marker}"
+        message["Message-ID"] = f"<{marker}@example.org>"
+        message.set_content(body)
+        with self.dovecot.session() as client:
+            # Appending twice (a retry after an unanswered APPEND) is harmless: Message-ID dedupes.
+            client.append(FOLDER, message.as_bytes())
+        return True
+
+    def _twilio(self, path: str, form: dict[str, str]) -> bool:
+        response = httpx.post(self.api + path, data=form, headers={"X-Twilio-Signature": sign(path, form)},
+                              timeout=30)
+        return response.status_code < 300
+
+    def _api_item(self, marker: str, body: str, address: str) -> bool:
+        response = httpx.post(
+            self.api + "/api/v1/items",
+            json={"channel": "web_form", "external_id": marker, "body": body, "sender_email": address,
+                  "sender_name": "Pat Resident", "subject": "Contact form"},
+            headers={"Authorization": f"Bearer {self.token}"}, timeout=30,
+        )
+        return response.status_code < 300
+
+
+# --- the campaign --------------------------------------------------------------------------------
+
+
+class Campaign:
+    def __init__(self, root: Path, seed: int) -> None:
+        self.root = root
+        self.random = random.Random(seed)
+        self.postgres = PrivatePostgres(root)
+        self.redis = PrivateRedis(root)
+        binary = find_dovecot()
+        if binary is None:
+            raise SystemExit("Dovecot is missing: `make system-deps` installs it")
+        self.dovecot = Dovecot(binary)
+        self.smtp_handler = FaultySmtpHandler()
+        self.smtp_port = free_port()
+        self.smtp = Controller(self.smtp_handler, hostname="127.0.0.1", port=self.smtp_port)
+        self.twilio = TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN)
+        self.api_port = free_port()
+        self.faults: list[dict[str, Any]] = []
+        self.rounds: list[dict[str, Any]] = []
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Campaign]:
+        logs = self.root / "logs"
+        logs.mkdir()
+        try:
+            self.postgres.init()
+            self.redis.start()
+            self.dovecot.start()
+            with self.dovecot.session() as client:
+                client.create_folder(FOLDER)
+            self.smtp.start()
+            self.twilio.start()
+            env = self._env()
+            subprocess.run([sys.executable, "-m", "intake", "db", "upgrade"], env=env, check=True, cwd=REPO,
+                           stdout=subprocess.DEVNULL)
+            self.token = self._api_token()
+            self.supervisor = Supervisor(env, logs)
+            self.supervisor.add("api", "serve", "--host", "127.0.0.1", "--port", str(self.api_port))
+            self.supervisor.add("poller", "worker", "--sweep-every", "0", "--poll-email")
+            self.supervisor.add("sweeper", "worker", "--sweep-every", "3")
+            self.supervisor.add("worker", "worker", "--sweep-every", "0")
+            self.supervisor.run()
+            self.traffic = Traffic(f"http://127.0.0.1:{self.api_port}", self.token, self.dovecot)
+            wait_until(lambda: httpx.get(f"{self.traffic.api}/healthz", timeout=5).status_code == 200,
+                       "the API answers", 300)
+            yield self
+        finally:
+            with contextlib.suppress(Exception):
+                self.traffic.stop()
+            with contextlib.suppress(Exception):
+                self.supervisor.stop()
+            for stop in (self.twilio.stop, self.smtp.stop, self.dovecot.stop, self.redis.kill, self.postgres.stop):
+                with contextlib.suppress(Exception):
+                    stop()
+
+    def _env(self) -> dict[str, str]:
+        from tests.conftest import _cached_model
+
+        models = self.root / "models"
+        shutil.copytree(_cached_model(), models)
+        return {
+            **{k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
+            "INTAKE_ENVIRONMENT": "test",
+            "INTAKE_DATABASE_URL": self.postgres.url(),
+            "INTAKE_REDIS_URL": self.redis.url,
+            "INTAKE_QUEUE_NAME": "intake",
+            "INTAKE_MODEL_DIR": str(models),
+            "INTAKE_OUTBOX_DIR": str(self.root / "outbox"),
+            "INTAKE_RAW_STORE_DIR": str(self.root / "raw"),
+            "INTAKE_STUCK_AFTER_SECONDS": str(STUCK_AFTER),
+            "INTAKE_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+            "INTAKE_LANDLORD_ADDRESSES": '["landlord.example"]',
+            "INTAKE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "INTAKE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "INTAKE_TWILIO_FROM_NUMBER": LANDLORD_NUMBER,
+            "INTAKE_TWILIO_API_BASE_URL": self.twilio.url,
+            "INTAKE_TWILIO_TIMEOUT_SECONDS": str(TWILIO_TIMEOUT),
+            "INTAKE_SMTP_HOST": "127.0.0.1",
+            "INTAKE_SMTP_PORT": str(self.smtp_port),
+            "INTAKE_SMTP_STARTTLS": "false",
+            "INTAKE_SMTP_FROM_ADDRESS": "Riverside Homes <contact@landlord.example>",
+            "INTAKE_SMTP_TIMEOUT_SECONDS": "5",
+            "INTAKE_IMAP_HOST": "127.0.0.1",
+            "INTAKE_IMAP_PORT": str(self.dovecot.port),
+            "INTAKE_IMAP_USER": self.dovecot.user,
+            "INTAKE_IMAP_PASSWORD": self.dovecot.password,
+            "INTAKE_IMAP_FOLDER": FOLDER,
+            "INTAKE_IMAP_SSL": "false",
+            "INTAKE_IMAP_POLL_INTERVAL_SECONDS": "1",
+        }
+
+    def _api_token(self) -> str:
+        from sqlalchemy.orm import Session
+
+        from intake.tokens import create_token
+
+        engine = create_engine(self.postgres.url())
+        with Session(engine) as session:
+            token = create_token(session, "faults")
+            session.commit()
+        engine.dispose()
+        return token
+
+    # --- faults ----------------------------------------------------------------------------------
+
+    def fault_kinds(self) -> dict[str, Callable[[], str | None]]:
+        return {
+            "kill the API process": lambda: self._kill("api"),
+            "kill a work horse": self._kill_horse,
+            "kill a worker": lambda: self._kill("worker"),
+            "kill the email poller": lambda: self._kill("poller"),
+            "kill the sweeper": lambda: self._kill("sweeper"),
+            "stop and restart PostgreSQL": self._restart_postgres,
+            "restart Redis empty": self._restart_redis,
+            "SMTP answers errors": lambda: self._set(self.smtp_handler, "refusals", 2),
+            "SMTP drops the connection after accepting": lambda: self._set(self.smtp_handler, "drops", 1),
+            "Twilio answers errors": lambda: self.twilio.fail_next(2, status=503),
+            "Twilio times out (after accepting)": lambda: self.twilio.stall_next(1, seconds=TWILIO_TIMEOUT + 2),
+            "restart Dovecot mid-fetch": self.dovecot.restart,
+            "change the mailbox's UIDVALIDITY": self._change_uidvalidity,
+        }
+
+    def _set(self, target: object, name: str, value: int) -> None:
+        setattr(target, name, value)
+
+    def _kill(self, name: str) -> None:
+        self.supervisor.kill(name)
+
+    def _kill_horse(self) -> str | None:
+        workers = [self.supervisor.processes[n].pid for n in ("worker", "sweeper", "poller")]
+
+        def horses() -> list[int]:
+            children = [pid for worker in workers for pid in descendants(worker)]
+            return pids_connected_to(self.postgres.port, children)
+
+        try:
+            wait_until(horses, "a work horse is running a job", 10)
+        except TimeoutError:
+            return "skipped: no job was running"
+        found = horses()
+        if not found:
+            return "skipped: no job was running"
+        os.kill(self.random.choice(found), signal.SIGKILL)
+        return None
+
+    def _restart_postgres(self) -> None:
+        self.postgres.stop("immediate")
+        time.sleep(self.random.uniform(0.5, 3.0))
+        self.postgres.start()
+
+    def _restart_redis(self) -> None:
+        self.redis.kill()
+        time.sleep(self.random.uniform(0.2, 1.5))
+        self.redis.start()
+
+    def _change_uidvalidity(self) -> None:
+        # Rename the folder away and put its mail back in a new one: a new UIDVALIDITY, the same mail.
+        with self.dovecot.session() as client:
+            client.select_folder(FOLDER)
+            messages = client.fetch(client.search("ALL"), ["RFC822", "FLAGS"])
+            client.close_folder()
+            old = f"{FOLDER}-old-{uuid.uuid4().hex[:6]}"
+            client.rename_folder(FOLDER, old)
+            client.create_folder(FOLDER)
+            for data in messages.values():
+                client.append(FOLDER, data[b"RFC822"], flags=data[b"FLAGS"])
+            client.delete_folder(old)
+
+    def probe(self) -> float:
+        """Seconds until a fresh message, sent now, is processed: the system is whole again."""
+        started = time.monotonic()
+        sent = self.traffic.send(self.random.choice(["sms", "web_form"]))
+        wait_until(lambda: self._processed(sent.marker), "the probe is processed", 600)
+        return time.monotonic() - started
+
+    def _processed(self, marker: str) -> bool:
+        engine = create_engine(self.postgres.url(), pool_pre_ping=True)
+        try:
+            with engine.connect() as connection:
+                return bool(connection.execute(
+                    text("SELECT count(*) FROM items WHERE status = 'processed' AND body LIKE :m"),
+                    {"m": f"%{marker}%"}).scalar())
+        finally:
+            engine.dispose()
+
+    def run(self, faults: int, per_round: int, interval: float) -> None:
+        kinds = self.fault_kinds()
+        order = [name for _ in range(faults // len(kinds) + 1) for name in kinds]
+        self.random.shuffle(order)
+        landed = 0
+        round_number = 0
+        while landed < faults:
+            round_number += 1
+            self.traffic.start(interval)
+            round_faults = 0
+            while round_faults < per_round and landed < faults:
+                time.sleep(self.random.uniform(0.5, 2.5))
+                kind = order.pop()
+                started = time.monotonic()
+                outcome = kinds[kind]()
+                if outcome:  # e.g. no horse to kill right now
+                    self.faults.append({"kind": kind, "round": round_number, "outcome": outcome})
+                    continue
+                recovery = self.probe()
+                self.faults.append({"kind": kind, "round": round_number, "recovery_seconds": round(recovery, 2),
+                                    "fault_to_recovered": round(time.monotonic() - started, 2)})
+                landed += 1
+                round_faults += 1
+                log(f"fault {landed}/{faults}: {kind} — recovered in {recovery:.1f} s")
+            self.traffic.stop()
+            self.rounds.append(self.check(round_number))
+            log(f"round {round_number}: {json.dumps(self.rounds[-1])}")
+
+    # --- the promises ----------------------------------------------------------------------------
+
+    def check(self, round_number: int) -> dict[str, Any]:
+        """Wait (with a ceiling) for everything sent to settle, then count what broke a promise."""
+        self.smtp_handler.refusals = self.smtp_handler.drops = 0
+        sent = list(self.traffic.sent)
+        engine = create_engine(self.postgres.url(), pool_pre_ping=True)
+
+        def rows() -> dict[str, Any]:
+            with engine.connect() as connection:
+                items = connection.execute(text("SELECT id, body, status FROM items")).all()
+                acks = connection.execute(text("SELECT item_id, purpose, status FROM acknowledgements")).all()
+                audit = connection.execute(text("SELECT item_id, action FROM audit_log")).all()
+            return {"items": items, "acks": acks, "audit": audit}
+
+        def settled() -> bool:
+            state = rows()
+            bodies = " ".join(row.body for row in state["items"])
+            return (all(s.marker in bodies for s in sent)
+                    and all(row.status == "processed" for row in state["items"])
+                    and all(row.status in SETTLED_ACKS for row in state["acks"]))
+
+        try:
+            settle_seconds = round(wait_until(settled, "everything settles", 900), 1)
+        except TimeoutError:
+            settle_seconds = None
+        state = rows()
+        engine.dispose()
+        by_marker: dict[str, list[Any]] = defaultdict(list)
+        for item in state["items"]:
+            for s in sent:
+                if s.marker in item.body:
+                    by_marker[s.marker].append(item)
+        item_of = {s.marker: by_marker[s.marker][0].id for s in sent if by_marker[s.marker]}
+        acks_by_item: dict[int, list[Any]] = defaultdict(list)
+        for ack in state["acks"]:
+            acks_by_item[ack.item_id].append(ack)
+        actions: dict[int, set[str]] = defaultdict(set)
+        for entry in state["audit"]:
+            actions[entry.item_id].add(entry.action)
+        delivered = Counter(r for mail in self.smtp_handler.received for r in mail.rcpt_tos)
+        delivered.update(request.form.get("To", "") for request in self.twilio.messages)
+        statuses = Counter(ack.status for ack in state["acks"])
+        return {
+            "round": round_number,
+            "messages": len(sent),
+            "settled_after_seconds": settle_seconds,
+            "lost": sum(1 for s in sent if not by_marker[s.marker]),
+            "duplicated": sum(1 for s in sent if len(by_marker[s.marker]) > 1),
+            "unprocessed": sum(1 for item in state["items"] if item.status != "processed"),
+            "sent_twice": sum(1 for s in sent if delivered[s.recipient] > 1),
+            "acknowledgements_per_item_over_one": sum(
+                1 for acks in acks_by_item.values() if len([a for a in acks if a.purpose == "received"]) > 1),
+            "acknowledgement_statuses": dict(statuses),
+            "audit_incomplete": sum(
+                1 for marker, item_id in item_of.items()
+                if not {"received", "processed"} <= actions[item_id]
+            ),
+            "restarts": dict(self.supervisor.restarts),
+        }
+
+    def report(self) -> dict[str, Any]:
+        per_kind: dict[str, dict[str, Any]] = {}
+        for kind in self.fault_kinds():
+            landed = [f for f in self.faults if f["kind"] == kind and "recovery_seconds" in f]
+            times = [f["recovery_seconds"] for f in landed]
+            per_kind[kind] = {
+                "faults": len(landed),
+                "skipped": sum(1 for f in self.faults if f["kind"] == kind and "outcome" in f),
+                "recovery_median_s": round(statistics.median(times), 1) if times else None,
+                "recovery_max_s": max(times) if times else None,
+            }
+        totals = {key: sum(r[key] for r in self.rounds)
+                  for key in ("messages", "lost", "duplicated", "unprocessed", "sent_twice",
+                              "acknowledgements_per_item_over_one", "audit_incomplete")}
+        return {"faults": sum(k["faults"] for k in per_kind.values()), "totals": totals,
+                "unsettled_rounds": sum(1 for r in self.rounds if r["settled_after_seconds"] is None),
+                "per_kind": per_kind, "rounds": self.rounds}
+
+
+def broken_promises(report: dict[str, Any]) -> list[str]:
+    totals = report["totals"]
+    broken = [f"{key}: {totals[key]}" for key in ("lost", "duplicated", "unprocessed", "sent_twice",
+                                                   "acknowledgements_per_item_over_one", "audit_incomplete")
+              if totals[key]]
+    if report["unsettled_rounds"]:
+        broken.append(f"rounds that never settled: {report['unsettled_rounds']}")
+    return broken
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--faults", type=int, default=200)
+    parser.add_argument("--round", type=int, default=10, help="faults per round (checked after each)")
+    parser.add_argument("--interval", type=float, default=0.4, help="seconds between messages")
+    parser.add_argument("--seed", type=int, default=int(time.time()))
+    parser.add_argument("--out", type=Path, help="write the JSON report here too")
+    args = parser.parse_args(argv)
+    random.seed(args.seed)
+    root = Path(tempfile.mkdtemp(prefix="intake-faults-"))
+    os.chmod(root, 0o755)
+    started = time.monotonic()
+    try:
+        with Campaign(root, args.seed).running() as campaign:
+            campaign.run(args.faults, args.round, args.interval)
+            report = campaign.report()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    report["seed"] = args.seed
+    report["seconds"] = round(time.monotonic() - started, 1)
+    report["broken"] = broken_promises(report)
+    text_report = json.dumps(report, indent=2)
+    print(text_report)
+    if args.out:
+        args.out.write_text(text_report + "\n")
+    return 1 if report["broken"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
