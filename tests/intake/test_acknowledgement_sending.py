@@ -8,8 +8,8 @@ protocol raises it.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -22,7 +22,7 @@ from intake.queueing import SEND_ACKNOWLEDGEMENT, InProcessJobQueue, _import_fun
 from intake.runtime import Runtime
 from models import Acknowledgement, AuditEntry
 from tests.channels.twilio_standin import TwilioStandIn
-from tests.channels.twilio_support import new_mobile, sms_runtime, twilio_standin  # noqa: F401
+from tests.channels.twilio_support import new_mobile
 from tests.factories import email_message, sms_message
 
 REPAIR = "Hello, the light in the communal stairwell at 12 Birch Court has been out since Friday, please fix"
@@ -157,3 +157,88 @@ def test_the_sweep_sends_an_acknowledgement_whose_job_was_lost(runtime: Runtime)
     sent = _only_acknowledgement(runtime)
     assert (sent.status, sent.attempts) == ("sent", 1)
     assert len(list((runtime.settings.outbox_dir / "email").iterdir())) == 1
+
+
+# --- a provider that took the message but whose answer was lost ---------------------------------
+
+
+def _mobile_acknowledgement(to: str) -> OutboundAcknowledgement:
+    return OutboundAcknowledgement(acknowledgement_id=1, reference="SR-2026-000001", recipient=to,
+                                   subject=None, body_text="We have your message.", body_html=None)
+
+
+def test_twilio_taking_a_text_but_timing_out_marks_it_unknown_and_never_texts_twice(
+    sms_runtime: Runtime, twilio_standin: TwilioStandIn
+) -> None:
+    from channels.sms_twilio import TwilioSmsSender
+
+    settings = sms_runtime.settings.model_copy(
+        update={"twilio": sms_runtime.settings.twilio.model_copy(update={"timeout_seconds": 0.5})}
+    )
+    sms_runtime._senders["sms"] = TwilioSmsSender.from_settings(settings)
+    twilio_standin.stall_next(1, seconds=2.0)  # answers 201, but after the client gave up
+    phone = new_mobile()
+
+    ingest(sms_runtime, sms_message(REPAIR, phone=phone))
+
+    twilio_standin.wait_for_messages(1, timeout=60)
+    unknown = _only_acknowledgement(sms_runtime)
+    assert (unknown.status, unknown.attempts, unknown.next_attempt_at) == ("unknown", 1, None)
+    assert "check before sending again" in (unknown.last_error or "")
+    with sms_runtime.database.session() as session:
+        unknown_audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "acknowledgement_unknown")).all()
+        session.execute(update(Acknowledgement).values(created_at=datetime.now(UTC) - timedelta(hours=1)))
+    assert len(unknown_audit) == 1
+    assert jobs.sweep()["acknowledgements"] == 0
+    assert len(twilio_standin.messages_to(phone)) == 1
+
+
+def test_twilio_unreachable_before_sending_is_still_retried(tmp_path: Path) -> None:
+    from channels.sms_twilio import TwilioSmsSender
+    from intake.settings import Settings, TwilioSettings
+    from tests.channels.mail_servers import free_port
+    from tests.channels.twilio_support import ACCOUNT_SID, AUTH_TOKEN, LANDLORD_NUMBER, PUBLIC_BASE_URL
+
+    settings = Settings(
+        _env_file=None, environment="test", public_base_url=PUBLIC_BASE_URL, outbox_dir=tmp_path,  # type: ignore[call-arg]
+        twilio=TwilioSettings(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, from_number=LANDLORD_NUMBER,
+                              api_base_url=f"http://127.0.0.1:{free_port()}", timeout_seconds=30),
+    )
+    with pytest.raises(TemporarySendError, match="did not answer"):
+        TwilioSmsSender.from_settings(settings).send(_mobile_acknowledgement(new_mobile()))
+
+
+class _TakesThenHangsUp:
+    """An SMTP server that stores the message and drops the connection instead of answering 250."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.received.append(bytes(envelope.content))
+        server.transport.close()
+        return "250 OK"
+
+
+def test_an_smtp_server_that_takes_the_message_then_hangs_up_leaves_it_unknown(runtime: Runtime) -> None:
+    from aiosmtpd.controller import Controller
+
+    from channels.email_smtp import SmtpSender
+    from intake.settings import SmtpSettings
+    from tests.channels.mail_servers import free_port
+
+    handler = _TakesThenHangsUp()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        settings = runtime.settings.model_copy(update={"smtp": SmtpSettings(
+            host="127.0.0.1", port=port, starttls=False, from_address="Riverside Homes <contact@landlord.example>",
+            timeout_seconds=30)})
+        runtime._senders["email"] = SmtpSender.from_settings(settings)
+        ingest(runtime, email_message(REPAIR, sender="lee@example.com"))
+    finally:
+        controller.stop()
+    unknown = _only_acknowledgement(runtime)
+    assert (unknown.status, unknown.attempts) == ("unknown", 1)
+    assert len(handler.received) == 1
