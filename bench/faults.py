@@ -365,7 +365,9 @@ class Campaign:
         finally:
             engine.dispose()
 
-    def run(self, faults: int, per_round: int, interval: float, *, probe: bool = True) -> None:
+    def run(self, faults: int, per_round: int, interval: float, *, probe: bool = True,
+            budget_seconds: float | None = None) -> None:
+        deadline = time.monotonic() + budget_seconds if budget_seconds else None
         kinds = self.fault_kinds()
         if probe:  # how long a message takes end to end with no fault: recovery times compare with it
             self.baseline = [round(self.probe(), 2) for _ in range(3)]
@@ -381,6 +383,9 @@ class Campaign:
             self.traffic.start(interval)
             round_faults = 0
             while round_faults < per_round and landed < faults:
+                if deadline is not None and time.monotonic() > deadline:
+                    faults = landed  # out of time: finish this round, check it, report what landed
+                    break
                 time.sleep(self.random.uniform(0.5, 2.5))
                 kind = order.pop()
                 started = time.monotonic()
@@ -500,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=0.4, help="seconds between messages")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--out", type=Path, help="write the JSON report here too")
+    parser.add_argument("--minutes", type=float, help="stop landing faults after this long (then check)")
     parser.add_argument("--no-probe", action="store_true",
                         help="land faults back to back without measuring recovery (the short campaign)")
     args = parser.parse_args(argv)
@@ -509,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         with Campaign(root, args.seed).running() as campaign:
-            campaign.run(args.faults, args.round, args.interval, probe=not args.no_probe)
+            campaign.run(args.faults, args.round, args.interval, probe=not args.no_probe,
+                         budget_seconds=args.minutes * 60 if args.minutes else None)
             report = campaign.report()
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -122,6 +122,11 @@ class RqJobQueue:
                 self.queue.scheduled_job_registry.remove(existing)
                 self.queue.enqueue_job(existing)
                 return
+            if existing is not None and status == JobStatus.STARTED and not self._worker_alive(existing.worker_name):
+                # Its worker died mid-job (SIGKILL, OOM): rq would notice only when the execution's
+                # TTL runs out, minutes later. The sweep asks only for what is overdue: run it again.
+                log.warning("job %s was running on a worker that is gone: queued again", job_id)
+                status = JobStatus.FAILED
             if existing is not None and status not in FINISHED_STATES:
                 return
             if existing is not None:
@@ -137,6 +142,10 @@ class RqJobQueue:
                     failure_ttl=30 * 86400,
                     timeout=timeout,
                 )
+
+    def _worker_alive(self, name: str | None) -> bool:
+        # A worker's key lives while it heartbeats (every 30 s during a job, TTL 90 s): gone means dead.
+        return bool(name) and bool(self.connection.exists(Worker.redis_worker_namespace_prefix + str(name)))
 
     def failed_jobs(self) -> list[dict[str, Any]]:
         registry = self.queue.failed_job_registry

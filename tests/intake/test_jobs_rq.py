@@ -263,3 +263,32 @@ def test_a_due_job_parked_in_rqs_scheduled_registry_runs_when_the_sweep_asks_aga
     assert queue.job_ids == [job_id]
     rq_runtime.jobs.enqueue_acknowledgement(41)  # asked again while queued: still one job
     assert queue.job_ids == [job_id]
+
+
+def test_a_job_left_started_by_a_dead_worker_runs_again_when_the_sweep_asks(rq_runtime: Runtime) -> None:
+    # A SIGKILLed worker leaves its job `started` until rq's execution TTL runs out (minutes); the
+    # sweep asks again only for an item overdue by the database's records, and its worker's key
+    # (refreshed every 30 s while it lives) is gone: then the job is queued again at once.
+    from rq import Worker
+
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    connection = rq_runtime.jobs.connection
+    alive = Worker([queue], connection=connection, serializer=JSONSerializer, name=f"{queue.name}-alive")
+    alive.register_birth()
+    try:
+        for item_id, worker_name in ((51, f"{queue.name}-gone"), (52, alive.name)):
+            rq_runtime.jobs.enqueue_process_item(item_id)
+            job = Job.fetch(f"{queue.name}-process-{item_id}", connection=connection, serializer=JSONSerializer)
+            queue.remove(job.id)
+            with connection.pipeline() as pipeline:
+                job.prepare_for_execution(worker_name, pipeline=pipeline)
+                pipeline.execute()
+            assert job.get_status(refresh=True) == "started"
+
+        rq_runtime.jobs.enqueue_process_item(51)
+        rq_runtime.jobs.enqueue_process_item(52)
+
+        assert queue.job_ids == [f"{queue.name}-process-51"]  # the dead worker's job, not the live one's
+    finally:
+        alive.register_death()
