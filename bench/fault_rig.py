@@ -147,10 +147,21 @@ class Dovecot(DovecotServer):
                 os.kill(pid, signal.SIGKILL)
         self.process.wait(timeout=60)
         wait_until(lambda: not _listening(self.host, self.port), "dovecot's port is free", 60)
-        log_file = open(self.root / "dovecot.out", "ab")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen([self.binary, "-c", str(self.root / "dovecot.conf"), "-F"],
-                                        stdout=log_file, stderr=subprocess.STDOUT)
-        wait_until(lambda: _listening(self.host, self.port), "dovecot listens", 60)
+        for _ in range(3):  # a child that outlived its master can leave its socket: clear it and retry
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            for stale in (self.root / "run").glob("*") if (self.root / "run").exists() else []:
+                with contextlib.suppress(OSError):
+                    if stale.is_socket():
+                        stale.unlink()
+            log_file = open(self.root / "dovecot.out", "ab")  # noqa: SIM115 - closed with the process
+            self.process = subprocess.Popen([self.binary, "-c", str(self.root / "dovecot.conf"), "-F"],
+                                            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            with contextlib.suppress(TimeoutError):
+                wait_until(lambda: self.process.poll() is None and _listening(self.host, self.port),
+                           "dovecot listens", 60)
+                return
+        raise RuntimeError(f"dovecot did not come back:\n{self.log()}")
 
 
 def _listening(host: str, port: int) -> bool:
