@@ -26,8 +26,8 @@ from channels.base import (
     TemporarySendError,
     UncertainSendError,
 )
-from intake.errors import ConfigurationError
-from intake.settings import Settings
+from channels.errors import ConfigurationError
+from channels.settings import ChannelSettings as Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from classifier.model import TriageModel
-from classifier.result import RuleHit
 from classifier.rule_layer import route
+from triage_rules.hits import RuleHit
 from triage_rules.rules import flags_from
 from triage_rules.taxonomy import FLAGS, REVIEW_QUEUE
 

@@ -18,11 +18,10 @@ from intake.queueing import InProcessJobQueue, JobQueue, RqJobQueue
 from intake.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from triage_rules.policies import PolicyProfile
-    from triage_rules.working_days import WorkingCalendar
-
     from channels.base import AcknowledgementSender
     from classifier import Classifier
+    from triage_rules.policies import PolicyProfile
+    from triage_rules.working_days import WorkingCalendar
 
 
 @dataclass

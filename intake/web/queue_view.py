@@ -14,8 +14,8 @@ from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from intake.formatting import UK
 from intake.references import parse_reference
-from intake.web.formatting import UK
 from models import Item
 from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, QUEUES, TYPES
 

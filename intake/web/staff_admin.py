@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from intake.api.deps import RuntimeDep
-from intake.errors import IntakeError, InvalidMessage
+from intake.errors import SERVICE_ERRORS, InvalidMessage
 from intake.runtime import Runtime
 from intake.tokens import create_token, revoke_token
 from intake.users import ROLES, change_role, create_user, list_users, set_active, set_password
@@ -171,7 +171,7 @@ def revoke(token_id: int, request: Request, runtime: RuntimeDep, user: AdminUser
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
-    from intake.training import model_versions
+    from intake.learning_loop import model_versions
 
     return render(
         request,
@@ -183,31 +183,31 @@ def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLR
 
 @router.post("/models/promote")
 async def promote(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import promote_version
+    from intake.learning_loop import promote_version
 
     form = await request.form()
     version = _text(form, "version", 100)
     try:
         promote_version(runtime, version, actor=user.username)
-    except IntakeError as refusal:
+    except SERVICE_ERRORS as refusal:
         return _done(request, "/staff/models", f"Not promoted: {refusal}")
     return _done(request, "/staff/models", f"Model {version} is now in use.")
 
 
 @router.post("/models/rollback")
 def rollback(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import roll_back
+    from intake.learning_loop import roll_back
 
     try:
         version = roll_back(runtime, actor=user.username)
-    except IntakeError as refusal:
+    except SERVICE_ERRORS as refusal:
         return _done(request, "/staff/models", f"Could not roll back: {refusal}")
     return _done(request, "/staff/models", f"Rolled back: model {version} is in use again.")
 
 
 @router.post("/models/retrain")
 def retrain(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import schedule_retrain
+    from intake.learning_loop import schedule_retrain
 
     if not schedule_retrain(runtime, actor=user.username):
         return _done(request, "/staff/models", "A retraining is already running; its result will appear here.")

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from intake.web import csrf, flash, formatting
+from intake import formatting
+from intake.web import csrf, flash
 from intake.web.auth import StaffUser
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.pipeline import ingest
 from intake.runtime import Runtime
 from tests.factories import email_message

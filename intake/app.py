@@ -1,26 +1,32 @@
-"""The FastAPI application, built by a factory from a Runtime (never at import time)."""
+"""The FastAPI application, built by a factory from a Runtime (never at import time).
+
+The one place the JSON API and webhooks (intake/api/) and the pages (intake/web/) meet.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from intake.api import health, items, transcripts
 from intake.api.errors import install_error_handlers
+from intake.api.webhooks import twilio as twilio_webhooks
 from intake.runtime import Runtime, get_runtime
+from intake.web import contact, reports, staff
+from intake.web.setup import install as install_web
 
 log = logging.getLogger(__name__)
 
 # Every router the app serves, in one explicit list.
-ROUTERS = [
-    "intake.api.health:router",
-    "intake.api.items:router",
-    "intake.web.contact:router",
-    "intake.web.staff:router",
-    "intake.reports.views:router",
-    "channels.twilio_webhooks:router",
-    "channels.transcripts:router",
+ROUTERS: list[APIRouter] = [
+    health.router,
+    items.router,
+    contact.router,
+    staff.router,
+    reports.router,
+    twilio_webhooks.router,
+    transcripts.router,
 ]
 
 
@@ -33,15 +39,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    for target in ROUTERS:
-        module_name, _, attribute = target.partition(":")
-        app.include_router(getattr(importlib.import_module(module_name), attribute))
-    from intake.web.setup import install as install_web
-
+    for router in ROUTERS:
+        app.include_router(router)
     install_web(app)  # /static, sign-in redirects and refusal pages, security headers
     return app
 
 
 def app_factory() -> FastAPI:
-    """For `uvicorn --factory intake.api.app:app_factory` (each worker process builds its own)."""
+    """For `uvicorn --factory intake.app:app_factory` (each worker process builds its own)."""
     return create_app()
