@@ -258,3 +258,9 @@ def _fail_on_job_failures(request: pytest.FixtureRequest) -> Iterator[_JobFailur
 def job_failures(_fail_on_job_failures: _JobFailures) -> list[logging.LogRecord]:
     """The jobs that failed so far in this test; a test taking this fixture checks them itself."""
     return _fail_on_job_failures.records
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Find (or train, once per change of its inputs) the pinned model before any test's timeout
+    starts counting: on a loaded machine training alone can outlast one test's 300 s."""
+    _cached_model()
