@@ -10,7 +10,7 @@ import pytest
 
 from classifier import Classifier, ModelRegistry
 from classifier.data import load_examples, seed_files, split_examples
-from intake.training import SAFETY_FLAGS, decide_promotion, evaluate_versions
+from intake.learning_loop import SAFETY_FLAGS, decide_promotion, evaluate_versions
 
 
 def _report(**overrides: float) -> dict[str, dict[str, float]]:
