@@ -28,7 +28,13 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from channels.base import OutboundAcknowledgement, PermanentSendError, SendResult, TemporarySendError
+from channels.base import (
+    OutboundAcknowledgement,
+    PermanentSendError,
+    SendResult,
+    TemporarySendError,
+    UncertainSendError,
+)
 from channels.email_headers import clean_header_text, is_valid_message_id, safe_address
 from channels.email_oauth2 import (
     SMTP_ROLE,
@@ -159,8 +165,10 @@ class SmtpSender:
     def send(self, acknowledgement: OutboundAcknowledgement) -> SendResult:
         message = self.build_message(acknowledgement)
         message_id = str(message["Message-ID"])
+        connection: _TrackingSMTP | None = None
         try:
-            with self._connect() as connection:
+            connection = self._connect()
+            with connection:
                 refused = connection.send_message(
                     message,
                     from_addr=self.sender.addr_spec,
@@ -185,7 +193,17 @@ class SmtpSender:
             raise TemporarySendError(
                 f"the SMTP server does not support what is configured: {error}"
             ) from error
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            if connection is not None and connection.data_started:
+                # The message went over (or was going over) and no answer came back: the server may
+                # have accepted it, so sending again could deliver it twice.
+                raise UncertainSendError(
+                    f"the SMTP server did not answer after the message was sent: {type(error).__name__}"
+                ) from error
+            raise TemporarySendError(
+                f"could not talk to the SMTP server: {type(error).__name__}: {error}"
+            ) from error
+        except (smtplib.SMTPException, ssl.SSLError) as error:
             raise TemporarySendError(
                 f"could not talk to the SMTP server: {type(error).__name__}: {error}"
             ) from error
@@ -194,14 +212,14 @@ class SmtpSender:
             raise _by_code(code, f"recipient refused: {code} {_text(reply)}")
         return SendResult(provider_id=message_id, status="sent")
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _TrackingSMTP:
         context = self.ssl_context or ssl.create_default_context()
         if self.port == IMPLICIT_TLS_PORT:
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+            connection: _TrackingSMTP = _TrackingSMTPSSL(
                 self.host, self.port, timeout=self.timeout, context=context
             )
         else:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            connection = _TrackingSMTP(self.host, self.port, timeout=self.timeout)
             try:
                 connection.ehlo()
                 if self.starttls:
@@ -255,6 +273,21 @@ def _xoauth2(connection: smtplib.SMTP, user: str, token: str) -> None:
         return xoauth2_response(user, token) if challenge is None else ""
 
     connection.auth("XOAUTH2", respond, initial_response_ok=True)
+
+
+class _TrackingSMTP(smtplib.SMTP):
+    """smtplib.SMTP that remembers whether the DATA stage began (after which a lost connection
+    leaves it unknown whether the server took the message)."""
+
+    data_started = False
+
+    def data(self, msg):  # type: ignore[no-untyped-def]
+        self.data_started = True
+        return super().data(msg)
+
+
+class _TrackingSMTPSSL(_TrackingSMTP, smtplib.SMTP_SSL):
+    pass
 
 
 def _subject(acknowledgement: OutboundAcknowledgement) -> str:

@@ -4,7 +4,9 @@
 (item, purpose) — the unique constraint is what makes "never acknowledged twice" hold when a job is
 retried. `send_acknowledgement` moves a row pending → sending → sent. A row found still `sending`
 after a crash is NOT re-sent (the provider may have accepted it): the sweep marks it `unknown` for a
-person to check, because a duplicate to a resident is worse than a prompt to look.
+person to check, because a duplicate to a resident is worse than a prompt to look. The same holds
+when the provider took the message but its answer was lost (a read timeout, a connection dropped
+after the data went over): `UncertainSendError` marks it `unknown` at once instead of retrying.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError
+from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError, UncertainSendError
 from channels.phone import can_receive_sms, looks_like_phone, normalise_phone
 from intake import audit, deadlines
 from intake.queueing import SEND_BACKOFF_SECONDS
@@ -252,6 +254,9 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
     except TemporarySendError as error:
         _record_failure(runtime, acknowledgement_id, str(error), temporary=True)
         raise
+    except UncertainSendError as error:  # it may have gone: never sent again blindly
+        _record_unknown(runtime, acknowledgement_id, str(error))
+        return
     except PermanentSendError as error:
         status = _record_failure(runtime, acknowledgement_id, str(error), temporary=False, code=error.code)
         if status == "pending":  # fell back to email: send that now, not at the next sweep
@@ -289,6 +294,24 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
 
 def _acknowledges(purpose: str) -> bool:
     return purpose in ACKNOWLEDGING or purpose.startswith("stage_")
+
+
+def _record_unknown(runtime: Runtime, acknowledgement_id: int, error: str) -> None:
+    """The provider may have sent it: as after a crash mid-send, a person checks before it goes again."""
+    with runtime.database.session() as session:
+        acknowledgement = session.get(Acknowledgement, acknowledgement_id)
+        assert acknowledgement is not None
+        acknowledgement.status = "unknown"
+        acknowledgement.last_error = f"{error[:1800]}: it may have been sent, check before sending again"
+        acknowledgement.next_attempt_at = None
+        audit.record(
+            session,
+            actor="worker",
+            action="acknowledgement_unknown",
+            item_id=acknowledgement.item_id,
+            acknowledgement_id=acknowledgement.id,
+            attempts=acknowledgement.attempts,
+        )
 
 
 def _record_failure(

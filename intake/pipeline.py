@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.message import InboundMessage
+from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgement, plan_help_reply
 from intake.clock import SYSTEM_CLOCK, Clock
@@ -29,9 +30,10 @@ from intake.contacts import find_or_create_contact
 from intake.errors import InvalidMessage
 from intake.opt_outs import apply_keyword
 from intake.references import make_reference
-from intake.routing import route_new_item
+from intake.routing import decide, route_new_item
 from intake.runtime import Runtime
 from models import Acknowledgement, Attachment, ClassificationRun, Item, RawMessage
+from triage_rules.rules import flags_from, hazards_from
 from triage_rules.taxonomy import CHANNELS, REVIEW_QUEUE
 
 log = logging.getLogger(__name__)
@@ -257,19 +259,22 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
         return False
     try:
         classifier = runtime.classifier
-    except Exception as error:  # no model yet: a person triages it, nothing is lost
-        log.error("classifier unavailable: %s", error)
-        item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
-        item.review_reason = f"classifier unavailable: {error}"
-        item.routing_reason = "no model → triage_review"
+    except Exception as error:  # no model, or one that will not load: the rules still run
+        log.error("classifier unavailable: %s", type(error).__name__)
+        _route_by_rules_only(item, f"classifier unavailable ({type(error).__name__}: {error})"[:500])
         return False
-    result = classifier.classify(
-        item.body,
-        channel=item.channel,
-        subject=item.subject,
-        sender=item.sender_address,
-        sender_name=item.sender_name,
-    )
+    try:
+        result = classifier.classify(
+            item.body,
+            channel=item.channel,
+            subject=item.subject,
+            sender=item.sender_address,
+            sender_name=item.sender_name,
+        )
+    except Exception as error:  # a bug or a bad model: this item still gets its safety rules
+        log.exception("classifier failed on item %s", item.id)
+        _route_by_rules_only(item, f"classifier failed on this message ({type(error).__name__})")
+        return False
     item.type = result.type
     item.confidence = result.confidence
     item.categories = list(result.categories)
@@ -286,6 +291,32 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
         ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
     )
     return item.queue != REVIEW_QUEUE
+
+
+def _route_by_rules_only(item: Item, why: str) -> None:
+    """Degraded mode: no model answer, so no type — but the rules run and route as they always do.
+
+    Safety must never depend on a model being loaded: a gas smell still gets `urgent_safety`, the
+    emergency queue and its deadlines (routing overrides that bypass review apply without a type);
+    everything else waits in triage_review with `why` as its review reason.
+    """
+    message = MessageInput(
+        text=item.body, channel=item.channel, subject=item.subject,
+        sender=item.sender_address, sender_name=item.sender_name,
+    )
+    hits = encode([message])[0].hits
+    decision = decide(None, flags_from(hits), confident=False)
+    item.type, item.confidence, item.categories = None, 0.0, []
+    item.flags = sorted(flags_from(hits))
+    item.hazards = sorted(hazards_from(hits))
+    item.queue = decision.queue
+    item.review_reason = why
+    item.routing_reason = f"rules only, {why}: {decision.reason}"
+    item.explanation = {
+        "rules": [{"rule": h.rule, "effect": h.effect, "value": h.value, "matched": h.matched} for h in hits],
+        "review_reason": why,
+        "routing_reason": item.routing_reason,
+    }
 
 
 def _explanation_dict(result: object) -> dict[str, object]:

@@ -10,7 +10,8 @@ inside that transaction (database queue) or as soon as it commits (rq, inline): 
 worker could look for a row it cannot see yet.
 
 Job ids are deterministic (`process-{item_id}`, `acknowledge-{ack_id}`; rq allows no colon) so a job is never queued
-twice; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
+twice; on rq they are namespaced by the queue name (`intake-process-12`), so two deployments or test
+runs sharing one Redis never take each other's jobs; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
 retries left. Jobs take ids, never ORM objects, and are serialised as JSON, never pickle.
 """
 
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -31,6 +32,8 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     from intake.db import Database
+
+from channels.base import TemporarySendError
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +71,15 @@ def after_commit(session: Session | None, action: Callable[[], None]) -> None:
 class InProcessJobQueue:
     """Runs each job at once in the calling process: the embedded default, no Redis needed.
 
-    A job that raises is logged and left to the periodic sweep, exactly as a failed rq job would be.
+    A job that raises is left to the periodic sweep, exactly as a failed rq job would be, and is
+    never swallowed: it is kept in `failures` and logged as an error carrying `job_failed` (the test
+    suite fails any test in which that happens). A `TemporarySendError` is not a failure: the
+    acknowledgement row already says `retry` and when.
     """
 
     def __init__(self, resolve: Callable[[str], Callable[..., Any]] | None = None) -> None:
         self._resolve = resolve or _import_function
+        self.failures: list[tuple[str, BaseException]] = []
 
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
         after_commit(session, lambda: self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}"))
@@ -88,8 +95,15 @@ class InProcessJobQueue:
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
         try:
             self._resolve(function)(*args)
-        except Exception:
-            log.exception("in-process job %s failed; the sweep will retry it", job_id)
+        except TemporarySendError as error:
+            log.warning("in-process job %s will be retried: %s", job_id, error)
+        except Exception as error:
+            self.failures.append((job_id, error))
+            log.exception(
+                "in-process job %s failed; the sweep will retry it",
+                job_id,
+                extra={"job_failed": True, "job_id": job_id},
+            )
 
 
 class DatabaseQueue:
@@ -132,6 +146,7 @@ class RqJobQueue:
         self.acknowledgements = Queue(
             queue_name + ACKNOWLEDGEMENT_QUEUE_SUFFIX, connection=self.connection, serializer=JSONSerializer
         )
+        self.job_id_prefix = f"{queue_name}-"
 
     @property
     def queues(self) -> list[Queue]:
@@ -169,6 +184,7 @@ class RqJobQueue:
         queue: Queue | None = None,
     ) -> None:
         queue = queue or self.queue
+        job_id = self.job_id_prefix + job_id
         try:
             queue.enqueue_call(
                 function,
@@ -185,7 +201,20 @@ class RqJobQueue:
                 existing = Job.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
             except NoSuchJobError:
                 existing = None
-            if existing is not None and existing.get_status(refresh=True) not in FINISHED_STATES:
+            status = existing.get_status(refresh=True) if existing is not None else None
+            if existing is not None and status == JobStatus.SCHEDULED:
+                # Due by our own records (the sweep asks only for what is due) but parked in rq's
+                # scheduled registry, whose scheduler may be dead: a SIGKILLed worker holds the
+                # scheduler lock until it expires. Run it now; the job itself is idempotent.
+                self.queue.scheduled_job_registry.remove(existing)
+                self.queue.enqueue_job(existing)
+                return
+            if existing is not None and status == JobStatus.STARTED and not self._worker_alive(existing.worker_name):
+                # Its worker died mid-job (SIGKILL, OOM): rq would notice only when the execution's
+                # TTL runs out, minutes later. The sweep asks only for what is overdue: run it again.
+                log.warning("job %s was running on a worker that is gone: queued again", job_id)
+                status = JobStatus.FAILED
+            if existing is not None and status not in FINISHED_STATES:
                 return
             if existing is not None:
                 existing.delete()
@@ -200,6 +229,10 @@ class RqJobQueue:
                     failure_ttl=30 * 86400,
                     timeout=timeout,
                 )
+
+    def _worker_alive(self, name: str | None) -> bool:
+        # A worker's key lives while it heartbeats (every 30 s during a job, TTL 90 s): gone means dead.
+        return bool(name) and bool(self.connection.exists(Worker.redis_worker_namespace_prefix + str(name)))
 
     def failed_jobs(self) -> list[dict[str, Any]]:
         job_ids = [job_id for queue in self.queues for job_id in queue.failed_job_registry.get_job_ids()]
