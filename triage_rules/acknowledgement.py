@@ -33,6 +33,9 @@ PURPOSES = ("received", "complaint")  # plus "stage_2", "stage_3": a complaint e
 HOUSING_OMBUDSMAN_PHONE = "0300 111 3000"
 HOUSING_OMBUDSMAN_WEBSITE = "housing-ombudsman.org.uk"
 GAS_EMERGENCY_PHONE = "0800 111 999"
+# The national helplines a safeguarding acknowledgement gives (free, 24 hours).
+DOMESTIC_ABUSE_HELPLINE_PHONE = "0808 2000 247"  # National Domestic Abuse Helpline (Refuge)
+SAMARITANS_PHONE = "116 123"
 MAX_SMS_SEGMENTS = 2
 
 # GSM 03.38: the basic character set (one septet each) and the extension table (two: escape + char).
@@ -90,7 +93,7 @@ def render_acknowledgement(
         purpose=purpose,
         stage=stage,
     )
-    template = f"acknowledgement/{channel}/{_template_name(context)}.j2"
+    template = f"acknowledgement/{channel}/{_template_name(context, channel)}.j2"
     if channel == "sms":
         text = _render_sms(template, context)
         return RenderedAcknowledgement(subject="", text=text, html=None)
@@ -164,6 +167,7 @@ def _context(
         "formal": "designated_person" in flags,
         "greeting_name": _clean_name(recipient_name),
         "urgent": "urgent_safety" in flags,
+        "safeguarding": "safeguarding" in flags,
         "non_english": "non_english" in flags,
         "third_party": "third_party" in flags,
         "acknowledge_by": due("acknowledge"),
@@ -177,10 +181,15 @@ def _context(
         "ombudsman_phone": HOUSING_OMBUDSMAN_PHONE,
         "ombudsman_website": HOUSING_OMBUDSMAN_WEBSITE,
         "gas_phone": GAS_EMERGENCY_PHONE,
+        "domestic_abuse_phone": DOMESTIC_ABUSE_HELPLINE_PHONE,
+        "samaritans_phone": SAMARITANS_PHONE,
     }
 
 
-def _template_name(context: dict[str, Any]) -> str:
+def _template_name(context: dict[str, Any], channel: str) -> str:
+    if channel == "sms" and context["safeguarding"] and context["purpose"] == "received":
+        # Two segments hold the 999 advice and the helplines, not a type's details as well.
+        return "safeguarding"
     if context["purpose"] == "complaint":
         return "complaint_escalated"
     if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
@@ -192,6 +201,9 @@ def _subject(context: dict[str, Any]) -> str:
     reference = f"[{context['reference']}] " if context["reference"] else ""
     if context["urgent"]:
         return f"{reference}Urgent: we have your report - if anyone is in danger call 999"
+    if context["safeguarding"]:
+        # Neutral on purpose: a subject shows in previews other people in the home may see.
+        return f"{reference}We have received your message"
     if context["purpose"] == "complaint":
         return f"{reference}We are now handling this as a complaint"
     if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
