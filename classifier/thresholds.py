@@ -44,6 +44,7 @@ class FlagChoice:
     threshold: float
     model_precision: float  # of the model alone, out of fold, at `threshold`
     model_recall: float
+    combined_precision: float  # rules OR model, out of fold (the rules' part is optimistic on TRAIN)
     rules_f1: float  # on TRAIN, where the rules were written: optimistic
     combined_f1: float
     rules_recall: float
@@ -73,8 +74,9 @@ def choose_flag_model(
     a model can only seem to add false alarms: the combination cannot be measured fairly there.
     The choice therefore rests on the model alone (out of fold, which is fair):
 
-    - recall first (urgent_safety): the highest threshold at which the model alone still finds
-      `min_recall` of the cases, so it catches what the rules miss on new wording;
+    - recall first (urgent_safety, safeguarding): the highest threshold at which rules OR model
+      find every case out of fold and the model alone still finds `min_recall` of them, so it
+      catches what the rules miss on new wording;
     - otherwise: the lowest threshold at which the model alone is right `min_precision` of the
       time, so what it adds is almost always correct; unused if it then finds under
       `min_useful_recall` of the cases.
@@ -83,10 +85,16 @@ def choose_flag_model(
     rule_flags = rule_flags.astype(bool)
     candidates = [float(t) for t in GRID if t >= 0.1]
     if recall_first:
-        passing = [t for t in candidates if recall(truth, model_probabilities >= t) >= min_recall]
+        # The decision is "rules OR model": take the highest threshold at which that finds every
+        # case out of fold (recall 1.0) AND the model alone still finds `min_recall` of them, so the
+        # model carries weight on wordings the rules (written while reading TRAIN) have never seen.
+        everything = [t for t in candidates if recall(truth, rule_flags | (model_probabilities >= t)) >= 1.0]
+        alone = [t for t in candidates if recall(truth, model_probabilities >= t) >= min_recall]
+        passing = [t for t in everything if not alone or t <= max(alone)]
         threshold = max(passing) if passing else min(candidates)
         use = bool(truth.any())
-        policy = f"recall first: model alone finds >= {min_recall:.2f} of cases"
+        policy = (f"recall first: rules OR model find every case out of fold, and the model alone "
+                  f">= {min_recall:.2f} of them")
     else:
         passing = [t for t in candidates
                    if _precision_recall(truth, model_probabilities >= t)[0] >= min_precision]
@@ -97,6 +105,7 @@ def choose_flag_model(
     combined = rule_flags | (model_probabilities >= threshold) if use else rule_flags
     return FlagChoice(
         flag=flag, use_model=use, threshold=threshold, model_precision=model_precision, model_recall=model_recall,
+        combined_precision=_precision_recall(truth, combined)[0],
         rules_f1=f1(truth, rule_flags), combined_f1=f1(truth, combined), rules_recall=recall(truth, rule_flags),
         combined_recall=recall(truth, combined), policy=policy,
     )

@@ -41,11 +41,13 @@ from triage_rules.rules import flags_from, load_rule_engine
 from triage_rules.taxonomy import CATEGORIES, FLAGS, REVIEW_QUEUE
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
-# A miss here is dangerous: its model is OR'ed in with the lowest threshold the routing target allows.
+# A miss here is dangerous: each flag's model is OR'ed in at its own threshold, chosen for recall 1.0
+# out of fold (thresholds.choose_flag_model); the review threshold is then chosen around them.
 URGENT_FLAG = "urgent_safety"
-RECALL_FIRST_FLAGS = frozenset({URGENT_FLAG})
-# Share of items that must still be routed automatically when the urgent threshold is chosen.
-MIN_AUTOMATION = 0.8
+SAFEGUARDING_FLAG = "safeguarding"
+RECALL_FIRST_FLAGS = frozenset({URGENT_FLAG, SAFEGUARDING_FLAG})
+# Share of cases the model alone must find at a recall-first threshold.
+RECALL_FIRST_MODEL_RECALL = 0.9
 # Flags the rules decide alone: language detection is not something word n-grams improve on.
 RULES_ONLY_FLAGS = frozenset({"non_english"})
 MODELLED_FLAGS = tuple(flag for flag in FLAGS if flag not in RULES_ONLY_FLAGS)
@@ -167,7 +169,8 @@ def _choose_flags(
         truth = np.array([flag in example.flags for example in examples])
         rules = np.array([flag in flags_from(item.hits) for item in encoded])
         choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth,
-                                         recall_first=flag in RECALL_FIRST_FLAGS))
+                                         recall_first=flag in RECALL_FIRST_FLAGS,
+                                         min_recall=RECALL_FIRST_MODEL_RECALL))
     return choices
 
 
@@ -185,7 +188,8 @@ def out_of_fold_predictions(
             hits=item.hits,
             review_threshold=review_threshold,
         )
-        predictions.append(Predicted(decision.type, decision.categories, decision.flags, decision.queue))
+        predictions.append(Predicted(decision.type, decision.categories, decision.flags, decision.queue,
+                                     decision.hazard_state))
     return predictions
 
 
@@ -208,33 +212,6 @@ def choose_review(
         return queues != REVIEW_QUEUE, queues == truth
 
     return choose_review_threshold(confidence, queue_correct_at, target=target)
-
-
-def choose_urgent_threshold_and_review(
-    model: TriageModel,
-    examples: Sequence[LabelledExample],
-    encoded: Sequence[EncodedItem],
-    out_of_fold: OutOfFold,
-    *,
-    target: float = TARGET_ROUTED_ACCURACY,
-    min_automation: float = MIN_AUTOMATION,
-) -> tuple[float | None, ReviewChoice]:
-    """The urgent_safety model threshold and the review threshold, chosen together.
-
-    Every urgent_safety flag sends an item to `emergency` whatever its confidence, so each false
-    alarm is a routed item in the wrong queue; the lower the urgent threshold, the more the
-    review threshold must hold back to keep routed items 95% right. Safety comes first: take the
-    lowest urgent threshold (most recall) for which a review threshold still meets the target
-    while routing at least `min_automation` of the items. None when even the rules alone cannot.
-    """
-    candidates = [round(float(t), 3) for t in np.arange(0.2, 0.85, 0.05)]
-    for threshold in candidates:
-        model.flag_thresholds = {**model.flag_thresholds, URGENT_FLAG: threshold}
-        review = choose_review(model, examples, encoded, out_of_fold, target=target)
-        if review.met and review.automation_rate >= min_automation:
-            return threshold, review
-    model.flag_thresholds = {flag: t for flag, t in model.flag_thresholds.items() if flag != URGENT_FLAG}
-    return None, choose_review(model, examples, encoded, out_of_fold, target=target)
 
 
 HEADLINE_KEYS = (
@@ -287,13 +264,7 @@ def train_model(
         )
     flag_choices = _choose_flags(kept, encoded, out_of_fold)
     final.flag_thresholds = {choice.flag: choice.threshold for choice in flag_choices if choice.use_model}
-    urgent_threshold = None
-    if URGENT_FLAG in final.flag_thresholds:
-        urgent_threshold, review = choose_urgent_threshold_and_review(
-            final, kept, encoded, out_of_fold, target=target_routed_accuracy
-        )
-    else:
-        review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
+    review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
     final.flag_classifiers = {
         flag: model for flag, model in final.flag_classifiers.items() if flag in final.flag_thresholds
     }
@@ -317,7 +288,13 @@ def train_model(
         "category_thresholds": dict(zip(final.categories, map(float, final.category_thresholds), strict=True)),
         "flag_models": [asdict(choice) for choice in flag_choices],
         "flag_model_thresholds": dict(final.flag_thresholds),
-        "urgent_safety_model_threshold": urgent_threshold,
+        "recall_first_thresholds": {
+            choice.flag: {"threshold": choice.threshold, "cv_recall": round(choice.combined_recall, 4),
+                          "cv_precision": round(choice.combined_precision, 4),
+                          "cv_model_alone_recall": round(choice.model_recall, 4),
+                          "cv_model_alone_precision": round(choice.model_precision, 4)}
+            for choice in flag_choices if choice.flag in RECALL_FIRST_FLAGS and choice.use_model
+        },
         "metrics": headline_metrics(cv_report, prefix="cv_"),
         "reports": {"cross_validated_train": cv_report},
         "cv_folds": folds,

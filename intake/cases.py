@@ -199,6 +199,7 @@ def recompute_deadlines(
         acknowledged_at=acknowledged,
         flags=item.flags,
         hazards=item.hazards,
+        hazard_state=(item.explanation or {}).get("hazard_state", "live"),
         extended_until=datetime.fromisoformat(extended) if extended else None,
         calendar=runtime.calendar,
     )
