@@ -18,13 +18,16 @@ from classifier.hazard import NONE, hazard_state
 from classifier.model import TriageModel
 from classifier.result import RuleHit
 from classifier.rule_layer import route
-from triage_rules.rules import flags_from, type_hints_from
+from triage_rules.rules import category_hints_from, flags_from, type_hints_from
 from triage_rules.taxonomy import FLAGS, JUNK, REVIEW_QUEUE
 
 # Flags that make an item something a person must see: it is never junk.
 PROTECTING_FLAGS = frozenset({"urgent_safety", "safeguarding"})
 # A complaint this likely is a complaint signal: the item is classified, not filed as junk.
 JUNK_COMPLAINT_FLOOR = 0.15
+# Categories a rule hint adds to a complaint on its own: discrimination is the category most often
+# implied rather than named, and the one a miss costs most (rules/discrimination.yaml).
+RULE_CATEGORIES = frozenset({"discrimination"})
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,9 @@ def decide(
     item_type = None if junk else model.types[best]
     confidence = float(type_probabilities[best])
     categories = model.choose_categories(category_probabilities) if item_type == "complaint" else []
+    if item_type == "complaint":
+        hinted = [name for name in category_hints_from(hits) if name in RULE_CATEGORIES and name not in categories]
+        categories = [name for name in model.categories if name in {*categories, *hinted}]
     hazard = hazard_state(hits, flag_set, item_type)
     flags = ordered_flags(flag_set - hazard.drop_flags)
     confident = confidence >= review_threshold
