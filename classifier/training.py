@@ -46,8 +46,9 @@ Progress = Callable[[str, int, int], None]  # (what, done, total)
 URGENT_FLAG = "urgent_safety"
 SAFEGUARDING_FLAG = "safeguarding"
 RECALL_FIRST_FLAGS = frozenset({URGENT_FLAG, SAFEGUARDING_FLAG})
-# Share of cases the model alone must find at a recall-first threshold.
-RECALL_FIRST_MODEL_RECALL = 0.9
+# Out-of-fold precision a recall-first flag must keep (the emergency queue must stay usable: >= 0.7
+# on new data, with a margin).
+RECALL_FIRST_MIN_PRECISION = 0.75
 # Flags the rules decide alone: language detection is not something word n-grams improve on.
 RULES_ONLY_FLAGS = frozenset({"non_english"})
 MODELLED_FLAGS = tuple(flag for flag in FLAGS if flag not in RULES_ONLY_FLAGS)
@@ -170,7 +171,7 @@ def _choose_flags(
         rules = np.array([flag in flags_from(item.hits) for item in encoded])
         choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth,
                                          recall_first=flag in RECALL_FIRST_FLAGS,
-                                         min_recall=RECALL_FIRST_MODEL_RECALL))
+                                         min_precision_recall_first=RECALL_FIRST_MIN_PRECISION))
     return choices
 
 
