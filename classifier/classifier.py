@@ -15,8 +15,8 @@ from classifier.data import LabelledExample
 from classifier.decision import Decision, decide, decide_unusable
 from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.errors import InvalidInputError, ModelNotFoundError
-from classifier.explanation import Explainer
-from classifier.features import FeatureSettings
+from classifier.explanation import Explainer, WordMap
+from classifier.features import FeatureSettings, aligned_lemmas
 from classifier.model import ModelSettings, TriageModel
 from classifier.persistence import load_parts
 from classifier.registry import MODEL_FILE, ModelRegistry
@@ -171,10 +171,12 @@ class Classifier:
     ) -> Classification:
         shown = JUNK if decision.junk else decision.type
         type_index = self.model.types.index(shown) if shown in self.model.types else 0
+        words = (WordMap(aligned_lemmas(item.doc), item.model_text, item.message.text)
+                 if item.doc is not None else None)
         explanation = Explanation(
             rules=list(item.hits),
-            type_terms=self._explainer.type_terms(row, type_index),
-            category_terms=self._explainer.category_terms(row, decision.categories),
+            type_terms=self._explainer.type_terms(row, type_index, words),
+            category_terms=self._explainer.category_terms(row, decision.categories, words),
             review_reason=decision.review_reason,
             routing_reason=decision.routing_reason,
             preparation=list(item.prepared.steps),

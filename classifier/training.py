@@ -208,11 +208,16 @@ def choose_review(
     if_confident = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 0.0)])
     if_not = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 2.0)])
 
-    def queue_correct_at(threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        queues = np.where(confidence >= threshold, if_confident, if_not)
-        return queues != REVIEW_QUEUE, queues == truth
+    # Items a flag sends to its queue whatever the confidence (urgent_safety, safeguarding, junk)
+    # do not depend on the review threshold: their precision is set by their own recall-first
+    # thresholds, so the review threshold is chosen on the items it can actually hold back.
+    depends = if_confident != if_not
 
-    return choose_review_threshold(confidence, queue_correct_at, target=target)
+    def queue_correct_at(threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        queues = np.where(confidence >= threshold, if_confident, if_not)[depends]
+        return queues != REVIEW_QUEUE, queues == truth[depends]
+
+    return choose_review_threshold(confidence[depends], queue_correct_at, target=target)
 
 
 HEADLINE_KEYS = (
