@@ -41,15 +41,15 @@ def _message(channel: str, body: str) -> InboundMessage:
     if channel == "email":
         return email_message(body, subject="Rent statement")
     if channel == "sms":
-        return sms_message(body)
+        return sms_message(body, phone="+447911123457")
     return InboundMessage(
         channel=channel,
         external_id=f"{channel}-safeguarding-test",
         body=body,
         subject="Other" if channel == "web_form" else None,
-        sender_address="resident@example.com" if channel == "web_form" else "+447700900456",
+        sender_address="resident@example.com" if channel == "web_form" else "+447911123456",
         sender_email="resident@example.com" if channel == "web_form" else None,
-        sender_phone=None if channel == "web_form" else "+447700900456",
+        sender_phone=None if channel == "web_form" else "+447911123456",
         sender_name="Pat Resident",
     )
 
