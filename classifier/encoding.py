@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from spacy.tokens import Doc
+
 from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
 from classifier.preparation import PreparedText, prepare
 from classifier.result import RuleHit
 from classifier.rule_layer import RuleEngine, rule_tokens, run_rules
-from spacy.tokens import Doc
-
 from triage_rules.nlp import get_nlp
 
 
