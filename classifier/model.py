@@ -107,8 +107,13 @@ class TriageModel:
         features = builder.fit_transform(inputs)
         weights = np.array([example.weight for example in examples], dtype=np.float64)
         labels = np.array([example.type for example in examples])
-        smallest = int(np.unique(labels, return_counts=True)[1].min())
-        type_classifier = compact(_type_classifier(settings, smallest).fit(features, labels, sample_weight=weights))
+        # A type with a single example cannot be learnt (nor calibrated): it is left out of the type
+        # model (e.g. one junk item in a small training set); its rows still train the rest.
+        names, counts = np.unique(labels, return_counts=True)
+        learnable = np.isin(labels, names[counts >= 2])
+        smallest = int(counts[counts >= 2].min())
+        type_classifier = compact(_type_classifier(settings, smallest).fit(
+            features[learnable], labels[learnable], sample_weight=weights[learnable]))
 
         categories = tuple(CATEGORIES)
         complaint_rows = np.flatnonzero(labels == "complaint")

@@ -111,8 +111,10 @@ def fit_with_cross_validation(
     """The model on all examples and out-of-fold probabilities, computed side by side: the full fit
     and the folds run as parallel jobs, one process per core by default."""
     labels = np.array([example.type for example in examples])
-    types = tuple(sorted(set(labels.tolist())))
-    smallest = min(np.unique(labels, return_counts=True)[1])
+    names, counts = np.unique(labels, return_counts=True)
+    # The columns the type model will have: a type with a single example is not learnt (model.py).
+    types = tuple(sorted(str(name) for name, count in zip(names, counts, strict=True) if count >= 2))
+    smallest = min(count for count in counts if count >= 2)
     folds = max(2, min(folds, int(smallest)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     n = len(examples)
