@@ -46,7 +46,7 @@ def _fail(error: Exception) -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = "head") -> None:
+def db_upgrade(revision: str = "heads") -> None:
     """Create or migrate the database to the latest schema."""
     runtime = _runtime()
     runtime.database.upgrade(revision)

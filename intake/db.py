@@ -71,7 +71,7 @@ class Database:
         finally:
             session.close()
 
-    def upgrade(self, revision: str = "head") -> None:
+    def upgrade(self, revision: str = "heads") -> None:
         upgrade_database(self.engine, revision)
 
     def dispose(self) -> None:
@@ -84,7 +84,9 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade_database(engine: Engine, revision: str = "head") -> None:
+def upgrade_database(engine: Engine, revision: str = "heads") -> None:
+    """Apply every migration. "heads", not "head": work done side by side may add migrations that each
+    follow the last released one; all of them are applied (a merge revision joins them at release)."""
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
