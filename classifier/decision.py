@@ -21,8 +21,10 @@ from classifier.rule_layer import route
 from triage_rules.rules import category_hints_from, flags_from, type_hints_from
 from triage_rules.taxonomy import FLAGS, JUNK, REVIEW_QUEUE
 
-# Flags that make an item something a person must see: it is never junk.
-PROTECTING_FLAGS = frozenset({"urgent_safety", "safeguarding"})
+# Flags that make an item something a person must see: it is never junk. A message not in
+# English is one the model cannot read (it has learnt junk from English only): it goes for
+# translation, never to not_for_triage.
+PROTECTING_FLAGS = frozenset({"urgent_safety", "safeguarding", "non_english"})
 # A complaint this likely is a complaint signal: the item is classified, not filed as junk.
 JUNK_COMPLAINT_FLOOR = 0.15
 # Categories a rule hint adds to a complaint on its own: discrimination is the category most often

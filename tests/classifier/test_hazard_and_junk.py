@@ -55,6 +55,7 @@ def test_no_hazard_means_none() -> None:
 def test_junk_is_refused_when_a_safety_safeguarding_or_complaint_signal_is_present() -> None:
     assert junk_blocked_by({"urgent_safety"}, [], 0.0) == "flag urgent_safety"
     assert junk_blocked_by({"safeguarding"}, [], 0.0) == "flag safeguarding"
+    assert junk_blocked_by({"non_english"}, [], 0.0) == "flag non_english"  # unreadable to the model
     assert junk_blocked_by(set(), [], 0.4) is not None
     complaint_hits = ENGINE.match("This is the third time I have complained and nobody has come.", channel="email")
     assert junk_blocked_by(set(), complaint_hits, 0.0) == "a complaint cue"
