@@ -42,11 +42,13 @@ system-deps:
 
 test: install-dev system-deps model
 	bash scripts/ensure-services.sh
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy intake channels classifier triage_rules models
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy intake channels classifier triage_rules models  # strict: see [tool.mypy] in pyproject.toml
 
 bench: install-dev
 	bash bench/run_all.sh

@@ -117,7 +117,7 @@ def timed(function: Callable[[], object], repeat: int) -> tuple[float, float, fl
 def run(url: str, repeat: int) -> list[tuple[str, str, float, float, float]]:
     from fastapi.testclient import TestClient
 
-    from intake.api.app import create_app
+    from intake.app import create_app
     from intake.reports.periods import parse_period
     from intake.reports.service import VIEWS, build_report
     from intake.runtime import Runtime

@@ -43,7 +43,7 @@ from twilio.request_validator import RequestValidator
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from intake.opt_outs import keyword_of  # noqa: E402
+from channels.sms_keywords import keyword_of  # noqa: E402
 from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
 
 INTAKE = [sys.executable, "-m", "intake"]

@@ -1,13 +1,41 @@
-"""The interface every outbound channel adapter implements, and the registry that names them."""
+"""The two interfaces every channel adapter implements: inbound (`parse`) and outbound (`send`).
+
+Adapters are plain: they know no web framework, no tables and no pipeline. An inbound adapter turns
+the bytes that arrived (and their headers) into an `InboundMessage`, or a `Refused` saying why not;
+the HTTP endpoint that received them (intake/api/inbound.py) keeps a refused payload and ingests a
+message. An outbound adapter sends one rendered `OutboundMessage` and returns a `Receipt`, or raises
+`TemporarySendError` / `PermanentSendError`. The adapters are named in channels/registry.py.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from channels.message import InboundMessage
+
 
 @dataclass(frozen=True)
-class OutboundAcknowledgement:
+class Refused:
+    """An inbound payload an adapter could not turn into a message: kept with `reason`, answered 422."""
+
+    reason: str
+    channel: str
+    content_type: str = "application/octet-stream"
+
+
+class InboundAdapter(Protocol):
+    """One per way in (a Twilio webhook, the items API, …): the payload as a message, or why not."""
+
+    @property
+    def channel(self) -> str: ...
+
+    def parse(self, raw: bytes, headers: Mapping[str, str]) -> InboundMessage | Refused: ...
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
     """A rendered acknowledgement ready to go out on one channel."""
 
     acknowledgement_id: int
@@ -21,7 +49,9 @@ class OutboundAcknowledgement:
 
 
 @dataclass(frozen=True)
-class SendResult:
+class Receipt:
+    """What the provider said when it took the message."""
+
     provider_id: str | None  # SMTP Message-ID, Twilio message SID
     status: str = "sent"  # sent / queued
 
@@ -38,9 +68,15 @@ class PermanentSendError(Exception):
         self.code = code
 
 
-class AcknowledgementSender(Protocol):
-    """One per outbound channel ("email", "sms"): sends one acknowledgement or raises."""
+class OutboundAdapter(Protocol):
+    """One per outbound channel ("email", "sms"): sends one message or raises."""
 
     name: str
 
-    def send(self, acknowledgement: OutboundAcknowledgement) -> SendResult: ...
+    def send(self, acknowledgement: OutboundMessage) -> Receipt: ...
+
+
+# The names the senders were first written against; the same types.
+OutboundAcknowledgement = OutboundMessage
+SendResult = Receipt
+AcknowledgementSender = OutboundAdapter

@@ -27,7 +27,7 @@ def poll_email(
 ) -> None:
     """Fetch new email from every configured IMAP mailbox into intake."""
     from channels.email_imap import mailboxes_from_settings, poll_all, run_forever
-    from intake.errors import ConfigurationError
+    from channels.errors import ConfigurationError
     from intake.runtime import get_runtime
 
     runtime = get_runtime()

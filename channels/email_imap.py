@@ -34,12 +34,14 @@ from sqlalchemy.exc import IntegrityError
 
 from channels.email_automatic import is_own_address
 from channels.email_parse import parse_email, unreadable_message
+from channels.errors import ConfigurationError
 from channels.message import InboundMessage
+from channels.settings import ChannelSettings as Settings
+from channels.settings import ImapSettings
 from intake import audit
-from intake.errors import ConfigurationError, InvalidMessage
+from intake.errors import InvalidMessage
 from intake.pipeline import IngestResult, ingest
 from intake.runtime import Runtime
-from intake.settings import ImapSettings, Settings
 from models import ChannelCursor
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 
 from channels.base import OutboundAcknowledgement, PermanentSendError, SendResult, TemporarySendError
 from channels.email_headers import clean_header_text, is_valid_message_id, safe_address
-from intake.errors import ConfigurationError
-from intake.settings import Settings
+from channels.errors import ConfigurationError
+from channels.settings import ChannelSettings as Settings
 
 MAX_REFERENCES = 20  # the most recent ids of a long thread are enough to thread it
 MAX_SUBJECT = 250

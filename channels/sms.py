@@ -8,12 +8,15 @@ staff can open them, but nothing is downloaded here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
+from channels.base import Refused
 from channels.message import InboundMessage
 from channels.phone import normalise_phone
-from intake.opt_outs import keyword_of
+from channels.sms_keywords import keyword_of
 
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 MAX_MEDIA = 10  # Twilio's own limit on media per message
@@ -84,3 +87,29 @@ def _int(value: str | None, *, default: int) -> int:
         return max(0, int(value)) if value not in (None, "") else default
     except ValueError:
         return default
+
+
+def form_pairs(raw: bytes) -> list[tuple[str, str]]:
+    """A webhook's form body as (name, value) pairs in order; UnicodeDecodeError when not UTF-8."""
+    return parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+
+
+def parse_form(raw: bytes) -> dict[str, str] | None:
+    """A webhook's form fields, or None when the body is not UTF-8 form data."""
+    try:
+        return first_values(form_pairs(raw))
+    except UnicodeDecodeError:
+        return None
+
+
+@dataclass(frozen=True)
+class TwilioSmsAdapter:
+    """Twilio's inbound-text webhook (a signed form) as a message."""
+
+    channel: str = "sms"
+
+    def parse(self, raw: bytes, headers: Mapping[str, str]) -> InboundMessage | Refused:
+        form = parse_form(raw)
+        if form is None:
+            return Refused("a Twilio webhook body must be UTF-8 form data", self.channel, FORM_CONTENT_TYPE)
+        return message_from_twilio_form(form, raw=raw)

@@ -20,8 +20,8 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from channels.base import OutboundAcknowledgement, PermanentSendError, SendResult, TemporarySendError
-from intake.errors import ConfigurationError
-from intake.settings import Settings
+from channels.errors import ConfigurationError
+from channels.settings import ChannelSettings as Settings
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""Call transcripts: Twilio's transcription callback, and `POST /api/v1/transcripts` for any
-telephony or speech-to-text system.
+"""Call transcripts: Twilio's transcription callback, and the payload of `POST /api/v1/transcripts`
+for any telephony or speech-to-text system. Pure: the endpoints live in intake/api/.
 
 The whole transcript is kept for staff (`body`, one "Agent: …" / "Caller: …" line per turn, and the
 payload as `raw`); the classifier's transcript preparation picks out the caller's words, which are
@@ -10,20 +10,18 @@ what gets classified. A call is acknowledged on the caller's mobile — the core
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from starlette.concurrency import run_in_threadpool
 
+from channels.base import Refused
+from channels.json_payload import parse_json
 from channels.message import InboundMessage
 from channels.phone import normalise_phone
-from channels.sms import FORM_CONTENT_TYPE
-from intake.api.deps import ApiClientDep, RuntimeDep
-from intake.api.payloads import accepted, parse_json_payload, read_limited
-from intake.api.schemas import ItemAccepted
-from intake.pipeline import ingest
+from channels.senders import clean_email
+from channels.sms import FORM_CONTENT_TYPE, parse_form
 
 CHANNEL = "call_transcript"
 # What carriers and Twilio put in `From` when the caller withheld their number: not a person's phone.
@@ -95,7 +93,7 @@ def caller_phone(raw: str | None) -> str | None:
     return normalise_phone(raw)
 
 
-# --- POST /api/v1/transcripts -------------------------------------------------------------------
+# --- the payload of POST /api/v1/transcripts ---------------------------------------------------
 
 
 class TranscriptTurn(BaseModel):
@@ -150,7 +148,7 @@ def readable_transcript(turns: list[TranscriptTurn]) -> str:
 
 def message_from_transcript(transcript: TranscriptIn, *, raw: bytes, client_name: str) -> InboundMessage:
     caller = caller_phone(transcript.caller_number)
-    email = transcript.caller_email.strip().lower() if transcript.caller_email else None
+    email = clean_email(transcript.caller_email)
     body = readable_transcript(transcript.turns) if transcript.turns is not None else transcript.text or ""
     metadata: dict[str, Any] = {"source": f"api:{client_name}", "call_id": transcript.call_id}
     if transcript.agent:
@@ -186,27 +184,31 @@ def _caller_confidence(turns: list[TranscriptTurn]) -> dict[str, Any]:
     return {"caller_confidence": round(sum(length * confidence for length, confidence in scored) / total, 3)}
 
 
-router = APIRouter(prefix="/api/v1", tags=["transcripts"])
-
-TRANSCRIPT_SCHEMA = {
-    "content": {"application/json": {"schema": TranscriptIn.model_json_schema()}},
-    "required": True,
-}
+# --- the adapters -------------------------------------------------------------------------------
 
 
-@router.post(
-    "/transcripts",
-    response_model=ItemAccepted,
-    status_code=202,
-    openapi_extra={"requestBody": TRANSCRIPT_SCHEMA},
-    responses={200: {"description": "already received: the existing item"}, 413: {}, 422: {}},
-)
-async def post_transcript(
-    request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep
-) -> ItemAccepted:
-    """Ingest one call transcript. The payload is kept exactly as sent, even when refused."""
-    payload = await read_limited(request, runtime.settings.max_body_bytes)
-    transcript = parse_json_payload(runtime, payload, TranscriptIn, what="transcript", channel=CHANNEL)
-    message = message_from_transcript(transcript, raw=payload, client_name=client.name)
-    result = await run_in_threadpool(ingest, runtime, message, actor=f"api:{client.name}")
-    return await accepted(runtime, result, response)
+@dataclass(frozen=True)
+class TwilioTranscriptionAdapter:
+    """Twilio's transcription callback (a signed form): one item per CallSid."""
+
+    channel: str = CHANNEL
+
+    def parse(self, raw: bytes, headers: Mapping[str, str]) -> InboundMessage | Refused:
+        form = parse_form(raw)
+        if form is None:
+            return Refused("a Twilio webhook body must be UTF-8 form data", self.channel, FORM_CONTENT_TYPE)
+        return message_from_twilio_transcription(form, raw=raw)
+
+
+@dataclass(frozen=True)
+class TranscriptApiAdapter:
+    """`POST /api/v1/transcripts` from one calling system (its call ids are namespaced by its name)."""
+
+    client_name: str
+    channel: str = CHANNEL
+
+    def parse(self, raw: bytes, headers: Mapping[str, str]) -> InboundMessage | Refused:
+        transcript = parse_json(raw, TranscriptIn, what="transcript", channel=self.channel)
+        if isinstance(transcript, Refused):
+            return transcript
+        return message_from_transcript(transcript, raw=raw, client_name=self.client_name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
@@ -88,10 +89,13 @@ class Classifier:
         *,
         review_threshold: float | None = None,
         engine: RuleEngine | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.model = model
         self.metadata = dict(metadata)
         self._review_threshold = review_threshold
+        # The environment INTAKE_REVIEW_THRESHOLD is read from: the process's unless one is passed in.
+        self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self._engine = engine or load_rule_engine()
         self._explainer = Explainer.for_model(model)
 
@@ -118,7 +122,7 @@ class Classifier:
 
     @property
     def review_threshold(self) -> float:
-        override = review_threshold_override()
+        override = review_threshold_override(self._environ)
         if override is not None:
             return override
         if self._review_threshold is not None:

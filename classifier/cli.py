@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from classifier.data import LabelledExample, load_examples, seed_files, split_examples
 from classifier.errors import ClassifierError
-from classifier.evaluation import REPORT_KEYS
-from classifier.report import print_report
+from classifier.evaluation_metrics import REPORT_KEYS
+from classifier.evaluation_report import print_report
 
 ExtraExamples = Callable[[], list[LabelledExample]]
 # Decides whether a freshly trained (unpromoted) version replaces the current one, and promotes it if so:
@@ -118,7 +118,7 @@ def register(
     ) -> None:
         """Classify every item in the file(s) and report how right the classifier is."""
         from classifier.classifier import Classifier
-        from classifier.evaluate import evaluate_classifier
+        from classifier.evaluation_run import evaluate_classifier
 
         try:
             examples = load_examples(data)

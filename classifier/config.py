@@ -1,8 +1,13 @@
-"""Where models live and the overridable review threshold, read from the environment when asked."""
+"""Where models live and the overridable review threshold, read from an environment mapping passed in.
+
+Nothing here reads `os.environ`: the caller hands over the environment it wants read (the
+`Classifier` and `ModelRegistry` are given one, the process environment by default), so tests and
+the service pass their own.
+"""
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from classifier.errors import ClassifierError
@@ -20,13 +25,13 @@ TARGET_ROUTED_ACCURACY = 0.95
 MAX_MODEL_CHARS = 20_000
 
 
-def default_model_dir() -> Path:
-    return Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
+def default_model_dir(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get(MODEL_DIR_ENV) or DEFAULT_MODEL_DIR)
 
 
-def review_threshold_override() -> float | None:
+def review_threshold_override(environ: Mapping[str, str]) -> float | None:
     """The threshold from INTAKE_REVIEW_THRESHOLD, or None; a bad value is an error, not ignored."""
-    raw = os.environ.get(REVIEW_THRESHOLD_ENV)
+    raw = environ.get(REVIEW_THRESHOLD_ENV)
     if raw is None or raw.strip() == "":
         return None
     try:

@@ -16,8 +16,8 @@ import numpy as np
 
 from classifier.hazard import NONE, hazard_state
 from classifier.model import TriageModel
-from classifier.result import RuleHit
 from classifier.rule_layer import route
+from triage_rules.hits import RuleHit
 from triage_rules.rules import category_hints_from, flags_from, type_hints_from
 from triage_rules.taxonomy import FLAGS, JUNK, REVIEW_QUEUE
 

@@ -10,8 +10,8 @@ from spacy.tokens import Doc
 
 from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
 from classifier.preparation import PreparedText, prepare
-from classifier.result import RuleHit
 from classifier.rule_layer import RuleEngine, rule_tokens, run_rules
+from triage_rules.hits import RuleHit
 from triage_rules.nlp import get_nlp
 
 

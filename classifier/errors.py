@@ -1,11 +1,10 @@
-"""The classifier's errors: part of the service's one hierarchy (intake.errors.IntakeError)."""
+"""The classifier's own errors. It imports nothing above it: intake catches them beside its own
+(intake.errors.SERVICE_ERRORS) and maps them to HTTP and CLI messages at the top."""
 
 from __future__ import annotations
 
-from intake.errors import IntakeError
 
-
-class ClassifierError(IntakeError):
+class ClassifierError(Exception):
     """Base of every error the classifier raises on purpose."""
 
 

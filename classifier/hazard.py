@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from classifier.result import RuleHit
+from triage_rules.hits import RuleHit
 from triage_rules.rules import hazard_states_from, hazards_from
 
 LIVE = "live"

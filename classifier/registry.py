@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,11 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 class ModelRegistry:
-    def __init__(self, model_dir: Path | str | None = None) -> None:
-        self.model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+    def __init__(self, model_dir: Path | str | None = None, *, environ: Mapping[str, str] | None = None) -> None:
+        # Without a directory: INTAKE_MODEL_DIR from `environ` (the process's unless one is passed in).
+        self.model_dir = (
+            Path(model_dir) if model_dir is not None else default_model_dir(os.environ if environ is None else environ)
+        )
 
     def versions(self) -> list[str]:
         """Complete versions, oldest first (names sort by creation time)."""

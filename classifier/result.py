@@ -5,15 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from triage_rules.hits import RuleHit
 
-@dataclass(frozen=True)
-class RuleHit:
-    """One named rule that fired: what it set and the text that triggered it."""
-
-    rule: str  # unique rule name from triage_rules/rules/*.yaml
-    effect: str  # "flag", "category_hint", "type_hint" or "route"
-    value: str  # the flag / category / type / queue it points to
-    matched: str  # the words that matched (or the header/sender for sender rules)
+__all__ = ["Classification", "Explanation", "RuleHit", "TermWeight"]
 
 
 @dataclass(frozen=True)

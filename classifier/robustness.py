@@ -23,7 +23,7 @@ from typing import Any
 
 from classifier.classifier import Classifier
 from classifier.data import LabelledExample, load_examples, seed_files, split_examples
-from classifier.evaluate import evaluate_classifier
+from classifier.evaluation_run import evaluate_classifier
 
 SEED = 20261205
 SAFETY_FLAGS = ("urgent_safety", "safeguarding")

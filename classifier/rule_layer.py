@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from spacy.tokens import Doc
 
 from classifier.preparation import PreparedText
-from classifier.result import RuleHit
+from triage_rules.hits import RuleHit
 from triage_rules.language import detect_language
 from triage_rules.routing import route
 from triage_rules.rules import RuleEngine, load_rule_engine

@@ -24,8 +24,8 @@ from classifier.config import TARGET_ROUTED_ACCURACY
 from classifier.data import LabelledExample, corpus_hash
 from classifier.decision import decide
 from classifier.encoding import EncodedItem, MessageInput, encode
-from classifier.evaluate import evaluate_classifier
-from classifier.evaluation import Predicted, score
+from classifier.evaluation_metrics import Predicted, score
+from classifier.evaluation_run import evaluate_classifier
 from classifier.features import TextForModel
 from classifier.model import RANDOM_STATE, ModelSettings, Predictions, TriageModel, category_matrix
 from classifier.registry import ModelRegistry

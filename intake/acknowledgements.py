@@ -179,7 +179,7 @@ def _email_of(address: str | None) -> str | None:
 
 def _render(runtime: Runtime, item: Item, *, channel: str, purpose: str):  # type: ignore[no-untyped-def]
     from intake.cases import current_deadlines
-    from triage_rules.acknowledgement import render_acknowledgement
+    from triage_rules.acknowledgement_wording import render_acknowledgement
     from triage_rules.deadlines import ComputedDeadline
 
     deadlines = [

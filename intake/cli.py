@@ -17,12 +17,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from intake.errors import IntakeError
+from intake.errors import SERVICE_ERRORS, IntakeError
 from intake.runtime import Runtime, get_runtime
 from intake.settings import get_settings
 
 if TYPE_CHECKING:
-    from intake.training import LearningLoop
+    from intake.learning_loop import LearningLoop
 
 app = typer.Typer(help="Housing intake and triage.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -63,7 +63,7 @@ def tokens_create(name: str) -> None:
     try:
         with _runtime().database.session() as session:
             token = create_token(session, name)
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     console.print(f"token for {name!r} (shown once, store it now):")
     typer.echo(token)
@@ -76,7 +76,7 @@ def tokens_revoke(name: str) -> None:
     try:
         with _runtime().database.session() as session:
             revoke_token(session, name, actor="cli")
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     console.print(f"revoked {name!r}")
 
@@ -128,7 +128,7 @@ def model_rollback() -> None:
 
     try:
         previous = ModelRegistry(get_settings().model_dir).rollback()
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     console.print(f"rolled back to {previous}")
 
@@ -146,9 +146,32 @@ def serve(
     if not settings.redis_url:
         _start_sweeper(settings.sweep_interval_seconds)
         console.print("jobs run in-process (set INTAKE_REDIS_URL and run `intake worker` to scale out)")
+    _print_addresses(host, port)
     uvicorn.run(
-        "intake.api.app:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info"
+        "intake.app:app_factory", factory=True, host=host, port=port, workers=workers, log_level="info"
     )
+
+
+def _print_addresses(host: str, port: int) -> None:
+    """Where to go next, so a newcomer never has to guess the URLs."""
+    from intake.users import has_active_users
+
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
+    console.print(f"front page        {base}/")
+    console.print(f"contact form      {base}/contact")
+    console.print(f"staff sign-in     {base}/staff/login")
+    console.print(f"API documentation {base}/docs")
+    try:
+        with get_runtime().database.session() as session:
+            first_run = not has_active_users(session)
+    except Exception:  # an unmigrated database is reported by the server itself
+        return
+    if first_run:
+        console.print(
+            "no staff account yet: create the first admin with "
+            "[bold].venv/bin/intake users add YOUR-NAME --role admin[/bold]"
+        )
 
 
 def _start_sweeper(interval: int) -> None:
@@ -238,7 +261,7 @@ def ingest(
     runtime = _runtime()
     try:
         messages = messages_from_file(file, channel=channel)
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(error)
     created = duplicates = failed = 0
     with _progress() as progress:
@@ -246,7 +269,7 @@ def ingest(
         for line_number, message in messages:
             try:
                 result = ingest_message(runtime, message, actor="cli")
-            except IntakeError as error:
+            except SERVICE_ERRORS as error:
                 failed += 1
                 console.print(f"[yellow]line {line_number}:[/yellow] {error}")
             else:
@@ -295,7 +318,7 @@ def _progress() -> Progress:
 
 
 def _corrections_as_training_examples() -> list:  # type: ignore[type-arg]
-    from intake.training import corrections_as_examples
+    from intake.learning_loop import corrections_as_examples
 
     return corrections_as_examples(_runtime())
 
@@ -311,7 +334,7 @@ COMMAND_PROVIDERS = [
 
 @functools.cache
 def _learning_loop() -> LearningLoop:
-    from intake.training import LearningLoop
+    from intake.learning_loop import LearningLoop
 
     return LearningLoop(_runtime)
 
@@ -322,7 +345,7 @@ def _register_providers() -> None:
         register = getattr(importlib.import_module(module_name), attribute)
         if module_name == "classifier.cli":
             # `intake train`: all staff corrections except the newest few, kept back to test the new
-            # version, which is promoted only when it is not worse (intake/training.py).
+            # version, which is promoted only when it is not worse (intake/learning_loop.py).
             register(
                 app,
                 extra_training_examples=lambda: _learning_loop().training_examples(),

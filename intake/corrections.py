@@ -49,6 +49,10 @@ def _checked(values: Iterable[str], allowed: tuple[str, ...], what: str) -> list
     return chosen
 
 
+class LabelsUnchanged(InvalidMessage):
+    """The labels given are the ones the item has: nothing to correct (the officer agrees with them)."""
+
+
 def correct_item(
     runtime: Runtime,
     session: Session,
@@ -74,7 +78,7 @@ def correct_item(
     before = labels_of(item)
     after = {"type": type, "categories": chosen_categories, "flags": chosen_flags, "queue": new_queue}
     if after == before:
-        raise InvalidMessage("nothing has changed: the item already has these labels")
+        raise LabelsUnchanged("nothing has changed: the item already has these labels")
 
     becomes_complaint = type == "complaint" and item.type != "complaint"
     stops_being_complaint = item.type == "complaint" and type != "complaint"

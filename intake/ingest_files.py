@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from channels.message import InboundMessage
-from channels.phone import looks_like_phone, normalise_phone
+from channels.senders import sender_contacts
 from intake.errors import InvalidMessage
 from triage_rules.taxonomy import CHANNELS
 
@@ -60,21 +61,19 @@ def _jsonl_messages(path: Path, channel: str | None):  # type: ignore[no-untyped
 
 
 def message_from_record(
-    record: dict, *, channel: str | None, raw: bytes | None = None, fallback_id: str = ""
+    record: dict[str, Any], *, channel: str | None, raw: bytes | None = None, fallback_id: str = ""
 ) -> InboundMessage:
     """A record in the classifier's data format (id, channel, sender, sender_name, subject, body)."""
-    sender = (record.get("sender") or "").strip() or None
-    email = sender.lower() if sender and "@" in sender else None
-    phone = normalise_phone(sender) if looks_like_phone(sender) else None
+    sender = sender_contacts(record.get("sender"))
     return InboundMessage(
         channel=channel or record.get("channel") or "web_form",
         external_id=str(record.get("external_id") or record.get("id") or fallback_id),
         body=str(record.get("body") or ""),
         subject=record.get("subject") or None,
-        sender_address=email or phone or sender,
+        sender_address=sender.address,
         sender_name=record.get("sender_name") or None,
-        sender_email=email,
-        sender_phone=phone,
+        sender_email=sender.email,
+        sender_phone=sender.phone,
         raw=raw,
         raw_content_type="application/json",
         ack_channel=record.get("ack_channel"),

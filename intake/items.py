@@ -7,8 +7,10 @@ import hashlib
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from intake import cases
 from intake.errors import NotFound
 from intake.references import parse_reference
+from intake.runtime import Runtime
 from models import Item, RawMessage
 
 
@@ -46,3 +48,19 @@ def keep_rejected_payload(
     session.add(raw)
     session.flush()
     return raw.id
+
+
+def find_item_by_external_id(session: Session, *, channel: str, external_id: str) -> Item | None:
+    """The item a channel delivered under its own id (e.g. a contact form's submission token), if any."""
+    return session.scalars(select(Item).where(Item.channel == channel, Item.external_id == external_id)).first()
+
+
+def queue_pending_acknowledgements(runtime: Runtime, item_id: int) -> None:
+    """Send now, not at the next sweep, what a staff action planned (complaint, next stage) for the case."""
+    with runtime.database.session() as session:
+        item = session.get(Item, item_id)
+        if item is None:
+            return
+        pending = cases.pending_acknowledgement_ids(session, item.case_root_id)
+    for acknowledgement_id in pending:
+        runtime.jobs.enqueue_acknowledgement(acknowledgement_id)

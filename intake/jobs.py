@@ -87,7 +87,7 @@ def sweep() -> dict[str, int]:
 
 def retrain_model(actor: str = "worker") -> dict[str, object]:
     """Train a new model version with every staff correction; promote it only when it is not worse."""
-    from intake.training import retrain
+    from intake.learning_loop import retrain
 
     outcome = retrain(get_runtime(), actor=actor)
     log.info("retrained %s: %s", outcome.version, outcome.decision.reason)

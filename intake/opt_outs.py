@@ -6,21 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from channels.sms_keywords import HELP_KEYWORDS, OPT_IN_KEYWORDS, OPT_OUT_KEYWORDS, keyword_of
 from intake import audit
 from models import SmsOptOut
 
-OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-# Not "YES": residents answer questions with it, and a reply must be triaged, not swallowed.
-OPT_IN_KEYWORDS = frozenset({"START", "UNSTOP"})
-HELP_KEYWORDS = frozenset({"HELP", "INFO"})
-
-
-def keyword_of(body: str | None) -> str | None:
-    """The carrier keyword a text consists of, if it is nothing but one (case and spaces ignored)."""
-    word = (body or "").strip().strip(".!").upper()
-    if word in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS | HELP_KEYWORDS:
-        return word
-    return None
+__all__ = ["HELP_KEYWORDS", "OPT_IN_KEYWORDS", "OPT_OUT_KEYWORDS", "apply_keyword", "keyword_of"]
 
 
 def apply_keyword(session: Session, *, phone: str, keyword: str, item_id: int | None) -> str:

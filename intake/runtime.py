@@ -18,11 +18,10 @@ from intake.queueing import InProcessJobQueue, JobQueue, RqJobQueue
 from intake.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from triage_rules.policies import PolicyProfile
-    from triage_rules.working_days import WorkingCalendar
-
     from channels.base import AcknowledgementSender
     from classifier import Classifier
+    from triage_rules.policies import PolicyProfile
+    from triage_rules.working_days import WorkingCalendar
 
 
 @dataclass
@@ -51,9 +50,18 @@ class Runtime:
 
     @cached_property
     def policy(self) -> PolicyProfile:
-        from triage_rules.policies import load_policy
+        from triage_rules.policies import load_policy, with_landlord_details
 
-        return load_policy(self.settings.policy)
+        landlord = self.settings.landlord
+        return with_landlord_details(
+            load_policy(self.settings.policy),
+            landlord_name=landlord.name,
+            phone=landlord.phone,
+            emergency_repairs_phone=landlord.emergency_repairs_phone,
+            email=landlord.email,
+            website=landlord.website,
+            address=landlord.address,
+        )
 
     @cached_property
     def calendar(self) -> WorkingCalendar:

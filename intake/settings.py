@@ -5,55 +5,21 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+import phonenumbers
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.settings import ImapMailbox, ImapSettings, SmtpSettings, TwilioSettings
 
-class ImapMailbox(BaseModel):
-    folder: str = "INBOX"
-    hint: str | None = None  # e.g. "repairs": a default hint for items from this mailbox
-    # Another account on the same server (e.g. repairs@ beside complaints@); None: the main account.
-    user: str | None = None
-    password: SecretStr | None = None
-
-
-class ImapSettings(BaseModel):
-    host: str | None = None
-    port: int = 993
-    user: str | None = None
-    password: SecretStr | None = None
-    folder: str = "INBOX"
-    hint: str | None = None  # default hint for items from the main mailbox
-    ssl: bool = True
-    # "seen" sets \Seen after commit; "move" moves to processed_folder after commit
-    mark_mode: str = "seen"
-    processed_folder: str = "Processed"
-    poll_interval_seconds: int = 60
-    max_attachment_bytes: int = 20 * 1024 * 1024
-    extra_mailboxes: list[ImapMailbox] = Field(default_factory=list)
-
-
-class SmtpSettings(BaseModel):
-    host: str | None = None
-    port: int = 587
-    user: str | None = None
-    password: SecretStr | None = None
-    from_address: str = Field(
-        default="contact@landlord.example", validation_alias=AliasChoices("from_address", "from")
-    )
-    starttls: bool = True
-    timeout_seconds: float = 20.0
-
-
-class TwilioSettings(BaseModel):
-    account_sid: str | None = None
-    auth_token: SecretStr | None = None
-    from_number: str | None = None
-    messaging_service_sid: str | None = None
-    api_base_url: str = "https://api.twilio.com"
-    timeout_seconds: float = 15.0  # per REST call; a timeout is retried like a 5xx
-    # Only for local development: accept webhooks without a valid X-Twilio-Signature.
-    skip_signature_validation: bool = False
+__all__ = [
+    "ImapMailbox",
+    "ImapSettings",
+    "Settings",
+    "SmtpSettings",
+    "TwilioSettings",
+    "WebSettings",
+    "get_settings",
+]
 
 
 class WebSettings(BaseModel):
@@ -66,6 +32,53 @@ class WebSettings(BaseModel):
     submissions_per_hour: int = 30
 
 
+def _default_home() -> Path:
+    """The checkout the service runs from (where `make run` put var/), else the working directory."""
+    checkout = Path(__file__).resolve().parent.parent
+    return checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+
+
+class LandlordSettings(BaseModel):
+    """The landlord's own name and contact details, used in every letter and page.
+
+    Unset fields keep the policy profile's (which ships with the published policy's details or
+    clearly invented examples). INTAKE_LANDLORD_NAME, INTAKE_LANDLORD_PHONE,
+    INTAKE_LANDLORD_EMERGENCY_REPAIRS_PHONE, INTAKE_LANDLORD_EMAIL, INTAKE_LANDLORD_WEBSITE,
+    INTAKE_LANDLORD_ADDRESS.
+    """
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = None
+    emergency_repairs_phone: str | None = None
+    email: str | None = None
+    website: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+
+    @field_validator("phone", "emergency_repairs_phone")
+    @classmethod
+    def _a_uk_phone_number(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            parsed = phonenumbers.parse(value, "GB")
+        except phonenumbers.NumberParseException as error:
+            raise ValueError(f"{value!r} is not a phone number: {error}") from None
+        if not phonenumbers.is_possible_number(parsed):
+            raise ValueError(f"{value!r} is not a possible UK phone number")
+        # Residents read it: national format ("0300 123 4567"), as printed on letters.
+        return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+    @field_validator("email")
+    @classmethod
+    def _an_email_address(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        local, at, domain = value.strip().rpartition("@")
+        if not at or not local or "." not in domain or any(ch.isspace() for ch in value.strip()):
+            raise ValueError(f"{value!r} is not an email address")
+        return value.strip()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INTAKE_",
@@ -76,6 +89,9 @@ class Settings(BaseSettings):
     )
 
     environment: str = "development"  # development / test / production
+    # Relative paths below (model and outbox folders, a SQLite file) are relative to this folder, so the
+    # server finds the same files wherever it was started from.
+    home: Path = Field(default_factory=_default_home)
     database_url: str = "sqlite:///var/intake.db"
     redis_url: str | None = None
     queue_name: str = "intake"
@@ -89,6 +105,8 @@ class Settings(BaseSettings):
     landlord_addresses: list[str] = Field(default_factory=list)  # our own addresses: never acknowledged
     follow_up_window_days: int = 14  # an SMS within this window of an open case joins it
     max_acknowledgements_per_sender_per_day: int = 10
+    # Types of case a triage officer may close (managers and admins may close any): a JSON list.
+    triage_may_close: list[str] = Field(default_factory=lambda: ["compliment", "suggestion"])
     sms_help_text: str = (
         "This number is for messages to your landlord. Text your question or repair and we will reply. "
         "Emergencies: call our repairs line. Reply STOP to stop texts."
@@ -101,11 +119,27 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    landlord: LandlordSettings = Field(default_factory=LandlordSettings)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_outside_development(self) -> Settings:
         if self.environment == "production" and "change-me" in self.secret_key.get_secret_value():
             raise ValueError("INTAKE_SECRET_KEY must be set to a real secret in production")
+        return self
+
+    @model_validator(mode="after")
+    def _relative_paths_from_home(self) -> Settings:
+        home = self.home.expanduser().resolve()
+        self.home = home
+        if not self.model_dir.is_absolute():
+            self.model_dir = home / self.model_dir
+        if not self.outbox_dir.is_absolute():
+            self.outbox_dir = home / self.outbox_dir
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            path = self.database_url[len(prefix) :]
+            if path and not path.startswith("/") and not path.startswith(":memory:"):
+                self.database_url = f"{prefix}{home / path}"
         return self
 
     @property

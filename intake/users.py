@@ -78,6 +78,11 @@ def active_user(session: Session, username: str) -> User | None:
     ).first()
 
 
+def has_active_users(session: Session) -> bool:
+    """False on a new installation, before the first admin is created (the sign-in page says how)."""
+    return session.scalars(select(User.id).where(User.active.is_(True)).limit(1)).first() is not None
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
 

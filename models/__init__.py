@@ -16,6 +16,7 @@ from models.tables import (
     SmsOptOut,
     User,
 )
+from models.team import CaseNote, CasePresence, StaffNotification
 
 __all__ = [
     "Acknowledgement",
@@ -23,6 +24,9 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CaseNote",
+    "CasePresence",
+    "StaffNotification",
     "ChannelCursor",
     "ClassificationRun",
     "Contact",

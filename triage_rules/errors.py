@@ -1,13 +1,12 @@
-"""Errors of the rule layer, under the service's one hierarchy (`intake.errors.IntakeError`)."""
+"""Errors of the rule layer. It imports nothing above it: intake catches them beside its own
+(intake.errors.SERVICE_ERRORS) and maps them to HTTP and CLI messages at the top."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from intake.errors import IntakeError
 
-
-class TriageRulesError(IntakeError):
+class TriageRulesError(Exception):
     """Base of every error raised on purpose by `triage_rules`."""
 
 

@@ -10,7 +10,7 @@ enquiry, a criminal allegation that starts at stage 2). Every target carries the
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -184,6 +184,37 @@ class PolicyProfile:
     def label(self) -> str:
         """'Tuntum 2017 policy' — how bases name the policy."""
         return self.display_label or f"{self.short_name} {self.year} policy"
+
+
+def with_landlord_details(
+    profile: PolicyProfile,
+    *,
+    landlord_name: str | None = None,
+    phone: str | None = None,
+    emergency_repairs_phone: str | None = None,
+    email: str | None = None,
+    website: str | None = None,
+    address: str | None = None,
+) -> PolicyProfile:
+    """The profile with the landlord's own name and contact details in place of the shipped ones.
+
+    The deadlines stay the policy's; only who the letters come from and how to reach them change.
+    A field given here is real, so it is no longer marked as an invented example.
+    """
+    given = {
+        "phone": phone,
+        "emergency_repairs_phone": emergency_repairs_phone,
+        "email": email,
+        "website": website,
+        "address": address,
+    }
+    overrides = {field: value for field, value in given.items() if value}
+    contact = replace(
+        profile.contact,
+        **overrides,
+        examples=tuple(field for field in profile.contact.examples if field not in overrides),
+    )
+    return replace(profile, landlord_name=landlord_name or profile.landlord_name, contact=contact)
 
 
 def list_policies() -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from spacy.attrs import LOWER
 from spacy.errors import MatchPatternError
@@ -23,8 +24,8 @@ from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc
 
-from classifier.result import RuleHit
 from triage_rules.errors import RulesError
+from triage_rules.hits import RuleHit
 from triage_rules.language import detect_language, warm_up
 from triage_rules.nlp import get_nlp
 from triage_rules.pattern_compiler import compile_pattern, expand_to_phrases, gate_of, max_length
@@ -224,7 +225,7 @@ class RuleEngine:
         if matcher_patterns:
             self._add_token_group(index, rule, role, matcher_patterns, where)
 
-    def _add_token_group(self, index: int, rule: Rule, role: str, patterns: list, where: str) -> None:
+    def _add_token_group(self, index: int, rule: Rule, role: str, patterns: list[Any], where: str) -> None:
         group = _TokenGroup(index, role, Matcher(self._nlp.vocab, validate=True))
         try:
             group.matcher.add(f"{rule.name}|{role}", patterns)

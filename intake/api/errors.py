@@ -6,9 +6,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from intake.errors import (
+    SERVICE_ERRORS,
+    ChannelConfigurationError,
     ConfigurationError,
     Forbidden,
-    IntakeError,
     InvalidMessage,
     InvalidTransition,
     NotAuthorised,
@@ -16,7 +17,7 @@ from intake.errors import (
     PayloadTooLarge,
 )
 
-STATUS_BY_ERROR: dict[type[IntakeError], int] = {
+STATUS_BY_ERROR: dict[type[Exception], int] = {
     PayloadTooLarge: 413,  # before InvalidMessage, its base class
     InvalidMessage: 422,
     NotFound: 404,
@@ -24,14 +25,17 @@ STATUS_BY_ERROR: dict[type[IntakeError], int] = {
     Forbidden: 403,
     InvalidTransition: 409,
     ConfigurationError: 503,
+    ChannelConfigurationError: 503,
 }
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(IntakeError)
-    async def _intake_error(request: Request, error: IntakeError) -> JSONResponse:
+    async def _intake_error(request: Request, error: Exception) -> JSONResponse:
         status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse(
             {"error": type(error).__name__, "detail": str(error)}, status_code=status, headers=headers
         )
+
+    for family in SERVICE_ERRORS:
+        app.add_exception_handler(family, _intake_error)

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from channels.message import InboundMessage
-from channels.phone import looks_like_phone, normalise_phone
+from channels.api_items import ItemIn, ItemsApiAdapter
 from intake.api.deps import ApiClientDep, RuntimeDep, SessionDep
-from intake.api.payloads import accepted, parse_json_payload, read_limited
+from intake.api.inbound import accepted, receive
 from intake.api.schemas import (
     AcknowledgementOut,
     CaseOut,
     DeadlineOut,
     ItemAccepted,
-    ItemIn,
     ItemOut,
 )
 from intake.cases import current_deadlines
-from intake.errors import InvalidMessage
 from intake.items import case_items, get_item_by_reference
-from intake.pipeline import ingest
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
@@ -38,42 +33,8 @@ async def post_item(
     request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep
 ) -> ItemAccepted:
     """Ingest one message from another system. The body is kept exactly as sent, even when refused."""
-    payload = await read_limited(request, runtime.settings.max_body_bytes)
-    message = _parse_item(runtime, payload, request.headers.get("content-type", ""), client.name)
-    # The pipeline is synchronous database work: run it off the event loop so one slow request
-    # does not hold up every other request this process is serving.
-    result = await run_in_threadpool(ingest, runtime, message, actor=f"api:{client.name}")
+    result = await receive(request, runtime, ItemsApiAdapter(client_name=client.name), actor=f"api:{client.name}")
     return await accepted(runtime, result, response)
-
-
-def _parse_item(runtime, payload: bytes, content_type: str, client_name: str) -> InboundMessage:  # type: ignore[no-untyped-def]
-    data = parse_json_payload(
-        runtime, payload, ItemIn, what="item", channel="api", content_type=content_type or "application/json"
-    )
-    external_id = data.external_id or data.id
-    if not external_id:
-        raise InvalidMessage("external_id is required: it is what makes a repeated delivery harmless")
-    sender = (data.sender or "").strip() or None
-    email = data.sender_email or (sender.lower() if sender and "@" in sender else None)
-    phone = normalise_phone(data.sender_phone) or (
-        normalise_phone(sender) if looks_like_phone(sender) else None
-    )
-    return InboundMessage(
-        channel=data.channel,
-        external_id=f"{client_name}:{external_id}",
-        body=data.body,
-        received_at=data.received_at,
-        subject=data.subject,
-        sender_address=email or phone or sender,
-        sender_name=data.sender_name,
-        sender_email=email,
-        sender_phone=phone,
-        sender_role=data.sender_role,
-        raw=payload,
-        raw_content_type="application/json",
-        ack_channel=data.ack_channel,
-        metadata={"source": f"api:{client_name}", **data.metadata},
-    )
 
 
 @router.get("/items/{reference}", response_model=ItemOut)

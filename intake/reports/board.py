@@ -15,13 +15,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from intake.formatting import uk_time
 from intake.reports import presentation
 from intake.reports.charts import render_svg
 from intake.reports.periods import Period
 from intake.reports.service import build_report
 from intake.reports.tables import Cell, ReportTable
 from intake.runtime import Runtime
-from intake.web.formatting import uk_time
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 BOARD_STYLE = (TEMPLATES / "board.css").read_text(encoding="utf-8")

@@ -34,7 +34,7 @@ def nice_maximum(value: float, *, whole_numbers: bool = False) -> float:
     step = next(s * power for s in steps if raw_step <= s * power)
     if whole_numbers:
         step = max(step, 1)
-    return 4 * step
+    return float(4 * step)
 
 
 def _format(value: float) -> str:

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from intake.errors import IntakeError
+from intake.errors import SERVICE_ERRORS
 from intake.reports.csv import csv_filename, table_to_csv, tables_to_csv
 from intake.reports.periods import default_period, parse_period
 from intake.reports.service import VIEWS, build_report
@@ -63,7 +63,7 @@ def report(
 
             board.write_text(render_board_report(runtime, chosen, homes=homes), encoding="utf-8")
             typer.echo(f"board report written to {board}", err=True)
-    except IntakeError as error:
+    except SERVICE_ERRORS as error:
         _fail(str(error))
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)

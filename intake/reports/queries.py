@@ -1,4 +1,5 @@
-"""The reports' SQL (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+"""The reports' SQL (SQLAlchemy Core), the same on SQLite and PostgreSQL. The Tenant Satisfaction
+Measures' queries are intake/reports/queries_tsm.py.
 
 Every query aggregates in the database and returns grouped rows — counts per London day, per label,
 per (start day, end day) pair — never items. Filters on time use half-open UTC intervals on indexed
@@ -32,7 +33,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
@@ -68,7 +68,7 @@ def prepare_session(session: Session) -> None:
         session.execute(text("SET LOCAL jit = off"))
 
 
-def _within(column: Expression, window: Window) -> ColumnElement[bool]:
+def within(column: Expression, window: Window) -> ColumnElement[bool]:
     return and_(column >= window.start, column < window.end)
 
 
@@ -88,7 +88,7 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
 # --- when a complaint entered a stage -------------------------------------------------------
 
 
-def _became_complaint_start(audit: Any, trigger: Any) -> ColumnElement[datetime]:
+def became_complaint_start(audit: Any, trigger: Any) -> ColumnElement[datetime]:
     """When a non-complaint became one: the receipt of the message that made it one (a follow-up,
     or the item itself when staff corrected its type), else the moment it changed."""
     return func.coalesce(trigger.received_at, audit.at)
@@ -99,7 +99,7 @@ def _latest_became_complaint() -> Any:
     looked up row by row."""
     audit, trigger, later = aliased(AuditEntry), aliased(Item), aliased(AuditEntry)
     return (
-        select(audit.item_id.label("item_id"), _became_complaint_start(audit, trigger).label("started_at"))
+        select(audit.item_id.label("item_id"), became_complaint_start(audit, trigger).label("started_at"))
         .select_from(audit)
         .outerjoin(trigger, trigger.id == audit.details["trigger_item"].as_integer())
         .where(
@@ -177,7 +177,7 @@ def _met_before(row: Any, since: ColumnElement[datetime] | None = None) -> Colum
     )
 
 
-def _first_met(row: type[Deadline] | Any) -> ColumnElement[bool]:
+def first_met(row: type[Deadline] | Any) -> ColumnElement[bool]:
     """No earlier met row of the same (item, kind, stage)."""
     return ~_met_before(row)
 
@@ -196,7 +196,7 @@ def cases_by_day_type_channel(session: Session, window: Window) -> list[DayTypeC
     day = london_date(Item.received_at)
     query = (
         select(day, Item.type, Item.channel, func.count())
-        .where(_within(Item.received_at, window), _is_case())
+        .where(within(Item.received_at, window), _is_case())
         .group_by(day, Item.type, Item.channel)
     )
     return [DayTypeChannel(*row) for row in session.execute(query)]
@@ -211,7 +211,7 @@ class QueueType(NamedTuple):
 def cases_by_queue_and_type(session: Session, window: Window) -> list[QueueType]:
     query = (
         select(Item.queue, Item.type, func.count())
-        .where(_within(Item.received_at, window), _is_case())
+        .where(within(Item.received_at, window), _is_case())
         .group_by(Item.queue, Item.type)
     )
     return [QueueType(*row) for row in session.execute(query)]
@@ -227,7 +227,7 @@ def complaint_categories(session: Session, window: Window) -> CategoryCounts:
     labelled = or_(*(has_label(Item.categories, category) for category in CATEGORIES))
     columns = [func.count(), _count_if(~labelled)]
     columns += [_count_if(has_label(Item.categories, category)) for category in CATEGORIES]
-    query = select(*columns).where(_within(Item.received_at, window), _is_case(), Item.type == COMPLAINT)
+    query = select(*columns).where(within(Item.received_at, window), _is_case(), Item.type == COMPLAINT)
     total, uncategorised, *counts = session.execute(query).one()
     return CategoryCounts(
         int(total), int(uncategorised), dict(zip(CATEGORIES, map(int, counts), strict=True))
@@ -252,7 +252,7 @@ def first_met_deadlines(session: Session, window: Window) -> list[MetGroup]:
     base = (
         select(Deadline.kind, Item.type, Deadline.stage, Deadline.met_at, Deadline.due_at)
         .join(Item, Item.id == Deadline.item_id)
-        .where(_within(Deadline.met_at, window), _first_met(Deadline))
+        .where(within(Deadline.met_at, window), first_met(Deadline))
     )
     entry = with_stage_entry(base, Deadline.item_id, Deadline.stage)
     rows = (
@@ -330,7 +330,7 @@ def outcomes_closed(session: Session, window: Window) -> list[OutcomeGroup]:
             func.lower(func.trim(Item.outcome)).label("outcome"),
             case((and_(remedy.is_not(None), remedy != ""), 1), else_=0).label("with_remedy"),
         )
-        .where(_within(Item.closed_at, window), Item.case_id.is_(None))
+        .where(within(Item.closed_at, window), Item.case_id.is_(None))
         .subquery("closed")
     )
     query = select(rows.c.type, rows.c.outcome, func.count(), func.sum(rows.c.with_remedy)).group_by(
@@ -368,7 +368,7 @@ def classifier_corrections(session: Session, window: Window) -> CorrectionCounts
 
     Two passes, so the many uncorrected items are only counted: one over the whole cohort (labels
     now), one over the corrected few (labels before and now)."""
-    cohort = and_(_within(Item.received_at, window), Item.model_version.is_not(None))
+    cohort = and_(within(Item.received_at, window), Item.model_version.is_not(None))
     plan = [("category", "categories", label, Item.categories) for label in CATEGORIES]
     plan += [("flag", "flags", label, Item.flags) for label in FLAGS]
 
@@ -434,148 +434,3 @@ def classifier_corrections(session: Session, window: Window) -> CorrectionCounts
         kept_untouched = int(now_counts[index]) - kept_corrected - added
         labels_found.append(LabelAgreement(group, label, kept_untouched + kept_corrected, removed, added))
     return CorrectionCounts(types, labels_found)
-
-
-# --- Tenant Satisfaction Measures ---------------------------------------------------------
-
-
-def _has_stage(stage: str) -> ColumnElement[bool]:
-    row = aliased(Deadline)
-    return exists().where(row.item_id == Item.id, row.stage == stage)
-
-
-def _has_acknowledgement(purpose: str) -> ColumnElement[bool]:
-    row = aliased(Acknowledgement)
-    return exists().where(row.item_id == Item.id, row.purpose == purpose)
-
-
-def _has_became_complaint() -> ColumnElement[bool]:
-    row = aliased(AuditEntry)
-    return exists().where(row.item_id == Item.id, row.action == "became_complaint")
-
-
-def complaints_entering_stage(session: Session, window: Window, stage: str) -> int:
-    """CH01: complaints that entered `stage` in the window, each counted once however often reopened.
-
-    Three index-friendly branches, one per way in: escalated into the stage; became a complaint
-    (a service request chased, or a type corrected by staff), entering its first stage when the
-    triggering message arrived; a complaint from the start, at receipt.
-    """
-    complaint_case = and_(Item.type == COMPLAINT, Item.case_id.is_(None), _has_stage(stage))
-    escalated = (
-        select(Item.id)
-        .join(Acknowledgement, and_(Acknowledgement.item_id == Item.id, Acknowledgement.purpose == stage))
-        .where(_within(Acknowledgement.created_at, window), complaint_case)
-    )
-    audit, trigger, later = aliased(AuditEntry), aliased(Item), aliased(AuditEntry)
-    became_complaint = (
-        select(Item.id)
-        .select_from(audit)
-        .join(Item, Item.id == audit.item_id)
-        .outerjoin(trigger, trigger.id == audit.details["trigger_item"].as_integer())
-        .where(
-            audit.action == "became_complaint",
-            audit.at >= window.start,  # it changed no earlier than the message that changed it
-            _within(_became_complaint_start(audit, trigger), window),
-            ~exists().where(
-                later.item_id == audit.item_id,
-                later.action == "became_complaint",
-                or_(later.at > audit.at, and_(later.at == audit.at, later.id > audit.id)),
-            ),
-            complaint_case,
-            ~_has_acknowledgement(stage),
-        )
-    )
-    from_the_start = select(Item.id).where(
-        _within(Item.received_at, window),
-        complaint_case,
-        ~_has_acknowledgement(stage),
-        ~_has_became_complaint(),
-    )
-    entries = union_all(escalated, became_complaint, from_the_start).subquery()
-    return int(session.execute(select(func.count()).select_from(entries)).scalar_one())
-
-
-class ResponseGroup(NamedTuple):
-    stage: str
-    entered_day: date
-    acknowledged_day: date | None
-    responded_day: date
-    extended_until: str | None  # ISO text from the audit log's latest extension of this stage
-    responses: int
-
-
-def _latest_extensions() -> Any:
-    """(item_id, stage, until): each item's latest agreed extension per stage, from the audit log."""
-    later = aliased(AuditEntry)
-    stage = AuditEntry.details["stage"].as_string()
-    return (
-        select(
-            AuditEntry.item_id.label("item_id"),
-            stage.label("stage"),
-            AuditEntry.details["until"].as_string().label("until"),
-        )
-        .where(
-            AuditEntry.action == "extended",
-            ~exists().where(
-                later.item_id == AuditEntry.item_id,
-                later.action == "extended",
-                later.details["stage"].as_string() == stage,
-                or_(later.at > AuditEntry.at, and_(later.at == AuditEntry.at, later.id > AuditEntry.id)),
-            ),
-        )
-        .subquery("extensions")
-    )
-
-
-def complaint_responses(session: Session, window: Window, stages: tuple[str, ...]) -> list[ResponseGroup]:
-    """CH02: complaints whose first response at each of `stages` was in the window, grouped by stage
-    and the days the Code's clock needs (entered, acknowledged, responded) and any agreed extension.
-    One pass for all the stages."""
-    # The clock starts at the acknowledgement: the first `met_at` of the stage's acknowledge
-    # deadline, set when it was sent or when staff recorded one made another way (a call-back).
-    acknowledged, extensions = aliased(Deadline), _latest_extensions()
-    base = (
-        select(Deadline.met_at)
-        .select_from(Deadline)
-        .join(Item, Item.id == Deadline.item_id)
-        .outerjoin(
-            acknowledged,
-            and_(
-                acknowledged.item_id == Deadline.item_id,
-                acknowledged.kind == "acknowledge",
-                acknowledged.stage == Deadline.stage,
-                acknowledged.met_at.is_not(None),
-                _first_met(acknowledged),
-            ),
-        )
-        .outerjoin(
-            extensions, and_(extensions.c.item_id == Deadline.item_id, extensions.c.stage == Deadline.stage)
-        )
-        .where(
-            Deadline.kind == "respond",
-            Deadline.stage.in_(stages),
-            _within(Deadline.met_at, window),
-            _first_met(Deadline),
-            Item.type == COMPLAINT,
-            Item.case_id.is_(None),
-        )
-    )
-    entry = with_stage_entry(base, Deadline.item_id, Deadline.stage)
-    rows = entry.query.with_only_columns(
-        Deadline.stage.label("stage"),
-        london_date(entry.entered_at).label("entered_day"),
-        london_date(acknowledged.met_at).label("acknowledged_day"),
-        london_date(Deadline.met_at).label("responded_day"),
-        extensions.c.until.label("extended_until"),
-        maintain_column_froms=True,
-    ).subquery("responses")
-    keys = (
-        rows.c.stage,
-        rows.c.entered_day,
-        rows.c.acknowledged_day,
-        rows.c.responded_day,
-        rows.c.extended_until,
-    )
-    query = select(*keys, func.count()).group_by(*keys)
-    return [ResponseGroup(*row) for row in session.execute(query)]

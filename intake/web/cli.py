@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from intake.errors import IntakeError
+from intake.errors import SERVICE_ERRORS
 
 console = Console(stderr=True)
 
@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
                 create_user(
                     session, username=username, password=password, role=role, full_name=full_name, actor="cli"
                 )
-        except IntakeError as error:
+        except SERVICE_ERRORS as error:
             console.print(f"[red]error:[/red] {error}")
             raise typer.Exit(2) from None
         console.print(f"added {username.strip().lower()} ({role}); sign in at /staff/login")

@@ -12,13 +12,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
 from intake import audit
 from intake.api.deps import RuntimeDep
 from intake.cases import current_deadlines
 from intake.errors import PayloadTooLarge
+from intake.items import find_item_by_external_id
 from intake.runtime import Runtime
 from intake.web import rate_limit
 from intake.web.contact_form import (
@@ -34,7 +34,6 @@ from intake.web.csrf import verify_csrf
 from intake.web.landlord import landlord_details
 from intake.web.templating import render
 from intake.web.uploads import ALLOWED_NAMES, ALLOWED_TYPES, Upload
-from models import Item
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +216,7 @@ def received(
     respond_by = None
     if SUBMISSION_TOKEN_PATTERN.match(s):
         with runtime.database.session() as session:
-            item = session.scalars(
-                select(Item).where(Item.channel == "web_form", Item.external_id == s)
-            ).first()
+            item = find_item_by_external_id(session, channel="web_form", external_id=s)
             if item is not None:
                 due = [d.due_at for d in current_deadlines(item) if d.kind == "respond" and d.met_at is None]
                 respond_by = min(due) if due else None

@@ -10,16 +10,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import String, cast, func, or_, select
+import phonenumbers
+from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from intake.formatting import UK
 from intake.references import parse_reference
-from intake.web.formatting import UK
 from models import Item
 from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, QUEUES, TYPES
 
 PAGE_SIZE = 50
+EXPORT_LIMIT = 50_000  # a CSV export of one view; more than a year of a large landlord's open cases
 ALL = "all"
 
 
@@ -33,6 +35,7 @@ class QueueFilters:
     due: str = ""  # "", "overdue" or "today"
     search: str = ""
     status: str = "open"  # open / closed
+    assigned: str = ""  # "", "me" (the signed-in officer's cases) or "none" (nobody's yet)
     page: int = 1
 
     @classmethod
@@ -53,6 +56,7 @@ class QueueFilters:
             due=pick("due", ("overdue", "today")),
             search=params.get("q", "").strip()[:200],
             status="closed" if params.get("status") == "closed" else "open",
+            assigned=pick("assigned", ("me", "none")),
             page=max(1, min(int(page), 10_000)) if page.isdigit() else 1,
         )
 
@@ -66,6 +70,7 @@ class QueueFilters:
             "due": self.due,
             "q": self.search,
             "status": "" if self.status == "open" else self.status,
+            "assigned": self.assigned,
             "page": self.page,
         }
         values.update(changes)
@@ -73,7 +78,7 @@ class QueueFilters:
 
     @property
     def active(self) -> bool:
-        return any((self.type, self.category, self.flag, self.channel, self.due, self.search))
+        return any((self.type, self.category, self.flag, self.channel, self.due, self.search, self.assigned))
 
 
 @dataclass(frozen=True)
@@ -127,9 +132,21 @@ def due_counts(session: Session, *, now: datetime | None = None) -> dict[str, in
     }
 
 
-def queue_page(session: Session, filters: QueueFilters, *, now: datetime | None = None) -> QueuePage:
-    now = now or datetime.now(UTC)
+def assignment_counts(session: Session, *, username: str) -> dict[str, int]:
+    """Open cases assigned to this officer ("me") and to nobody ("none")."""
+    base = select(func.count()).select_from(Item).where(*_open_roots(), Item.case_status == "open")
+    return {
+        "me": session.scalar(base.where(Item.assigned_to == username)) or 0,
+        "none": session.scalar(base.where(Item.assigned_to.is_(None))) or 0,
+    }
+
+
+def _conditions(filters: QueueFilters, *, now: datetime, username: str | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [*_open_roots(), Item.case_status == filters.status]
+    if filters.assigned == "me":
+        conditions.append(Item.assigned_to == (username or ""))
+    elif filters.assigned == "none":
+        conditions.append(Item.assigned_to.is_(None))
     if filters.queue != ALL:
         conditions.append(Item.queue == filters.queue)
     if filters.type:
@@ -147,6 +164,21 @@ def queue_page(session: Session, filters: QueueFilters, *, now: datetime | None 
         conditions.append(Item.next_due_at < _end_of_uk_day(now))
     if filters.search:
         conditions.append(_search(filters.search))
+    return conditions
+
+
+def _most_urgent_first() -> tuple[Any, ...]:
+    # A live safety or safeguarding case goes above everything, however new: a gas smell reported
+    # a minute ago matters more than a weeks-old complaint with an earlier deadline.
+    live_risk = or_(_json_list_contains(Item.flags, "urgent_safety"), _json_list_contains(Item.flags, "safeguarding"))
+    return (case((live_risk, 0), else_=1), Item.next_due_at.is_(None), Item.next_due_at, Item.received_at)
+
+
+def queue_page(
+    session: Session, filters: QueueFilters, *, now: datetime | None = None, username: str | None = None
+) -> QueuePage:
+    now = now or datetime.now(UTC)
+    conditions = _conditions(filters, now=now, username=username)
     total = session.scalar(select(func.count()).select_from(Item).where(*conditions)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
@@ -154,12 +186,39 @@ def queue_page(session: Session, filters: QueueFilters, *, now: datetime | None 
         session.scalars(
             select(Item)
             .where(*conditions)
-            .order_by(Item.next_due_at.is_(None), Item.next_due_at, Item.received_at)
+            .order_by(*_most_urgent_first())
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         )
     )
     return QueuePage(items=items, total=total, page=page, pages=pages)
+
+
+def queue_rows(
+    session: Session,
+    filters: QueueFilters,
+    *,
+    now: datetime | None = None,
+    username: str | None = None,
+    limit: int = EXPORT_LIMIT,
+) -> list[Item]:
+    """Every case of a view (not one page), most urgent first: for a CSV export."""
+    now = now or datetime.now(UTC)
+    conditions = _conditions(filters, now=now, username=username)
+    return list(session.scalars(select(Item).where(*conditions).order_by(*_most_urgent_first()).limit(limit)))
+
+
+def _phone_forms(term: str) -> list[str]:
+    """'07700 900101', '+44 7700 900101' and '447700900101' all name one number, stored as E.164."""
+    if sum(ch.isdigit() for ch in term) < 7 or any(ch.isalpha() for ch in term):
+        return []
+    try:
+        number = phonenumbers.parse(term, "GB")
+    except phonenumbers.NumberParseException:
+        return []
+    if not phonenumbers.is_possible_number(number):
+        return []
+    return [phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)]
 
 
 def _search(term: str) -> ColumnElement[bool]:
@@ -168,6 +227,9 @@ def _search(term: str) -> ColumnElement[bool]:
     if parsed is not None:
         _, item_id = parsed
         return or_(Item.id == item_id, Item.id == select(Item.case_id).where(Item.id == item_id).scalar_subquery())
+    phones = _phone_forms(term)
+    if phones:
+        return or_(*(Item.sender_address == phone for phone in phones), Item.sender_address.ilike(_like(term)))
     pattern = _like(term)
     return or_(
         Item.sender_address.ilike(pattern, escape="\\"),

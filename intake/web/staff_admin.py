@@ -9,8 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from intake import audit
 from intake.api.deps import RuntimeDep
-from intake.errors import IntakeError, InvalidMessage
+from intake.errors import SERVICE_ERRORS, InvalidMessage
 from intake.runtime import Runtime
 from intake.tokens import create_token, revoke_token
 from intake.users import ROLES, change_role, create_user, list_users, set_active, set_password
@@ -171,43 +172,64 @@ def revoke(token_id: int, request: Request, runtime: RuntimeDep, user: AdminUser
 
 @router.get("/models", response_class=HTMLResponse)
 def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
-    from intake.training import model_versions
+    from intake.learning_loop import model_versions
+    from intake.model_status import retrain_status
 
+    with runtime.database.session() as session:
+        status = retrain_status(session)
     return render(
         request,
         "models.html",
-        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime)},
+        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime), "retrain": status},
         user=user,
     )
 
 
 @router.post("/models/promote")
 async def promote(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import promote_version
+    from intake.learning_loop import model_versions, promote_version
 
     form = await request.form()
     version = _text(form, "version", 100)
+    rejected = next(
+        (
+            row.evaluation.get("reason", "the quality check rejected it")
+            for row in model_versions(runtime)
+            if row.version == version and row.evaluation and row.evaluation.get("promoted") is False
+        ),
+        None,
+    )
+    if rejected is not None and _text(form, "confirm_rejected", 10) != "yes":
+        return _done(
+            request, "/staff/models",
+            f"Not promoted: version {version} failed the quality check ({rejected}). Tick the box to confirm "
+            "you want to use it anyway.",
+        )
     try:
+        if rejected is not None:
+            with runtime.database.session() as session:
+                audit.record(session, actor=user.username, action="model_gate_overridden", version=version,
+                             gate_reason=rejected)
         promote_version(runtime, version, actor=user.username)
-    except IntakeError as refusal:
+    except SERVICE_ERRORS as refusal:
         return _done(request, "/staff/models", f"Not promoted: {refusal}")
     return _done(request, "/staff/models", f"Model {version} is now in use.")
 
 
 @router.post("/models/rollback")
 def rollback(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import roll_back
+    from intake.learning_loop import roll_back
 
     try:
         version = roll_back(runtime, actor=user.username)
-    except IntakeError as refusal:
+    except SERVICE_ERRORS as refusal:
         return _done(request, "/staff/models", f"Could not roll back: {refusal}")
     return _done(request, "/staff/models", f"Rolled back: model {version} is in use again.")
 
 
 @router.post("/models/retrain")
 def retrain(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
-    from intake.training import schedule_retrain
+    from intake.learning_loop import schedule_retrain
 
     if not schedule_retrain(runtime, actor=user.username):
         return _done(request, "/staff/models", "A retraining is already running; its result will appear here.")
@@ -233,6 +255,11 @@ def settings_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTM
         ("Text messages", "Twilio" if settings.twilio.account_sid else "not configured (written to the outbox folder)"),
         ("Email inbox", settings.imap.host or "not configured"),
         ("Model folder", str(settings.model_dir)),
+        ("Outbox folder (messages not sent by a provider)", str(settings.outbox_dir)),
+        ("Landlord name in letters", runtime.policy.landlord_name),
+        ("Landlord phone in letters", runtime.policy.contact.phone),
+        ("Emergency repairs phone in letters", runtime.policy.contact.emergency_repairs_phone),
+        ("Landlord email in letters", runtime.policy.contact.email),
         ("Contact form: files", f"up to {settings.web.max_attachments}, each under {settings.web.max_attachment_bytes // (1024 * 1024)}MB"),
         ("Contact form: rate limit", f"{settings.web.submissions_per_minute} a minute, {settings.web.submissions_per_hour} an hour per address"),
     ]

@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import cases
+from intake import cases, notifications, presence
 from intake.api.deps import RuntimeDep
-from intake.corrections import correct_item
+from intake.attachment_previews import previewable_type
+from intake.case_notes import notes_on_case
+from intake.close_rights import may_close, require_may_close
+from intake.corrections import CorrectionOutcome, LabelsUnchanged, correct_item
 from intake.errors import InvalidMessage, InvalidTransition
+from intake.formatting import UK, label
+from intake.items import queue_pending_acknowledgements
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
 from intake.web.deps import ManagerUser, TriageUser
 from intake.web.flash import set_flash
-from intake.web.formatting import UK, label
 from intake.web.item_view import load_item_view
 from intake.web.pages import PageNotFound
+from intake.web.queue_walk import MAX_FROM_LENGTH, came_from, next_case_in
 from intake.web.staff_queues import QUEUE_NAMES
 from intake.web.templating import render
 from models import Attachment, Item, RawMessage
@@ -59,8 +65,13 @@ def item_page(
     errors: dict[str, str] | None = None,
     proposed: dict[str, Any] | None = None,
     status_code: int = 200,
+    from_view: str | None = None,
 ) -> HTMLResponse:
     view = load_item_view(runtime, session, item_id)
+    now = datetime.now(UTC)
+    presence.note_viewing(session, item_id=view.root.id, username=user.username, now=now)
+    viewers = presence.others_viewing(session, item_id=view.root.id, username=user.username, now=now)
+    notes = notes_on_case(session, view.root.id)
     labels = proposed or {
         "type": view.item.type,
         "categories": list(view.item.categories or []),
@@ -68,7 +79,8 @@ def item_page(
         "queue": "",
         "reason": "",
     }
-    staff = [u.username for u in list_users(session) if u.active]
+    # (username, what colleagues call them): the assignee list shows names, the form sends usernames
+    staff = [(u.username, u.full_name or u.username) for u in list_users(session) if u.active]
     return render(
         request,
         "item.html",
@@ -89,6 +101,11 @@ def item_page(
             "queue_names": QUEUE_NAMES,
             "outcomes": OUTCOMES,
             "staff": staff,
+            "notes": notes,
+            "from_view": came_from(from_view),
+            "viewers": viewers,
+            "previews": {a.id: previewable_type(a.content) for a in view.item.attachments},
+            "may_close": may_close(user.role, view.root.type, runtime.settings.triage_may_close),
         },
         user=user,
         status_code=status_code,
@@ -98,7 +115,7 @@ def item_page(
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def show_item(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
     with runtime.database.session() as session:
-        return item_page(request, runtime, session, item_id, user)
+        return item_page(request, runtime, session, item_id, user, from_view=request.query_params.get("from"))
 
 
 @router.get("/items/{item_id}/attachments/{attachment_id}")
@@ -113,6 +130,29 @@ def download_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, u
             attachment.content,
             media_type="application/octet-stream",
             headers={"Content-Disposition": f'attachment; filename="{safe_name}"'},
+        )
+
+
+@router.get("/items/{item_id}/attachments/{attachment_id}/preview")
+def preview_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
+    """An image or PDF shown in the browser, typed from its bytes; anything else is refused here."""
+    with runtime.database.session() as session:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None or attachment.item_id != item_id or attachment.content is None:
+            raise PageNotFound("no such attachment (or it was too large to keep)")
+        media_type = previewable_type(attachment.content)
+        if media_type is None:
+            raise PageNotFound("this attachment cannot be previewed: download it instead")
+        return Response(
+            attachment.content,
+            media_type=media_type,
+            headers={
+                "Content-Disposition": "inline",
+                "X-Content-Type-Options": "nosniff",
+                # Nothing in the file may load or run anything, and only our own pages may embed it.
+                "Content-Security-Policy": "default-src 'none'; img-src 'self'; frame-ancestors 'self'",
+                "Cache-Control": "no-store",
+            },
         )
 
 
@@ -156,21 +196,10 @@ async def _act(
                 errors={field: str(refusal)[0].upper() + str(refusal)[1:]},
                 status_code=409 if isinstance(refusal, InvalidTransition) else 400,
             )
-    _send_pending_acknowledgements(runtime, item_id)
+    queue_pending_acknowledgements(runtime, item_id)
     response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
     set_flash(request, response, message)
     return response
-
-
-def _send_pending_acknowledgements(runtime: Runtime, item_id: int) -> None:
-    """An action that planned an acknowledgement (complaint, next stage) sends it now, not at the next sweep."""
-    with runtime.database.session() as session:
-        item = session.get(Item, item_id)
-        if item is None:
-            return
-        pending = cases.pending_acknowledgement_ids(session, item.case_root_id)
-    for acknowledgement_id in pending:
-        runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
 
 
 class FieldError(InvalidMessage):
@@ -189,7 +218,10 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
         "queue": _form_text(form, "queue", 40),
         "reason": _form_text(form, "reason", 2000),
     }
+    from_view = came_from(_form_text(form, "from", MAX_FROM_LENGTH))
+    then_next = _form_text(form, "then", 10) == "next" and from_view is not None
     errors: dict[str, str] = {}
+    outcome: CorrectionOutcome | None = None
     if proposed["type"] not in TYPES:
         errors["type"] = "Select the type"
     if proposed["queue"] and proposed["queue"] not in QUEUES:
@@ -211,24 +243,46 @@ async def correct(item_id: int, request: Request, runtime: RuntimeDep, user: Tri
                     queue=proposed["queue"] or None,
                     reason=proposed["reason"],
                 )
+        except LabelsUnchanged as unchanged:
+            if not then_next:
+                text = str(unchanged)
+                errors["type"] = text[0].upper() + text[1:]
+            else:  # the officer agrees with the labels and moves on: nothing to save
+                outcome = None
         except InvalidMessage as refusal:
             text = str(refusal)
             errors["categories" if "categor" in text else "type"] = text[0].upper() + text[1:]
     if errors:
         with runtime.database.session() as session:
             return item_page(
-                request, runtime, session, item_id, user, errors=errors, proposed=proposed, status_code=400
+                request, runtime, session, item_id, user, errors=errors, proposed=proposed, status_code=400,
+                from_view=from_view,
             )
+    message = "Labels kept as they were" if outcome is None else _correction_message(outcome)
+    queue_pending_acknowledgements(runtime, item_id)
+    target = f"/staff/items/{item_id}" + (f"?{urlencode({'from': from_view})}" if from_view else "")
+    if then_next and from_view:
+        with runtime.database.session() as session:
+            following = next_case_in(
+                session, from_view, current_id=item_id, now=datetime.now(UTC), username=user.username
+            )
+        if following is None:
+            target, message = from_view, message + ". That was the last case in this list"
+        else:
+            target = f"/staff/items/{following}?{urlencode({'from': from_view})}"
+    response = RedirectResponse(target, status_code=303)
+    set_flash(request, response, message + ".")
+    return response
+
+
+def _correction_message(outcome: CorrectionOutcome) -> str:
     before, after = outcome.before, outcome.after
     message = f"Correction saved: {label(after['type'])}"
     if outcome.moved:
         message += f". Moved from {QUEUE_NAMES.get(before['queue'], before['queue'])} to {QUEUE_NAMES.get(after['queue'], after['queue'])}"
     if outcome.became_complaint:
         message += ". It is now a complaint: the complaint stage has started and the resident will be told"
-    _send_pending_acknowledgements(runtime, item_id)
-    response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
-    set_flash(request, response, message + ".")
-    return response
+    return message
 
 
 @router.post("/items/{item_id}/assign")
@@ -239,6 +293,9 @@ async def assign(item_id: int, request: Request, runtime: RuntimeDep, user: Tria
         if assignee and assignee not in staff:
             raise FieldError("assignee", "Select a person from the list")
         cases.assign(session, item, actor=user.username, assignee=assignee or None)  # type: ignore[arg-type]
+        notifications.case_assigned(
+            session, item, assignee=assignee or None, actor=user.username, now=datetime.now(UTC)
+        )
         return f"Assigned to {assignee}." if assignee else "No longer assigned to anyone."
 
     return await _act(request, runtime, item_id, user, action)
@@ -288,8 +345,10 @@ async def record_response(item_id: int, request: Request, runtime: RuntimeDep, u
 
 
 @router.post("/items/{item_id}/close")
-async def close(item_id: int, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
+async def close(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
+        root = session.get(Item, item.case_root_id) or item
+        require_may_close(user.role, root.type, runtime.settings.triage_may_close)
         outcome = _form_text(form, "outcome", 40)
         if outcome not in OUTCOMES:
             raise FieldError("outcome", "Select the outcome")

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from intake.api.deps import RuntimeDep
-from intake.users import SignInRefused, sign_in
+from intake.runtime import Runtime
+from intake.users import SignInRefused, has_active_users, sign_in
 from intake.web import csrf
 from intake.web.auth import current_user, end_session, start_session
 from intake.web.templating import render
@@ -39,11 +40,26 @@ def workspace_home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
-    request: Request, next: Annotated[str, Query(max_length=500)] = ""  # noqa: A002
+    request: Request, runtime: RuntimeDep, next: Annotated[str, Query(max_length=500)] = ""  # noqa: A002
 ) -> Response:
     if current_user(request) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", {"page_title": "Sign in", "next": safe_next(next), "username": ""})
+    return render(
+        request,
+        "login.html",
+        {
+            "page_title": "Sign in",
+            "next": safe_next(next),
+            "username": "",
+            "staff_page": True,
+            "no_users": not _anyone_can_sign_in(runtime),
+        },
+    )
+
+
+def _anyone_can_sign_in(runtime: Runtime) -> bool:
+    with runtime.database.session() as session:
+        return has_active_users(session)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -76,7 +92,13 @@ def login(
     return render(
         request,
         "login.html",
-        {"page_title": "Sign in", "next": safe_next(next), "username": username[:120], "errors": errors},
+        {
+            "page_title": "Sign in",
+            "next": safe_next(next),
+            "username": username[:120],
+            "errors": errors,
+            "staff_page": True,
+        },
         status_code=401 if "password" not in errors and "username" in errors else 400,
     )
 

@@ -14,7 +14,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
-from intake.web import csrf, flash, formatting
+from intake import formatting
+from intake.model_status import metric_in_words
+from intake.web import csrf, flash, previews
 from intake.web.auth import StaffUser
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -27,6 +29,8 @@ _environment = Environment(
     lstrip_blocks=True,
 )
 formatting.install(_environment)
+previews.install(_environment)
+_environment.filters["metric_words"] = metric_in_words
 templates = Jinja2Templates(env=_environment)
 
 

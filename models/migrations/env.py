@@ -1,6 +1,12 @@
-"""Alembic environment: the URL comes from the caller (intake.db.upgrade) or INTAKE_DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (intake.db.upgrade, i.e. `intake db upgrade`,
+which reads the service's settings) or, for a bare `alembic` run, INTAKE_DATABASE_URL.
+
+Nothing from `intake` is imported here: models sit below it.
+"""
 
 from __future__ import annotations
+
+import os
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
@@ -15,9 +21,10 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from intake.settings import get_settings
-
-    return get_settings().database_url
+    url = os.environ.get("INTAKE_DATABASE_URL")
+    if not url:
+        raise RuntimeError("set INTAKE_DATABASE_URL, or run the migrations with `intake db upgrade`")
+    return url
 
 
 def run_migrations_offline() -> None:

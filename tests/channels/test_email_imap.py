@@ -26,7 +26,7 @@ from channels.email_imap import (
     mailboxes_from_settings,
     start_polling_threads,
 )
-from intake.errors import ConfigurationError
+from channels.errors import ConfigurationError
 from intake.runtime import Runtime
 from intake.settings import ImapSettings
 from models import Acknowledgement, Attachment, AuditEntry, ChannelCursor, Item, RawMessage
@@ -41,7 +41,7 @@ from tests.channels.conftest import (
 )
 from tests.channels.email_builders import build_email, new_message_id
 from tests.channels.mail_servers import CuttingProxy, DovecotServer, SmtpServer
-from triage_rules.acknowledgement import date_in_words
+from triage_rules.acknowledgement_wording import date_in_words
 
 pytestmark = pytest.mark.dovecot
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError
+from channels.errors import ConfigurationError
 from channels.registry import resolve_sender
 from channels.sms_twilio import BaseUrlHttpClient, TwilioSmsSender
-from intake.errors import ConfigurationError
 from intake.settings import Settings
 from tests.channels.twilio_standin import TwilioStandIn
 from tests.channels.twilio_support import (

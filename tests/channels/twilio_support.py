@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from twilio.request_validator import RequestValidator
 
 from classifier import Classifier
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime, use_runtime
 from intake.settings import TwilioSettings
 from tests.channels.twilio_standin import TwilioStandIn

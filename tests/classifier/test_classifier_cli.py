@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from classifier.cli import register
 from classifier.data import LabelledExample
-from classifier.evaluation import REPORT_KEYS
+from classifier.evaluation_metrics import REPORT_KEYS
 from classifier.registry import ModelRegistry
 
 runner = CliRunner()

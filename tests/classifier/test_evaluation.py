@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from classifier.data import LabelledExample
-from classifier.evaluation import REPORT_KEYS, Predicted, most_confused, score
+from classifier.evaluation_metrics import REPORT_KEYS, Predicted, most_confused, score
 
 
 def _example(item_id: str, item_type: str, queue: str, categories=(), flags=()) -> LabelledExample:

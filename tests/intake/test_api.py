@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.tokens import create_token
 from models import Item, RawMessage
 

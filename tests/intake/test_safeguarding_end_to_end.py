@@ -11,7 +11,7 @@ from channels.message import InboundMessage
 from intake.pipeline import ingest
 from models import Acknowledgement, Deadline, Item
 from tests.factories import email_message, sms_message
-from triage_rules.acknowledgement import GSM7_BASIC, sms_segments
+from triage_rules.acknowledgement_wording import GSM7_BASIC, sms_segments
 
 HELPLINES = ("999", "0808 2000 247", "116 123")
 

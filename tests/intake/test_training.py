@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from intake.corrections import correct_item
-from intake.pipeline import ingest
-from intake.runtime import Runtime
-from intake.training import (
+from intake.learning_loop import (
     CORRECTION_WEIGHT,
     EVALUATED,
     NOT_WORSE_BY,
@@ -22,6 +20,8 @@ from intake.training import (
     record_evaluation,
     split_corrections,
 )
+from intake.pipeline import ingest
+from intake.runtime import Runtime
 from models import AuditEntry, Correction, Item
 from tests.factories import email_message
 
@@ -203,8 +203,8 @@ def test_a_retrain_is_scheduled_as_one_rq_job(runtime: Runtime, redis_url: str) 
     from rq.job import Job
     from rq.serializers import JSONSerializer
 
+    from intake.learning_loop import RETRAIN_JOB_ID, RETRAIN_TIMEOUT_SECONDS, schedule_retrain
     from intake.queueing import RETRAIN, RqJobQueue
-    from intake.training import RETRAIN_JOB_ID, RETRAIN_TIMEOUT_SECONDS, schedule_retrain
 
     queue = RqJobQueue(redis_url, f"intake-test-{uuid.uuid4().hex[:8]}")
     runtime.jobs = queue

@@ -50,7 +50,7 @@ def live_reports_server(report_runtime: Runtime, fixed_data: dict[str, int]) -> 
 
     import uvicorn
 
-    from intake.api.app import create_app
+    from intake.app import create_app
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

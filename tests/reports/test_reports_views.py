@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime
 from tests.web.conftest import signed_in
 

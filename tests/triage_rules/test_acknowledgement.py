@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from triage_rules.acknowledgement import (
+from triage_rules.acknowledgement_wording import (
     GSM7_BASIC,
     RenderedAcknowledgement,
     date_in_words,

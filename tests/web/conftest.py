@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.runtime import Runtime
 from intake.users import create_user
 

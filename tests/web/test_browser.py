@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from intake.api.app import create_app
+from intake.app import create_app
 from intake.pipeline import ingest
 from intake.runtime import Runtime
 from tests.factories import email_message
@@ -147,7 +147,7 @@ def test_a_triage_officer_corrects_an_item_with_the_keyboard_and_sees_it_move(  
     page.wait_for_url(re.compile(r".*q=.*"))
     page.keyboard.press("j")  # first row
     page.keyboard.press("o")  # open it
-    page.wait_for_url(re.compile(rf".*/staff/items/{result.item_id}$"))
+    page.wait_for_url(re.compile(rf".*/staff/items/{result.item_id}\?from=.*"))
     _shot(page, "05-item-page")
 
     page.keyboard.press("c")  # type: complaint
@@ -160,8 +160,9 @@ def test_a_triage_officer_corrects_an_item_with_the_keyboard_and_sees_it_move(  
     assert "Moved from" in banner.inner_text() and "Complaints" in banner.inner_text()
     _shot(page, "06-item-corrected")
 
-    page.keyboard.press("u")  # back to its (new) queue
-    page.wait_for_url(f"{server}/staff/queues/complaints")
+    page.keyboard.press("u")  # back to the list being worked (the search), not the item's new queue
+    page.wait_for_url(re.compile(r".*/staff/queues\?q=.*"))
+    page.goto(f"{server}/staff/queues/complaints")
     assert reference in page.locator("[data-item-link]").all_inner_texts()
     page.goto(f"{server}/staff/queues/{first_queue}")
     assert reference not in page.locator("[data-item-link]").all_inner_texts()
@@ -203,4 +204,88 @@ def test_an_unauthorised_user_is_refused(browser, server: str, runtime: Runtime)
     assert response.status == 403
     assert page.locator("h1").inner_text() == "You cannot use this page"
     _shot(page, "08-refused")
+    context.close()
+
+
+def test_a_triage_officer_works_through_twenty_cases_with_the_keyboard_only(  # type: ignore[no-untyped-def]
+    browser, server: str, runtime: Runtime
+) -> None:
+    from sqlalchemy import func, select
+
+    from models import Correction
+
+    add_user(runtime, "tina", "triage")
+    for number in range(20):
+        ingest(runtime, email_message(f"Hello, what day are the bins collected on Elm Road? House {number + 1}.",
+                                      subject=f"Bins {number + 1}", sender=f"resident{number}@example.com"))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)  # a loaded machine: every wait below ends on an event, this is a ceiling
+    _sign_in_with_the_keyboard(page, server, "tina", "triage")
+    page.goto(f"{server}/staff/queues?channel=email")
+
+    page.keyboard.press("j")
+    page.keyboard.press("o")
+    visited: list[str] = []
+    for done in range(20):
+        page.wait_for_url(re.compile(r".*/staff/items/\d+\?from=.*"))
+        page.locator("[data-correction-form]").wait_for()
+        visited.append(re.search(r"/staff/items/(\d+)", page.url).group(1))  # type: ignore[union-attr]
+        page.keyboard.press("p")  # compliment: a real change for every one of them
+        page.keyboard.press("n")  # save and open the next case in this list
+        if done < 19:
+            page.wait_for_url(lambda url, seen=visited[-1]: f"/staff/items/{seen}?" not in url)
+    page.wait_for_url(re.compile(r".*/staff/queues\?channel=email$"))
+    assert "last case in this list" in page.locator(".notification-banner").inner_text()
+    _shot(page, "09-end-of-the-list")
+    assert len(set(visited)) == 20  # every case once, none skipped or repeated
+    with runtime.database.session() as session:
+        corrected = session.scalar(select(func.count(func.distinct(Correction.item_id))))
+    assert corrected == 20
+    context.close()
+
+
+def test_a_manager_exports_the_overdue_list_and_promotes_a_model(  # type: ignore[no-untyped-def]
+    browser, server: str, runtime: Runtime, tmp_path: Path, trained_model_dir: Path
+) -> None:
+    import csv
+    import io
+    import shutil
+    from datetime import UTC, datetime, timedelta
+
+    from classifier import ModelRegistry
+
+    add_user(runtime, "mo", "admin")
+    overdue = ingest(runtime, email_message(
+        "I want to make a complaint: the leak under my bath has been reported three times and nobody came.",
+        subject="Leak complaint", received_at=datetime.now(UTC) - timedelta(days=60)))
+    runtime.settings.model_dir = tmp_path / "models"
+    shutil.copytree(trained_model_dir, runtime.settings.model_dir)
+    registry = ModelRegistry(runtime.settings.model_dir)
+    current = registry.current_version()
+    assert current is not None
+    candidate = "99991231T000000Z-candidate"
+    shutil.copytree(runtime.settings.model_dir / current, runtime.settings.model_dir / candidate)
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    _sign_in_with_the_keyboard(page, server, "mo", "admin")
+    page.click("text=Overdue")
+    page.wait_for_url(re.compile(r".*due=overdue.*"))
+    with page.expect_download() as download_info:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download_info.value.path()).read_text(encoding="utf-8-sig"))))
+    from models import Item
+
+    with runtime.database.session() as session:
+        reference = session.get(Item, overdue.item_id).reference  # type: ignore[union-attr]
+    assert [row["Reference"] for row in rows] == [reference]
+
+    page.goto(f"{server}/staff/models")
+    page.click(f"form:has(input[value='{candidate}']) button")
+    page.locator(".notification-banner").wait_for()
+    assert f"Model {candidate} is now in use" in page.locator(".notification-banner").inner_text()
+    assert registry.current_version() == candidate
+    _shot(page, "10-model-promoted")
     context.close()

@@ -60,6 +60,11 @@
       if (key === "j") { select(selected + 1); event.preventDefault(); return; }
       if (key === "k") { select(selected - 1); event.preventDefault(); return; }
       if (key === "o" && selected >= 0) { window.location.href = rows[selected].dataset.href; return; }
+      if (key === "x" && selected >= 0) {
+        var tick = rows[selected].querySelector("input[type=checkbox]");
+        if (tick) { tick.checked = !tick.checked; event.preventDefault(); }
+        return;
+      }
     }
     if (key === "/") {
       var search = document.querySelector("[data-shortcut-search]");
@@ -75,6 +80,12 @@
       if (key === "s") {
         event.preventDefault();
         if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+        return;
+      }
+      var saveAndNext = form.querySelector("[data-shortcut-submit-next]");
+      if (key === "n" && saveAndNext) {
+        event.preventDefault();
+        if (form.requestSubmit) { form.requestSubmit(saveAndNext); } else { saveAndNext.click(); }
         return;
       }
       var control = form.querySelector("[data-shortcut='" + key.replace(/'/g, "") + "']");

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from classifier.evaluation import most_confused
+from classifier.evaluation_metrics import most_confused
 
 TARGETS = {
     "type_macro_f1": 0.90,

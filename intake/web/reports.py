@@ -1,4 +1,4 @@
-"""/staff/reports: the monitoring reports in the workspace (managers), their CSV files and the board report.
+"""/staff/reports (pages; the reports themselves are intake/reports/): the monitoring reports in the workspace (managers), their CSV files and the board report.
 
 GET /staff/reports?period=2026-Q3&view=tsm   one view (a chart and a table); tabs for the others
 GET /staff/reports?from=2026-07-01&to=…      a custom range of days
@@ -17,6 +17,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from starlette.templating import Jinja2Templates
 
+from intake import formatting
+from intake import reports as reports_package
 from intake.api.deps import RuntimeDep
 from intake.reports import presentation
 from intake.reports.board import BOARD_CONTENT_SECURITY_POLICY, render_board_report
@@ -25,13 +27,15 @@ from intake.reports.csv import csv_filename, table_to_csv
 from intake.reports.errors import InvalidPeriod
 from intake.reports.periods import Period, custom_period, default_period, parse_period, recent_periods
 from intake.reports.service import VIEWS, build_report, resolve_view
-from intake.web import csrf, formatting
+from intake.web import csrf
 from intake.web.auth import StaffUser
 from intake.web.deps import ManagerUser
 from intake.web.templating import TEMPLATES_DIR as WORKSPACE_TEMPLATES
 
-REPORT_TEMPLATES = Path(__file__).resolve().parent / "templates"
-STYLESHEET = Path(__file__).resolve().parent / "static" / "reports.css"
+# The report pages' own templates and stylesheet live beside the reports they show.
+REPORTS_DIR = Path(reports_package.__file__).resolve().parent
+REPORT_TEMPLATES = REPORTS_DIR / "templates"
+STYLESHEET = REPORTS_DIR / "static" / "reports.css"
 
 DEFAULT_VIEW = "volume"
 

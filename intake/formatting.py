@@ -1,4 +1,5 @@
-"""Template filters: dates in UK time, time left to a deadline, labels in plain words."""
+"""Formatting shared by pages and reports: dates in UK time, time left to a deadline, labels in plain words
+(also installed as template filters)."""
 
 from __future__ import annotations
 

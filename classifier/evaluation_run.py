@@ -8,7 +8,7 @@ from typing import Any
 
 from classifier.classifier import Classifier
 from classifier.data import LabelledExample
-from classifier.evaluation import score
+from classifier.evaluation_metrics import score
 from classifier.result import Classification
 
 BATCH = 256

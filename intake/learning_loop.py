@@ -180,7 +180,7 @@ def evaluate_versions(
 ) -> tuple[str | None, dict[str, dict[str, float]] | None, dict[str, dict[str, float]]]:
     """(current version, its reports, the candidate's reports) on the test split and fresh corrections."""
     from classifier import Classifier, ModelRegistry
-    from classifier.evaluate import evaluate_classifier
+    from classifier.evaluation_run import evaluate_classifier
 
     registry = ModelRegistry(model_dir)
     current_version = registry.current_version()

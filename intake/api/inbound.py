@@ -1,0 +1,92 @@
+"""The one inbound endpoint shape every webhook and the JSON API use.
+
+verify (the route's dependency: an API key, or a Twilio signature) → read the body with a size limit
+→ parse it with the channel's adapter (channels/) → a refused payload is kept with the reason and
+answered 422 → a message is ingested (intake/pipeline.py). Ingest refusing a message (no external
+id, unknown channel) is handled the same way as the adapter refusing it.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from channels.base import InboundAdapter, Refused
+from channels.message import InboundMessage
+from intake.api.schemas import ItemAccepted
+from intake.errors import InvalidMessage, PayloadTooLarge
+from intake.items import keep_rejected_payload
+from intake.pipeline import IngestResult, ingest
+from intake.runtime import Runtime
+from models import Item
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The whole body, or PayloadTooLarge (413) as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is {int(declared)} bytes; the limit is {limit}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"the body is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def receive(request: Request, runtime: Runtime, adapter: InboundAdapter, *, actor: str) -> IngestResult:
+    """Read (size-limited), parse with `adapter`, keep a refused payload, ingest — for an async route.
+
+    The ingest is synchronous database work: it runs off the event loop so one slow request does
+    not hold up every other request this process is serving.
+    """
+    raw = await read_limited(request, runtime.settings.max_body_bytes)
+    outcome = adapter.parse(raw, request.headers)
+    return await run_in_threadpool(ingest_or_keep, runtime, outcome, raw=raw, actor=actor)
+
+
+def ingest_or_keep(
+    runtime: Runtime, outcome: InboundMessage | Refused, *, raw: bytes, actor: str
+) -> IngestResult:
+    """Ingest a parsed message; a refused one (by the adapter or by ingest) is kept, then InvalidMessage."""
+    if isinstance(outcome, Refused):
+        kept = _keep(runtime, channel=outcome.channel, raw=raw, content_type=outcome.content_type, reason=outcome.reason)
+        raise InvalidMessage(f"{outcome.reason} (payload kept as rejected #{kept})")
+    try:
+        return ingest(runtime, outcome, actor=actor)
+    except InvalidMessage as error:
+        kept = _keep(
+            runtime,
+            channel=outcome.channel,
+            raw=outcome.raw or raw,
+            content_type=outcome.raw_content_type or "application/octet-stream",
+            reason=str(error),
+        )
+        raise InvalidMessage(f"{error} (payload kept as rejected #{kept})") from error
+
+
+def _keep(runtime: Runtime, *, channel: str, raw: bytes, content_type: str, reason: str) -> int:
+    with runtime.database.session() as session:
+        return keep_rejected_payload(session, channel=channel, content=raw, content_type=content_type, reason=reason)
+
+
+async def accepted(runtime: Runtime, result: IngestResult, response: Response) -> ItemAccepted:
+    """202 for a new item, 200 for one already received; with the item's state as it is now."""
+    if not result.created:
+        response.status_code = 200
+    reference, status = await run_in_threadpool(_reference_and_status, runtime, result)
+    return ItemAccepted(
+        id=result.item_id,
+        reference=reference,
+        status=status,
+        created=result.created,
+        url=f"/api/v1/items/{reference}" if reference else "",
+    )
+
+
+def _reference_and_status(runtime: Runtime, result: IngestResult) -> tuple[str | None, str]:
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        return (item.reference, item.status) if item else (result.reference, result.status)

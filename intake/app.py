@@ -1,0 +1,51 @@
+"""The FastAPI application, built by a factory from a Runtime (never at import time).
+
+The one place the JSON API and webhooks (intake/api/) and the pages (intake/web/) meet.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, FastAPI
+
+from intake.api import health, items, transcripts
+from intake.api.errors import install_error_handlers
+from intake.api.webhooks import twilio as twilio_webhooks
+from intake.runtime import Runtime, get_runtime
+from intake.web import contact, landing, reports, staff
+from intake.web.setup import install as install_web
+
+log = logging.getLogger(__name__)
+
+# Every router the app serves, in one explicit list.
+ROUTERS: list[APIRouter] = [
+    health.router,
+    items.router,
+    landing.router,
+    contact.router,
+    staff.router,
+    reports.router,
+    twilio_webhooks.router,
+    transcripts.router,
+]
+
+
+def create_app(runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or get_runtime()
+    app = FastAPI(
+        title="Housing intake and triage",
+        version="0.1.0",
+        description="Every message a landlord receives — stored once, labelled, routed and acknowledged.",
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    install_web(app)  # /static, sign-in redirects and refusal pages, security headers
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory intake.app:app_factory` (each worker process builds its own)."""
+    return create_app()
