@@ -118,7 +118,9 @@ def fit_with_cross_validation(
     folds = max(2, min(folds, int(smallest)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     n = len(examples)
-    splits = list(splitter.split(np.zeros(n), labels))
+    # A type with a single example is stratified with the largest type (it cannot be split anyway).
+    strata = np.where(np.isin(labels, types), labels, names[int(np.argmax(counts))])
+    splits = list(splitter.split(np.zeros(n), strata))
     jobs = [(np.arange(n), np.zeros(0, dtype=int))] * fit_full + splits
     workers = n_jobs if n_jobs is not None else min(len(jobs), os.cpu_count() or 1)
     progress("cross-validating", 0, folds)
