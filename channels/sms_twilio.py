@@ -132,5 +132,7 @@ def _classify_rest_error(
         # Our credentials, not the resident's number: retrying after the fix will work.
         log.error("Twilio refused the credentials: check INTAKE_TWILIO_ACCOUNT_SID and _AUTH_TOKEN")
         return TemporarySendError(described)
-    log.warning("SMS acknowledgement %s refused: %s", acknowledgement.acknowledgement_id, described)
+    # Not `described`: Twilio's message can quote the resident's number; logs carry ids and codes only.
+    log.warning("SMS acknowledgement %s refused: Twilio %s code %s", acknowledgement.acknowledgement_id,
+                error.status, error.code)
     return PermanentSendError(described, code=str(error.code) if error.code else None)

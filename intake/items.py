@@ -20,7 +20,8 @@ def get_item_by_reference(session: Session, reference: str) -> Item:
         raise NotFound(f"{reference!r} is not a reference (expected e.g. CMP-2026-000123)")
     year, item_id = parsed
     item = session.get(Item, item_id)
-    if item is None or item.received_at.year != year:
+    # A restricted item (intake/privacy) is shown to staff admins only, never to an integration.
+    if item is None or item.received_at.year != year or item.restricted_at is not None:
         raise NotFound(f"no item {reference}")
     return item
 

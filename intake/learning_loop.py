@@ -54,7 +54,12 @@ def _latest_corrections(runtime: Runtime, *, since_id: int | None = None) -> lis
     from classifier import LabelledExample
 
     with runtime.database.session() as session:
-        query = select(Correction, Item).join(Item, Item.id == Correction.item_id).order_by(Correction.id)
+        query = (
+            select(Correction, Item)
+            .join(Item, Item.id == Correction.item_id)
+            .where(Item.erased_at.is_(None))  # an erased person's messages never train a model again
+            .order_by(Correction.id)
+        )
         if since_id is not None:
             query = query.where(Correction.id > since_id)
         latest: dict[int, tuple[Correction, Item]] = {}

@@ -44,31 +44,33 @@ class IngestResult:
 
 
 def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") -> IngestResult:
-    """Store a message (once) and queue its processing. Safe to call again with the same message."""
+    """Store a message (once) and queue its processing. Safe to call again with the same message.
+
+    The request path: one transaction (contact, item, raw bytes, audit entry and — with the database
+    queue — the job), no look-up before the insert and no re-read after it. A repeat delivery is
+    the rare case, found by the unique constraint and answered from a second, read-only look-up.
+    """
     _validate(message)
-    with runtime.database.session() as session:
-        existing = _find_existing(session, message)
-        if existing is not None:
-            return IngestResult(existing.id, False, existing.reference, existing.status)
-        try:
-            with session.begin_nested():
-                item = _store(session, message)
-        except IntegrityError:
-            # Another process stored the same message between our look-up and our insert.
+    try:
+        with runtime.database.session() as session:
+            item = _store(session, message)
+            audit.record(
+                session,
+                actor=actor,
+                action="received",
+                item_id=item.id,
+                channel=item.channel,
+                external_id=_fingerprint(item.external_id),
+            )
+            runtime.jobs.enqueue_process_item(item.id, session=session)
+            result = IngestResult(item.id, True, item.reference, item.status)
+    except IntegrityError:
+        # Stored before (a replay), or by another process between our two statements.
+        with runtime.database.session() as session:
             existing = _find_existing(session, message)
             if existing is None:
                 raise
             return IngestResult(existing.id, False, existing.reference, existing.status)
-        audit.record(
-            session,
-            actor=actor,
-            action="received",
-            item_id=item.id,
-            channel=item.channel,
-            external_id=_fingerprint(item.external_id),
-        )
-        result = IngestResult(item.id, True, item.reference, item.status)
-    runtime.jobs.enqueue_process_item(result.item_id)
     return result
 
 

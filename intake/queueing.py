@@ -1,4 +1,13 @@
-"""Where jobs go: rq on Redis when INTAKE_REDIS_URL is set, otherwise run in this process.
+"""Where jobs go: rq on Redis when INTAKE_REDIS_URL is set; otherwise the `job_queue` table, which
+the worker process `intake serve` starts beside the web server drains (intake/database_queue.py);
+or, with INTAKE_JOBS=inline (tests, one-off scripts), at once in the calling process.
+
+With rq, acknowledgements have a queue of their own (`<queue>-acknowledgements`) that workers take
+from first, so a resident's acknowledgement never waits behind a backlog of items to classify.
+
+Given the session of the transaction that stored what a job refers to, `enqueue_*` queue the job
+inside that transaction (database queue) or as soon as it commits (rq, inline): never before, or a
+worker could look for a row it cannot see yet.
 
 Job ids are deterministic (`process-{item_id}`, `acknowledge-{ack_id}`; rq allows no colon) so a job is never queued
 twice; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
@@ -10,13 +19,18 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis import Redis
 from rq import Queue, Retry
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from intake.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +45,21 @@ SEND_RETRY = Retry(max=6, interval=[10, 60, 300, 900, 1800, 3600])
 FINISHED_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
 
 
+ACKNOWLEDGEMENT_QUEUE_SUFFIX = "-acknowledgements"
+
+
 class JobQueue(Protocol):
-    def enqueue_process_item(self, item_id: int) -> None: ...
-    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None: ...
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None: ...
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None: ...
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None: ...
+
+
+def after_commit(session: Session | None, action: Callable[[], None]) -> None:
+    """Run `action` once `session` commits (at once without a session). Never run on a rollback."""
+    if session is None:
+        action()
+        return
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
 class InProcessJobQueue:
@@ -46,12 +71,15 @@ class InProcessJobQueue:
     def __init__(self, resolve: Callable[[str], Callable[..., Any]] | None = None) -> None:
         self._resolve = resolve or _import_function
 
-    def enqueue_process_item(self, item_id: int) -> None:
-        self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}")
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
+        after_commit(session, lambda: self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}"))
 
-    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
-        self.enqueue_named(
-            SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge-{acknowledgement_id}"
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
+        after_commit(
+            session,
+            lambda: self.enqueue_named(
+                SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge-{acknowledgement_id}"
+            ),
         )
 
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
@@ -61,29 +89,85 @@ class InProcessJobQueue:
             log.exception("in-process job %s failed; the sweep will retry it", job_id)
 
 
+class DatabaseQueue:
+    """The JobQueue interface over the `job_queue` table (intake/database_queue.py)."""
+
+    def __init__(self, database: Database) -> None:
+        from intake.database_queue import DatabaseJobQueue
+
+        self.table = DatabaseJobQueue(database)
+
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
+        from intake.database_queue import PROCESS_PRIORITY
+
+        self.table.enqueue(
+            PROCESS_ITEM, item_id, job_id=f"process-{item_id}", priority=PROCESS_PRIORITY, session=session
+        )
+
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
+        from intake.database_queue import ACKNOWLEDGEMENT_PRIORITY
+
+        self.table.enqueue(
+            SEND_ACKNOWLEDGEMENT,
+            acknowledgement_id,
+            job_id=f"acknowledge-{acknowledgement_id}",
+            priority=ACKNOWLEDGEMENT_PRIORITY,
+            session=session,
+        )
+
+    def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
+        self.table.enqueue(function, *args, job_id=job_id, timeout=timeout)
+
+    def failed_jobs(self) -> list[dict[str, Any]]:
+        return self.table.failed_jobs()
+
+
 class RqJobQueue:
     def __init__(self, redis_url: str, queue_name: str = "intake") -> None:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.connection, serializer=JSONSerializer)
+        self.acknowledgements = Queue(
+            queue_name + ACKNOWLEDGEMENT_QUEUE_SUFFIX, connection=self.connection, serializer=JSONSerializer
+        )
 
-    def enqueue_process_item(self, item_id: int) -> None:
-        self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
+    @property
+    def queues(self) -> list[Queue]:
+        """In the order workers take from them: acknowledgements first."""
+        return [self.acknowledgements, self.queue]
 
-    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
-        self._enqueue(
-            SEND_ACKNOWLEDGEMENT,
-            acknowledgement_id,
-            job_id=f"acknowledge-{acknowledgement_id}",
-            retry=SEND_RETRY,
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
+        after_commit(
+            session, lambda: self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
+        )
+
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
+        after_commit(
+            session,
+            lambda: self._enqueue(
+                SEND_ACKNOWLEDGEMENT,
+                acknowledgement_id,
+                job_id=f"acknowledge-{acknowledgement_id}",
+                retry=SEND_RETRY,
+                queue=self.acknowledgements,
+            ),
         )
 
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
         # `timeout`: seconds before rq kills the job (None: rq's default, 180 s), e.g. for a retrain.
         self._enqueue(function, *args, job_id=job_id, retry=PROCESS_RETRY, timeout=timeout)
 
-    def _enqueue(self, function: str, *args: Any, job_id: str, retry: Retry, timeout: int | None = None) -> None:
+    def _enqueue(
+        self,
+        function: str,
+        *args: Any,
+        job_id: str,
+        retry: Retry,
+        timeout: int | None = None,
+        queue: Queue | None = None,
+    ) -> None:
+        queue = queue or self.queue
         try:
-            self.queue.enqueue_call(
+            queue.enqueue_call(
                 function,
                 args=args,
                 job_id=job_id,
@@ -104,7 +188,7 @@ class RqJobQueue:
                 existing.delete()
             # Another process may re-queue it between our two calls: then theirs stands.
             with contextlib.suppress(DuplicateJobError):
-                self.queue.enqueue_call(
+                queue.enqueue_call(
                     function,
                     args=args,
                     job_id=job_id,
@@ -115,8 +199,8 @@ class RqJobQueue:
                 )
 
     def failed_jobs(self) -> list[dict[str, Any]]:
-        registry = self.queue.failed_job_registry
-        jobs = Job.fetch_many(registry.get_job_ids(), connection=self.connection, serializer=JSONSerializer)
+        job_ids = [job_id for queue in self.queues for job_id in queue.failed_job_registry.get_job_ids()]
+        jobs = Job.fetch_many(job_ids, connection=self.connection, serializer=JSONSerializer)
         return [
             {
                 "id": job.id,
@@ -130,6 +214,11 @@ class RqJobQueue:
 
     def ping(self) -> bool:
         return bool(self.connection.ping())
+
+
+def import_function(path: str) -> Callable[..., Any]:
+    """The job function at a dotted path (e.g. intake.jobs.process_item)."""
+    return _import_function(path)
 
 
 def _import_function(path: str) -> Callable[..., Any]:

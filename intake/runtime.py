@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from intake.db import Database
-from intake.queueing import InProcessJobQueue, JobQueue, RqJobQueue
+from intake.queueing import DatabaseQueue, InProcessJobQueue, JobQueue, RqJobQueue
 from intake.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -34,10 +34,19 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
-        jobs: JobQueue = (
-            RqJobQueue(settings.redis_url, settings.queue_name) if settings.redis_url else InProcessJobQueue()
-        )
-        return cls(settings=settings, database=Database(settings), jobs=jobs)
+        database = Database(settings)
+        jobs: JobQueue
+        if settings.job_mode == "rq":
+            if not settings.redis_url:
+                from intake.errors import ConfigurationError
+
+                raise ConfigurationError("INTAKE_JOBS=rq needs INTAKE_REDIS_URL")
+            jobs = RqJobQueue(settings.redis_url, settings.queue_name)
+        elif settings.job_mode == "database":
+            jobs = DatabaseQueue(database)
+        else:
+            jobs = InProcessJobQueue()
+        return cls(settings=settings, database=database, jobs=jobs)
 
     @cached_property
     def classifier(self) -> Classifier:

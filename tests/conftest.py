@@ -104,6 +104,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "raw_store_dir": tmp_path / "raw",
         "redis_url": None,
         "stuck_after_seconds": 1,
+        # Jobs run at once in the test's process unless the test brings Redis (then rq workers).
+        "jobs": "auto" if overrides.get("redis_url") else "inline",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from intake.api.token_cache import token_cache
 from intake.runtime import Runtime
-from intake.tokens import authenticate
 from models import ApiToken
 
 
@@ -28,13 +28,11 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_api_client(request: Request, runtime: RuntimeDep) -> ApiToken:
+async def get_api_client(request: Request, runtime: RuntimeDep) -> ApiToken:
+    # Checked against the database at most every few seconds per token (intake/api/token_cache.py).
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    with runtime.database.session() as session:
-        found = authenticate(session, token.strip() if scheme.lower() == "bearer" else None)
-        session.expunge(found)
-        return found
+    return await token_cache(runtime).authenticate(runtime, token.strip() if scheme.lower() == "bearer" else None)
 
 
 ApiClientDep = Annotated[ApiToken, Depends(get_api_client)]

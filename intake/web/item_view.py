@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from intake.cases import current_deadlines
 from intake.items import case_items
+from intake.privacy.notes import notes_for_items
 from intake.runtime import Runtime
 from intake.web.highlight import explanation_terms, highlight
 from intake.web.ombudsman import Reminder, reminder_for
@@ -56,6 +57,7 @@ class ItemView:
     reminder: Reminder
     type_probabilities: list[tuple[str, float]] = field(default_factory=list)
     category_probabilities: list[tuple[str, float]] = field(default_factory=list)
+    notes: dict[int, str] = field(default_factory=dict)  # case notes the audit entries point at
 
 
 def transcript_turns(body: str) -> list[Turn]:
@@ -118,6 +120,7 @@ def load_item_view(runtime: Runtime, session: Session, item_id: int) -> ItemView
         reminder=reminder_for(runtime, root.type, root.complaint_stage),
         type_probabilities=_sorted_probabilities(explanation.get("type_probabilities")),
         category_probabilities=_sorted_probabilities(explanation.get("category_probabilities"))[:5],
+        notes={note.id: note.text for note in notes_for_items(session, sorted({item.id, root.id}))},
     )
 
 

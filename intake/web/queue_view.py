@@ -175,10 +175,13 @@ def _most_urgent_first() -> tuple[Any, ...]:
 
 
 def queue_page(
-    session: Session, filters: QueueFilters, *, now: datetime | None = None, username: str | None = None
+    session: Session, filters: QueueFilters, *, now: datetime | None = None, username: str | None = None,
+    include_restricted: bool = False,
 ) -> QueuePage:
     now = now or datetime.now(UTC)
     conditions = _conditions(filters, now=now, username=username)
+    if not include_restricted:  # restricted (intake/privacy): admins only
+        conditions.append(Item.restricted_at.is_(None))
     total = session.scalar(select(func.count()).select_from(Item).where(*conditions)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)

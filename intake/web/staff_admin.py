@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from intake import audit
 from intake.api.deps import RuntimeDep
+from intake.api.token_cache import token_cache
 from intake.errors import SERVICE_ERRORS, InvalidMessage
 from intake.runtime import Runtime
 from intake.tokens import create_token, revoke_token
@@ -164,6 +165,7 @@ def revoke(token_id: int, request: Request, runtime: RuntimeDep, user: AdminUser
             raise PageNotFound(f"There is no token {token_id}.")
         revoke_token(session, token.name, actor=user.username)
         name = token.name
+    token_cache(runtime).forget()  # at once here; other API processes within TTL_SECONDS
     return _done(request, "/staff/tokens", f"Token {name} revoked: it no longer works.")
 
 

@@ -22,6 +22,8 @@ from intake.corrections import CorrectionOutcome, LabelsUnchanged, correct_item
 from intake.errors import InvalidMessage, InvalidTransition
 from intake.formatting import UK, label
 from intake.items import queue_pending_acknowledgements
+from intake.privacy import access
+from intake.privacy.erasure import visible_to
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
@@ -115,15 +117,27 @@ def item_page(
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def show_item(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
     with runtime.database.session() as session:
+        _check_visible(session, item_id, user)
+        access.record_view(session, actor=user.username, action=access.VIEW_ITEM, item_id=item_id)
         return item_page(request, runtime, session, item_id, user, from_view=request.query_params.get("from"))
+
+
+def _check_visible(session: Session, item_id: int, user: StaffUser) -> None:
+    """A restricted item (intake/privacy) does not exist for anyone but admins."""
+    item = session.get(Item, item_id)
+    if item is None or not visible_to(user.role, item):
+        raise PageNotFound(f"There is no item {item_id}.")
 
 
 @router.get("/items/{item_id}/attachments/{attachment_id}")
 def download_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
     with runtime.database.session() as session:
+        _check_visible(session, item_id, user)
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or attachment.item_id != item_id or attachment.content is None:
             raise PageNotFound("no such attachment (or it was too large to keep)")
+        access.record_view(session, actor=user.username, action=access.VIEW_ATTACHMENT, item_id=item_id,
+                           target=f"attachment:{attachment_id}")
         # Always a download, never shown inline: a file from outside must not run in our origin.
         safe_name = "".join(ch for ch in attachment.filename if ch.isalnum() or ch in "._- ")[:120] or "attachment"
         return Response(
@@ -159,9 +173,11 @@ def preview_attachment(item_id: int, attachment_id: int, runtime: RuntimeDep, us
 @router.get("/items/{item_id}/raw")
 def download_raw(item_id: int, runtime: RuntimeDep, user: TriageUser) -> Response:
     with runtime.database.session() as session:
+        _check_visible(session, item_id, user)
         raw = session.scalars(select(RawMessage).where(RawMessage.item_id == item_id)).first()
         if raw is None:
             raise PageNotFound(f"no original message for item {item_id}")
+        access.record_view(session, actor=user.username, action=access.VIEW_RAW, item_id=item_id)
         return Response(
             raw.content,
             media_type="application/octet-stream",

@@ -12,6 +12,7 @@ from intake import audit
 from intake.api.deps import RuntimeDep
 from intake.bulk_actions import apply_bulk
 from intake.errors import InvalidMessage
+from intake.privacy import access
 from intake.users import list_users
 from intake.web.deps import TriageUser
 from intake.web.flash import set_flash
@@ -136,9 +137,12 @@ def _queue(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) 
         counts = queue_counts(session)
         due = due_counts(session, now=now)
         assigned = assignment_counts(session, username=user.username)
-        page = queue_page(session, filters, now=now, username=user.username)
+        page = queue_page(session, filters, now=now, username=user.username, include_restricted=user.role == "admin")
         staff = [(u.username, u.full_name or u.username) for u in list_users(session) if u.active]
         session.expunge_all()
+        if filters.search:  # the access trail: who searched, and what they were shown (never the words)
+            access.record_search(session, runtime.settings, actor=user.username, term=filters.search,
+                                 found=[item.id for item in page.items])
     return render(
         request,
         "queue.html",
