@@ -174,6 +174,8 @@ def recompute(runtime: Runtime, session: Session, item: Item, *, reset: Iterable
         responded_at=_responded_at(item),
         flags=item.flags,
         hazards=item.hazards,
+        # A hazard reported as fixed, past or praised is recorded but starts no Awaab's Law clock.
+        hazard_state=(item.explanation or {}).get("hazard_state", "live"),
         extended_until=datetime.fromisoformat(extended) if extended else None,
         calendar=runtime.calendar,
     )

@@ -287,6 +287,8 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
     item.explanation = _explanation_dict(result)
     item.review_reason = result.explanation.review_reason
     item.routing_reason = item.explanation.get("routing_reason")
+    if result.junk:  # spam, marketing, phishing, automated notices: kept in not_for_triage, never acknowledged
+        item.suppress_acknowledgement_reason = "junk (spam, marketing, phishing or an automated notice)"
     session.add(
         ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
     )
@@ -324,6 +326,8 @@ def _explanation_dict(result: object) -> dict[str, object]:
     explanation = dict(data["explanation"])
     explanation["type_probabilities"] = data["type_probabilities"]
     explanation["category_probabilities"] = data["category_probabilities"]
+    explanation["hazard_state"] = data.get("hazard_state", "live")
+    explanation["junk"] = data.get("junk", False)
     return explanation
 
 

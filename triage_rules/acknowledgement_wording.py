@@ -33,6 +33,9 @@ PURPOSES = ("received", "complaint")  # plus "stage_N" (escalated) and "extensio
 HOUSING_OMBUDSMAN_PHONE = "0300 111 3000"
 HOUSING_OMBUDSMAN_WEBSITE = "housing-ombudsman.org.uk"
 GAS_EMERGENCY_PHONE = "0800 111 999"
+# The national helplines a safeguarding acknowledgement gives (free, 24 hours).
+DOMESTIC_ABUSE_HELPLINE_PHONE = "0808 2000 247"  # National Domestic Abuse Helpline (Refuge)
+SAMARITANS_PHONE = "116 123"
 MAX_SMS_SEGMENTS = 2
 
 # GSM 03.38: the basic character set (one septet each) and the extension table (two: escape + char).
@@ -102,7 +105,7 @@ def render_acknowledgement(
         received_at=received_at,
         extension_reason=extension_reason,
     )
-    template = f"acknowledgement/{channel}/{_template_name(context)}.j2"
+    template = f"acknowledgement/{channel}/{_template_name(context, channel)}.j2"
     if channel == "sms":
         text = _render_sms(template, context)
         return RenderedAcknowledgement(subject="", text=text, html=None)
@@ -184,6 +187,7 @@ def _context(
         "greeting_name": _clean_name(recipient_name),
         # Safety first in every letter on the case; only an extension letter is about dates alone.
         "urgent": "urgent_safety" in flags and not purpose.startswith("extension_"),
+        "safeguarding": "safeguarding" in flags,
         "non_english": "non_english" in flags,
         "third_party": "third_party" in flags,
         "acknowledge_by": due("acknowledge"),
@@ -201,6 +205,8 @@ def _context(
         "late_short": "Our target date has passed; we will reply as soon as we can." if passed else None,
         "extension_reason": extension_reason,
         "previous_date": due("holding_response"),
+        "domestic_abuse_phone": DOMESTIC_ABUSE_HELPLINE_PHONE,
+        "samaritans_phone": SAMARITANS_PHONE,
     }
 
 
@@ -230,9 +236,12 @@ def _late_notes(passed: Sequence[ComputedDeadline], received_at: datetime | None
     return notes
 
 
-def _template_name(context: dict[str, Any]) -> str:
+def _template_name(context: dict[str, Any], channel: str) -> str:
     if context["purpose"].startswith("extension_"):
         return "extension"
+    if channel == "sms" and context["safeguarding"] and context["purpose"] == "received":
+        # Two segments hold the 999 advice and the helplines, not a type's details as well.
+        return "safeguarding"
     if context["purpose"] == "complaint":
         return "complaint_escalated"
     if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
@@ -245,6 +254,9 @@ def _subject(context: dict[str, Any]) -> str:
     # What the letter is about comes first: a later letter on an urgent case is not the urgent one.
     if context["purpose"].startswith("extension_"):
         return f"{reference}Your {context['item_word']}: a new date for our response"
+    if context["safeguarding"] and context["purpose"] == "received":
+        # Neutral on purpose: a subject shows in previews other people in the home may see.
+        return f"{reference}We have received your message"
     if context["purpose"] == "complaint":
         return f"{reference}We are now handling this as a complaint"
     if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
