@@ -40,10 +40,13 @@ run: model db
 system-deps:
 	bash scripts/install-system-deps.sh
 
+# Two pytest-xdist workers, whole files per worker (module fixtures such as the browser stay put);
+# each worker has its own PostgreSQL template, queue names and temp dirs. TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 test: install-dev system-deps model
 	bash scripts/ensure-services.sh
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

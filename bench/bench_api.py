@@ -423,10 +423,8 @@ def run(args: argparse.Namespace) -> str:
             ],
             env,
         )
-        workers = [
-            processes.start(f"intake_worker_{n}", [*INTAKE, "worker"], env)
-            for n in range(1, args.workers + 1)
-        ]
+        # One `intake worker` supervisor forking --processes worker processes (no fork per job).
+        workers = [processes.start("intake_worker", [*INTAKE, "worker", "--processes", str(args.workers)], env)]
         base = f"http://127.0.0.1:{args.intake_port}"
         wait_until_healthy(f"{base}/healthz", api)
         engine = create_engine(args.database_url, pool_size=2)

@@ -195,7 +195,7 @@ def poll_stage(args: argparse.Namespace, password: str) -> dict[str, Any]:
     from pydantic import SecretStr
     from sqlalchemy import create_engine, func, select, text
 
-    from channels.email_imap import MailboxPoller, mailboxes_from_settings
+    from intake.email_mailboxes import mailboxes_from_settings, poller_for
     from intake.runtime import Runtime, set_runtime
     from intake.settings import ImapSettings, Settings, SmtpSettings
     from models import Acknowledgement, Item
@@ -246,9 +246,9 @@ def poll_stage(args: argparse.Namespace, password: str) -> dict[str, Any]:
         runtime.classifier  # noqa: B018 - load the model before the clock starts
         runtime.policy  # noqa: B018
     rss_before = peak_rss_mb()
-    mailbox = mailboxes_from_settings(settings.imap)[0]
+    mailbox = mailboxes_from_settings(settings)[0]
     started = time.perf_counter()
-    with MailboxPoller(runtime, mailbox) as poller:
+    with poller_for(runtime, mailbox) as poller:
         report = poller.poll()
     seconds = time.perf_counter() - started
     with runtime.database.session() as session:

@@ -1,10 +1,14 @@
 """SMS webhook benchmark: signed inbound-text webhooks from a load generator on loopback against a
 real `intake serve` (uvicorn) process, with the Twilio stand-in taking the acknowledgements.
 
-    # SQLite, jobs in the server process (the embedded default)
-    .venv/bin/python bench/bench_sms_webhook.py --mode sqlite --requests 2000 --concurrency 16
-    # PostgreSQL + Redis + 2 `intake worker` processes
-    .venv/bin/python bench/bench_sms_webhook.py --mode postgres --requests 2000 --concurrency 16 --workers 2
+    # SQLite, the embedded default: `intake serve` and the worker process it starts (database queue)
+    .venv/bin/python bench/bench_sms_webhook.py --mode sqlite --requests 2000 --concurrency 8
+    # PostgreSQL + Redis + `intake worker --processes 2`
+    .venv/bin/python bench/bench_sms_webhook.py --mode postgres --requests 2000 --concurrency 8 --workers 2
+
+First, in the same run and with the same load, the bare app (bench/bare_app.py: a FastAPI route that
+reads the form and answers TwiML, nothing else) is measured as the reference: the product's figures
+are reported as a ratio to it, so they survive a change of machine and of load (`--skip-bare`: not).
 
 Each webhook is form-encoded exactly as Twilio sends it, signed with the real `RequestValidator`,
 from its own mobile number, with a text from the seed corpus. Measured: requests per second and the
@@ -269,6 +273,7 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=REPO / "var" / "models")
     parser.add_argument("--ack-timeout", type=float, default=600.0)
     parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument("--skip-bare", action="store_true", help="do not measure the bare app first")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench_sms_"))
@@ -283,6 +288,7 @@ def main() -> None:
     port = args.port or free_port()
     signal.signal(signal.SIGTERM, _interrupt)
     api_workers = args.api_workers if args.mode == "postgres" else 1
+    bare = None if args.skip_bare else measure_bare(args, work, api_workers)
     with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as twilio:
         env = intake_environment(args, work, twilio.url)
         try:
@@ -302,19 +308,21 @@ def main() -> None:
                 ],
                 env,
             )
-            if args.mode == "postgres":
-                for number in range(args.workers):
-                    processes.start(f"worker-{number}", [*INTAKE, "worker"], env)
+            if args.mode == "postgres" and args.workers > 0:
+                processes.start("worker", [*INTAKE, "worker", "--processes", str(args.workers)], env)
             base_url = f"http://127.0.0.1:{port}"
             wait_until_healthy(base_url + "/healthz", server)
             report = measure(args, base_url, twilio)
         finally:
             processes.stop_all()
+    if bare is not None:
+        report["bare"] = bare
+        report["ratio_to_bare"] = round(report["requests_per_second"] / bare["requests_per_second"], 2)
     report.update(
         mode=args.mode,
         concurrency=args.concurrency,
         rate=args.rate or None,
-        workers=args.workers if args.mode == "postgres" else 0,
+        workers=args.workers if args.mode == "postgres" else 1,  # sqlite: the one `intake serve` starts
         api_workers=api_workers,
         cpus=os.cpu_count(),
         python=platform.python_version(),
@@ -323,6 +331,63 @@ def main() -> None:
     print(json.dumps(report, indent=2))
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict[str, object]:
+    """The same load against bench/bare_app.py, served the same way: the reference of this run."""
+    processes = Processes(work)
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
+    try:
+        server = processes.start(
+            "bare",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bench.bare_app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(api_workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(base_url + "/healthz", server)
+        texts = seed_texts()
+        load_before = os.getloadavg()
+        asyncio.run(run_load(base_url, requests=args.warmup, concurrency=4, rate=0, first_number=0, texts=texts))
+        load = asyncio.run(
+            run_load(
+                base_url,
+                requests=args.requests,
+                concurrency=args.concurrency,
+                rate=args.rate,
+                first_number=args.warmup,
+                texts=texts,
+            )
+        )
+    finally:
+        processes.stop_all()
+    latencies = [s.latency for s in load.sent]
+    return {
+        "requests": len(load.sent),
+        "statuses": dict(Counter(s.status for s in load.sent)),
+        "requests_per_second": round(len(load.sent) / load.wall_seconds, 1),
+        "webhook_ms": {
+            "p50": round(percentile(latencies, 0.50) * 1000, 1),
+            "p90": round(percentile(latencies, 0.90) * 1000, 1),
+            "p99": round(percentile(latencies, 0.99) * 1000, 1),
+            "max": round(max(latencies) * 1000, 1),
+        },
+        "load_average": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],
+    }
 
 
 def _interrupt(signum: int, frame: object) -> None:

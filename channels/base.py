@@ -60,6 +60,12 @@ class TemporarySendError(Exception):
     """The provider may accept a retry (timeout, 5xx, 4xx SMTP)."""
 
 
+class UncertainSendError(Exception):
+    """The provider may have accepted it: the connection was lost, or timed out, after the message
+    was handed over. Sending again could reach the resident twice, so it is not retried: the
+    acknowledgement is marked `unknown` for a person to check."""
+
+
 class PermanentSendError(Exception):
     """Retrying will not help (unsubscribed recipient, landline, rejected address)."""
 

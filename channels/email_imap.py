@@ -1,11 +1,12 @@
-"""IMAP intake: poll mailboxes with imapclient and hand each message to the pipeline, once.
+"""IMAP intake: poll mailboxes with imapclient and hand each message to a store, once.
 
-Position is kept per mailbox as (UIDVALIDITY, last UID) in `ChannelCursor(channel="email",
-key="<host>/<user>/<folder>")`. The order of work is what makes it safe:
+The poller knows no tables and no pipeline: intake hands it a `MailboxStore` (the cursor, the
+ingest, the record of each poll). Position is kept per mailbox as (UIDVALIDITY, last UID) under
+the mailbox's key `<host>/<user>/<folder>`. The order of work is what makes it safe:
 
 1. fetch a batch with BODY.PEEK[] (peeking leaves \\Seen alone);
-2. `ingest` each message — its own transaction; the (channel, Message-ID) unique constraint makes a
-   second delivery of the same message harmless;
+2. `store.ingest` each message — its own transaction; the store recognises a second delivery of
+   the same message (by Message-ID) and does not store it twice;
 3. only then mark the batch (\\Seen, or move it to the processed folder), and
 4. move the cursor past it.
 
@@ -13,6 +14,9 @@ A crash or a dropped connection anywhere before 4 means the batch is fetched aga
 deduplicated by Message-ID; nothing is marked before it is committed. A changed UIDVALIDITY (the
 mailbox was recreated or restored) resets the cursor: the mailbox is read again from the start and
 every message already stored is recognised, not duplicated.
+
+Sign-in is by password or by OAuth2 (Microsoft 365: a client-credentials token over SASL XOAUTH2,
+see channels/email_oauth2.py); a refused token is replaced once, then the refusal is named.
 """
 
 from __future__ import annotations
@@ -22,32 +26,24 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from imapclient import IMAPClient
+from imapclient.exceptions import LoginError
 from imapclient.imapclient import DELETED, SEEN
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from channels.email_automatic import is_own_address
+from channels.email_oauth2 import IMAP_ROLE, LoginRefused, MailAuthError, TokenProvider, diagnose_refusal
 from channels.email_parse import parse_email, unreadable_message
-from channels.errors import ConfigurationError
 from channels.message import InboundMessage
-from channels.settings import ChannelSettings as Settings
-from channels.settings import ImapSettings
-from intake import audit
-from intake.errors import InvalidMessage
-from intake.pipeline import IngestResult, ingest
-from intake.runtime import Runtime
-from models import ChannelCursor
 
 log = logging.getLogger(__name__)
 
-CURSOR_CHANNEL = "email"
 MARK_MODES = ("seen", "move")
+SASL_MECHANISMS = ("XOAUTH2", "OAUTHBEARER")
 BATCH_SIZE = 50  # UIDs per FETCH
 MAX_FETCH_BYTES = 64 * 1024 * 1024  # a batch of large messages is fetched in smaller groups
 IDLE_WAKE_SECONDS = 5.0  # IDLE wakes this often to notice a stop request
@@ -57,11 +53,17 @@ MAX_IDLE_SECONDS = 25 * 60
 
 @dataclass(frozen=True)
 class Mailbox:
-    """One folder of one IMAP account, and what to do with what is read from it."""
+    """One folder of one IMAP account, how to sign in to it, and what to do with what is read.
+
+    Signs in with `password`, or — when `token_provider` is set — with an OAuth2 token over SASL
+    XOAUTH2 (or OAUTHBEARER) as `user`, which for Microsoft 365 is the (shared) mailbox's address.
+    """
 
     host: str
     user: str
-    password: str = field(repr=False)
+    password: str | None = field(default=None, repr=False)
+    token_provider: TokenProvider | None = field(default=None, repr=False, compare=False)
+    sasl_mechanism: str = "XOAUTH2"
     port: int = 993
     ssl: bool = True
     folder: str = "INBOX"
@@ -74,60 +76,13 @@ class Mailbox:
     def key(self) -> str:
         return f"{self.host}/{self.user}/{self.folder}"[:255]
 
-
-def mailboxes_from_settings(settings: ImapSettings) -> list[Mailbox]:
-    """The main mailbox and every extra one (same server; own account when `user` is given)."""
-    if not settings.host:
-        return []
-    if not settings.user or settings.password is None:
-        raise ConfigurationError(
-            "INTAKE_IMAP_HOST is set but INTAKE_IMAP_USER or INTAKE_IMAP_PASSWORD is not"
-        )
-    if settings.mark_mode not in MARK_MODES:
-        raise ConfigurationError(
-            f"INTAKE_IMAP_MARK_MODE must be one of {', '.join(MARK_MODES)}, not {settings.mark_mode!r}"
-        )
-    common: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "ssl": settings.ssl,
-        "mark_mode": settings.mark_mode,
-        "processed_folder": settings.processed_folder,
-        "max_attachment_bytes": settings.max_attachment_bytes,
-    }
-    mailboxes = [
-        Mailbox(
-            user=settings.user,
-            password=settings.password.get_secret_value(),
-            folder=settings.folder,
-            hint=settings.hint,
-            **common,
-        )
-    ]
-    for extra in settings.extra_mailboxes:
-        password = extra.password or (settings.password if extra.user in (None, settings.user) else None)
-        if password is None:
-            raise ConfigurationError(f"the extra IMAP mailbox for {extra.user} has no password")
-        mailboxes.append(
-            Mailbox(
-                user=extra.user or settings.user,
-                password=password.get_secret_value(),
-                folder=extra.folder,
-                hint=extra.hint,
-                **common,
-            )
-        )
-    keys = [mailbox.key for mailbox in mailboxes]
-    if len(set(keys)) != len(keys):
-        raise ConfigurationError(f"the same IMAP mailbox is configured twice: {keys}")
-    return mailboxes
+    @property
+    def auth(self) -> str:
+        return "oauth2" if self.token_provider is not None else "password"
 
 
-def own_addresses(settings: Settings) -> list[str]:
-    """The landlord's addresses: configured ones, the acknowledgement sender, the polled accounts."""
-    found = [*settings.landlord_addresses, settings.smtp.from_address]
-    found += [mailbox.user for mailbox in mailboxes_from_settings(settings.imap)]
-    return [address.lower() for address in found if address and "@" in address]
+class MessageRefused(Exception):
+    """The store would not accept a message as parsed; the poller keeps it as unreadable instead."""
 
 
 @dataclass
@@ -139,7 +94,9 @@ class PollReport:
     unreadable: int = 0
     uidvalidity_changed: bool = False
     last_uid: int = 0
+    waiting: int | None = None  # found but not yet read in (None: the folder was never reached)
     error: str | None = None
+    error_code: str | None = None  # MailAuthError.code, or "connection"/"unexpected"
 
     def summary(self) -> str:
         if self.error:
@@ -153,26 +110,63 @@ class PollReport:
         )
 
 
+class MailboxStore(Protocol):
+    """What the poller needs from intake, which implements it: the cursor, the store, the state.
+
+    The poller knows no tables and no pipeline; it is handed one of these.
+    """
+
+    def cursor(self, mailbox: str, validity: int) -> tuple[int, bool]:
+        """(last UID read, whether UIDVALIDITY changed — then the position is back at 0)."""
+        ...
+
+    def advance(self, mailbox: str, validity: int, uid: int) -> None:
+        """Move the cursor forward to `uid` (never back; not if UIDVALIDITY has changed since)."""
+        ...
+
+    def ingest(self, message: InboundMessage) -> bool:
+        """Store a message once; True when it is new. Raises MessageRefused for one it will not take."""
+        ...
+
+    def record_poll(self, mailbox: str, report: PollReport) -> None:
+        """Keep the outcome of a poll (last poll, last error, messages waiting) for people to see."""
+        ...
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """(code, message) for a failed poll: named for sign-in problems, the exception otherwise."""
+    if isinstance(error, MailAuthError):
+        return error.code, f"{error.code}: {error}"
+    if isinstance(error, (OSError, ssl.SSLError, EOFError)) or type(error).__module__.startswith("imaplib"):
+        return "connection", f"could not talk to the server: {type(error).__name__}: {error}"
+    return "unexpected", f"{type(error).__name__}: {error}"
+
+
 class MailboxPoller:
     """Reads one mailbox. Keeps its connection between polls; reconnects after any failure."""
 
     def __init__(
         self,
-        runtime: Runtime,
         mailbox: Mailbox,
+        store: MailboxStore,
         *,
+        own_addresses: Sequence[str] = (),
         batch_size: int = BATCH_SIZE,
         timeout: float = 60.0,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if mailbox.mark_mode not in MARK_MODES:
-            raise ConfigurationError(f"unknown IMAP mark mode {mailbox.mark_mode!r}; use one of {MARK_MODES}")
-        self.runtime = runtime
+            raise ValueError(f"unknown IMAP mark mode {mailbox.mark_mode!r}; use one of {MARK_MODES}")
+        if mailbox.token_provider is None and mailbox.password is None:
+            raise ValueError(f"mailbox {mailbox.key} has neither a password nor an OAuth2 token provider")
+        if mailbox.sasl_mechanism not in SASL_MECHANISMS:
+            raise ValueError(f"unknown SASL mechanism {mailbox.sasl_mechanism!r}; use one of {SASL_MECHANISMS}")
         self.mailbox = mailbox
+        self.store = store
         self.batch_size = batch_size
         self.timeout = timeout
         self.ssl_context = ssl_context
-        self.own_addresses = own_addresses(runtime.settings)
+        self.own_addresses = [address.lower() for address in own_addresses]
         self._client: IMAPClient | None = None
 
     def __enter__(self) -> MailboxPoller:
@@ -185,25 +179,71 @@ class MailboxPoller:
 
     def client(self) -> IMAPClient:
         if self._client is None:
-            client = IMAPClient(
-                self.mailbox.host,
-                port=self.mailbox.port,
-                ssl=self.mailbox.ssl,
-                ssl_context=self.ssl_context or (ssl.create_default_context() if self.mailbox.ssl else None),
-                timeout=self.timeout,
-            )
-            client.normalise_times = False  # keep INTERNALDATE's own offset: it is when the message arrived
+            client = self._signed_in()
             try:
-                client.login(self.mailbox.user, self.mailbox.password)
-                if self.mailbox.mark_mode == "move" and not client.folder_exists(
-                    self.mailbox.processed_folder
-                ):
+                if self.mailbox.mark_mode == "move" and not client.folder_exists(self.mailbox.processed_folder):
                     client.create_folder(self.mailbox.processed_folder)
             except BaseException:
                 _quietly(client.shutdown)
                 raise
             self._client = client
         return self._client
+
+    def _open(self) -> IMAPClient:
+        client = IMAPClient(
+            self.mailbox.host,
+            port=self.mailbox.port,
+            ssl=self.mailbox.ssl,
+            ssl_context=self.ssl_context or (ssl.create_default_context() if self.mailbox.ssl else None),
+            timeout=self.timeout,
+        )
+        client.normalise_times = False  # keep INTERNALDATE's own offset: it is when the message arrived
+        return client
+
+    def _signed_in(self) -> IMAPClient:
+        mailbox = self.mailbox
+        provider = mailbox.token_provider
+        if provider is None:
+            return self._attempt(
+                lambda client: client.login(mailbox.user, mailbox.password or ""),
+                refused=lambda: LoginRefused(f"the IMAP server refused the user name or password for {mailbox.user}"),
+            )
+        token = provider.token()
+        try:
+            return self._attempt(lambda client: self._oauth2_login(client, token))
+        except LoginError:
+            # Once more, on a new connection (a server may hang up after a refusal) with a new
+            # token: the cached one may have been revoked or have expired early.
+            log.info("%s: the server refused the OAuth2 token; fetching a new one", mailbox.key)
+        token = provider.refresh(refused=token)
+        return self._attempt(
+            lambda client: self._oauth2_login(client, token),
+            refused=lambda: diagnose_refusal(token, role=IMAP_ROLE, user=mailbox.user, service="IMAP"),
+        )
+
+    def _attempt(
+        self, sign_in: Callable[[IMAPClient], object], refused: Callable[[], Exception] | None = None
+    ) -> IMAPClient:
+        """A new connection signed in by `sign_in`; closed again if that fails. A refusal raises
+        `refused()` when given (the named error), else the LoginError itself."""
+        client = self._open()
+        try:
+            sign_in(client)
+        except LoginError:
+            _quietly(client.shutdown)
+            if refused is None:
+                raise
+            raise refused() from None
+        except BaseException:
+            _quietly(client.shutdown)
+            raise
+        return client
+
+    def _oauth2_login(self, client: IMAPClient, token: str) -> None:
+        if self.mailbox.sasl_mechanism == "OAUTHBEARER":
+            client.oauthbearer_login(self.mailbox.user, token)
+        else:
+            client.oauth2_login(self.mailbox.user, token, mech="XOAUTH2")
 
     def close(self) -> None:
         client, self._client = self._client, None
@@ -213,25 +253,49 @@ class MailboxPoller:
             except Exception:  # already gone: just drop the socket
                 _quietly(client.shutdown)
 
-    # --- polling -----------------------------------------------------------------------------
-
-    def poll(self) -> PollReport:
-        """Ingest every message not yet read from this mailbox. Raises on connection errors (after
-        closing the connection, so the next call starts afresh); what was committed stays committed."""
+    def check(self) -> dict[str, int]:
+        """Sign in and look at the folder without reading or marking anything (`intake email check`):
+        its message count and how many are unseen. Raises as `poll` does."""
         try:
-            return self._poll()
+            status = self.client().folder_status(self.mailbox.folder, ["MESSAGES", "UNSEEN"])
         except BaseException:
             self.close()
             raise
+        return {"messages": int(status[b"MESSAGES"]), "unseen": int(status[b"UNSEEN"])}
 
-    def _poll(self) -> PollReport:
+    # --- polling -----------------------------------------------------------------------------
+
+    def poll(self) -> PollReport:
+        """Ingest every message not yet read from this mailbox and record how it went. Raises on
+        sign-in and connection errors (after closing the connection, so the next call starts
+        afresh, and recording the error); what was committed stays committed."""
         report = PollReport(mailbox=self.mailbox.key)
+        try:
+            self._poll(report)
+        except BaseException as error:
+            self.close()
+            report.error_code, report.error = describe_error(error)
+            self._record(report)
+            raise
+        self._record(report)
+        return report
+
+    def _record(self, report: PollReport) -> None:
+        try:
+            self.store.record_poll(self.mailbox.key, report)
+        except Exception:  # the state is for people to see; failing to keep it must not stop intake
+            log.exception("%s: could not record the poll's outcome", self.mailbox.key)
+
+    def _poll(self, report: PollReport) -> None:
         client = self.client()
         selected = client.select_folder(self.mailbox.folder)
         validity = int(selected[b"UIDVALIDITY"])
-        position, report.uidvalidity_changed = self._cursor(validity)
+        position, report.uidvalidity_changed = self.store.cursor(self.mailbox.key, validity)
+        if report.uidvalidity_changed:
+            log.warning("%s: UIDVALIDITY changed (now %s): reading the mailbox again", self.mailbox.key, validity)
         report.last_uid = position
         uids = sorted(uid for uid in client.search(["UID", f"{position + 1}:*"]) if uid > position)
+        report.waiting = len(uids)
         for batch in _chunks(uids, self.batch_size):
             sizes = client.fetch(batch, ["RFC822.SIZE"])
             for group in _groups_by_size(batch, sizes, MAX_FETCH_BYTES):
@@ -244,11 +308,11 @@ class MailboxPoller:
                     self._ingest(uid, validity, data, report)
                 # Marked and passed only now that every message of the group is committed.
                 self._mark(group)
-                self._advance(validity, group[-1])
+                self.store.advance(self.mailbox.key, validity, group[-1])
                 report.last_uid = group[-1]
-        return report
+                report.waiting -= len(group)
 
-    def _ingest(self, uid: int, validity: int, data: dict[bytes, Any], report: PollReport) -> IngestResult:
+    def _ingest(self, uid: int, validity: int, data: dict[bytes, Any], report: PollReport) -> bool:
         raw = bytes(data[b"BODY[]"])
         internal_date = data.get(b"INTERNALDATE")
         message = parse_email(
@@ -259,8 +323,8 @@ class MailboxPoller:
         )
         self._note_origin(message, uid, validity)
         try:
-            result = ingest(self.runtime, message, actor="imap")
-        except InvalidMessage as error:  # the pipeline refused it: keep it as unreadable instead
+            created = self.store.ingest(message)
+        except MessageRefused as error:  # refused as parsed: keep it as unreadable instead
             fallback = unreadable_message(
                 raw,
                 reason=f"refused by intake: {error}",
@@ -268,13 +332,13 @@ class MailboxPoller:
                 received_at=message.received_at,
             )
             self._note_origin(fallback, uid, validity)
-            result = ingest(self.runtime, fallback, actor="imap")
+            created = self.store.ingest(fallback)
             message = fallback
         report.fetched += 1
-        report.created += result.created
-        report.duplicates += not result.created
-        report.unreadable += bool(message.parse_error) and result.created
-        return result
+        report.created += created
+        report.duplicates += not created
+        report.unreadable += bool(message.parse_error) and created
+        return created
 
     def _note_origin(self, message: InboundMessage, uid: int, validity: int) -> None:
         message.metadata["imap"] = {"mailbox": self.mailbox.key, "uid": uid, "uidvalidity": validity}
@@ -297,57 +361,6 @@ class MailboxPoller:
             client.uid_expunge(uids)
         else:
             client.expunge()
-
-    # --- the cursor --------------------------------------------------------------------------
-
-    def _cursor(self, validity: int) -> tuple[int, bool]:
-        """(last UID read, whether UIDVALIDITY changed since the last poll)."""
-        for attempt in (1, 2):
-            try:
-                with self.runtime.database.session() as session:
-                    cursor = self._load_cursor(session)
-                    if cursor is None:
-                        session.add(
-                            ChannelCursor(
-                                channel=CURSOR_CHANNEL, key=self.mailbox.key, validity=validity, position=0
-                            )
-                        )
-                        return 0, False
-                    if cursor.validity == validity:
-                        return cursor.position, False
-                    audit.record(
-                        session,
-                        actor="imap",
-                        action="imap_uidvalidity_changed",
-                        mailbox=self.mailbox.key,
-                        before=cursor.validity,
-                        after=validity,
-                        last_uid=cursor.position,
-                    )
-                    log.warning(
-                        "%s: UIDVALIDITY changed (%s → %s): reading the mailbox again",
-                        self.mailbox.key,
-                        cursor.validity,
-                        validity,
-                    )
-                    cursor.validity, cursor.position = validity, 0
-                    return 0, True
-            except IntegrityError:  # another poller created the cursor at the same moment
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def _advance(self, validity: int, uid: int) -> None:
-        with self.runtime.database.session() as session:
-            cursor = self._load_cursor(session, for_update=True)
-            if cursor is not None and cursor.validity == validity and uid > cursor.position:
-                cursor.position = uid
-
-    def _load_cursor(self, session: Any, *, for_update: bool = False) -> ChannelCursor | None:
-        query = select(ChannelCursor).where(
-            ChannelCursor.channel == CURSOR_CHANNEL, ChannelCursor.key == self.mailbox.key
-        )
-        return session.scalars(query.with_for_update() if for_update else query).first()  # type: ignore[no-any-return]
 
     # --- waiting -----------------------------------------------------------------------------
 
@@ -372,35 +385,45 @@ class MailboxPoller:
             client.idle_done()
 
 
-def poll_all(runtime: Runtime, **poller_options: Any) -> list[PollReport]:
-    """Poll every configured mailbox once. A failing mailbox is reported; the others still run."""
+def poll_all(
+    mailboxes: Sequence[Mailbox], store: MailboxStore, **poller_options: Any
+) -> list[PollReport]:
+    """Poll every mailbox once. A failing mailbox is reported (and recorded); the others still run."""
     reports = []
-    for mailbox in mailboxes_from_settings(runtime.settings.imap):
+    for mailbox in mailboxes:
+        poller = MailboxPoller(mailbox, store, **poller_options)
         try:
-            with MailboxPoller(runtime, mailbox, **poller_options) as poller:
-                reports.append(poller.poll())
+            reports.append(poller.poll())
         except Exception as error:
-            log.exception("polling %s failed", mailbox.key)
-            reports.append(PollReport(mailbox=mailbox.key, error=f"{type(error).__name__}: {error}"))
+            code, message = describe_error(error)
+            if code == "unexpected":
+                log.exception("polling %s failed", mailbox.key)
+            else:
+                log.warning("polling %s failed: %s", mailbox.key, message)
+            reports.append(PollReport(mailbox=mailbox.key, error=message, error_code=code))
+        finally:
+            poller.close()
     return reports
 
 
-def run_forever(runtime: Runtime, *, interval: float, stop: threading.Event, **poller_options: Any) -> None:
+def run_forever(
+    mailboxes: Sequence[Mailbox], store: MailboxStore, *, interval: float, stop: threading.Event, **poller_options: Any
+) -> None:
     """Poll every mailbox until `stop` is set: one thread per mailbox, each with IDLE between polls."""
-    threads = start_polling_threads(runtime, interval=interval, stop=stop, **poller_options)
+    threads = start_polling_threads(mailboxes, store, interval=interval, stop=stop, **poller_options)
     for thread in threads:
         thread.join()
 
 
 def start_polling_threads(
-    runtime: Runtime, *, interval: float, stop: threading.Event, **poller_options: Any
+    mailboxes: Sequence[Mailbox], store: MailboxStore, *, interval: float, stop: threading.Event, **poller_options: Any
 ) -> list[threading.Thread]:
+    """One thread per mailbox; a mailbox that cannot sign in retries with back-off on its own."""
     threads = []
-    for mailbox in mailboxes_from_settings(runtime.settings.imap):
+    for mailbox in mailboxes:
         thread = threading.Thread(
             target=_poll_loop,
-            args=(runtime, mailbox, interval, stop),
-            kwargs=poller_options,
+            args=(MailboxPoller(mailbox, store, **poller_options), interval, stop),
             name=f"imap:{mailbox.key}",
             daemon=True,
         )
@@ -409,10 +432,7 @@ def start_polling_threads(
     return threads
 
 
-def _poll_loop(
-    runtime: Runtime, mailbox: Mailbox, interval: float, stop: threading.Event, **poller_options: Any
-) -> None:
-    poller = MailboxPoller(runtime, mailbox, **poller_options)
+def _poll_loop(poller: MailboxPoller, interval: float, stop: threading.Event) -> None:
     failures = 0
     while not stop.is_set():
         try:
@@ -425,7 +445,7 @@ def _poll_loop(
             failures += 1
             poller.close()
             delay = min(interval, 2.0 ** min(failures, 8))
-            log.warning("%s: %s: %s; retrying in %.0fs", mailbox.key, type(error).__name__, error, delay)
+            log.warning("%s: %s; retrying in %.0fs", poller.mailbox.key, describe_error(error)[1], delay)
             stop.wait(delay)
     poller.close()
 

@@ -66,7 +66,8 @@ def parse_email(
             mailbox_hint=mailbox_hint, received_at=received_at
         )
     except Exception as error:  # never lose a message to a parser bug: keep it for a person
-        log.warning("email could not be parsed (%s: %s); stored for review", type(error).__name__, error)
+        # The error's text can quote a header (an address, a name): the log gets its type only.
+        log.warning("email could not be parsed (%s); stored for review", type(error).__name__)
         return unreadable_message(
             raw,
             reason=f"the message could not be parsed ({type(error).__name__}: {error})",

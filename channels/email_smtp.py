@@ -8,6 +8,10 @@ subject, and its Message-ID is returned as the provider id so a reply to it find
 Every header value that came from outside (subject, recipient, Message-IDs) is cleaned first: a
 CR or LF smuggled into a subject can never start a header of its own.
 
+Sign-in: a user name and password, or OAuth2 (Microsoft 365: a client-credentials token over
+SASL XOAUTH2 as the mailbox sent from; a refused token is replaced once, then the refusal is named —
+see channels/email_oauth2.py).
+
 Failures: a 4xx reply, a dropped connection, a timeout or refused login → `TemporarySendError`
 (the job retries with back-off; a login problem is usually a setting someone will fix); a 5xx reply
 to the recipient or the message → `PermanentSendError` with the SMTP code.
@@ -24,14 +28,32 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from channels.base import OutboundAcknowledgement, PermanentSendError, SendResult, TemporarySendError
+from channels.base import (
+    OutboundAcknowledgement,
+    PermanentSendError,
+    SendResult,
+    TemporarySendError,
+    UncertainSendError,
+)
 from channels.email_headers import clean_header_text, is_valid_message_id, safe_address
+from channels.email_oauth2 import (
+    SMTP_ROLE,
+    MailAuthError,
+    OAuth2Credentials,
+    TokenProvider,
+    diagnose_refusal,
+    xoauth2_response,
+)
 from channels.errors import ConfigurationError
 from channels.settings import ChannelSettings as Settings
 
 MAX_REFERENCES = 20  # the most recent ids of a long thread are enough to thread it
 MAX_SUBJECT = 250
 IMPLICIT_TLS_PORT = 465
+
+
+class SmtpSettingsError(ConfigurationError):
+    """The SMTP settings cannot work (no host, an unusable From address, OAuth2 half set up)."""
 
 
 class SmtpSender:
@@ -44,6 +66,7 @@ class SmtpSender:
         port: int = 587,
         user: str | None = None,
         password: str | None = None,
+        token_provider: TokenProvider | None = None,
         from_address: str,
         starttls: bool = True,
         timeout: float = 20.0,
@@ -53,7 +76,7 @@ class SmtpSender:
         try:
             self.sender = safe_address(address)
         except ValueError as error:
-            raise ConfigurationError(f"INTAKE_SMTP_FROM is not a usable address: {error}") from error
+            raise SmtpSettingsError(f"INTAKE_SMTP_FROM is not a usable address: {error}") from error
         self.from_header = Address(
             display_name=clean_header_text(display_name, limit=100), addr_spec=self.sender.addr_spec
         )
@@ -61,20 +84,49 @@ class SmtpSender:
         self.port = port
         self.user = user
         self.password = password
+        self.token_provider = token_provider
+        if token_provider is not None and not user:
+            self.user = self.sender.addr_spec  # OAuth2 signs in as the mailbox it sends from
         self.starttls = starttls
         self.timeout = timeout
         self.ssl_context = ssl_context
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpSender:
+        """From the settings channels are handed (`.smtp`, `.email`)."""
         smtp = settings.smtp
         if not smtp.host:
-            raise ConfigurationError("INTAKE_SMTP_HOST is not set")
+            raise SmtpSettingsError("INTAKE_SMTP_HOST is not set")
+        token_provider = None
+        if settings.email.smtp_auth == "oauth2":
+            app = settings.email.app
+            missing = [f"INTAKE_EMAIL_{name.upper()}" for name in ("tenant_id", "client_id") if not getattr(app, name)]
+            if not app.client_secret and not app.certificate_path:
+                missing.append("INTAKE_EMAIL_CLIENT_SECRET (or _CERTIFICATE_PATH)")
+            if missing:
+                raise SmtpSettingsError(f"INTAKE_EMAIL_SMTP_AUTH is oauth2 but {', '.join(missing)} is not set")
+            assert app.tenant_id and app.client_id  # narrowed by the check above
+            try:
+                certificate = app.certificate_path.read_text() if app.certificate_path else None
+            except OSError as error:
+                raise SmtpSettingsError(f"cannot read the client certificate {app.certificate_path}") from error
+            token_provider = TokenProvider(
+                OAuth2Credentials(
+                    tenant_id=app.tenant_id,
+                    client_id=app.client_id,
+                    client_secret=app.client_secret.get_secret_value() if app.client_secret else None,
+                    certificate_pem=certificate,
+                    token_endpoint=app.token_endpoint or None,
+                    scope=app.scope,
+                ),
+                timeout=smtp.timeout_seconds,
+            )
         return cls(
             host=smtp.host,
             port=smtp.port,
             user=smtp.user,
-            password=smtp.password.get_secret_value() if smtp.password else None,
+            password=smtp.password.get_secret_value() if smtp.password and token_provider is None else None,
+            token_provider=token_provider,
             from_address=smtp.from_address,
             starttls=smtp.starttls,
             timeout=smtp.timeout_seconds,
@@ -113,8 +165,10 @@ class SmtpSender:
     def send(self, acknowledgement: OutboundAcknowledgement) -> SendResult:
         message = self.build_message(acknowledgement)
         message_id = str(message["Message-ID"])
+        connection: _TrackingSMTP | None = None
         try:
-            with self._connect() as connection:
+            connection = self._connect()
+            with connection:
                 refused = connection.send_message(
                     message,
                     from_addr=self.sender.addr_spec,
@@ -123,6 +177,8 @@ class SmtpSender:
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise _by_code(code, f"recipient refused: {code} {_text(reply)}") from error
+        except MailAuthError as error:  # OAuth2: named, and a setting someone will fix
+            raise TemporarySendError(f"SMTP sign-in failed: {error.code}: {error}") from error
         except smtplib.SMTPAuthenticationError as error:
             raise TemporarySendError(
                 f"SMTP login refused ({error.smtp_code}): check INTAKE_SMTP_USER and INTAKE_SMTP_PASSWORD"
@@ -137,7 +193,17 @@ class SmtpSender:
             raise TemporarySendError(
                 f"the SMTP server does not support what is configured: {error}"
             ) from error
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as error:
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            if connection is not None and connection.data_started:
+                # The message went over (or was going over) and no answer came back: the server may
+                # have accepted it, so sending again could deliver it twice.
+                raise UncertainSendError(
+                    f"the SMTP server did not answer after the message was sent: {type(error).__name__}"
+                ) from error
+            raise TemporarySendError(
+                f"could not talk to the SMTP server: {type(error).__name__}: {error}"
+            ) from error
+        except (smtplib.SMTPException, ssl.SSLError) as error:
             raise TemporarySendError(
                 f"could not talk to the SMTP server: {type(error).__name__}: {error}"
             ) from error
@@ -146,14 +212,14 @@ class SmtpSender:
             raise _by_code(code, f"recipient refused: {code} {_text(reply)}")
         return SendResult(provider_id=message_id, status="sent")
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self) -> _TrackingSMTP:
         context = self.ssl_context or ssl.create_default_context()
         if self.port == IMPLICIT_TLS_PORT:
-            connection: smtplib.SMTP = smtplib.SMTP_SSL(
+            connection: _TrackingSMTP = _TrackingSMTPSSL(
                 self.host, self.port, timeout=self.timeout, context=context
             )
         else:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            connection = _TrackingSMTP(self.host, self.port, timeout=self.timeout)
             try:
                 connection.ehlo()
                 if self.starttls:
@@ -162,13 +228,66 @@ class SmtpSender:
             except BaseException:
                 connection.close()
                 raise
-        if self.user:
+        if self.user or self.token_provider is not None:
             try:
-                connection.login(self.user, self.password or "")
+                self._sign_in(connection)
             except BaseException:
                 connection.close()
                 raise
         return connection
+
+    def check(self) -> None:
+        """Connect and sign in, send nothing (`intake email check`). Raises like `send` does."""
+        try:
+            with self._connect():
+                pass
+        except MailAuthError:
+            raise
+        except smtplib.SMTPAuthenticationError as error:
+            raise MailAuthError(
+                f"SMTP login refused ({error.smtp_code}): check INTAKE_SMTP_USER and INTAKE_SMTP_PASSWORD"
+            ) from None
+
+    def _sign_in(self, connection: smtplib.SMTP) -> None:
+        provider = self.token_provider
+        if provider is None:
+            connection.login(self.user or "", self.password or "")
+            return
+        user = self.user or self.sender.addr_spec
+        token = provider.token()
+        try:
+            _xoauth2(connection, user, token)
+            return
+        except smtplib.SMTPAuthenticationError:
+            pass  # once more with a new token: the cached one may have been revoked or expired early
+        token = provider.refresh(refused=token)
+        try:
+            _xoauth2(connection, user, token)
+        except smtplib.SMTPAuthenticationError:
+            raise diagnose_refusal(token, role=SMTP_ROLE, user=user, service="SMTP") from None
+
+
+def _xoauth2(connection: smtplib.SMTP, user: str, token: str) -> None:
+    # After a refusal the server sends a 334 with an error description; the answer is an empty line.
+    def respond(challenge: bytes | None = None) -> str:
+        return xoauth2_response(user, token) if challenge is None else ""
+
+    connection.auth("XOAUTH2", respond, initial_response_ok=True)
+
+
+class _TrackingSMTP(smtplib.SMTP):
+    """smtplib.SMTP that remembers whether the DATA stage began (after which a lost connection
+    leaves it unknown whether the server took the message)."""
+
+    data_started = False
+
+    def data(self, msg):  # type: ignore[no-untyped-def]
+        self.data_started = True
+        return super().data(msg)
+
+
+class _TrackingSMTPSSL(_TrackingSMTP, smtplib.SMTP_SSL):
+    pass
 
 
 def _subject(acknowledgement: OutboundAcknowledgement) -> str:

@@ -1,4 +1,4 @@
-"""Each channel's own settings (IMAP, SMTP, Twilio), and the shape of the settings channels are handed.
+"""Each channel's own settings (IMAP, SMTP, email sign-in and mailboxes, Twilio), and the shape of the settings channels are handed.
 
 The service's one `Settings` object (intake/settings.py) nests these models; channels never read it
 from the environment themselves, they are given it. `ChannelSettings` is the part of it they use.
@@ -7,7 +7,7 @@ from the environment themselves, they are given it. `ChannelSettings` is the par
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
 
@@ -48,6 +48,64 @@ class SmtpSettings(BaseModel):
     timeout_seconds: float = 20.0
 
 
+# --- email sign-in: OAuth2 (Microsoft 365) and several mailboxes (INTAKE_EMAIL_*) -------------
+MICROSOFT_365_SCOPE = "https://outlook.office365.com/.default"
+MailAuth = Literal["password", "oauth2"]
+
+
+class OAuth2AppSettings(BaseModel):
+    """An Entra ID app registration signing in with the client-credentials grant."""
+
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    certificate_path: Path | None = None  # instead of a secret: PEM with the private key and the certificate
+    # Default: https://login.microsoftonline.com/<tenant_id>/oauth2/v2.0/token
+    token_endpoint: str | None = None
+    scope: str = MICROSOFT_365_SCOPE
+
+
+class MailboxSettings(BaseModel):
+    """One further mailbox (INTAKE_EMAIL_MAILBOXES), with its own account and sign-in."""
+
+    user: str  # the account; with OAuth2, the (shared) mailbox's address
+    auth: MailAuth = "password"
+    password: SecretStr | None = None
+    oauth2: OAuth2AppSettings | None = None  # its own app registration; default: INTAKE_EMAIL_*'s
+    host: str | None = None  # default: INTAKE_IMAP_HOST, or outlook.office365.com with OAuth2
+    port: int | None = None
+    ssl: bool | None = None
+    folder: str = "INBOX"
+    hint: str | None = None
+    mark_mode: str | None = None
+    processed_folder: str | None = None
+
+
+class EmailSettings(BaseModel):
+    """How the IMAP and SMTP accounts sign in, the default app registration, further mailboxes."""
+
+    imap_auth: MailAuth = "password"  # the INTAKE_IMAP_* mailbox and its extra folders
+    smtp_auth: MailAuth = "password"  # the INTAKE_SMTP_* account (INTAKE_SMTP_USER: the mailbox sent as)
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    certificate_path: Path | None = None
+    token_endpoint: str | None = None
+    scope: str = MICROSOFT_365_SCOPE
+    mailboxes: list[MailboxSettings] = Field(default_factory=list)
+
+    @property
+    def app(self) -> OAuth2AppSettings:
+        return OAuth2AppSettings(
+            tenant_id=self.tenant_id,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            certificate_path=self.certificate_path,
+            token_endpoint=self.token_endpoint,
+            scope=self.scope,
+        )
+
+
 class TwilioSettings(BaseModel):
     account_sid: str | None = None
     auth_token: SecretStr | None = None
@@ -74,5 +132,7 @@ class ChannelSettings(Protocol):
     def imap(self) -> ImapSettings: ...
     @property
     def smtp(self) -> SmtpSettings: ...
+    @property
+    def email(self) -> EmailSettings: ...
     @property
     def twilio(self) -> TwilioSettings: ...

@@ -19,7 +19,13 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from channels.base import OutboundAcknowledgement, PermanentSendError, SendResult, TemporarySendError
+from channels.base import (
+    OutboundAcknowledgement,
+    PermanentSendError,
+    SendResult,
+    TemporarySendError,
+    UncertainSendError,
+)
 from channels.errors import ConfigurationError
 from channels.settings import ChannelSettings as Settings
 
@@ -112,12 +118,26 @@ class TwilioSmsSender:
             )
         except TwilioRestException as error:
             raise _classify_rest_error(error, acknowledgement) from error
-        except (requests.Timeout, requests.ConnectionError) as error:
+        except requests.ConnectTimeout as error:  # never reached Twilio: safe to send again
+            raise TemporarySendError(f"Twilio did not answer: {type(error).__name__}: {error}") from error
+        except requests.ReadTimeout as error:  # sent, no answer: Twilio may have accepted it
+            raise UncertainSendError(f"Twilio did not answer in time: {type(error).__name__}") from error
+        except requests.ConnectionError as error:
+            if _lost_after_sending(error):
+                raise UncertainSendError(f"the connection to Twilio broke after sending: {error}") from error
             raise TemporarySendError(f"Twilio did not answer: {type(error).__name__}: {error}") from error
         except TwilioException as error:  # e.g. an answer that is not JSON from a gateway
             raise TemporarySendError(f"Twilio client error: {error}") from error
         log.info("SMS acknowledgement %s accepted as %s", acknowledgement.acknowledgement_id, message.sid)
         return SendResult(provider_id=message.sid, status="queued")
+
+
+def _lost_after_sending(error: requests.ConnectionError) -> bool:
+    """True when the request went out and the connection then broke ("Connection aborted")."""
+    import urllib3.exceptions
+
+    reason = error.args[0] if error.args else None
+    return isinstance(reason, urllib3.exceptions.ProtocolError)
 
 
 def _classify_rest_error(
@@ -132,5 +152,7 @@ def _classify_rest_error(
         # Our credentials, not the resident's number: retrying after the fix will work.
         log.error("Twilio refused the credentials: check INTAKE_TWILIO_ACCOUNT_SID and _AUTH_TOKEN")
         return TemporarySendError(described)
-    log.warning("SMS acknowledgement %s refused: %s", acknowledgement.acknowledgement_id, described)
+    # Not `described`: Twilio's message can quote the resident's number; logs carry ids and codes only.
+    log.warning("SMS acknowledgement %s refused: Twilio %s code %s", acknowledgement.acknowledgement_id,
+                error.status, error.code)
     return PermanentSendError(described, code=str(error.code) if error.code else None)

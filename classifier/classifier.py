@@ -16,15 +16,15 @@ from classifier.data import LabelledExample
 from classifier.decision import Decision, decide, decide_unusable
 from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.errors import InvalidInputError, ModelNotFoundError
-from classifier.explanation import Explainer
-from classifier.features import FeatureSettings
+from classifier.explanation import Explainer, WordMap
+from classifier.features import FeatureSettings, aligned_lemmas
 from classifier.model import ModelSettings, TriageModel
 from classifier.persistence import load_parts
 from classifier.registry import MODEL_FILE, ModelRegistry
 from classifier.result import Classification, Explanation
 from classifier.rule_layer import RuleEngine, language_of
 from triage_rules.rules import load_rule_engine
-from triage_rules.taxonomy import CHANNELS
+from triage_rules.taxonomy import CHANNELS, JUNK
 
 MessageLike = MessageInput | LabelledExample | Mapping[str, Any]
 
@@ -173,16 +173,20 @@ class Classifier:
         self, item: EncodedItem, decision: Decision, row: Any, type_probabilities: np.ndarray,
         category_probabilities: np.ndarray, model_flags: dict[str, float],
     ) -> Classification:
-        type_index = self.model.types.index(decision.type) if decision.type is not None else 0
+        shown = JUNK if decision.junk else decision.type
+        type_index = self.model.types.index(shown) if shown in self.model.types else 0
+        words = (WordMap(aligned_lemmas(item.doc), item.model_text, item.message.text)
+                 if item.doc is not None else None)
         explanation = Explanation(
             rules=list(item.hits),
-            type_terms=self._explainer.type_terms(row, type_index),
-            category_terms=self._explainer.category_terms(row, decision.categories),
+            type_terms=self._explainer.type_terms(row, type_index, words),
+            category_terms=self._explainer.category_terms(row, decision.categories, words),
             review_reason=decision.review_reason,
             routing_reason=decision.routing_reason,
             preparation=list(item.prepared.steps),
             model_flags={flag: round(p, 4) for flag, p in model_flags.items()
                          if flag not in {hit.value for hit in item.hits if hit.effect == "flag"}},
+            hazard_reason=decision.hazard_reason,
         )
         return Classification(
             type=decision.type,
@@ -201,6 +205,8 @@ class Classifier:
             language=language_of(item.prepared.rules_text, item.hits),
             prepared_text=item.prepared.text,
             explanation=explanation,
+            junk=decision.junk,
+            hazard_state=decision.hazard_state,
         )
 
     def _unusable(self, item: EncodedItem) -> Classification:
@@ -211,7 +217,9 @@ class Classifier:
             flags=decision.flags, queue=decision.queue, model_version=self.version, language=None,
             prepared_text="",
             explanation=Explanation(rules=list(item.hits), review_reason=decision.review_reason,
-                                    routing_reason=decision.routing_reason, preparation=list(item.prepared.steps)),
+                                    routing_reason=decision.routing_reason, preparation=list(item.prepared.steps),
+                                    hazard_reason=decision.hazard_reason),
+            hazard_state=decision.hazard_state,
         )
 
 

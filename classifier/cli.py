@@ -112,6 +112,9 @@ def register(
         json_out: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")] = None,
         model_dir: Annotated[Path | None, typer.Option(help="Model directory (default: INTAKE_MODEL_DIR).")] = None,
         version: Annotated[str | None, typer.Option(help="Model version (default: the current one).")] = None,
+        robustness: Annotated[bool, typer.Option(
+            "--robustness", help="Also score the data rewritten with typos, lower case, no punctuation, "
+            "text-speak, a signature and a quoted thread.")] = False,
     ) -> None:
         """Classify every item in the file(s) and report how right the classifier is."""
         from classifier.classifier import Classifier
@@ -132,6 +135,10 @@ def register(
             json_out.parent.mkdir(parents=True, exist_ok=True)
             json_out.write_text(json.dumps({key: report[key] for key in REPORT_KEYS}, indent=2), encoding="utf-8")
             console.print(f"wrote {json_out}")
+        if robustness:
+            from classifier.robustness import format_report, robustness_report
+
+            console.print(format_report(robustness_report(classifier, examples)), markup=False)
 
     @app.command("classify")
     def classify_text(

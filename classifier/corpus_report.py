@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from classifier.data import SEED_DIR, LabelledExample, corpus_hash, read_jsonl, seed_files, split_of
-from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, TYPES
+from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, JUNK, TYPES
 
 INTRO = """# Seed corpus
 
@@ -56,7 +56,7 @@ def render(files: Sequence[Path]) -> str:
     lines += _table("Channels", ((name, split_counts(e for e in examples if e.channel == name))
                                  for name in CHANNELS if channel_counts[name]), ("channel", "items", "train", "test"))
     type_rows = []
-    for name in TYPES:
+    for name in (*TYPES, JUNK):  # junk is an outcome, not a type, but the corpus holds it
         row = [sum(e.type == name and e.channel == channel for e in examples) for channel in CHANNELS]
         type_rows.append((name, [sum(row), *row]))
     lines += _table("Types by channel", type_rows, ("type", "all", *CHANNELS))

@@ -32,6 +32,8 @@ class LabelledExample:
     flags: tuple[str, ...] = field(default_factory=tuple)
     queue: str | None = None
     weight: float = 1.0
+    # Optional label: "resolved" for a hazard reported as fixed, past or praised (no clock starts).
+    hazard_state: str | None = None
 
     def __post_init__(self) -> None:
         # Callers may pass lists (e.g. staff corrections from the database); store tuples.
@@ -56,6 +58,7 @@ class LabelledExample:
             flags=_labels(record.get("flags"), "flags"),
             queue=_text_or_none(record.get("queue")),
             weight=float(record.get("weight", weight)),
+            hazard_state=_text_or_none(record.get("hazard_state")),
         )
 
 

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from spacy.tokens import Doc
+
 from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
 from classifier.preparation import PreparedText, prepare
 from classifier.rule_layer import RuleEngine, rule_tokens, run_rules
@@ -28,6 +30,8 @@ class EncodedItem:
     prepared: PreparedText
     hits: list[RuleHit]
     model_input: TextForModel | None  # None when there is nothing to classify
+    model_text: str = ""  # exactly what the main lemmas were read from (subject + prepared text)
+    doc: Doc | None = None  # its tokens, kept to map model features back to the resident's words
 
 
 def _model_text(prepared: PreparedText) -> str:
@@ -58,7 +62,9 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
             strict=True)
     )
     inputs: dict[int, TextForModel] = {}
+    docs: dict[int, tuple[str, Doc]] = {}
     for index, text, doc in zip(usable, main_texts, main_docs, strict=True):
+        docs[index] = (text, doc)
         agent_doc = agent_docs.get(index)
         inputs[index] = TextForModel(
             lemmas=lemma_string(doc),
@@ -68,6 +74,8 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
             agent_chars=char_string(prepared[index].agent_text) if agent_doc is not None else "",
         )
     return [
-        EncodedItem(message=message, prepared=item, hits=item_hits, model_input=inputs.get(index))
+        EncodedItem(message=message, prepared=item, hits=item_hits, model_input=inputs.get(index),
+                    model_text=docs[index][0] if index in docs else "",
+                    doc=docs[index][1] if index in docs else None)
         for index, (message, item, item_hits) in enumerate(zip(messages, prepared, hits, strict=True))
     ]

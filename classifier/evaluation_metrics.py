@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from classifier.data import LabelledExample
-from triage_rules.taxonomy import CATEGORIES, FLAGS, REVIEW_QUEUE, TYPES
+from triage_rules.taxonomy import CATEGORIES, FLAGS, JUNK, JUNK_QUEUE, REVIEW_QUEUE, TYPES
 
 REPORT_KEYS = (
     "n", "type_accuracy", "type_macro_f1", "complaint_f1", "per_type", "category_micro_f1",
     "category_macro_f1", "per_category", "flag_f1", "flag_recall", "queue_accuracy", "automation_rate",
-    "routed_queue_accuracy", "confusion", "items_per_second",
+    "routed_queue_accuracy", "confusion", "items_per_second", "flag_precision", "queue_precision", "junk",
+    "resolved_hazards",
 )
 UNCLASSIFIED = "unclassified"
 
@@ -42,6 +43,18 @@ class Predicted:
     categories: list[str]
     flags: list[str]
     queue: str
+    hazard_state: str = "none"
+
+
+# Items that must never be filed as junk: a complaint, or anything with a safety or safeguarding flag.
+PROTECTED_FLAGS = frozenset({"urgent_safety", "safeguarding"})
+
+
+def _label(prediction: PredictedLabels) -> str:
+    """The predicted type, "junk" for the junk outcome, "unclassified" when nothing could be read."""
+    if prediction.queue == JUNK_QUEUE:
+        return JUNK
+    return prediction.type or UNCLASSIFIED
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ def score(
     if len(examples) != len(predictions):
         raise ValueError("examples and predictions differ in length")
     n = len(examples)
-    predicted_types = [prediction.type or UNCLASSIFIED for prediction in predictions]
+    predicted_types = [_label(prediction) for prediction in predictions]
     type_counts = _set_counts(
         (({example.type}, {predicted}) for example, predicted in zip(examples, predicted_types, strict=True)),
         TYPES,
@@ -108,7 +121,8 @@ def score(
         label for label in type_counts if label not in TYPES and type_counts[label].support
     )
     per_type = {label: type_counts[label].as_dict() for label in type_labels}
-    scored_types = [label for label in type_labels if type_counts[label].support]
+    # Junk is scored on its own ("junk" below), not as a sixth type in the macro-F1.
+    scored_types = [label for label in type_labels if type_counts[label].support and label != JUNK]
     confusion: dict[str, dict[str, int]] = {}
     for example, predicted in zip(examples, predicted_types, strict=True):
         row = confusion.setdefault(example.type, {})
@@ -145,7 +159,39 @@ def score(
         "routed_queue_accuracy": _ratio(sum(truth == queue for truth, queue in routed), len(routed)),
         "confusion": confusion,
         "items_per_second": round(n / seconds, 1) if seconds and seconds > 0 else None,
+        "flag_precision": {flag: round(counts.precision, 4) for flag, counts in flag_counts.items()},
+        "queue_precision": _queue_precision(with_queue),
+        "junk": _junk_report(examples, predicted_types),
+        "resolved_hazards": _resolved_hazards(examples, predictions),
     }
+
+
+def _queue_precision(pairs: Sequence[tuple[str | None, str]]) -> dict[str, dict[str, float | int]]:
+    """For each queue items were sent to: how many, and the share that belonged there."""
+    sent = Counter(queue for _, queue in pairs)
+    right = Counter(queue for truth, queue in pairs if truth == queue)
+    return {queue: {"sent": count, "precision": _ratio(right[queue], count)} for queue, count in sorted(sent.items())}
+
+
+def _junk_report(examples: Sequence[LabelledExample], predicted: Sequence[str]) -> dict[str, Any]:
+    """Junk precision / recall / F1, and the protected items (complaints, safety, safeguarding) filed as junk."""
+    counts = Counts(
+        sum(e.type == JUNK and p == JUNK for e, p in zip(examples, predicted, strict=True)),
+        sum(e.type != JUNK and p == JUNK for e, p in zip(examples, predicted, strict=True)),
+        sum(e.type == JUNK and p != JUNK for e, p in zip(examples, predicted, strict=True)),
+    )
+    protected = [e.id for e, p in zip(examples, predicted, strict=True)
+                 if p == JUNK and (e.type == "complaint" or PROTECTED_FLAGS & set(e.flags))]
+    return {**counts.as_dict(), "protected_items_labelled_junk": len(protected), "protected_ids": protected[:20]}
+
+
+def _resolved_hazards(examples: Sequence[LabelledExample], predictions: Sequence[PredictedLabels]) -> dict[str, Any]:
+    """Resolved hazards and compliments that were given a live hazard (so a deadline): should be none."""
+    resolved = [(e, p) for e, p in zip(examples, predictions, strict=True)
+                if e.hazard_state == "resolved" or e.type == "compliment"]
+    live = [e.id for e, p in resolved if getattr(p, "hazard_state", "none") == "live"]
+    return {"n": len(resolved), "labelled_resolved": sum(e.hazard_state == "resolved" for e, _ in resolved),
+            "given_a_hazard_deadline": len(live), "ids": live[:20]}
 
 
 def _ratio(part: int, whole: int) -> float:

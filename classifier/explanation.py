@@ -1,8 +1,17 @@
-"""Which words and phrases pushed the model towards its answer (linear models: value × weight)."""
+"""Which words and phrases pushed the model towards its answer (linear models: value × weight).
+
+Each term is shown as the resident's own words: the model's feature is a lemma n-gram ("have be"),
+so it is found again in the tokens the model read and given back as the words written there
+("has been") with their character spans in the original message. A term made only of function
+words or punctuation ("and i", "? ?") explains nothing to a person and is not shown; nor is a term
+that is not in the resident's own text (the agent's side of a call).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,6 +41,47 @@ def _linear_weights(estimator: object) -> np.ndarray:
     return np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float32)
 
 
+def _is_hidden(term: str) -> bool:
+    return all(part in HIDDEN_TERMS for part in term.split(" "))
+
+
+def spans_in(original: str, words: str) -> list[tuple[int, int]]:
+    """Where `words` occur in the original message (exact, else ignoring case and spacing)."""
+    if not words:
+        return []
+    found = [(m.start(), m.end()) for m in re.finditer(re.escape(words), original)]
+    if found:
+        return found
+    loose = r"\s+".join(re.escape(part) for part in words.split())
+    return [(m.start(), m.end()) for m in re.finditer(loose, original, flags=re.IGNORECASE)]
+
+
+@dataclass
+class WordMap:
+    """The lemmas the model read, each with the span of the word it came from."""
+
+    lemmas: list[tuple[str, int, int]]  # (lemma, start, end) in `model_text`
+    model_text: str
+    original: str  # the message as received
+    _positions: dict[str, list[int]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        positions: dict[str, list[int]] = defaultdict(list)
+        for index, (lemma, _, _) in enumerate(self.lemmas):
+            positions[lemma].append(index)
+        self._positions = dict(positions)
+
+    def words_for(self, term: str) -> tuple[str, list[tuple[int, int]]] | None:
+        """The resident's words behind a lemma n-gram and their spans in the original, or None."""
+        parts = term.split(" ")
+        for first in self._positions.get(parts[0], ()):
+            last = first + len(parts) - 1
+            if last < len(self.lemmas) and all(self.lemmas[first + k][0] == part for k, part in enumerate(parts)):
+                words = self.model_text[self.lemmas[first][1]:self.lemmas[last][2]]
+                return words, spans_in(self.original, words)
+        return None
+
+
 @dataclass
 class Explainer:
     """Weights of the word / phrase columns only: character n-grams are not readable as reasons."""
@@ -55,7 +105,7 @@ class Explainer:
                     category_weights[name] = row[0, :words]
         return cls(names=names, type_weights=weights[:, :words], category_weights=category_weights)
 
-    def _top(self, row: sp.csr_matrix, weights: np.ndarray) -> list[TermWeight]:
+    def _top(self, row: sp.csr_matrix, weights: np.ndarray, words: WordMap | None) -> list[TermWeight]:
         columns = row.indices[row.indices < len(weights)]
         values = row.data[: len(row.indices)][row.indices < len(weights)]
         if not len(columns):
@@ -66,14 +116,24 @@ class Explainer:
             if contributions[index] <= 0 or len(terms) == TOP_TERMS:
                 break
             term = str(self.names[columns[index]])
-            if term not in HIDDEN_TERMS:
-                terms.append(TermWeight(term=term, weight=round(float(contributions[index]), 4)))
+            if _is_hidden(term):
+                continue
+            weight = round(float(contributions[index]), 4)
+            if words is None:
+                terms.append(TermWeight(term=term, weight=weight))
+                continue
+            found = words.words_for(term)
+            if found is not None:  # not in the resident's own text (an agent's words): not shown
+                terms.append(TermWeight(term=term, weight=weight, text=found[0], spans=found[1]))
         return terms
 
-    def type_terms(self, row: sp.csr_matrix, type_index: int) -> list[TermWeight]:
-        return self._top(row, self.type_weights[type_index])
+    def type_terms(self, row: sp.csr_matrix, type_index: int, words: WordMap | None = None) -> list[TermWeight]:
+        return self._top(row, self.type_weights[type_index], words)
 
-    def category_terms(self, row: sp.csr_matrix, categories: list[str]) -> dict[str, list[TermWeight]]:
+    def category_terms(
+        self, row: sp.csr_matrix, categories: list[str], words: WordMap | None = None
+    ) -> dict[str, list[TermWeight]]:
         return {
-            name: self._top(row, self.category_weights[name]) for name in categories if name in self.category_weights
+            name: self._top(row, self.category_weights[name], words)
+            for name in categories if name in self.category_weights
         }

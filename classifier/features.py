@@ -109,6 +109,19 @@ class Lemmatizer:
             self._memo[orth] = token
         return token
 
+    def aligned(self, doc: Doc) -> list[tuple[str, int, int]]:
+        """(lemma, start, end) for each token that gives a lemma: where in the text each lemma came
+        from, so a model feature can be shown as the resident's own words."""
+        memo = self._memo
+        result = []
+        for token in doc:
+            lemma = memo.get(token.orth)
+            if lemma is None:
+                lemma = self._token_for(token.orth)
+            if lemma:
+                result.append((lemma, token.idx, token.idx + len(token.text)))
+        return result
+
     def tokens(self, doc: Doc) -> list[str]:
         memo = self._memo
         result = []
@@ -155,6 +168,11 @@ def char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
                 break
             grams.extend([padded[i : i + n] for i in range(length - n + 1)])
     return grams
+
+
+def aligned_lemmas(doc: Doc) -> list[tuple[str, int, int]]:
+    """Each lemma of `doc` with the character span of the word it came from."""
+    return _lemmatizer().aligned(doc)
 
 
 def lemma_string(doc: Doc) -> str:

@@ -46,12 +46,15 @@ class Predictions:
     flag_probabilities: dict[str, np.ndarray]  # flag -> (n,), only flags with a model
 
 
-def _type_classifier(settings: ModelSettings) -> Any:
+def _type_classifier(settings: ModelSettings, smallest_class: int | None = None) -> Any:
     if settings.type_estimator == "logreg":
         return LogisticRegression(C=settings.type_c, class_weight="balanced", max_iter=3000)
     if settings.type_estimator == "svm":
+        # A rare class (a handful of junk items in a small training set) must still fit every fold.
+        folds = settings.calibration_folds if smallest_class is None else max(2, min(settings.calibration_folds,
+                                                                                     smallest_class))
         return CalibratedClassifierCV(
-            LinearSVC(C=settings.type_c, class_weight="balanced", tol=settings.type_tol), method="sigmoid", cv=settings.calibration_folds
+            LinearSVC(C=settings.type_c, class_weight="balanced", tol=settings.type_tol), method="sigmoid", cv=folds
         )
     raise ValueError(f"unknown type_estimator {settings.type_estimator!r}: expected 'svm' or 'logreg'")
 
@@ -104,7 +107,13 @@ class TriageModel:
         features = builder.fit_transform(inputs)
         weights = np.array([example.weight for example in examples], dtype=np.float64)
         labels = np.array([example.type for example in examples])
-        type_classifier = compact(_type_classifier(settings).fit(features, labels, sample_weight=weights))
+        # A type with a single example cannot be learnt (nor calibrated): it is left out of the type
+        # model (e.g. one junk item in a small training set); its rows still train the rest.
+        names, counts = np.unique(labels, return_counts=True)
+        learnable = np.isin(labels, names[counts >= 2])
+        smallest = int(counts[counts >= 2].min())
+        type_classifier = compact(_type_classifier(settings, smallest).fit(
+            features[learnable], labels[learnable], sample_weight=weights[learnable]))
 
         categories = tuple(CATEGORIES)
         complaint_rows = np.flatnonzero(labels == "complaint")

@@ -12,10 +12,16 @@ __all__ = ["Classification", "Explanation", "RuleHit", "TermWeight"]
 
 @dataclass(frozen=True)
 class TermWeight:
-    """A word or phrase that pushed the model towards (positive) or away from its answer."""
+    """A word or phrase that pushed the model towards (positive) or away from its answer.
+
+    `term` is the model's feature (lemmas); `text` is the resident's own words it came from, and
+    `spans` where those words are in the original message (character offsets, end exclusive) —
+    empty when the words are not in the original as written (an SMS shorthand expanded)."""
 
     term: str
     weight: float
+    text: str = ""
+    spans: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class Explanation:
     preparation: list[str] = field(default_factory=list)  # what was done to the text (quotes cut, …)
     # Flags raised by a flag model (not by a rule), with the model's probability.
     model_flags: dict[str, float] = field(default_factory=dict)
+    # Why the hazard state is what it is ("resolved — the message says it has been dealt with").
+    hazard_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,11 @@ class Classification:
     language: str | None
     prepared_text: str
     explanation: Explanation
+    # Spam, marketing, phishing or an automated notice: type None, queue not_for_triage, never acknowledged.
+    junk: bool = False
+    # A hazard the message mentions (damp and mould, an urgent safety risk): live, resolved (fixed,
+    # past or praised: no Awaab's Law clock, not an emergency) or none.
+    hazard_state: str = "none"
 
     @property
     def needs_review(self) -> bool:

@@ -44,6 +44,7 @@ class FlagChoice:
     threshold: float
     model_precision: float  # of the model alone, out of fold, at `threshold`
     model_recall: float
+    combined_precision: float  # rules OR model, out of fold (the rules' part is optimistic on TRAIN)
     rules_f1: float  # on TRAIN, where the rules were written: optimistic
     combined_f1: float
     rules_recall: float
@@ -66,6 +67,7 @@ def choose_flag_model(
     min_recall: float = 0.93,
     min_precision: float = 0.95,
     min_useful_recall: float = 0.3,
+    min_precision_recall_first: float = 0.75,
 ) -> FlagChoice:
     """Whether to OR a flag model with the rules, and at which threshold.
 
@@ -73,8 +75,9 @@ def choose_flag_model(
     a model can only seem to add false alarms: the combination cannot be measured fairly there.
     The choice therefore rests on the model alone (out of fold, which is fair):
 
-    - recall first (urgent_safety): the highest threshold at which the model alone still finds
-      `min_recall` of the cases, so it catches what the rules miss on new wording;
+    - recall first (urgent_safety, safeguarding): among the thresholds at which rules OR model find
+      every case out of fold, the lowest whose precision reaches `min_precision_recall_first` (the
+      queue must stay usable), so the model catches as much new wording as that allows;
     - otherwise: the lowest threshold at which the model alone is right `min_precision` of the
       time, so what it adds is almost always correct; unused if it then finds under
       `min_useful_recall` of the cases.
@@ -83,10 +86,19 @@ def choose_flag_model(
     rule_flags = rule_flags.astype(bool)
     candidates = [float(t) for t in GRID if t >= 0.1]
     if recall_first:
-        passing = [t for t in candidates if recall(truth, model_probabilities >= t) >= min_recall]
-        threshold = max(passing) if passing else min(candidates)
+        # The decision is "rules OR model". Recall first: only thresholds at which that finds every
+        # case out of fold (or as many as any threshold does) are allowed. Among them, the lowest —
+        # the model catching the most new wordings — whose out-of-fold precision still reaches
+        # `min_precision_recall_first`, so the queue stays usable; if none does, the most precise.
+        scored = [(t, recall(truth, rule_flags | (model_probabilities >= t)),
+                   _precision_recall(truth, rule_flags | (model_probabilities >= t))[0]) for t in candidates]
+        best_recall = max(r for _, r, _ in scored)
+        allowed = [(t, p) for t, r, p in scored if r >= best_recall]
+        precise = [t for t, p in allowed if p >= min_precision_recall_first]
+        threshold = min(precise) if precise else max(allowed, key=lambda pair: (pair[1], -pair[0]))[0]
         use = bool(truth.any())
-        policy = f"recall first: model alone finds >= {min_recall:.2f} of cases"
+        policy = (f"recall first: rules OR model find {best_recall:.3f} of the cases out of fold; lowest threshold "
+                  f"with precision >= {min_precision_recall_first:.2f} (else the most precise)")
     else:
         passing = [t for t in candidates
                    if _precision_recall(truth, model_probabilities >= t)[0] >= min_precision]
@@ -97,6 +109,7 @@ def choose_flag_model(
     combined = rule_flags | (model_probabilities >= threshold) if use else rule_flags
     return FlagChoice(
         flag=flag, use_model=use, threshold=threshold, model_precision=model_precision, model_recall=model_recall,
+        combined_precision=_precision_recall(truth, combined)[0],
         rules_f1=f1(truth, rule_flags), combined_f1=f1(truth, combined), rules_recall=recall(truth, rule_flags),
         combined_recall=recall(truth, combined), policy=policy,
     )

@@ -41,11 +41,14 @@ from triage_rules.rules import flags_from, load_rule_engine
 from triage_rules.taxonomy import CATEGORIES, FLAGS, REVIEW_QUEUE
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
-# A miss here is dangerous: its model is OR'ed in with the lowest threshold the routing target allows.
+# A miss here is dangerous: each flag's model is OR'ed in at its own threshold, chosen for recall 1.0
+# out of fold (thresholds.choose_flag_model); the review threshold is then chosen around them.
 URGENT_FLAG = "urgent_safety"
-RECALL_FIRST_FLAGS = frozenset({URGENT_FLAG})
-# Share of items that must still be routed automatically when the urgent threshold is chosen.
-MIN_AUTOMATION = 0.8
+SAFEGUARDING_FLAG = "safeguarding"
+RECALL_FIRST_FLAGS = frozenset({URGENT_FLAG, SAFEGUARDING_FLAG})
+# Out-of-fold precision a recall-first flag must keep (the emergency queue must stay usable: >= 0.7
+# on new data, with a margin).
+RECALL_FIRST_MIN_PRECISION = 0.75
 # Flags the rules decide alone: language detection is not something word n-grams improve on.
 RULES_ONLY_FLAGS = frozenset({"non_english"})
 MODELLED_FLAGS = tuple(flag for flag in FLAGS if flag not in RULES_ONLY_FLAGS)
@@ -108,12 +111,16 @@ def fit_with_cross_validation(
     """The model on all examples and out-of-fold probabilities, computed side by side: the full fit
     and the folds run as parallel jobs, one process per core by default."""
     labels = np.array([example.type for example in examples])
-    types = tuple(sorted(set(labels.tolist())))
-    smallest = min(np.unique(labels, return_counts=True)[1])
+    names, counts = np.unique(labels, return_counts=True)
+    # The columns the type model will have: a type with a single example is not learnt (model.py).
+    types = tuple(sorted(str(name) for name, count in zip(names, counts, strict=True) if count >= 2))
+    smallest = min(count for count in counts if count >= 2)
     folds = max(2, min(folds, int(smallest)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     n = len(examples)
-    splits = list(splitter.split(np.zeros(n), labels))
+    # A type with a single example is stratified with the largest type (it cannot be split anyway).
+    strata = np.where(np.isin(labels, types), labels, names[int(np.argmax(counts))])
+    splits = list(splitter.split(np.zeros(n), strata))
     jobs = [(np.arange(n), np.zeros(0, dtype=int))] * fit_full + splits
     workers = n_jobs if n_jobs is not None else min(len(jobs), os.cpu_count() or 1)
     progress("cross-validating", 0, folds)
@@ -167,7 +174,8 @@ def _choose_flags(
         truth = np.array([flag in example.flags for example in examples])
         rules = np.array([flag in flags_from(item.hits) for item in encoded])
         choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth,
-                                         recall_first=flag in RECALL_FIRST_FLAGS))
+                                         recall_first=flag in RECALL_FIRST_FLAGS,
+                                         min_precision_recall_first=RECALL_FIRST_MIN_PRECISION))
     return choices
 
 
@@ -185,7 +193,8 @@ def out_of_fold_predictions(
             hits=item.hits,
             review_threshold=review_threshold,
         )
-        predictions.append(Predicted(decision.type, decision.categories, decision.flags, decision.queue))
+        predictions.append(Predicted(decision.type, decision.categories, decision.flags, decision.queue,
+                                     decision.hazard_state))
     return predictions
 
 
@@ -203,38 +212,16 @@ def choose_review(
     if_confident = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 0.0)])
     if_not = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 2.0)])
 
+    # Items a flag sends to its queue whatever the confidence (urgent_safety, safeguarding, junk)
+    # do not depend on the review threshold: their precision is set by their own recall-first
+    # thresholds, so the review threshold is chosen on the items it can actually hold back.
+    depends = if_confident != if_not
+
     def queue_correct_at(threshold: float) -> tuple[np.ndarray, np.ndarray]:
-        queues = np.where(confidence >= threshold, if_confident, if_not)
-        return queues != REVIEW_QUEUE, queues == truth
+        queues = np.where(confidence >= threshold, if_confident, if_not)[depends]
+        return queues != REVIEW_QUEUE, queues == truth[depends]
 
-    return choose_review_threshold(confidence, queue_correct_at, target=target)
-
-
-def choose_urgent_threshold_and_review(
-    model: TriageModel,
-    examples: Sequence[LabelledExample],
-    encoded: Sequence[EncodedItem],
-    out_of_fold: OutOfFold,
-    *,
-    target: float = TARGET_ROUTED_ACCURACY,
-    min_automation: float = MIN_AUTOMATION,
-) -> tuple[float | None, ReviewChoice]:
-    """The urgent_safety model threshold and the review threshold, chosen together.
-
-    Every urgent_safety flag sends an item to `emergency` whatever its confidence, so each false
-    alarm is a routed item in the wrong queue; the lower the urgent threshold, the more the
-    review threshold must hold back to keep routed items 95% right. Safety comes first: take the
-    lowest urgent threshold (most recall) for which a review threshold still meets the target
-    while routing at least `min_automation` of the items. None when even the rules alone cannot.
-    """
-    candidates = [round(float(t), 3) for t in np.arange(0.2, 0.85, 0.05)]
-    for threshold in candidates:
-        model.flag_thresholds = {**model.flag_thresholds, URGENT_FLAG: threshold}
-        review = choose_review(model, examples, encoded, out_of_fold, target=target)
-        if review.met and review.automation_rate >= min_automation:
-            return threshold, review
-    model.flag_thresholds = {flag: t for flag, t in model.flag_thresholds.items() if flag != URGENT_FLAG}
-    return None, choose_review(model, examples, encoded, out_of_fold, target=target)
+    return choose_review_threshold(confidence[depends], queue_correct_at, target=target)
 
 
 HEADLINE_KEYS = (
@@ -287,13 +274,7 @@ def train_model(
         )
     flag_choices = _choose_flags(kept, encoded, out_of_fold)
     final.flag_thresholds = {choice.flag: choice.threshold for choice in flag_choices if choice.use_model}
-    urgent_threshold = None
-    if URGENT_FLAG in final.flag_thresholds:
-        urgent_threshold, review = choose_urgent_threshold_and_review(
-            final, kept, encoded, out_of_fold, target=target_routed_accuracy
-        )
-    else:
-        review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
+    review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
     final.flag_classifiers = {
         flag: model for flag, model in final.flag_classifiers.items() if flag in final.flag_thresholds
     }
@@ -317,7 +298,13 @@ def train_model(
         "category_thresholds": dict(zip(final.categories, map(float, final.category_thresholds), strict=True)),
         "flag_models": [asdict(choice) for choice in flag_choices],
         "flag_model_thresholds": dict(final.flag_thresholds),
-        "urgent_safety_model_threshold": urgent_threshold,
+        "recall_first_thresholds": {
+            choice.flag: {"threshold": choice.threshold, "cv_recall": round(choice.combined_recall, 4),
+                          "cv_precision": round(choice.combined_precision, 4),
+                          "cv_model_alone_recall": round(choice.model_recall, 4),
+                          "cv_model_alone_precision": round(choice.model_precision, 4)}
+            for choice in flag_choices if choice.flag in RECALL_FIRST_FLAGS and choice.use_model
+        },
         "metrics": headline_metrics(cv_report, prefix="cv_"),
         "reports": {"cross_validated_train": cv_report},
         "cv_folds": folds,

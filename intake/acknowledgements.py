@@ -4,33 +4,45 @@
 (item, purpose) — the unique constraint is what makes "never acknowledged twice" hold when a job is
 retried. `send_acknowledgement` moves a row pending → sending → sent. A row found still `sending`
 after a crash is NOT re-sent (the provider may have accepted it): the sweep marks it `unknown` for a
-person to check, because a duplicate to a resident is worse than a prompt to look.
+person to check, because a duplicate to a resident is worse than a prompt to look. The same holds
+when the provider took the message but its answer was lost (a read timeout, a connection dropped
+after the data went over): `UncertainSendError` marks it `unknown` at once instead of retrying.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError
+from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError, UncertainSendError
 from channels.phone import can_receive_sms, looks_like_phone, normalise_phone
-from intake import audit
+from intake import audit, deadlines
+from intake.queueing import SEND_BACKOFF_SECONDS
 from intake.runtime import Runtime
 from models import Acknowledgement, Contact, Item, SmsOptOut
+from triage_rules.acknowledgement_wording import RenderedAcknowledgement, render_acknowledgement
 
 log = logging.getLogger(__name__)
 
-RETRY_BACKOFF_SECONDS = (10, 60, 300, 900, 1800, 3600)
+# One retry scheme for a send: the job queue's Retry and the row's next attempt read the same table.
+RETRY_BACKOFF_SECONDS = SEND_BACKOFF_SECONDS
 MAX_SEND_ATTEMPTS = len(RETRY_BACKOFF_SECONDS) + 1
+# Letters that acknowledge the case (and so meet its acknowledge deadline); others tell of a change.
+ACKNOWLEDGING = ("received", "complaint")
 # Twilio error codes meaning "this number cannot take texts from us": fall back, don't retry.
 SMS_UNREACHABLE_CODES = {"21610", "21614", "21211", "21408", "21612"}
 
 
-def plan_acknowledgement(runtime: Runtime, session: Session, item: Item, *, purpose: str) -> Acknowledgement:
-    """Create the acknowledgement row for (item, purpose) unless one exists; return it."""
+def plan_acknowledgement(
+    runtime: Runtime, session: Session, item: Item, *, purpose: str, extension_reason: str | None = None
+) -> Acknowledgement:
+    """Create the acknowledgement row for (item, purpose) unless one exists; return it.
+
+    `purpose` is received, complaint, stage_N (escalated) or extension_N (the response date moved).
+    """
     existing = session.scalars(
         select(Acknowledgement).where(Acknowledgement.item_id == item.id, Acknowledgement.purpose == purpose)
     ).first()
@@ -38,11 +50,14 @@ def plan_acknowledgement(runtime: Runtime, session: Session, item: Item, *, purp
         return existing
     channel, recipient, why_not = _route(runtime, session, item)
     acknowledgement = Acknowledgement(item_id=item.id, purpose=purpose, channel=channel, recipient=recipient)
+    if extension_reason:
+        acknowledgement.last_error = None
+        item.details = {**item.details, f"{purpose}_reason": extension_reason}
     if why_not is not None:
         acknowledgement.status = "needs_callback" if why_not.startswith("call back") else "suppressed"
         acknowledgement.last_error = why_not
     else:
-        rendered = _render(runtime, item, channel=channel, purpose=purpose)
+        rendered = _render(runtime, item, channel=channel, purpose=purpose, extension_reason=extension_reason)
         acknowledgement.subject = rendered.subject or None
         acknowledgement.body_text = rendered.text
         acknowledgement.body_html = rendered.html
@@ -155,7 +170,7 @@ def _rate_limited(
     runtime: Runtime, session: Session, channel: str, recipient: str
 ) -> tuple[str, str, str | None]:
     limit = runtime.settings.max_acknowledgements_per_sender_per_day
-    since = datetime.now(UTC) - timedelta(days=1)
+    since = runtime.clock.now() - timedelta(days=1)
     sent_today = session.scalar(
         select(func.count(Acknowledgement.id)).where(
             Acknowledgement.recipient == recipient,
@@ -177,15 +192,9 @@ def _email_of(address: str | None) -> str | None:
     return address.strip().lower() if address and "@" in address else None
 
 
-def _render(runtime: Runtime, item: Item, *, channel: str, purpose: str):  # type: ignore[no-untyped-def]
-    from intake.cases import current_deadlines
-    from triage_rules.acknowledgement_wording import render_acknowledgement
-    from triage_rules.deadlines import ComputedDeadline
-
-    deadlines = [
-        ComputedDeadline(kind=d.kind, stage=d.stage, due_at=d.due_at, basis=d.basis, policy=d.policy)
-        for d in current_deadlines(item)
-    ]
+def _render(
+    runtime: Runtime, item: Item, *, channel: str, purpose: str, extension_reason: str | None = None
+) -> RenderedAcknowledgement:
     # An item held for review has no confirmed type: acknowledge receipt without promising a route.
     item_type = item.type if item.queue != "triage_review" or purpose != "received" else None
     if "urgent_safety" in item.flags:
@@ -195,12 +204,15 @@ def _render(runtime: Runtime, item: Item, *, channel: str, purpose: str):  # typ
         item_type=item_type,
         reference=item.reference or "",
         flags=item.flags,
-        deadlines=deadlines,
+        deadlines=deadlines.as_computed(d for d in deadlines.current(item) if d.met_at is None),
         policy=runtime.policy,
         recipient_name=item.sender_name,
         purpose=purpose,
         stage=item.complaint_stage,
         original_subject=item.subject,
+        now=runtime.clock.now(),
+        received_at=item.received_at,
+        extension_reason=extension_reason or item.details.get(f"{purpose}_reason"),
     )
 
 
@@ -212,14 +224,19 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         ).first()
         if acknowledgement is None or acknowledgement.status not in ("pending", "retry"):
             return
-        if acknowledgement.next_attempt_at and acknowledgement.next_attempt_at > datetime.now(
-            UTC
-        ) + timedelta(seconds=1):
+        now = runtime.clock.now()
+        if acknowledgement.next_attempt_at and acknowledgement.next_attempt_at > now + timedelta(seconds=1):
             return
         acknowledgement.status = "sending"
-        acknowledgement.sending_started_at = datetime.now(UTC)
+        acknowledgement.sending_started_at = now
         acknowledgement.attempts += 1
         item = acknowledgement.item
+        if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help":
+            # Rendered again as it goes, so its dates are the case's dates at the moment it is sent.
+            rendered = _render(runtime, item, channel=acknowledgement.channel, purpose=acknowledgement.purpose)
+            acknowledgement.subject = rendered.subject or None
+            acknowledgement.body_text = rendered.text
+            acknowledgement.body_html = rendered.html
         outbound = OutboundAcknowledgement(
             acknowledgement_id=acknowledgement.id,
             reference=item.reference or "",
@@ -237,6 +254,9 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
     except TemporarySendError as error:
         _record_failure(runtime, acknowledgement_id, str(error), temporary=True)
         raise
+    except UncertainSendError as error:  # it may have gone: never sent again blindly
+        _record_unknown(runtime, acknowledgement_id, str(error))
+        return
     except PermanentSendError as error:
         status = _record_failure(runtime, acknowledgement_id, str(error), temporary=False, code=error.code)
         if status == "pending":  # fell back to email: send that now, not at the next sweep
@@ -250,7 +270,7 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         assert acknowledgement is not None
         acknowledgement.status = result.status if result.status != "queued" else "sent"
         acknowledgement.provider_id = result.provider_id
-        acknowledgement.sent_at = datetime.now(UTC)
+        acknowledgement.sent_at = runtime.clock.now()
         acknowledgement.last_error = None
         acknowledgement.next_attempt_at = None
         audit.record(
@@ -263,14 +283,35 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
             provider_id=result.provider_id,
         )
         item = acknowledgement.item
-        from intake.cases import current_deadlines, recompute_deadlines
-
+        if not _acknowledges(acknowledgement.purpose):
+            return
+        # Marking refreshes the case's next due date from what is still open.
+        deadlines.mark_met(item, "acknowledgement_sent", at=acknowledgement.sent_at)
         if item.case_id is None and item.case_status == "open" and item.complaint_stage:
             # Stage responses count from the acknowledgement: now that it is sent, count from it.
-            recompute_deadlines(runtime, session, item)
-        for deadline in current_deadlines(item):
-            if deadline.kind == "acknowledge" and deadline.met_at is None:
-                deadline.met_at = acknowledgement.sent_at
+            deadlines.recompute(runtime, session, item)
+
+
+def _acknowledges(purpose: str) -> bool:
+    return purpose in ACKNOWLEDGING or purpose.startswith("stage_")
+
+
+def _record_unknown(runtime: Runtime, acknowledgement_id: int, error: str) -> None:
+    """The provider may have sent it: as after a crash mid-send, a person checks before it goes again."""
+    with runtime.database.session() as session:
+        acknowledgement = session.get(Acknowledgement, acknowledgement_id)
+        assert acknowledgement is not None
+        acknowledgement.status = "unknown"
+        acknowledgement.last_error = f"{error[:1800]}: it may have been sent, check before sending again"
+        acknowledgement.next_attempt_at = None
+        audit.record(
+            session,
+            actor="worker",
+            action="acknowledgement_unknown",
+            item_id=acknowledgement.item_id,
+            acknowledgement_id=acknowledgement.id,
+            attempts=acknowledgement.attempts,
+        )
 
 
 def _record_failure(
@@ -284,7 +325,7 @@ def _record_failure(
         if temporary and acknowledgement.attempts < MAX_SEND_ATTEMPTS:
             delay = RETRY_BACKOFF_SECONDS[min(acknowledgement.attempts - 1, len(RETRY_BACKOFF_SECONDS) - 1)]
             acknowledgement.status = "retry"
-            acknowledgement.next_attempt_at = datetime.now(UTC) + timedelta(seconds=delay)
+            acknowledgement.next_attempt_at = runtime.clock.now() + timedelta(seconds=delay)
         elif (
             acknowledgement.channel == "sms"
             and code in SMS_UNREACHABLE_CODES

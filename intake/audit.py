@@ -8,6 +8,11 @@ verify` recomputes every hash and follows every link. Writers never wait for eac
 entries written at once may link to the same predecessor, which verify accepts — and deleting the
 newest entries leaves no broken link, so keep the head `verify` prints somewhere else (a ticket,
 the backup log) to detect that too.
+
+Words a person typed about a case (a response summary, the reason for an escalation, a remedy) are
+not written here: they go to `audit_texts`, which erasure can replace, and the entry keeps
+`{"note_id": n}` (see docs/privacy.md). The log then never holds a resident's story — and erasure
+never has to change a chained entry.
 """
 
 from __future__ import annotations
@@ -22,10 +27,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AuditEntry
+from models import AuditEntry, AuditText
+
+# Detail keys that carry words a person typed about a case.
+FREE_TEXT_KEYS = ("summary", "reason", "remedy", "note")
 
 
 def record(session: Session, *, actor: str, action: str, item_id: int | None = None, **details: Any) -> None:
+    details = _take_free_text(session, actor=actor, action=action, item_id=item_id, details=details)
     # Stored as JSON: normalise now so the hash is over exactly what the database will hand back.
     stored_details = json.loads(json.dumps(details))
     at = datetime.now(UTC)
@@ -121,3 +130,20 @@ def _entries(session: Session, batch: int) -> Iterator[AuditEntry]:
         yield from rows
         last_id = rows[-1].id
         session.expunge_all()
+
+
+def _take_free_text(
+    session: Session, *, actor: str, action: str, item_id: int | None, details: dict[str, Any]
+) -> dict[str, Any]:
+    """The details with each free-text value about an item replaced by the id of a note holding it."""
+    if item_id is None:
+        return details  # system events (sign-ins, refusals, model decisions): their reasons are ours
+    kept = dict(details)
+    for key in FREE_TEXT_KEYS:
+        value = kept.get(key)
+        if isinstance(value, str) and value.strip():
+            note = AuditText(item_id=item_id, action=action, field=key, author=actor, text=value)
+            session.add(note)
+            session.flush()
+            kept[key] = {"note_id": note.id}
+    return kept

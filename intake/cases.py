@@ -1,8 +1,9 @@
-"""Cases: linking follow-ups to their case, complaint stages and deadlines.
+"""Cases: linking follow-ups to their case, complaint stages, and the staff actions on a case.
 
 A case is its root item plus every follow-up whose `case_id` points at it. Only the root carries
-deadlines and a complaint stage; every stage change recomputes them from the landlord's policy and
-is audited.
+deadlines and a complaint stage; every stage change asks `intake.deadlines` (the one owner of a
+case's dates) to recompute them from the landlord's policy, and is audited. Unlinking, splitting
+and merging cases live in `intake/case_links.py`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from intake import audit
+from intake import audit, deadlines
+from intake.acknowledgements import plan_acknowledgement
 from intake.errors import InvalidTransition
 from intake.references import find_references
+from intake.routing import route_item
 from intake.runtime import Runtime
-from models import Acknowledgement, Deadline, Item
+from models import Acknowledgement, Item
+from triage_rules.deadlines import initial_stage as first_stage
+from triage_rules.deadlines import next_stage
 from triage_rules.taxonomy import REVIEW_QUEUE
 
 PHONE_CHANNELS = ("sms", "call_transcript")
@@ -24,20 +29,32 @@ PHONE_CHANNELS = ("sms", "call_transcript")
 
 # --- linking -------------------------------------------------------------------------------
 
+# A case of these types may only hold messages of the same type (or not yet typed): a complaint, a
+# repair or a hazard report is never hidden inside a compliment, a suggestion or an enquiry.
+NARROW_CASE_TYPES = ("compliment", "suggestion", "enquiry")
+# Writing as an elected representative's office is a different capacity: a different party.
+CAPACITY_FLAGS = frozenset({"designated_person"})
+
 
 def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
     """The open case this item follows up, or None when it starts a new case.
 
     A quoted reference or thread id links only when the sender is a party to that case; a stranger
     quoting someone else's reference gets a new item held for review, so one resident's message
-    never lands in another's case.
+    never lands in another's case. A shared phone number alone is not enough: a different name or
+    a different capacity (an MP's office, an advocate) on the same number is a different person.
     """
     candidates = _thread_candidates(session, item) + _reference_candidates(session, item)
     for root in candidates:
         if root.id == item.id:
             continue
         if _is_party(session, root, item):
-            return root if root.case_status == "open" else None
+            if root.case_status != "open":
+                return None
+            if _can_hold(root, item):
+                return root
+            _mark_related(item, root)
+            return None
         item.queue = REVIEW_QUEUE
         item.review_reason = f"quotes {root.reference or root.id}, a case this sender is not a party to; held for a person to check"
         item.details = {**item.details, "quoted_case_id": root.id}
@@ -58,11 +75,42 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
             .order_by(Item.received_at.desc())
             .limit(1)
         ).first()
-        if recent is not None:
-            root = session.get(Item, recent.case_root_id)
-            if root is not None and root.case_status == "open":
-                return root
+        phone_root = session.get(Item, recent.case_root_id) if recent is not None else None
+        if phone_root is not None and phone_root.case_status == "open" and _same_person(session, phone_root, item):
+            if _can_hold(phone_root, item):
+                return phone_root
+            _mark_related(item, phone_root)
     return None
+
+
+def _can_hold(root: Item, item: Item) -> bool:
+    """A complaint is never hidden inside another type's case (a service request becomes one)."""
+    if root.type not in NARROW_CASE_TYPES:
+        return True
+    if item.hazards or "urgent_safety" in item.flags:
+        return False
+    return item.type in (None, root.type)
+
+
+def _mark_related(item: Item, root: Item) -> None:
+    """It starts its own case, with a pointer to the case it seems to relate to."""
+    item.details = {**item.details, "related_case_id": root.id}
+
+
+def _names(value: str | None) -> str:
+    return " ".join((value or "").lower().split())
+
+
+def _same_person(session: Session, root: Item, item: Item) -> bool:
+    """Same number, and nothing says it is someone else: no other name, no other capacity."""
+    case_items = list(session.scalars(select(Item).where(or_(Item.id == root.id, Item.case_id == root.id))))
+    if not any(earlier.sender_address == item.sender_address for earlier in case_items):
+        return False
+    names = {_names(earlier.sender_name) for earlier in case_items if earlier.sender_name}
+    if item.sender_name and names and _names(item.sender_name) not in names:
+        return False
+    capacity = set(item.flags) & CAPACITY_FLAGS
+    return capacity <= set(root.flags)
 
 
 def _thread_candidates(session: Session, item: Item) -> list[Item]:
@@ -114,15 +162,15 @@ def open_case(runtime: Runtime, session: Session, item: Item) -> None:
     """A new case: the item is its own root; complaints start at the policy's first stage."""
     item.case_id = None
     if item.type == "complaint":
-        _start_stage(runtime, item, _initial_stage(runtime, item), item.received_at)
-    recompute_deadlines(runtime, session, item)
+        start_stage(item, initial_stage(runtime, item), item.received_at)
 
 
-def add_follow_up(runtime: Runtime, session: Session, item: Item, root: Item) -> None:
-    """Attach a follow-up; a dissatisfied chaser on an open service request makes it a complaint."""
+def add_follow_up(runtime: Runtime, session: Session, item: Item, root: Item) -> bool:
+    """Attach a follow-up; a dissatisfied chaser on an open service request makes it a complaint.
+
+    Returns True when the root's deadlines need recomputing (the follow-up brought new flags).
+    """
     item.case_id = root.id
-    if item.queue != "emergency" and not (item.review_reason and item.queue == REVIEW_QUEUE):
-        item.queue = root.queue
     item.suppress_acknowledgement_reason = item.suppress_acknowledgement_reason or (
         f"follow-up on case {root.reference}: one acknowledgement per case"
     )
@@ -132,22 +180,19 @@ def add_follow_up(runtime: Runtime, session: Session, item: Item, root: Item) ->
     audit.record(session, actor="worker", action="linked_to_case", item_id=item.id, case=root.reference)
     if root.type == "service_request" and item.type == "complaint":
         escalate_to_complaint(runtime, session, root, trigger=item, actor="worker")
-    elif new_flags:
-        recompute_deadlines(runtime, session, root)
+        return False
+    return bool(new_flags)
 
 
 def escalate_to_complaint(
     runtime: Runtime, session: Session, root: Item, *, trigger: Item | None, actor: str
 ) -> None:
-    from intake.acknowledgements import plan_acknowledgement
-    from triage_rules.routing import route
-
     before = root.type
     root.type = "complaint"
-    started = trigger.received_at if trigger is not None else datetime.now(UTC)
-    _start_stage(runtime, root, _initial_stage(runtime, root), started)
-    root.queue = route("complaint", root.flags, confident=True).queue
-    recompute_deadlines(runtime, session, root)
+    started = trigger.received_at if trigger is not None else runtime.clock.now()
+    start_stage(root, initial_stage(runtime, root), started)
+    route_item(root, why=f"became a complaint (was {before})")
+    deadlines.recompute(runtime, session, root)
     audit.record(
         session,
         actor=actor,
@@ -160,77 +205,20 @@ def escalate_to_complaint(
     plan_acknowledgement(runtime, session, root, purpose="complaint")
 
 
-# --- stages and deadlines ------------------------------------------------------------------
+# --- stages --------------------------------------------------------------------------------
 
 
-def _initial_stage(runtime: Runtime, item: Item) -> str | None:
-    from triage_rules.deadlines import initial_stage
-
-    return initial_stage(runtime.policy, item_type=item.type, flags=item.flags)
+def initial_stage(runtime: Runtime, item: Item) -> str | None:
+    return first_stage(runtime.policy, item_type=item.type, flags=item.flags)
 
 
-def _start_stage(runtime: Runtime, item: Item, stage: str | None, started_at: datetime) -> None:
+def start_stage(item: Item, stage: str | None, started_at: datetime) -> None:
     item.complaint_stage = stage
     item.stage_started_at = started_at
     item.details = {k: v for k, v in item.details.items() if k != "extended_until"}
 
 
-def recompute_deadlines(
-    runtime: Runtime, session: Session, item: Item, *, now: datetime | None = None
-) -> None:
-    """Supersede the item's current deadlines with ones computed afresh from the policy."""
-    from triage_rules.deadlines import compute_deadlines
-
-    now = now or datetime.now(UTC)
-    extended = item.details.get("extended_until")
-    # The acknowledgement of the current stage: one sent before the stage began doesn't count.
-    acknowledged_query = select(Acknowledgement.sent_at).where(
-        Acknowledgement.item_id == item.id, Acknowledgement.sent_at.is_not(None)
-    )
-    if item.stage_started_at is not None:
-        acknowledged_query = acknowledged_query.where(Acknowledgement.sent_at >= item.stage_started_at)
-    acknowledged = session.scalars(acknowledged_query.order_by(Acknowledgement.sent_at).limit(1)).first()
-    computed = compute_deadlines(
-        runtime.policy,
-        item_type=item.type,
-        stage=item.complaint_stage,
-        received_at=item.received_at,
-        stage_started_at=item.stage_started_at,
-        acknowledged_at=acknowledged,
-        flags=item.flags,
-        hazards=item.hazards,
-        extended_until=datetime.fromisoformat(extended) if extended else None,
-        calendar=runtime.calendar,
-    )
-    # A deadline already met stays met when its dates are recomputed (same kind, same stage).
-    met: dict[tuple[str, str | None], datetime] = {}
-    for current in item.deadlines:
-        if current.superseded_at is None:
-            current.superseded_at = now
-            if current.met_at is not None:
-                met[(current.kind, current.stage)] = current.met_at
-    for deadline in computed:
-        item.deadlines.append(
-            Deadline(
-                kind=deadline.kind,
-                stage=deadline.stage,
-                due_at=deadline.due_at,
-                basis=deadline.basis,
-                policy=deadline.policy,
-                met_at=met.get((deadline.kind, deadline.stage)),
-            )
-        )
-    open_dates = [d.due_at for d in computed if (d.kind, d.stage) not in met]
-    item.next_due_at = min(open_dates) if open_dates and item.case_status == "open" else None
-
-
-def current_deadlines(item: Item) -> list[Deadline]:
-    return [d for d in item.deadlines if d.superseded_at is None]
-
-
 def escalate(runtime: Runtime, session: Session, item: Item, *, actor: str, reason: str | None = None) -> str:
-    from triage_rules.deadlines import next_stage
-
     _require_open_root(item)
     if item.type != "complaint":
         raise InvalidTransition("only a complaint can be escalated; correct its type first")
@@ -240,8 +228,8 @@ def escalate(runtime: Runtime, session: Session, item: Item, *, actor: str, reas
             "this is the final stage of the landlord's procedure: signpost the resident to the Housing Ombudsman"
         )
     before = item.complaint_stage
-    _start_stage(runtime, item, following, datetime.now(UTC))
-    recompute_deadlines(runtime, session, item)
+    start_stage(item, following, runtime.clock.now())
+    deadlines.recompute(runtime, session, item)
     audit.record(
         session,
         actor=actor,
@@ -251,21 +239,26 @@ def escalate(runtime: Runtime, session: Session, item: Item, *, actor: str, reas
         after=following,
         reason=reason,
     )
-    from intake.acknowledgements import plan_acknowledgement
-
     plan_acknowledgement(runtime, session, item, purpose=following)
     return following
 
 
 def extend(
     runtime: Runtime, session: Session, item: Item, *, actor: str, until: datetime, reason: str
-) -> None:
+) -> Acknowledgement:
+    """Extend the response date and tell the resident (the letter is planned here and sent by a job)."""
     _require_open_root(item)
     if not reason.strip():
         raise InvalidTransition("an extension needs a reason: the resident and the Ombudsman will ask for it")
-    item.details = {**item.details, "extended_until": until.astimezone(UTC).isoformat()}
+    extensions = [*item.details.get("extensions", [])]
+    item.details = {
+        **item.details,
+        "extended_until": until.astimezone(UTC).isoformat(),
+        "extensions": [*extensions, {"until": until.astimezone(UTC).isoformat(), "stage": item.complaint_stage,
+                                     "reason": reason.strip(), "by": actor}],
+    }
     try:
-        recompute_deadlines(runtime, session, item)
+        deadlines.recompute(runtime, session, item)
     except ValueError as error:
         raise InvalidTransition(str(error)) from error
     audit.record(
@@ -277,27 +270,33 @@ def extend(
         until=until.isoformat(),
         reason=reason,
     )
+    purpose = f"extension_{len(extensions) + 1}"
+    letter = plan_acknowledgement(runtime, session, item, purpose=purpose, extension_reason=reason.strip())
+    if letter.status == "pending":
+        # The holding reply is the letter itself, going now. When no letter can go (no contact
+        # details, a landline) the holding reply stays open: staff tell the resident another way.
+        deadlines.mark_met(item, "extension_told", at=runtime.clock.now())
+    return letter
 
 
 def record_response(
-    session: Session, item: Item, *, actor: str, summary: str, sent_at: datetime | None = None
+    runtime: Runtime, session: Session, item: Item, *, actor: str, summary: str, sent_at: datetime | None = None
 ) -> None:
     _require_open_root(item)
-    at = sent_at or datetime.now(UTC)
-    for deadline in current_deadlines(item):
-        if (
-            deadline.kind in {"respond", "acknowledge"}
-            and deadline.stage == item.complaint_stage
-            and deadline.met_at is None
-        ):
-            deadline.met_at = at
-    unmet = [d.due_at for d in current_deadlines(item) if d.met_at is None]
-    item.next_due_at = min(unmet) if unmet else None
+    at = sent_at or runtime.clock.now()
     responses = [
         *item.details.get("responses", []),
         {"at": at.isoformat(), "by": actor, "stage": item.complaint_stage},
     ]
     item.details = {**item.details, "responses": responses}
+    if item.complaint_stage and "acknowledge" in deadlines.open_kinds(item):
+        # Answered before it was acknowledged: the response acknowledges it too, and the response
+        # date counts from that acknowledgement (capped at its due date), as TSM CH02 counts it.
+        deadlines.mark_met(item, "acknowledged_by_response", at=at)
+        deadlines.recompute(runtime, session, item)
+    deadlines.mark_met(item, "response_sent", at=at)
+    if item.complaint_stage:
+        deadlines.recompute(runtime, session, item)  # the resident's window counts from the response
     audit.record(
         session,
         actor=actor,
@@ -308,14 +307,38 @@ def record_response(
     )
 
 
-def close(session: Session, item: Item, *, actor: str, outcome: str, remedy: str | None = None) -> None:
+def record_action(
+    runtime: Runtime, session: Session, item: Item, *, action: str, actor: str, note: str | None = None,
+    at: datetime | None = None,
+) -> list[str]:
+    """A staff action that meets deadlines: made safe, hazard inspected, called back, ... (audited)."""
+    _require_open_root(item)
+    if action not in deadlines.STAFF_ACTIONS:
+        raise InvalidTransition(f"unknown action {action!r}")
+    meeting = deadlines.ACTIONS[action]
+    if not set(meeting.kinds) & deadlines.open_kinds(item):
+        raise InvalidTransition(f"nothing on this case is waiting for '{meeting.words}'")
+    when = at or runtime.clock.now()
+    met = deadlines.mark_met(item, action, at=when)
+    if action == "called_back":
+        for acknowledgement in item.acknowledgements:
+            if acknowledgement.status == "needs_callback":
+                acknowledgement.status = "called_back"
+                acknowledgement.sent_at = when
+    audit.record(
+        session, actor=actor, action=action, item_id=item.id, kinds=[d.kind for d in met], note=note
+    )
+    return [d.kind for d in met]
+
+
+def close(runtime: Runtime, session: Session, item: Item, *, actor: str, outcome: str, remedy: str | None = None) -> None:
     _require_open_root(item)
     if not outcome.strip():
         raise InvalidTransition("closing a case needs an outcome")
     item.case_status = "closed"
     item.outcome = outcome
-    item.closed_at = datetime.now(UTC)
-    item.next_due_at = None
+    item.closed_at = runtime.clock.now()
+    deadlines.refresh_next_due(item)
     if remedy:
         item.details = {**item.details, "remedy": remedy}
     audit.record(session, actor=actor, action="closed", item_id=item.id, outcome=outcome, remedy=remedy)
@@ -328,9 +351,10 @@ def reopen(runtime: Runtime, session: Session, item: Item, *, actor: str, reason
     item.closed_at = None
     item.details = {
         **item.details,
-        "reopened": [*item.details.get("reopened", []), datetime.now(UTC).isoformat()],
+        "reopened": [*item.details.get("reopened", []), runtime.clock.now().isoformat()],
     }
-    recompute_deadlines(runtime, session, item)
+    # Reopening asks for a new response, not a new acknowledgement.
+    deadlines.recompute(runtime, session, item, reset=("respond", "holding_response"))
     audit.record(session, actor=actor, action="reopened", item_id=item.id, reason=reason)
 
 
@@ -355,3 +379,7 @@ def pending_acknowledgement_ids(session: Session, item_id: int) -> list[int]:
             )
         )
     )
+
+
+# Kept for callers written before intake/deadlines.py owned a case's dates.
+current_deadlines = deadlines.current

@@ -7,6 +7,8 @@ import importlib
 import json
 import logging
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -167,25 +169,64 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="API processes (needs PostgreSQL for more than one)")] = 1,
+    job_workers: Annotated[
+        int, typer.Option(help="Worker processes started beside the server (database queue); 0: none")
+    ] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request (one write per request)")] = False,
 ) -> None:
-    """Serve the API, the contact form and the staff workspace."""
+    """Serve the API, the contact form and the staff workspace.
+
+    Without Redis, jobs go to the database queue and this also starts `intake worker` beside the
+    server, so no request waits for classification or sending. With Redis, run `intake worker`.
+    """
     import uvicorn
 
     settings = get_settings()
-    if not settings.redis_url:
+    worker_process: subprocess.Popen[bytes] | None = None
+    if settings.job_mode == "database" and job_workers > 0:
+        worker_process = subprocess.Popen(
+            [sys.executable, "-m", "intake", "worker", "--processes", str(job_workers), "--stop-with-parent"]
+        )
+        console.print(f"jobs: database queue, {job_workers} worker process(es) started beside the server")
+
+        def stop_worker_then_exit(signum: int, _frame: object) -> None:
+            # uvicorn hands a SIGTERM/SIGINT it caught back to this handler once it has shut down.
+            _stop_process(worker_process)
+            raise SystemExit(0)
+
+        signal.signal(signal.SIGTERM, stop_worker_then_exit)
+        signal.signal(signal.SIGINT, stop_worker_then_exit)
+    elif settings.job_mode == "inline":
         _start_sweeper(settings.sweep_interval_seconds)
-        console.print("jobs run in-process (set INTAKE_REDIS_URL and run `intake worker` to scale out)")
+        console.print("jobs run inline in the server process (INTAKE_JOBS=inline)")
     _print_addresses(host, port)
-    uvicorn.run(
-        "intake.app:app_factory",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        # The app believes forwarded headers only from INTAKE_TRUSTED_PROXIES (intake/app.py).
-        proxy_headers=False,
-    )
+    try:
+        uvicorn.run(
+            "intake.app:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            access_log=access_log,
+            loop="auto",  # uvloop when installed
+            http="auto",  # httptools when installed
+            # The app believes forwarded headers only from INTAKE_TRUSTED_PROXIES (intake/app.py).
+            proxy_headers=False,
+        )
+    finally:
+        _stop_process(worker_process)
+
+
+def _stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _print_addresses(host: str, port: int) -> None:
@@ -226,41 +267,50 @@ def _start_sweeper(interval: int) -> None:
 
 @app.command()
 def worker(
-    burst: Annotated[bool, typer.Option(help="Run until the queue is empty, then exit")] = False,
+    burst: Annotated[bool, typer.Option(help="Run until the queues are empty, then exit")] = False,
+    processes: Annotated[int, typer.Option(help="Worker processes, each running jobs one after another")] = 1,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Items classified together (default INTAKE_WORKER_BATCH_SIZE)")
+    ] = None,
     sweep_every: Annotated[int, typer.Option(help="Seconds between sweeps for stuck work; 0 disables")] = 60,
     poll_email: Annotated[
         bool, typer.Option("--poll-email", help="Also poll the IMAP mailboxes (in one worker is enough)")
     ] = False,
+    stop_with_parent: Annotated[
+        bool, typer.Option("--stop-with-parent", hidden=True, help="Stop when the starting process ends")
+    ] = False,
 ) -> None:
-    """Run an rq worker for the intake queue (start as many as you like)."""
-    from rq import Worker
-    from rq.serializers import JSONSerializer
-
-    from intake.queueing import RqJobQueue
+    """Run worker processes for the job queues: rq with INTAKE_REDIS_URL, else the database queue."""
+    from intake.workers import WorkerOptions, run
 
     settings = get_settings()
-    if not settings.redis_url:
-        _fail(IntakeError("INTAKE_REDIS_URL is not set: without Redis, jobs run inside `intake serve`"))
+    if settings.job_mode == "inline":
+        _fail(IntakeError("INTAKE_JOBS=inline: jobs run in the process that queues them; no worker needed"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Libraries that log every HTTP call at INFO (twilio's client logs ~10 lines per text) would cost a
+    # write per line per job: their warnings are enough.
+    for noisy in ("twilio.http_client", "httpx", "rq.worker"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     runtime = _runtime()
-    assert isinstance(runtime.jobs, RqJobQueue)
-    if sweep_every > 0 and not burst:
-        _start_sweeper(sweep_every)
+    poller = None
     if poll_email and not burst:
-        from channels.email_imap import start_polling_threads
-
-        start_polling_threads(runtime, interval=settings.imap.poll_interval_seconds, stop=threading.Event())
-    logging.basicConfig(level=logging.INFO)
-    # rq forks a work horse per job. Load the model here, once, so every fork inherits it (instead
-    # of each job loading it again), and give each fork fresh database connections: a connection
-    # shared with the parent (its sweeper thread) breaks both ("prepared statement already exists").
-    try:
-        runtime.classifier  # noqa: B018 - loading is the point
-    except Exception as error:  # no model yet: jobs send items to triage_review, as before
-        logging.getLogger("intake.worker").error("model not loaded: %s", error)
-    os.register_at_fork(after_in_child=lambda: runtime.database.engine.dispose(close=False))
-    Worker([runtime.jobs.queue], connection=runtime.jobs.connection, serializer=JSONSerializer).work(
-        burst=burst, with_scheduler=True
+        # A process of its own: the worker supervisor stays single-threaded, because it forks.
+        poller = subprocess.Popen([sys.executable, "-m", "intake", "poll-email", "--forever"])
+    options = WorkerOptions(
+        processes=processes,
+        burst=burst,
+        batch_size=batch_size or settings.worker_batch_size,
+        poll_seconds=settings.worker_poll_seconds,
+        sweep_every=sweep_every,
+        parent_pid=os.getppid() if stop_with_parent else None,
     )
+    try:
+        code = run(runtime, options)
+    finally:
+        if poller is not None:
+            poller.terminate()
+            poller.wait()
+    raise typer.Exit(code)
 
 
 @app.command("sweep")
@@ -273,11 +323,9 @@ def sweep_command() -> None:
 
 @app.command("failed-jobs")
 def failed_jobs() -> None:
-    """List jobs that failed after all their retries (rq mode)."""
-    from intake.queueing import RqJobQueue
-
+    """List jobs that failed after all their retries."""
     runtime = _runtime()
-    if not isinstance(runtime.jobs, RqJobQueue):
+    if not hasattr(runtime.jobs, "failed_jobs"):
         typer.echo("[]")
         return
     typer.echo(json.dumps(runtime.jobs.failed_jobs(), indent=2))
@@ -364,7 +412,8 @@ COMMAND_PROVIDERS = [
     "classifier.cli:register",
     "intake.web.cli:register",
     "intake.reports.cli:register",
-    "channels.email_cli:register",
+    "intake.email_cli:register",
+    "intake.privacy.cli:register",
 ]
 
 

@@ -74,5 +74,5 @@ def close_untriaged(session: Session, item: Item, why: str) -> None:
     item.routing_reason = why
     item.suppress_acknowledgement_reason = item.suppress_acknowledgement_reason or why
     if item.reference is None:
-        item.reference = make_reference(None, item.received_at, item.id)
+        item.reference = make_reference(item.received_at, item.id)
     audit.record(session, actor="worker", action="stored_not_triaged", item_id=item.id, reason=why)

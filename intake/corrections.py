@@ -10,13 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import audit, cases
+from intake import audit, case_links, cases, deadlines
+from intake.cases import NARROW_CASE_TYPES
 from intake.errors import InvalidMessage
+from intake.routing import decide
 from intake.runtime import Runtime
 from models import Correction, Item
-from triage_rules.routing import route
 from triage_rules.taxonomy import CATEGORIES, FLAGS, QUEUES, REVIEW_QUEUE, TYPES
 
 
@@ -74,7 +76,7 @@ def correct_item(
         raise InvalidMessage("categories are for complaints only: clear them or make the type a complaint")
     if queue is not None and queue not in QUEUES:
         raise InvalidMessage(f"unknown queue {queue!r}")
-    new_queue = queue or route(type, chosen_flags, confident=True).queue
+    new_queue = queue or decide(type, chosen_flags).queue
     before = labels_of(item)
     after = {"type": type, "categories": chosen_categories, "flags": chosen_flags, "queue": new_queue}
     if after == before:
@@ -86,7 +88,7 @@ def correct_item(
     item.flags = chosen_flags
     if queue is None or new_queue != REVIEW_QUEUE:
         item.review_reason = None  # a person has now looked at it
-    item.routing_reason = f"corrected by {user}: {item.queue} → {new_queue}"
+    routing_reason = f"corrected by {user}: {item.queue} → {new_queue}"
     # The model's confidence stays as it was (it is about the model's label); pages show who set these.
     item.details = {**item.details, "labelled_by": user}
 
@@ -103,10 +105,19 @@ def correct_item(
             item.complaint_stage = None
             item.stage_started_at = None
     item.queue = new_queue
-    if root is not None and root is not item and becomes_complaint and root.type != "complaint":
+    item.routing_reason = routing_reason
+    if root is not None and root is not item and becomes_complaint and root.type in NARROW_CASE_TYPES:
+        # A complaint is never hidden in a compliment, suggestion or enquiry case: it becomes its own.
+        case_links.split(runtime, session, [item], actor=user, reason=f"a complaint cannot sit in a {root.type} case")
+    elif root is not None and root is not item and becomes_complaint and root.type != "complaint":
         cases.escalate_to_complaint(runtime, session, root, trigger=item, actor=user)
     elif not (becomes_complaint and item.case_id is None):
-        cases.recompute_deadlines(runtime, session, root if root is not None else item)
+        deadlines.recompute(runtime, session, root if root is not None else item)
+    if item.case_id is None and type in NARROW_CASE_TYPES:
+        for follow_up in session.scalars(select(Item).where(Item.case_id == item.id, Item.type == "complaint")):
+            case_links.split(
+                runtime, session, [follow_up], actor=user, reason=f"a complaint cannot sit in a {type} case"
+            )
 
     correction = Correction(
         item_id=item.id, corrected_by=user, before=before, after=after, reason=(reason or "").strip() or None
@@ -126,3 +137,4 @@ def correct_item(
     return CorrectionOutcome(
         correction_id=correction.id, before=before, after=after, became_complaint=becomes_complaint
     )
+

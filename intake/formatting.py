@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
 UK = ZoneInfo("Europe/London")
 
@@ -22,18 +23,38 @@ def uk_date(value: datetime | None) -> str:
     return uk_time(value, "%-d %B %Y")
 
 
-def time_left(due_at: datetime | None, now: datetime | None = None) -> str:
+def time_left(due_at: datetime | None, now: datetime) -> str:
     """'2 days 3 hours left', 'due in 40 minutes', 'overdue by 1 day' — short enough for a queue row."""
     if due_at is None:
         return ""
-    now = now or datetime.now(UTC)
     seconds = int((due_at - now).total_seconds())
     words = _duration(abs(seconds))
     return f"{words} left" if seconds >= 0 else f"overdue by {words}"
 
 
-def is_overdue(due_at: datetime | None, now: datetime | None = None) -> bool:
-    return due_at is not None and due_at < (now or datetime.now(UTC))
+def is_overdue(due_at: datetime | None, now: datetime) -> bool:
+    return due_at is not None and due_at < now
+
+
+# In templates the moment comes from the page's `now` (the runtime's clock), never the system clock.
+@pass_context
+def _time_left_filter(context: Context, due_at: datetime | None) -> str:
+    return time_left(due_at, _now(context))
+
+
+@pass_context
+def _overdue_test(context: Context, due_at: datetime | None) -> bool:
+    return is_overdue(due_at, _now(context))
+
+
+def _now(context: Context) -> datetime:
+    """The page's `now`; a macro imported without the page's context asks the runtime's clock."""
+    now = context.get("now")
+    if isinstance(now, datetime):
+        return now
+    from intake.runtime import get_runtime
+
+    return get_runtime().clock.now()
 
 
 def _duration(seconds: int) -> str:
@@ -68,9 +89,9 @@ def install(environment: Environment) -> None:
     environment.filters.update(
         uk_time=uk_time,
         uk_date=uk_date,
-        time_left=time_left,
+        time_left=_time_left_filter,
         label=label,
         percent=percent,
         first_line=first_line,
     )
-    environment.tests["overdue"] = is_overdue
+    environment.tests["overdue"] = _overdue_test

@@ -24,7 +24,8 @@ def get_item_by_reference(session: Session, reference: str) -> Item:
     if item_id > MAX_ROW_ID:  # a number no database id can be: the driver would refuse it with an error
         raise NotFound(f"no item {reference}")
     item = session.get(Item, item_id)
-    if item is None or item.received_at.year != year:
+    # A restricted item (intake/privacy) is shown to staff admins only, never to an integration.
+    if item is None or item.received_at.year != year or item.restricted_at is not None:
         raise NotFound(f"no item {reference}")
     return item
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 
 from intake import audit
-from intake.runtime import get_runtime
+from intake.runtime import Runtime, get_runtime
 from models import Acknowledgement, Item
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def sweep() -> dict[str, int]:
     Safe to run from any number of processes: every job it queues is idempotent.
     """
     runtime = get_runtime()
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     stuck_before = now - timedelta(seconds=runtime.settings.stuck_after_seconds)
     with runtime.database.session() as session:
         stuck_items = list(
@@ -80,9 +80,22 @@ def sweep() -> dict[str, int]:
     for acknowledgement_id in due_acknowledgements:
         runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
     counts = {"items": len(stuck_items), "acknowledgements": len(due_acknowledgements), "unknown": len(lost)}
+    counts["retention"] = _daily_retention(runtime, now)
     if any(counts.values()):
         log.info("sweep re-queued %s", counts)
     return counts
+
+
+def _daily_retention(runtime: Runtime, now: datetime) -> int:
+    """The retention schedule, applied once a day from the sweep (intake/privacy/retention.py)."""
+    from intake.privacy.retention import run_daily
+
+    try:
+        applied = run_daily(runtime, now=now)
+    except Exception:  # the sweep's other work must not stop because retention failed; it retries next time
+        log.exception("retention sweep failed")
+        return 0
+    return applied.items if applied is not None else 0
 
 
 def retrain_model(actor: str = "worker") -> dict[str, object]:

@@ -5,7 +5,9 @@
 - The newest corrections no version has seen yet are first kept back (`FRESH_FRACTION` of them) to
   test the new version on labels it has not trained on; every later version trains on them.
 - The new version is compared with the one in use on the seed corpus's held-out TEST split and on
-  those fresh corrections. It is promoted only when it is not worse on either (`NOT_WORSE_BY`).
+  those fresh corrections. It is promoted only when it is not worse on either (`NOT_WORSE_BY`), and
+  never when it finds fewer of the messages a person must see at once: its recall of each of
+  `SAFETY_FLAGS` on the TEST split may not fall at all.
 - Every evaluation and its decision is in the audit log (`model_evaluated`), which is also where the
   loop remembers which corrections were already used for testing.
 """
@@ -40,6 +42,12 @@ NOT_WORSE_BY = 0.005
 TEST_METRICS = ("type_macro_f1", "queue_accuracy")
 CORRECTION_METRICS = ("type_accuracy", "queue_accuracy")
 EVALUATED = "model_evaluated"
+# Flags whose recall may never fall from one version to the next (a missed one can hurt someone).
+SAFETY_FLAGS = ("urgent_safety", "safeguarding")
+
+
+def _recall_key(flag: str) -> str:
+    return f"{flag}_recall"
 
 
 def corrections_as_examples(runtime: Runtime, *, since_id: int | None = None) -> list[Any]:
@@ -54,7 +62,12 @@ def _latest_corrections(runtime: Runtime, *, since_id: int | None = None) -> lis
     from classifier import LabelledExample
 
     with runtime.database.session() as session:
-        query = select(Correction, Item).join(Item, Item.id == Correction.item_id).order_by(Correction.id)
+        query = (
+            select(Correction, Item)
+            .join(Item, Item.id == Correction.item_id)
+            .where(Item.erased_at.is_(None))  # an erased person's messages never train a model again
+            .order_by(Correction.id)
+        )
         if since_id is not None:
             query = query.where(Correction.id > since_id)
         latest: dict[int, tuple[Correction, Item]] = {}
@@ -156,16 +169,18 @@ def decide_promotion(
     for data, metrics, allowed in (("test", TEST_METRICS, NOT_WORSE_BY), ("corrections", CORRECTION_METRICS, 0.0)):
         if data not in candidate or data not in current:
             continue
+        label = "test split" if data == "test" else f"fresh corrections (n={int(candidate[data].get('n', 0))})"
         for metric in metrics:
             comparisons.append(
-                Comparison(
-                    "test split" if data == "test" else f"fresh corrections (n={int(candidate[data].get('n', 0))})",
-                    metric,
-                    float(current[data][metric]),
-                    float(candidate[data][metric]),
-                    allowed,
-                )
+                Comparison(label, metric, float(current[data][metric]), float(candidate[data][metric]), allowed)
             )
+        if data == "test":
+            for flag in SAFETY_FLAGS:  # no allowance: safety recall may not fall at all
+                key = _recall_key(flag)
+                if key in candidate[data] and key in current[data]:
+                    comparisons.append(
+                        Comparison(label, key, float(current[data][key]), float(candidate[data][key]), 0.0)
+                    )
     if not comparisons:
         return PromotionDecision(True, "no held-out data to compare the versions on: promoted as asked")
     worse = [c for c in comparisons if not c.ok]
@@ -192,6 +207,9 @@ def evaluate_versions(
         for name, examples in data.items():
             report = evaluate_classifier(classifier, examples)
             out[name] = {key: float(report[key]) for key in ("n", *TEST_METRICS, *CORRECTION_METRICS)}
+            for flag in SAFETY_FLAGS:
+                if flag in report["flag_recall"]:
+                    out[name][_recall_key(flag)] = float(report["flag_recall"][flag])
         return out
 
     current = reports(current_version) if current_version and current_version != candidate_version else None

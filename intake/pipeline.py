@@ -1,5 +1,7 @@
-"""The one path every message takes: ingest → store → process_item → classify → route → deadlines →
-acknowledge → record. Orchestration lives here and only here; channels and route handlers call it.
+"""The one path every message takes: ingest → store → process_item: classify → link → route →
+deadlines → plan acknowledgement → record. Orchestration lives here and only here; channels and route
+handlers call it. Each step is decided in one module: the classifier, `intake.cases` (link),
+`intake.routing`, `intake.deadlines`, `intake.acknowledgements`.
 
 Guarantees, enforced by the database rather than by code alone:
 - one item per (channel, external_id) — a unique constraint; a replay returns the existing item;
@@ -13,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -21,14 +23,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from channels.message import InboundMessage
-from intake import audit, cases
+from classifier.encoding import MessageInput, encode
+from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgement
+from intake.clock import SYSTEM_CLOCK, Clock
 from intake.contacts import find_or_create_contact
 from intake.control_messages import handle_without_triage as _handle_without_triage
 from intake.errors import InvalidMessage
 from intake.references import make_reference
+from intake.routing import decide, route_new_item
 from intake.runtime import Runtime
 from models import Attachment, ClassificationRun, Item, RawMessage
+from triage_rules.rules import flags_from, hazards_from
 from triage_rules.taxonomy import CHANNELS, REVIEW_QUEUE
 
 log = logging.getLogger(__name__)
@@ -45,31 +51,33 @@ class IngestResult:
 
 
 def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") -> IngestResult:
-    """Store a message (once) and queue its processing. Safe to call again with the same message."""
+    """Store a message (once) and queue its processing. Safe to call again with the same message.
+
+    The request path: one transaction (contact, item, raw bytes, audit entry and — with the database
+    queue — the job), no look-up before the insert and no re-read after it. A repeat delivery is
+    the rare case, found by the unique constraint and answered from a second, read-only look-up.
+    """
     _validate(message)
-    with runtime.database.session() as session:
-        existing = _find_existing(session, message)
-        if existing is not None:
-            return IngestResult(existing.id, False, existing.reference, existing.status)
-        try:
-            with session.begin_nested():
-                item = _store(session, message)
-        except IntegrityError:
-            # Another process stored the same message between our look-up and our insert.
+    try:
+        with runtime.database.session() as session:
+            item = _store(session, message, runtime.clock)
+            audit.record(
+                session,
+                actor=actor,
+                action="received",
+                item_id=item.id,
+                channel=item.channel,
+                external_id=_fingerprint(item.external_id),
+            )
+            runtime.jobs.enqueue_process_item(item.id, session=session)
+            result = IngestResult(item.id, True, item.reference, item.status)
+    except IntegrityError:
+        # Stored before (a replay), or by another process between our two statements.
+        with runtime.database.session() as session:
             existing = _find_existing(session, message)
             if existing is None:
                 raise
             return IngestResult(existing.id, False, existing.reference, existing.status)
-        audit.record(
-            session,
-            actor=actor,
-            action="received",
-            item_id=item.id,
-            channel=item.channel,
-            external_id=_fingerprint(item.external_id),
-        )
-        result = IngestResult(item.id, True, item.reference, item.status)
-    runtime.jobs.enqueue_process_item(result.item_id)
     return result
 
 
@@ -88,8 +96,8 @@ def _find_existing(session: Session, message: InboundMessage) -> Item | None:
     ).first()
 
 
-def _store(session: Session, message: InboundMessage) -> Item:
-    received_at = (message.received_at or datetime.now(UTC)).astimezone(UTC)
+def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOCK) -> Item:
+    received_at = (message.received_at or clock.now()).astimezone(UTC)
     contact = find_or_create_contact(
         session,
         email=message.sender_email,
@@ -156,10 +164,10 @@ def _details(message: InboundMessage) -> dict[str, Any]:
 
 
 def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> None:
-    """Classify, link, route, set deadlines and plan the acknowledgement — one transaction.
+    """Classify → link → route → deadlines → plan acknowledgement — one transaction.
 
-    Runs again harmlessly: a processed item is left alone except that a still-pending
-    acknowledgement is queued again.
+    Each step is one function in one module. Runs again harmlessly: a processed item is left alone
+    except that a still-pending acknowledgement is queued again.
     """
     with runtime.database.session() as session:
         item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).first()
@@ -174,14 +182,12 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
             return
         if _handle_without_triage(runtime, session, item):
             return
-        _classify(runtime, session, item)
-        case_root = cases.link_to_case(runtime, session, item)
-        if case_root is None:
-            cases.open_case(runtime, session, item)
-        else:
-            cases.add_follow_up(runtime, session, item, case_root)
+        confident = _classify(runtime, session, item)
+        root = cases.link_to_case(runtime, session, item)
+        route_new_item(item, root=root, confident=confident)
+        _set_deadlines(runtime, session, item, root)
         if item.reference is None:
-            item.reference = make_reference(item.type, item.received_at, item.id)
+            item.reference = make_reference(item.received_at, item.id)
         plan_acknowledgement(runtime, session, item, purpose="received")
         item.status = "processed"
         audit.record(
@@ -202,27 +208,40 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
         runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
 
 
-def _classify(runtime: Runtime, session: Session, item: Item) -> None:
+def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | None) -> None:
+    """The deadlines step: a new case gets its dates; a follow-up may change its case's."""
+    if root is None:
+        cases.open_case(runtime, session, item)
+        deadlines.recompute(runtime, session, item)
+    elif cases.add_follow_up(runtime, session, item, root):
+        deadlines.recompute(runtime, session, root)
+
+
+def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
+    """The classify step: labels, flags and the model's suggested queue; True when confident."""
     if item.parse_error:
         item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
         item.review_reason = f"could not be read: {item.parse_error}"
         item.routing_reason = "unreadable message → triage_review"
-        return
+        return False
     try:
         classifier = runtime.classifier
-    except Exception as error:  # no model yet: a person triages it, nothing is lost
-        log.error("classifier unavailable: %s", error)
-        item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
-        item.review_reason = f"classifier unavailable: {error}"
-        item.routing_reason = "no model → triage_review"
-        return
-    result = classifier.classify(
-        item.body,
-        channel=item.channel,
-        subject=item.subject,
-        sender=item.sender_address,
-        sender_name=item.sender_name,
-    )
+    except Exception as error:  # no model, or one that will not load: the rules still run
+        log.error("classifier unavailable: %s", type(error).__name__)
+        _route_by_rules_only(item, f"classifier unavailable ({type(error).__name__}: {error})"[:500])
+        return False
+    try:
+        result = classifier.classify(
+            item.body,
+            channel=item.channel,
+            subject=item.subject,
+            sender=item.sender_address,
+            sender_name=item.sender_name,
+        )
+    except Exception as error:  # a bug or a bad model: this item still gets its safety rules
+        log.exception("classifier failed on item %s", item.id)
+        _route_by_rules_only(item, f"classifier failed on this message ({type(error).__name__})")
+        return False
     item.type = result.type
     item.confidence = result.confidence
     item.categories = list(result.categories)
@@ -235,27 +254,38 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> None:
     item.explanation = _explanation_dict(result)
     item.review_reason = result.explanation.review_reason
     item.routing_reason = item.explanation.get("routing_reason")
-    _apply_declared_role(item)
+    if result.junk:  # spam, marketing, phishing, automated notices: kept in not_for_triage, never acknowledged
+        item.suppress_acknowledgement_reason = "junk (spam, marketing, phishing or an automated notice)"
     session.add(
         ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
     )
+    return item.queue != REVIEW_QUEUE
 
 
-# What a sender says about themselves on the contact form counts like a rule that fired.
-FLAGS_BY_DECLARED_ROLE = {"acting_for": "third_party", "elected_office": "designated_person"}
+def _route_by_rules_only(item: Item, why: str) -> None:
+    """Degraded mode: no model answer, so no type — but the rules run and route as they always do.
 
-
-def _apply_declared_role(item: Item) -> None:
-    from triage_rules.routing import route
-
-    flag = FLAGS_BY_DECLARED_ROLE.get(item.details.get("sender_role") or "")
-    if flag is None or flag in item.flags:
-        return
-    item.flags = sorted({*item.flags, flag})
-    confident = item.queue != REVIEW_QUEUE
-    decision = route(item.type, item.flags, confident=confident)
+    Safety must never depend on a model being loaded: a gas smell still gets `urgent_safety`, the
+    emergency queue and its deadlines (routing overrides that bypass review apply without a type);
+    everything else waits in triage_review with `why` as its review reason.
+    """
+    message = MessageInput(
+        text=item.body, channel=item.channel, subject=item.subject,
+        sender=item.sender_address, sender_name=item.sender_name,
+    )
+    hits = encode([message])[0].hits
+    decision = decide(None, flags_from(hits), confident=False)
+    item.type, item.confidence, item.categories = None, 0.0, []
+    item.flags = sorted(flags_from(hits))
+    item.hazards = sorted(hazards_from(hits))
     item.queue = decision.queue
-    item.routing_reason = f"sender declared '{item.details['sender_role']}' on the form; {decision.reason}"
+    item.review_reason = why
+    item.routing_reason = f"rules only, {why}: {decision.reason}"
+    item.explanation = {
+        "rules": [{"rule": h.rule, "effect": h.effect, "value": h.value, "matched": h.matched} for h in hits],
+        "review_reason": why,
+        "routing_reason": item.routing_reason,
+    }
 
 
 def _explanation_dict(result: object) -> dict[str, object]:
@@ -263,6 +293,8 @@ def _explanation_dict(result: object) -> dict[str, object]:
     explanation = dict(data["explanation"])
     explanation["type_probabilities"] = data["type_probabilities"]
     explanation["category_probabilities"] = data["category_probabilities"]
+    explanation["hazard_state"] = data.get("hazard_state", "live")
+    explanation["junk"] = data.get("junk", False)
     return explanation
 
 

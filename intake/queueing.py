@@ -1,7 +1,17 @@
-"""Where jobs go: rq on Redis when INTAKE_REDIS_URL is set, otherwise run in this process.
+"""Where jobs go: rq on Redis when INTAKE_REDIS_URL is set; otherwise the `job_queue` table, which
+the worker process `intake serve` starts beside the web server drains (intake/database_queue.py);
+or, with INTAKE_JOBS=inline (tests, one-off scripts), at once in the calling process.
+
+With rq, acknowledgements have a queue of their own (`<queue>-acknowledgements`) that workers take
+from first, so a resident's acknowledgement never waits behind a backlog of items to classify.
+
+Given the session of the transaction that stored what a job refers to, `enqueue_*` queue the job
+inside that transaction (database queue) or as soon as it commits (rq, inline): never before, or a
+worker could look for a row it cannot see yet.
 
 Job ids are deterministic (`process-{item_id}`, `acknowledge-{ack_id}`; rq allows no colon) so a job is never queued
-twice; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
+twice; on rq they are namespaced by the queue name (`intake-process-12`), so two deployments or test
+runs sharing one Redis never take each other's jobs; every rq job carries a `Retry`, because rq re-runs a job whose worker died only when it has
 retries left. Jobs take ids, never ORM objects, and are serialised as JSON, never pickle.
 """
 
@@ -10,13 +20,20 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis import Redis
-from rq import Queue, Retry
+from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from intake.db import Database
+
+from channels.base import TemporarySendError
 
 log = logging.getLogger(__name__)
 
@@ -27,63 +44,149 @@ RETRAIN = "intake.jobs.retrain_model"
 
 # Back-off between retries, in seconds (rq picks the n-th interval for the n-th retry).
 PROCESS_RETRY = Retry(max=5, interval=[5, 30, 120, 600, 1800])
-SEND_RETRY = Retry(max=6, interval=[10, 60, 300, 900, 1800, 3600])
+# The one retry scheme for a send: rq's job retry and the acknowledgement row's next attempt
+# (intake/acknowledgements.py) both read this table.
+SEND_BACKOFF_SECONDS = (10, 60, 300, 900, 1800, 3600)
+SEND_RETRY = Retry(max=len(SEND_BACKOFF_SECONDS), interval=list(SEND_BACKOFF_SECONDS))
 FINISHED_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.STOPPED}
 
 
+ACKNOWLEDGEMENT_QUEUE_SUFFIX = "-acknowledgements"
+
+
 class JobQueue(Protocol):
-    def enqueue_process_item(self, item_id: int) -> None: ...
-    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None: ...
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None: ...
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None: ...
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None: ...
+
+
+def after_commit(session: Session | None, action: Callable[[], None]) -> None:
+    """Run `action` once `session` commits (at once without a session). Never run on a rollback."""
+    if session is None:
+        action()
+        return
+    event.listen(session, "after_commit", lambda _session: action(), once=True)
 
 
 class InProcessJobQueue:
     """Runs each job at once in the calling process: the embedded default, no Redis needed.
 
-    A job that raises is logged and left to the periodic sweep, exactly as a failed rq job would be.
+    A job that raises is left to the periodic sweep, exactly as a failed rq job would be, and is
+    never swallowed: it is kept in `failures` and logged as an error carrying `job_failed` (the test
+    suite fails any test in which that happens). A `TemporarySendError` is not a failure: the
+    acknowledgement row already says `retry` and when.
     """
 
     def __init__(self, resolve: Callable[[str], Callable[..., Any]] | None = None) -> None:
         self._resolve = resolve or _import_function
+        self.failures: list[tuple[str, BaseException]] = []
 
-    def enqueue_process_item(self, item_id: int) -> None:
-        self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}")
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
+        after_commit(session, lambda: self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}"))
 
-    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
-        self.enqueue_named(
-            SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge-{acknowledgement_id}"
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
+        after_commit(
+            session,
+            lambda: self.enqueue_named(
+                SEND_ACKNOWLEDGEMENT, acknowledgement_id, job_id=f"acknowledge-{acknowledgement_id}"
+            ),
         )
 
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
         try:
             self._resolve(function)(*args)
-        except Exception:
-            log.exception("in-process job %s failed; the sweep will retry it", job_id)
+        except TemporarySendError as error:
+            log.warning("in-process job %s will be retried: %s", job_id, error)
+        except Exception as error:
+            self.failures.append((job_id, error))
+            log.exception(
+                "in-process job %s failed; the sweep will retry it",
+                job_id,
+                extra={"job_failed": True, "job_id": job_id},
+            )
+
+
+class DatabaseQueue:
+    """The JobQueue interface over the `job_queue` table (intake/database_queue.py)."""
+
+    def __init__(self, database: Database) -> None:
+        from intake.database_queue import DatabaseJobQueue
+
+        self.table = DatabaseJobQueue(database)
+
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
+        from intake.database_queue import PROCESS_PRIORITY
+
+        self.table.enqueue(
+            PROCESS_ITEM, item_id, job_id=f"process-{item_id}", priority=PROCESS_PRIORITY, session=session
+        )
+
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
+        from intake.database_queue import ACKNOWLEDGEMENT_PRIORITY
+
+        self.table.enqueue(
+            SEND_ACKNOWLEDGEMENT,
+            acknowledgement_id,
+            job_id=f"acknowledge-{acknowledgement_id}",
+            priority=ACKNOWLEDGEMENT_PRIORITY,
+            session=session,
+        )
+
+    def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
+        self.table.enqueue(function, *args, job_id=job_id, timeout=timeout)
+
+    def failed_jobs(self) -> list[dict[str, Any]]:
+        return self.table.failed_jobs()
 
 
 class RqJobQueue:
     def __init__(self, redis_url: str, queue_name: str = "intake") -> None:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.connection, serializer=JSONSerializer)
+        self.acknowledgements = Queue(
+            queue_name + ACKNOWLEDGEMENT_QUEUE_SUFFIX, connection=self.connection, serializer=JSONSerializer
+        )
+        self.job_id_prefix = f"{queue_name}-"
 
-    def enqueue_process_item(self, item_id: int) -> None:
-        self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
+    @property
+    def queues(self) -> list[Queue]:
+        """In the order workers take from them: acknowledgements first."""
+        return [self.acknowledgements, self.queue]
 
-    def enqueue_acknowledgement(self, acknowledgement_id: int) -> None:
-        self._enqueue(
-            SEND_ACKNOWLEDGEMENT,
-            acknowledgement_id,
-            job_id=f"acknowledge-{acknowledgement_id}",
-            retry=SEND_RETRY,
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
+        after_commit(
+            session, lambda: self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
+        )
+
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
+        after_commit(
+            session,
+            lambda: self._enqueue(
+                SEND_ACKNOWLEDGEMENT,
+                acknowledgement_id,
+                job_id=f"acknowledge-{acknowledgement_id}",
+                retry=SEND_RETRY,
+                queue=self.acknowledgements,
+            ),
         )
 
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
         # `timeout`: seconds before rq kills the job (None: rq's default, 180 s), e.g. for a retrain.
         self._enqueue(function, *args, job_id=job_id, retry=PROCESS_RETRY, timeout=timeout)
 
-    def _enqueue(self, function: str, *args: Any, job_id: str, retry: Retry, timeout: int | None = None) -> None:
+    def _enqueue(
+        self,
+        function: str,
+        *args: Any,
+        job_id: str,
+        retry: Retry,
+        timeout: int | None = None,
+        queue: Queue | None = None,
+    ) -> None:
+        queue = queue or self.queue
+        job_id = self.job_id_prefix + job_id
         try:
-            self.queue.enqueue_call(
+            queue.enqueue_call(
                 function,
                 args=args,
                 job_id=job_id,
@@ -98,13 +201,26 @@ class RqJobQueue:
                 existing = Job.fetch(job_id, connection=self.connection, serializer=JSONSerializer)
             except NoSuchJobError:
                 existing = None
-            if existing is not None and existing.get_status(refresh=True) not in FINISHED_STATES:
+            status = existing.get_status(refresh=True) if existing is not None else None
+            if existing is not None and status == JobStatus.SCHEDULED:
+                # Due by our own records (the sweep asks only for what is due) but parked in rq's
+                # scheduled registry, whose scheduler may be dead: a SIGKILLed worker holds the
+                # scheduler lock until it expires. Run it now; the job itself is idempotent.
+                self.queue.scheduled_job_registry.remove(existing)
+                self.queue.enqueue_job(existing)
+                return
+            if existing is not None and status == JobStatus.STARTED and not self._worker_alive(existing.worker_name):
+                # Its worker died mid-job (SIGKILL, OOM): rq would notice only when the execution's
+                # TTL runs out, minutes later. The sweep asks only for what is overdue: run it again.
+                log.warning("job %s was running on a worker that is gone: queued again", job_id)
+                status = JobStatus.FAILED
+            if existing is not None and status not in FINISHED_STATES:
                 return
             if existing is not None:
                 existing.delete()
             # Another process may re-queue it between our two calls: then theirs stands.
             with contextlib.suppress(DuplicateJobError):
-                self.queue.enqueue_call(
+                queue.enqueue_call(
                     function,
                     args=args,
                     job_id=job_id,
@@ -114,9 +230,13 @@ class RqJobQueue:
                     timeout=timeout,
                 )
 
+    def _worker_alive(self, name: str | None) -> bool:
+        # A worker's key lives while it heartbeats (every 30 s during a job, TTL 90 s): gone means dead.
+        return bool(name) and bool(self.connection.exists(Worker.redis_worker_namespace_prefix + str(name)))
+
     def failed_jobs(self) -> list[dict[str, Any]]:
-        registry = self.queue.failed_job_registry
-        jobs = Job.fetch_many(registry.get_job_ids(), connection=self.connection, serializer=JSONSerializer)
+        job_ids = [job_id for queue in self.queues for job_id in queue.failed_job_registry.get_job_ids()]
+        jobs = Job.fetch_many(job_ids, connection=self.connection, serializer=JSONSerializer)
         return [
             {
                 "id": job.id,
@@ -130,6 +250,11 @@ class RqJobQueue:
 
     def ping(self) -> bool:
         return bool(self.connection.ping())
+
+
+def import_function(path: str) -> Callable[..., Any]:
+    """The job function at a dotted path (e.g. intake.jobs.process_item)."""
+    return _import_function(path)
 
 
 def _import_function(path: str) -> Callable[..., Any]:

@@ -1,8 +1,10 @@
-"""Item references such as CMP-2026-000123: a prefix per type, the year received, the item number.
+"""Item references such as REF-2026-000123: a neutral prefix, the year received, the item number.
 
-The number is the item's database id, so references never collide across workers; the prefix is
-fixed when the item is first classified and never changes (it has been sent to the resident), so
-lookups match on year and number and accept any prefix.
+A reference is sent to the resident, so it must never change and never claim something that may
+later be corrected: new references carry the neutral prefix `REF`, not the item's type (an enquiry
+once called SRQ-… was a defect). References given out before this change (CMP-, SRQ-, ENQ-, CPL-,
+SUG-, ITM-) stay as they were. The number is the item's database id, so references never collide
+across workers; lookups match on year and number and accept any prefix.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from triage_rules.taxonomy import TAXONOMY
-
 REFERENCE_PATTERN = re.compile(r"\b([A-Z]{3})-(\d{4})-(\d{6,})\b")
 
 
-def make_reference(item_type: str | None, received_at: datetime, item_id: int) -> str:
-    prefix = TAXONOMY.type_prefixes.get(item_type or "", TAXONOMY.unclassified_prefix)
-    return f"{prefix}-{received_at.year:04d}-{item_id:06d}"
+NEUTRAL_PREFIX = "REF"
+
+
+def make_reference(received_at: datetime, item_id: int) -> str:
+    """The reference of a new item: the same whatever its type is or becomes."""
+    return f"{NEUTRAL_PREFIX}-{received_at.year:04d}-{item_id:06d}"
 
 
 def parse_reference(reference: str) -> tuple[int, int] | None:

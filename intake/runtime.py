@@ -1,4 +1,4 @@
-"""The process's shared parts — settings, database, job queue, classifier, policy — built once.
+"""The process's shared parts — settings, database, job queue, clock, classifier, policy — built once.
 
 API processes and workers each build one from the environment; tests build their own and install it
 with `use_runtime`.
@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from intake.clock import Clock, SystemClock
 from intake.db import Database
-from intake.queueing import InProcessJobQueue, JobQueue, RqJobQueue
+from intake.queueing import DatabaseQueue, InProcessJobQueue, JobQueue, RqJobQueue
 from intake.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -29,15 +30,25 @@ class Runtime:
     settings: Settings
     database: Database
     jobs: JobQueue
+    clock: Clock = field(default_factory=SystemClock)  # the one "now" domain code reads
     _senders: dict[str, AcknowledgementSender] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
-        jobs: JobQueue = (
-            RqJobQueue(settings.redis_url, settings.queue_name) if settings.redis_url else InProcessJobQueue()
-        )
-        return cls(settings=settings, database=Database(settings), jobs=jobs)
+        database = Database(settings)
+        jobs: JobQueue
+        if settings.job_mode == "rq":
+            if not settings.redis_url:
+                from intake.errors import ConfigurationError
+
+                raise ConfigurationError("INTAKE_JOBS=rq needs INTAKE_REDIS_URL")
+            jobs = RqJobQueue(settings.redis_url, settings.queue_name)
+        elif settings.job_mode == "database":
+            jobs = DatabaseQueue(database)
+        else:
+            jobs = InProcessJobQueue()
+        return cls(settings=settings, database=database, jobs=jobs)
 
     @cached_property
     def classifier(self) -> Classifier:

@@ -5,13 +5,22 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import phonenumbers
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from channels.settings import ImapMailbox, ImapSettings, SmtpSettings, TwilioSettings
+from channels.settings import (
+    EmailSettings,
+    ImapMailbox,
+    ImapSettings,
+    MailboxSettings,
+    OAuth2AppSettings,
+    SmtpSettings,
+    TwilioSettings,
+)
 
 
 class Environment(StrEnum):
@@ -53,7 +62,10 @@ def secret_key_weakness(key: str) -> str | None:
 
 __all__ = [
     "Environment",
+    "EmailSettings",
     "ImapMailbox",
+    "MailboxSettings",
+    "OAuth2AppSettings",
     "ImapSettings",
     "Settings",
     "SmtpSettings",
@@ -71,6 +83,47 @@ class WebSettings(BaseModel):
     max_form_bytes: int = 25 * 1024 * 1024  # a whole form post; larger ones are refused unread
     submissions_per_minute: int = 10  # posts per client address; more are refused with 429
     submissions_per_hour: int = 30
+
+
+class RetentionRule(BaseModel):
+    """How long one kind of case is kept before its personal data is replaced by the erasure marker.
+
+    A case matches when its root's type is in `types` ("untriaged" matches items stored but never
+    triaged: STOP/HELP texts, bounces) or its queue is in `queues`. The clock starts at closure or at
+    receipt (`counted_from`); a case counted from closure is kept for as long as it is open.
+    """
+
+    name: str
+    types: list[str] = Field(default_factory=list)
+    queues: list[str] = Field(default_factory=list)
+    counted_from: str = "closed"  # closed / received
+    years: int = 0
+    days: int = 0
+
+
+def _default_retention() -> list[RetentionRule]:
+    # A common schedule for social landlords (NHF retention guidance): complaint and repair records six
+    # years after closure (the Limitation Act 1980 period), enquiries and compliments two years, junk 30 days.
+    # The first rule a case matches applies.
+    return [
+        RetentionRule(name="junk", queues=["not_for_triage"], types=["untriaged"], counted_from="received", days=30),
+        RetentionRule(name="complaints", types=["complaint"], counted_from="closed", years=6),
+        RetentionRule(name="service requests", types=["service_request"], counted_from="closed", years=6),
+        RetentionRule(
+            name="enquiries and compliments", types=["enquiry", "compliment", "suggestion"],
+            counted_from="received", years=2,
+        ),
+    ]
+
+
+class PrivacySettings(BaseModel):
+    """Residents' data rights (intake/privacy, docs/privacy.md)."""
+
+    marker: str = "[erased]"  # what replaces personal data on erasure and at the end of retention
+    retention: list[RetentionRule] = Field(default_factory=_default_retention)
+    retention_in_sweep: bool = True  # the worker's sweep applies the schedule once a day
+    access_log_years: int = 2  # how long the access trail itself is kept
+    request_log_years: int = 6  # how long the record of a data-rights request is kept
 
 
 def _default_home() -> Path:
@@ -136,6 +189,11 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///var/intake.db"
     redis_url: str | None = None
     queue_name: str = "intake"
+    # Where jobs run. auto: rq when redis_url is set, else the database queue drained by the worker
+    # process `intake serve` starts; inline: in the calling process at once (tests, scripts).
+    jobs: Literal["auto", "rq", "database", "inline"] = "auto"
+    worker_batch_size: int = 32  # items a worker classifies together (classify_many)
+    worker_poll_seconds: float = 0.2  # database queue: how often an idle worker looks for work
     policy: str = "ombudsman-2024"
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr("development-only-secret-change-me")
@@ -160,6 +218,8 @@ class Settings(BaseSettings):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     twilio: TwilioSettings = Field(default_factory=TwilioSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)  # INTAKE_EMAIL_*: OAuth2, more mailboxes
     # Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies whose X-Forwarded-For and
     # X-Forwarded-Proto are believed. Empty: the connecting address is the client (no proxy).
     trusted_proxies: list[str] = Field(default_factory=list)
@@ -208,6 +268,13 @@ class Settings(BaseSettings):
     @property
     def uses_redis(self) -> bool:
         return bool(self.redis_url)
+
+    @property
+    def job_mode(self) -> str:
+        """rq, database or inline: `jobs` with "auto" resolved."""
+        if self.jobs != "auto":
+            return self.jobs
+        return "rq" if self.redis_url else "database"
 
 
 @cache

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake import audit
+from intake.clock import SYSTEM_CLOCK, Clock
 from intake.errors import Forbidden, InvalidMessage, NotAuthorised
 from models import ApiToken
 
@@ -65,25 +66,30 @@ def create_token(
     return token
 
 
-def revoke_token(session: Session, name: str, *, actor: str) -> None:
+def revoke_token(session: Session, name: str, *, actor: str, clock: Clock = SYSTEM_CLOCK) -> None:
     token = session.scalars(select(ApiToken).where(ApiToken.name == name)).first()
     if token is None:
         raise InvalidMessage(f"no token named {name!r}")
-    token.revoked_at = datetime.now(UTC)
+    token.revoked_at = clock.now()
     audit.record(session, actor=actor, action="api_token_revoked", token_name=name)
 
 
+def require_scope(token: ApiToken, scope: str) -> None:
+    if scope not in token_scopes(token):
+        raise Forbidden(f"this API token does not have the {scope} scope")
+
+
 def authenticate(
-    session: Session, token: str | None, *, scope: str = WRITE_ITEMS, now: datetime | None = None
+    session: Session, token: str | None, *, scope: str | None = WRITE_ITEMS, now: datetime | None = None
 ) -> ApiToken:
-    """The token's row when it is valid and holds `scope`; its last use is recorded."""
+    """The token's row when it is valid (and holds `scope`, unless None); its last use is recorded."""
     if not token:
         raise NotAuthorised("send an API token as 'Authorization: Bearer <token>'")
     found = session.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
     if found is None or found.revoked_at is not None:
         raise NotAuthorised("the API token is not valid")
-    if scope not in token_scopes(found):
-        raise Forbidden(f"this API token does not have the {scope} scope")
+    if scope is not None:
+        require_scope(found, scope)
     now = now or datetime.now(UTC)
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
         found.last_used_at = now

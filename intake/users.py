@@ -8,7 +8,7 @@ Every refusal to sign in says the same thing, so nobody learns which usernames e
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NoReturn
 
 from argon2 import PasswordHasher
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
 from intake import audit, staff_sessions
+from intake.clock import SYSTEM_CLOCK
 from intake.errors import InvalidMessage, NotAuthorised
 from models import User
 
@@ -122,7 +123,7 @@ def sign_in(session: Session, *, username: str, password: str, now: datetime | N
     A refusal commits before it raises: the failure count, the lock and the audit entry must
     survive the caller's rollback, or the lock-out would never happen.
     """
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     user = active_user(session, username)
     if user is None:
         _verify(_DUMMY_HASH, password)

@@ -1,6 +1,7 @@
 """Database tables (SQLAlchemy 2) and their Alembic migrations (models/migrations)."""
 
 from models.base import Base
+from models.privacy import AccessLogEntry, AuditText, PrivacyRequest
 from models.tables import (
     Acknowledgement,
     ApiToken,
@@ -12,6 +13,7 @@ from models.tables import (
     Correction,
     Deadline,
     Item,
+    QueuedJob,
     RawMessage,
     SmsOptOut,
     StaffSession,
@@ -20,6 +22,9 @@ from models.tables import (
 from models.team import CaseNote, CasePresence, StaffNotification
 
 __all__ = [
+    "AccessLogEntry",
+    "AuditText",
+    "PrivacyRequest",
     "Acknowledgement",
     "ApiToken",
     "Attachment",
@@ -34,6 +39,7 @@ __all__ = [
     "Correction",
     "Deadline",
     "Item",
+    "QueuedJob",
     "RawMessage",
     "SmsOptOut",
     "StaffSession",

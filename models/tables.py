@@ -92,6 +92,12 @@ class Item(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
+    # Residents' data rights (intake/privacy): hidden from all but admins; kept past its retention
+    # period (legal hold, with the reason); personal data replaced by a marker.
+    restricted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    legal_hold: Mapped[str | None] = mapped_column(Text)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     deadlines: Mapped[list[Deadline]] = relationship(
         back_populates="item", order_by="Deadline.due_at", cascade="all, delete-orphan"
     )
@@ -236,6 +242,12 @@ class ChannelCursor(Base):
     validity: Mapped[int | None] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The last poll's outcome, shown on the Settings page and in /healthz (0009).
+    last_polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    waiting: Mapped[int | None] = mapped_column(Integer)  # messages found but not yet read in, at the last poll
 
 
 class SmsOptOut(Base):
@@ -292,3 +304,31 @@ class StaffSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(64))  # signed_out / password_changed / ...
+
+
+class QueuedJob(Base):
+    """The embedded mode's job queue (no Redis): one row per job that is queued, running or failed.
+
+    `key` is the job's deterministic id (`process-12`, `acknowledge-7`), unique, so a job is never
+    queued twice; a finished job's row is deleted, so queueing it again later makes a new row.
+    Workers claim rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer) and record who
+    holds them, so the jobs of a worker that died are handed back at once (intake/database_queue.py).
+    """
+
+    __tablename__ = "job_queue"
+    __table_args__ = (Index("ix_job_queue_ready", "status", "priority", "run_after"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    function: Mapped[str] = mapped_column(String(200))  # e.g. intake.jobs.process_item
+    args: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    priority: Mapped[int] = mapped_column(Integer, default=1)  # lower first: acknowledgements are 0
+    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued / running / failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=6)
+    timeout_seconds: Mapped[int] = mapped_column(Integer, default=600)  # a holder silent longer is presumed dead
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(200))  # "<host>.<pid>" of the worker holding it
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

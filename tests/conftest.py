@@ -1,12 +1,27 @@
-"""Fixtures shared by every test: settings per database backend, a trained model, Redis.
+"""Fixtures shared by every test: settings per database backend, a pinned model, Redis, job failures.
 
 PostgreSQL and Redis are the real local servers (INTAKE_TEST_POSTGRES_URL, INTAKE_TEST_REDIS_URL).
 When one is unreachable its tests are skipped with a message — unless INTAKE_TEST_REQUIRE_SERVICES=1
 (as in .ci/run), when they fail instead.
+
+Isolation, so two runs (or two pytest-xdist workers) on one machine never collide:
+- PostgreSQL: each run (each xdist worker) migrates one template database once; every test gets its
+  own `CREATE DATABASE … TEMPLATE` clone, dropped afterwards;
+- Redis: every rq test uses its own queue name, and rq job ids are namespaced by the queue name;
+- the model: trained once from the seed TRAIN split into var/test-models/<hash of what shapes it>,
+  reused by later runs, and copied per run, so nothing a test does (or the learning loop does to
+  var/models/CURRENT) moves the model under test.
+
+A job that fails in the in-process queue fails the test that ran it, unless the test takes the
+`job_failures` fixture and asserts on them itself.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import itertools
+import logging
 import os
 import shutil
 import uuid
@@ -23,6 +38,9 @@ POSTGRES_URL = os.environ.get("INTAKE_TEST_POSTGRES_URL", "postgresql+psycopg://
 REDIS_URL = os.environ.get("INTAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 REQUIRE_SERVICES = os.environ.get("INTAKE_TEST_REQUIRE_SERVICES") == "1"
 REPO = Path(__file__).resolve().parent.parent
+MODEL_CACHE = Path(os.environ.get("INTAKE_TEST_MODEL_CACHE", REPO / "var" / "test-models"))
+# A name unique to this run and this xdist worker: databases and queues carry it.
+RUN_ID = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
 
 def _unavailable(what: str, error: Exception) -> None:
@@ -32,22 +50,51 @@ def _unavailable(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A database of this test run's own on the server at INTAKE_TEST_POSTGRES_URL, dropped afterwards.
+# --- PostgreSQL: migrate once, clone per test ----------------------------------------------------
 
-    Its own database, not the shared one, so two test runs on one server never collide.
-    """
+
+def _admin_engine():  # type: ignore[no-untyped-def]
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+
+def _url_for(name: str) -> str:
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """The name of this run's migrated template database (dropped at the end of the run)."""
+    name = f"intake_tpl_{RUN_ID}"
     try:
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        name = f"intake_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        admin = _admin_engine()
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:
         _unavailable("PostgreSQL", error)
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    yield url
+    from intake.db import upgrade_database
+
+    engine = create_engine(_url_for(name))
+    upgrade_database(engine)
+    engine.dispose()  # a template may have no connections while it is cloned
+    yield name
     with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+_clone_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> Iterator[str]:
+    """A migrated database of this test's own, cloned from the template and dropped afterwards."""
+    name = f"intake_t_{RUN_ID}_{next(_clone_numbers)}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    yield _url_for(name)
+    with admin.connect() as connection:
+        # FORCE: a worker process a test started may still hold a connection.
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
@@ -63,27 +110,62 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture(scope="session")
-def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The model `make test` installed (var/models, trained on the seed TRAIN split), or one trained now."""
+@pytest.fixture
+def queue_name() -> str:
+    """An rq queue name (and so a job-id namespace) no other test or run uses."""
+    return f"intake-test-{RUN_ID}-{uuid.uuid4().hex[:6]}".replace("_", "-")
+
+
+# --- the pinned model ----------------------------------------------------------------------------
+
+
+def _model_inputs_hash() -> str:
+    """A hash of everything that shapes the trained model: the seed data and the code that trains it."""
+    from classifier.data import seed_files
+
+    digest = hashlib.sha256()
+    sources = [Path(path) for path in seed_files()]
+    for package in ("classifier", "triage_rules"):
+        sources += sorted(
+            path for path in (REPO / package).rglob("*") if path.suffix in {".py", ".yaml", ".yml", ".json", ".txt"}
+        )
+    for path in sorted(set(sources)):
+        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cached_model() -> Path:
+    """The model trained on the seed TRAIN split, trained at most once per change of its inputs.
+
+    A lock file makes concurrent runs (and xdist workers) wait for one training instead of racing.
+    """
     from classifier import ModelRegistry, train_model
     from classifier.data import load_examples, seed_files, split_examples
 
-    installed = Path(os.environ.get("INTAKE_TEST_MODEL_DIR", REPO / "var" / "models"))
-    if ModelRegistry(installed).current_version() is not None:
-        return installed
-    train, _ = split_examples(load_examples(seed_files()))
-    out_dir = tmp_path_factory.mktemp("models")
-    train_model(train, out_dir=out_dir)
-    return out_dir
+    target = MODEL_CACHE / _model_inputs_hash()
+    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    with open(MODEL_CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target.exists() and ModelRegistry(target).current_version() is not None):
+            building = MODEL_CACHE / f".building-{RUN_ID}"
+            shutil.rmtree(building, ignore_errors=True)
+            train, _ = split_examples(load_examples(seed_files()))
+            train_model(train, out_dir=building)
+            shutil.rmtree(target, ignore_errors=True)
+            building.rename(target)
+    return target
 
 
-def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This run's own copy of the pinned model (tests that retrain or promote change only the copy)."""
+    copy = tmp_path_factory.mktemp("models") / "models"
+    shutil.copytree(_cached_model(), copy)
+    return copy
+
+
+# --- SQLite and the two-backend database fixture -------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +186,8 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: object) -> Set
         "raw_store_dir": tmp_path / "raw",
         "redis_url": None,
         "stuck_after_seconds": 1,
+        # Jobs run at once in the test's process unless the test brings Redis (then rq workers).
+        "jobs": "auto" if overrides.get("redis_url") else "inline",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]
@@ -116,14 +200,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_templat
         shutil.copy(_sqlite_template, path)
         yield f"sqlite:///{path}"
     else:
-        url = request.getfixturevalue("postgres_url")
-        _reset_postgres(url)
-        engine = create_engine(url)
-        from intake.db import upgrade_database
-
-        upgrade_database(engine)
-        engine.dispose()
-        yield url
+        yield request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture(scope="session")
@@ -143,3 +220,49 @@ def runtime(tmp_path: Path, database_url: str, trained_model_dir: Path, loaded_c
     with use_runtime(built):
         yield built
     built.database.dispose()
+
+
+# --- job failures fail the test ------------------------------------------------------------------
+
+
+class _JobFailures(logging.Handler):
+    """Collects the in-process queue's job failures (log records carrying `job_id`)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "job_failed", False):
+            self.records.append(record)
+
+    def describe(self) -> str:
+        return "\n".join(
+            f"{record.job_id}: {record.exc_info[1]!r}" if record.exc_info else record.getMessage()  # type: ignore[attr-defined]
+            for record in self.records
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_job_failures(request: pytest.FixtureRequest) -> Iterator[_JobFailures]:
+    handler = _JobFailures()
+    logger = logging.getLogger("intake.queueing")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and "job_failures" not in request.fixturenames:
+        pytest.fail(f"{len(handler.records)} job(s) failed in this test:\n{handler.describe()}", pytrace=False)
+
+
+@pytest.fixture
+def job_failures(_fail_on_job_failures: _JobFailures) -> list[logging.LogRecord]:
+    """The jobs that failed so far in this test; a test taking this fixture checks them itself."""
+    return _fail_on_job_failures.records
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Find (or train, once per change of its inputs) the pinned model before any test's timeout
+    starts counting: on a loaded machine training alone can outlast one test's 300 s."""
+    _cached_model()

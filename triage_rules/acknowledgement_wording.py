@@ -29,10 +29,13 @@ from triage_rules.working_days import END_OF_DAY, LONDON
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 CHANNELS = ("email", "sms")
-PURPOSES = ("received", "complaint")  # plus "stage_2", "stage_3": a complaint escalated to that stage
+PURPOSES = ("received", "complaint")  # plus "stage_N" (escalated) and "extension_N" (response date moved)
 HOUSING_OMBUDSMAN_PHONE = "0300 111 3000"
 HOUSING_OMBUDSMAN_WEBSITE = "housing-ombudsman.org.uk"
 GAS_EMERGENCY_PHONE = "0800 111 999"
+# The national helplines a safeguarding acknowledgement gives (free, 24 hours).
+DOMESTIC_ABUSE_HELPLINE_PHONE = "0808 2000 247"  # National Domestic Abuse Helpline (Refuge)
+SAMARITANS_PHONE = "116 123"
 MAX_SMS_SEGMENTS = 2
 
 # GSM 03.38: the basic character set (one septet each) and the extension table (two: escape + char).
@@ -71,15 +74,24 @@ def render_acknowledgement(
     purpose: str = "received",
     stage: str | None = None,
     original_subject: str | None = None,
+    now: datetime | None = None,
+    received_at: datetime | None = None,
+    extension_reason: str | None = None,
 ) -> RenderedAcknowledgement:
     """The acknowledgement for one item. `original_subject` is accepted but never echoed (it is the
-    resident's own text); replies thread by the provider's In-Reply-To header instead."""
+    resident's own text); replies thread by the provider's In-Reply-To header instead.
+
+    `now` is when the letter goes: a policy date already past is never promised — the letter says
+    plainly which date the policy set, counted from when the message was received, and that it has
+    passed. `extension_reason` is the reason given to the resident in an extension letter."""
     if channel not in CHANNELS:
         raise ValueError(
             f"no acknowledgement template for channel {channel!r}: choose one of {', '.join(CHANNELS)}"
         )
-    if purpose not in PURPOSES and not re.fullmatch(r"stage_\d", purpose):
-        raise ValueError(f"unknown acknowledgement purpose {purpose!r}: use received, complaint or stage_N")
+    if purpose not in PURPOSES and not re.fullmatch(r"(stage|extension)_\d+", purpose):
+        raise ValueError(
+            f"unknown acknowledgement purpose {purpose!r}: use received, complaint, stage_N or extension_N"
+        )
     context = _context(
         item_type=item_type,
         reference=reference,
@@ -89,8 +101,11 @@ def render_acknowledgement(
         recipient_name=recipient_name,
         purpose=purpose,
         stage=stage,
+        now=now,
+        received_at=received_at,
+        extension_reason=extension_reason,
     )
-    template = f"acknowledgement/{channel}/{_template_name(context)}.j2"
+    template = f"acknowledgement/{channel}/{_template_name(context, channel)}.j2"
     if channel == "sms":
         text = _render_sms(template, context)
         return RenderedAcknowledgement(subject="", text=text, html=None)
@@ -134,8 +149,13 @@ def _context(
     recipient_name: str | None,
     purpose: str,
     stage: str | None,
+    now: datetime | None = None,
+    received_at: datetime | None = None,
+    extension_reason: str | None = None,
 ) -> dict[str, Any]:
-    if purpose == "complaint" or purpose.startswith("stage_"):
+    if purpose.startswith("extension_") and item_type != "complaint":
+        pass  # an extension letter keeps the item's own word (a request, an enquiry)
+    elif purpose == "complaint" or purpose.startswith("stage_") or purpose.startswith("extension_"):
         item_type = "complaint"
     if purpose.startswith("stage_"):
         stage = purpose
@@ -143,13 +163,15 @@ def _context(
         stage = next((d.stage for d in deadlines if d.stage), None) or initial_stage(
             policy, item_type=item_type, flags=flags
         )
-    current = [d for d in deadlines if d.stage in (stage, None)]
+    # A date already past is never promised: it goes to `passed`, said plainly, instead.
+    passed = [d for d in deadlines if now is not None and d.due_at < now and d.kind in PASSED_WORDS]
+    current = [d for d in deadlines if d.stage in (stage, None) and d not in passed]
 
     def due(kind: str) -> str | None:
         found = [d.due_at for d in current if d.kind == kind]
         return date_in_words(min(found)) if found else None
 
-    make_safe = [d.due_at for d in deadlines if d.kind == "make_safe"]
+    make_safe = [d.due_at for d in current if d.kind == "make_safe"]
     following = next_stage(policy, stage) if item_type == "complaint" and stage else None
     return {
         "landlord": policy.landlord_name,
@@ -163,7 +185,9 @@ def _context(
         "next_stage_words": _stage_words(following),
         "formal": "designated_person" in flags,
         "greeting_name": _clean_name(recipient_name),
-        "urgent": "urgent_safety" in flags,
+        # Safety first in every letter on the case; only an extension letter is about dates alone.
+        "urgent": "urgent_safety" in flags and not purpose.startswith("extension_"),
+        "safeguarding": "safeguarding" in flags,
         "non_english": "non_english" in flags,
         "third_party": "third_party" in flags,
         "acknowledge_by": due("acknowledge"),
@@ -177,10 +201,47 @@ def _context(
         "ombudsman_phone": HOUSING_OMBUDSMAN_PHONE,
         "ombudsman_website": HOUSING_OMBUDSMAN_WEBSITE,
         "gas_phone": GAS_EMERGENCY_PHONE,
+        "late_notes": _late_notes(passed, received_at),
+        "late_short": "Our target date has passed; we will reply as soon as we can." if passed else None,
+        "extension_reason": extension_reason,
+        "previous_date": due("holding_response"),
+        "domestic_abuse_phone": DOMESTIC_ABUSE_HELPLINE_PHONE,
+        "samaritans_phone": SAMARITANS_PHONE,
     }
 
 
-def _template_name(context: dict[str, Any]) -> str:
+# What each kind of deadline promised, for a letter that must say its date has passed.
+PASSED_WORDS = {
+    "acknowledge": "acknowledge your message",
+    "respond": "send you our full response",
+    "make_safe": "make the problem safe",
+    "investigate_hazard": "inspect the damp or mould",
+    "arrange_meeting": "arrange to meet you",
+    "notify_review_meeting": "write to you about a review meeting",
+    "hold_hearing": "hear your complaint at a panel",
+}
+
+
+def _late_notes(passed: Sequence[ComputedDeadline], received_at: datetime | None) -> list[str]:
+    """One plain sentence per policy date already past when the letter goes."""
+    notes = []
+    since = f" We received your message on {date_in_words(received_at)}." if received_at else ""
+    for deadline in sorted(passed, key=lambda d: d.due_at):
+        when = moment_in_words(deadline.due_at) if deadline.kind == "make_safe" else date_in_words(deadline.due_at)
+        notes.append(
+            f"Our policy is to {PASSED_WORDS[deadline.kind]} by {when}, and that date has already "
+            f"passed.{since} We are sorry: we will do this as soon as we can."
+        )
+        since = ""
+    return notes
+
+
+def _template_name(context: dict[str, Any], channel: str) -> str:
+    if context["purpose"].startswith("extension_"):
+        return "extension"
+    if channel == "sms" and context["safeguarding"] and context["purpose"] == "received":
+        # Two segments hold the 999 advice and the helplines, not a type's details as well.
+        return "safeguarding"
     if context["purpose"] == "complaint":
         return "complaint_escalated"
     if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
@@ -190,12 +251,18 @@ def _template_name(context: dict[str, Any]) -> str:
 
 def _subject(context: dict[str, Any]) -> str:
     reference = f"[{context['reference']}] " if context["reference"] else ""
-    if context["urgent"]:
-        return f"{reference}Urgent: we have your report - if anyone is in danger call 999"
+    # What the letter is about comes first: a later letter on an urgent case is not the urgent one.
+    if context["purpose"].startswith("extension_"):
+        return f"{reference}Your {context['item_word']}: a new date for our response"
+    if context["safeguarding"] and context["purpose"] == "received":
+        # Neutral on purpose: a subject shows in previews other people in the home may see.
+        return f"{reference}We have received your message"
     if context["purpose"] == "complaint":
         return f"{reference}We are now handling this as a complaint"
     if context["purpose"].startswith("stage_") and context["purpose"] != "stage_1":
         return f"{reference}Your complaint has moved to {context['stage_words']}"
+    if context["urgent"]:
+        return f"{reference}Urgent: we have your {context['item_word']} - if anyone is in danger call 999"
     if context["formal"] and context["item_type"] == "complaint":
         return f"{reference}Your letter on behalf of a constituent: complaint received"
     if context["formal"]:

@@ -83,6 +83,7 @@ def compute_deadlines(
     extended_until: datetime | None = None,
     calendar: WorkingCalendar,
     responded_at: datetime | None = None,
+    hazard_state: str = "live",
 ) -> list[ComputedDeadline]:
     """Everything due for one item now, earliest first.
 
@@ -90,11 +91,16 @@ def compute_deadlines(
     `stage_started_at` (the complaint or escalation request's receipt). `acknowledged_at` and
     `responded_at` count only when they belong to the current stage (not earlier than its start).
     `extended_until` replaces the current response date, within the policy's extension limit
-    (beyond it → ValueError saying the latest allowed date).
+    (beyond it → ValueError saying the latest allowed date). `hazard_state` other than "live" (a
+    hazard reported as fixed, past or praised) starts no Awaab's Law deadline.
     """
     _require_aware(received_at, "received_at")
     flagset = frozenset(flags)
-    deadlines = hazard_deadlines(received_at=received_at, flags=flagset, hazards=hazards, calendar=calendar)
+    deadlines = (
+        hazard_deadlines(received_at=received_at, flags=flagset, hazards=hazards, calendar=calendar)
+        if hazard_state == "live"
+        else []
+    )
     if item_type == "complaint":
         stage_id = stage or initial_stage(policy, item_type=item_type, flags=flagset)
         assert stage_id is not None
@@ -321,6 +327,10 @@ def _targets_due(
             anchor = acknowledged or start
             if acknowledged is None:
                 caveat = " (not yet acknowledged: counted from receipt, the earliest it can be)"
+            elif "acknowledge" in computed and acknowledged > computed["acknowledge"]:
+                # A late acknowledgement does not move the response later (as TSM CH02 counts it).
+                anchor = computed["acknowledge"]
+                caveat = " (acknowledged late: counted from the date the acknowledgement was due)"
         elif target.counts_from in computed:
             anchor = computed[target.counts_from]
             caveat = " (until its date is known, counted from the latest date it may be)"

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from triage_rules.errors import RoutingError
-from triage_rules.taxonomy import FLAGS, QUEUES, REVIEW_QUEUE, TAXONOMY
+from triage_rules.taxonomy import FLAGS, JUNK_QUEUE, QUEUES, REVIEW_QUEUE, TAXONOMY
 
 ROUTING_FILE = Path(__file__).with_name("routing.yaml")
 
@@ -41,20 +41,27 @@ class RoutingTable:
     type_queues: dict[str, str]
 
 
-def route(item_type: str | None, flags: Iterable[str], *, confident: bool) -> RoutingDecision:
-    """The queue for an item. `item_type` None means nothing usable to classify (goes to review)."""
-    return decide_route(load_routing(), item_type, flags, confident=confident)
+def route(item_type: str | None, flags: Iterable[str], *, confident: bool, junk: bool = False) -> RoutingDecision:
+    """The queue for an item. `item_type` None means nothing usable to classify (goes to review).
+
+    `junk` (the classifier found spam, marketing, phishing or an automated notice) sends the item to
+    the junk queue, never to a work queue; a flag that bypasses review (safety, safeguarding) wins
+    over it, so a safety or safeguarding signal is never filed as junk."""
+    return decide_route(load_routing(), item_type, flags, confident=confident, junk=junk)
 
 
 def decide_route(
-    table: RoutingTable, item_type: str | None, flags: Iterable[str], *, confident: bool
+    table: RoutingTable, item_type: str | None, flags: Iterable[str], *, confident: bool, junk: bool = False
 ) -> RoutingDecision:
     if item_type is not None and item_type not in table.type_queues:
         raise RoutingError(f"unknown item type {item_type!r}; expected one of {sorted(table.type_queues)}")
     flag_set = set(flags)
     override = next((o for o in table.overrides if o.flag in flag_set), None)
-    if override is not None and (override.bypasses_review or (confident and item_type is not None)):
+    if override is not None and (override.bypasses_review or (confident and item_type is not None and not junk)):
         return RoutingDecision(override.queue, f"flag {override.flag} -> {override.queue} ({override.name})")
+    if junk:
+        return RoutingDecision(JUNK_QUEUE, f"junk (spam, marketing, phishing or an automated notice) -> {JUNK_QUEUE}:"
+                                           " not acknowledged, not routed to a work queue")
     pending = f" (flag {override.flag} would send it to {override.queue})" if override is not None else ""
     if item_type is None:
         return RoutingDecision(table.review_queue, f"no usable type: a person must look at it{pending}")

@@ -32,9 +32,12 @@ import yaml
 from triage_rules.errors import RulesError
 from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, TYPES
 
-EFFECTS = ("flag", "category_hint", "type_hint", "hazard")
+EFFECTS = ("flag", "category_hint", "type_hint", "hazard", "hazard_state")
 # Hazards with a statutory clock (Awaab's Law); the pipeline reads these from the hits.
 HAZARDS = ("damp_and_mould",)
+# Cues that a hazard the message mentions is already fixed, past or praised (no clock starts), or
+# plainly still there despite such a cue ("it was fixed but it's leaking again").
+HAZARD_STATES = ("resolved", "live")
 # Flags the engine sets itself rather than from a rule file.
 ENGINE_FLAGS = ("non_english",)
 VALUES_BY_EFFECT: dict[str, tuple[str, ...]] = {
@@ -42,6 +45,7 @@ VALUES_BY_EFFECT: dict[str, tuple[str, ...]] = {
     "category_hint": CATEGORIES,
     "type_hint": TYPES,
     "hazard": HAZARDS,
+    "hazard_state": HAZARD_STATES,
 }
 FIELDS = ("subject", "body")
 UNLESS_SCOPES = ("overlap", "text")

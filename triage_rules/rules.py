@@ -33,7 +33,7 @@ from triage_rules.rule_spec import Rule, Trigger, read_rule_file
 
 __all__ = [
     "DEFAULT_RULES_DIR", "NON_ENGLISH_RULE", "Rule", "RuleEngine", "category_hints_from", "flags_from",
-    "hazards_from", "load_rule_engine", "type_hints_from",
+    "hazard_states_from", "hazards_from", "load_rule_engine", "type_hints_from",
 ]
 
 DEFAULT_RULES_DIR = Path(__file__).with_name("rules")
@@ -315,6 +315,11 @@ def type_hints_from(hits: Iterable[RuleHit]) -> list[str]:
 
 def hazards_from(hits: Iterable[RuleHit]) -> list[str]:
     return _values(hits, "hazard")
+
+
+def hazard_states_from(hits: Iterable[RuleHit]) -> list[str]:
+    """"resolved" / "live" cues about a hazard the message mentions (see rules/hazard_state.yaml)."""
+    return _values(hits, "hazard_state")
 
 
 def _values(hits: Iterable[RuleHit], effect: str) -> list[str]:

@@ -21,6 +21,7 @@ class Taxonomy:
     queues: tuple[str, ...]
     channels: tuple[str, ...]
     unclassified_prefix: str
+    junk_queue: str
 
 
 @cache
@@ -35,6 +36,7 @@ def load_taxonomy(path: Path = TAXONOMY_FILE) -> Taxonomy:
         queues=tuple(raw["queues"]),
         channels=tuple(raw["channels"]),
         unclassified_prefix=raw["unclassified_prefix"],
+        junk_queue=raw["junk_queue"],
     )
 
 
@@ -45,3 +47,6 @@ FLAGS = TAXONOMY.flags
 QUEUES = TAXONOMY.queues
 CHANNELS = TAXONOMY.channels
 REVIEW_QUEUE = "triage_review"
+# Junk is an outcome, not a type: spam, marketing, phishing, automated notices (never acknowledged).
+JUNK = "junk"
+JUNK_QUEUE = TAXONOMY.junk_queue

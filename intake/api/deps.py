@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from intake.api.token_cache import token_cache
 from intake.runtime import Runtime
-from intake.tokens import READ_ITEMS, WRITE_ITEMS, authenticate
+from intake.tokens import READ_ITEMS, WRITE_ITEMS, require_scope
 from models import ApiToken
 
 
@@ -28,24 +29,24 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def _api_client(request: Request, runtime: Runtime, scope: str) -> ApiToken:
+async def _api_client(request: Request, runtime: Runtime, scope: str) -> ApiToken:
+    # Checked against the database at most every few seconds per token (intake/api/token_cache.py);
+    # the scope is checked on every request.
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    with runtime.database.session() as session:
-        found = authenticate(session, token.strip() if scheme.lower() == "bearer" else None, scope=scope)
-        session.flush()  # last_used_at, committed as this unit of work ends
-        session.expunge(found)
-        return found
+    found = await token_cache(runtime).authenticate(runtime, token.strip() if scheme.lower() == "bearer" else None)
+    require_scope(found, scope)
+    return found
 
 
-def get_api_client(request: Request, runtime: RuntimeDep) -> ApiToken:
+async def get_api_client(request: Request, runtime: RuntimeDep) -> ApiToken:
     """The calling integration, holding the items:write scope."""
-    return _api_client(request, runtime, WRITE_ITEMS)
+    return await _api_client(request, runtime, WRITE_ITEMS)
 
 
-def get_reading_client(request: Request, runtime: RuntimeDep) -> ApiToken:
+async def get_reading_client(request: Request, runtime: RuntimeDep) -> ApiToken:
     """The calling integration, holding the items:read scope."""
-    return _api_client(request, runtime, READ_ITEMS)
+    return await _api_client(request, runtime, READ_ITEMS)
 
 
 ApiClientDep = Annotated[ApiToken, Depends(get_api_client)]

@@ -1,4 +1,4 @@
-"""GET /healthz: the database, and Redis when configured."""
+"""GET /healthz: the database, and Redis when configured; each mailbox's last poll as details."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from intake.api.deps import RuntimeDep
+from intake.email_mailboxes import health_details
 
 router = APIRouter(tags=["health"])
 
@@ -27,8 +28,10 @@ def healthz(runtime: RuntimeDep) -> JSONResponse:
         except Exception as error:
             checks["redis"] = f"error: {type(error).__name__}"
     else:
-        checks["jobs"] = "in-process"
-    healthy = all(value in ("ok", "in-process") for value in checks.values())
-    return JSONResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status_code=200 if healthy else 503
-    )
+        checks["jobs"] = runtime.settings.job_mode  # "database" (the queue table) or "inline"
+    healthy = all(value in ("ok", "database", "inline") for value in checks.values())
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable", **checks}
+    if checks["database"] == "ok":
+        # Details, not part of "status": one mailbox that cannot sign in leaves the others working.
+        body["mailboxes"] = health_details(runtime)
+    return JSONResponse(body, status_code=200 if healthy else 503)

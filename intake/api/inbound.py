@@ -73,10 +73,17 @@ def _keep(runtime: Runtime, *, channel: str, raw: bytes, content_type: str, reas
 
 
 async def accepted(runtime: Runtime, result: IngestResult, response: Response) -> ItemAccepted:
-    """202 for a new item, 200 for one already received; with the item's state as it is now."""
+    """202 for a new item, 200 for one already received; with the item's state as ingest saw it.
+
+    No second look at the database when a worker processes the item (rq, database queue): a new
+    item is `received` until then, and a repeat's state was read by `ingest` itself. Only with
+    inline jobs (tests, scripts), where the item was processed on this request, is it read again.
+    """
     if not result.created:
         response.status_code = 200
-    reference, status = await run_in_threadpool(_reference_and_status, runtime, result)
+    reference, status = result.reference, result.status
+    if result.created and runtime.settings.job_mode == "inline":
+        reference, status = await run_in_threadpool(_reference_and_status, runtime, result)
     return ItemAccepted(
         id=result.item_id,
         reference=reference,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -56,7 +56,7 @@ def render_board_report(
     now: datetime | None = None,
     prepared_by: str | None = None,
 ) -> str:
-    now = now or datetime.now(UTC)
+    now = now or runtime.clock.now()
     tables = {table.view: table for table in build_report(runtime, period, now=now, homes=homes)}
     year_to_date = period.financial_year_to_date()
     tsm_year = None
@@ -150,10 +150,14 @@ def _headlines(tables: dict[str, ReportTable]) -> list[Headline]:
             _result(tsm["CH02 stage 2"]),
             f"{tsm['CH02 stage 2']['count']} of {tsm['CH02 stage 2']['base']} in time",
         ),
-        Headline("Overdue now", f"{tables['overdue'].totals.get('overdue', 0):,}", "deadlines on open cases"),
+        Headline(
+            "Overdue now",
+            f"{tables['overdue'].totals.get('cases', 0):,}",
+            f"open cases, as the queues count them ({tables['overdue'].totals.get('overdue', 0):,} deadlines)",
+        ),
         Headline(
             "Classifier corrected",
             "–" if not isinstance(share, float) else f"{100 * share:.1f}%",
-            f"{corrections.get('corrected', 0)} of {corrections.get('classified', 0)} items",
+            f"{corrections.get('corrected', 0)} of {corrections.get('classified', 0)} items staff reviewed",
         ),
     ]

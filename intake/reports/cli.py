@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -55,8 +54,8 @@ def report(
     if format not in FORMATS:
         _fail(f"--format must be one of {', '.join(FORMATS)}")
     try:
-        chosen = parse_period(period) if period else default_period(datetime.now(UTC).date())
         runtime = get_runtime()
+        chosen = parse_period(period) if period else default_period(runtime.clock.now().date())
         tables = build_report(runtime, chosen, views=view or None, homes=homes)
         if board is not None:
             from intake.reports.board import render_board_report

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
+from intake import deadlines as deadline_rules
 from intake.reports.local_dates import json_list_has, london_date
 from models import Acknowledgement, AuditEntry, Correction, Deadline, Item
 from models.base import UTCDateTime
@@ -44,10 +45,8 @@ from triage_rules.taxonomy import CATEGORIES, FLAGS
 
 COMPLAINT = "complaint"
 # Deadlines that are not the landlord's to meet, or that are met by another row: never "overdue".
-NOT_OVERDUE_KINDS = (
-    "escalation_request_by",  # the resident's window to ask for the next stage
-    "holding_response",  # met by agreeing the extension that created it
-)
+# Owned by intake/deadlines.py, so the queue, the sidebar and these reports count alike.
+NOT_OVERDUE_KINDS = deadline_rules.NOT_OVERDUE_KINDS
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A column of a mapped class or any SQL expression.
 Expression = ColumnElement[Any] | QueryableAttribute[Any]
@@ -304,12 +303,18 @@ def overdue_deadlines(session: Session, now: datetime) -> list[OverdueGroup]:
             Deadline.met_at.is_(None),
             Deadline.due_at < now,
             Deadline.kind.not_in(NOT_OVERDUE_KINDS),
+            Item.case_id.is_(None),
             Item.case_status == "open",
             ~already_met,
         )
         .group_by(Item.queue, Deadline.kind, Deadline.stage, due_day)
     )
     return [OverdueGroup(*row) for row in session.execute(query)]
+
+
+def overdue_case_ids(session: Session, now: datetime) -> list[int]:
+    """Open cases with at least one overdue deadline: the same condition as the queue's sidebar."""
+    return list(session.scalars(select(Item.id).where(deadline_rules.overdue_case_condition(now))))
 
 
 # --- outcomes -----------------------------------------------------------------------------
@@ -362,13 +367,33 @@ class CorrectionCounts(NamedTuple):
     labels: list[LabelAgreement]
 
 
+# Staff actions on an item that mean a person read it: its labels stood (or were corrected).
+REVIEWING_ACTIONS = (
+    "corrected", "assigned", "escalated", "extended", "response_recorded", "closed", "reopened",
+    "made_safe", "hazard_inspected", "called_back", "meeting_arranged", "review_meeting_notified",
+    "hearing_held", "case_split", "case_merged",
+)
+
+
+def reviewed_by_staff() -> ColumnElement[bool]:
+    """The item (or its case) was corrected or acted on by a person: an unreviewed label is no
+    evidence the classifier was right, so "kept by staff" counts only reviewed items."""
+    return or_(
+        exists().where(Correction.item_id == Item.id),
+        exists().where(
+            or_(AuditEntry.item_id == Item.id, AuditEntry.item_id == Item.case_id),
+            AuditEntry.action.in_(REVIEWING_ACTIONS),
+        ),
+    )
+
+
 def classifier_corrections(session: Session, window: Window) -> CorrectionCounts:
-    """Items the classifier labelled in the window: its labels (from each item's first correction's
+    """Items the classifier labelled in the window and staff reviewed: its labels (from each item's first correction's
     `before`, or the item's own labels when nobody corrected it) against the item's labels now.
 
     Two passes, so the many uncorrected items are only counted: one over the whole cohort (labels
     now), one over the corrected few (labels before and now)."""
-    cohort = and_(within(Item.received_at, window), Item.model_version.is_not(None))
+    cohort = and_(within(Item.received_at, window), Item.model_version.is_not(None), reviewed_by_staff())
     plan = [("category", "categories", label, Item.categories) for label in CATEGORIES]
     plan += [("flag", "flags", label, Item.flags) for label in FLAGS]
 
@@ -434,3 +459,8 @@ def classifier_corrections(session: Session, window: Window) -> CorrectionCounts
         kept_untouched = int(now_counts[index]) - kept_corrected - added
         labels_found.append(LabelAgreement(group, label, kept_untouched + kept_corrected, removed, added))
     return CorrectionCounts(types, labels_found)
+
+
+def latest_received_at(session: Session, before: datetime) -> datetime | None:
+    """When the newest item received by `before` arrived (None: no items yet)."""
+    return session.scalar(select(func.max(Item.received_at)).where(Item.received_at <= before))

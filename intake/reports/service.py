@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -100,7 +100,7 @@ def build_report(
         context = ReportContext(
             session=session,
             period=period,
-            now=now or datetime.now(UTC),
+            now=now or runtime.clock.now(),
             calendar=runtime.calendar,
             policy=runtime.policy,
             homes=homes or runtime.settings.homes,

@@ -11,8 +11,10 @@ from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from intake.cases import current_deadlines
+from intake import deadlines as case_deadlines
+from intake.deadlines import DeadlineState, MeetingAction
 from intake.items import case_items
+from intake.privacy.notes import notes_for_items
 from intake.runtime import Runtime
 from intake.web.highlight import explanation_terms, highlight
 from intake.web.ombudsman import Reminder, reminder_for
@@ -21,6 +23,15 @@ from models import Acknowledgement, AuditEntry, Correction, Deadline, Item, RawM
 
 TURN_PATTERN = re.compile(r"^\s*([A-Za-z][A-Za-z .'-]{0,30}):\s*(.*)$")
 SHOWN_HEADERS = ("From", "To", "Cc", "Reply-To", "Date", "Subject", "Message-ID", "In-Reply-To", "Auto-Submitted")
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """A deadline as the page shows it: its state from `intake.deadlines` and the action that meets it."""
+
+    deadline: Deadline
+    state: DeadlineState
+    action: MeetingAction | None
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class ItemView:
     acknowledgements: list[Acknowledgement]
     deadlines: list[Deadline]
     superseded: list[Deadline]
+    deadline_rows: list[DeadlineRow]
     corrections: list[Correction]
     audit: list[AuditEntry]
     highlighted_body: Markup
@@ -56,6 +68,7 @@ class ItemView:
     reminder: Reminder
     type_probabilities: list[tuple[str, float]] = field(default_factory=list)
     category_probabilities: list[tuple[str, float]] = field(default_factory=list)
+    notes: dict[int, str] = field(default_factory=dict)  # case notes the audit entries point at
 
 
 def transcript_turns(body: str) -> list[Turn]:
@@ -98,7 +111,11 @@ def load_item_view(runtime: Runtime, session: Session, item_id: int) -> ItemView
         raw=session.scalars(select(RawMessage).where(RawMessage.item_id == item.id)).first(),
         case=case,
         acknowledgements=acknowledgements,
-        deadlines=current_deadlines(root),
+        deadlines=case_deadlines.current(root),
+        deadline_rows=[
+            DeadlineRow(d, case_deadlines.state_of(d, runtime.clock.now()), case_deadlines.action_for(d.kind))
+            for d in case_deadlines.current(root)
+        ],
         superseded=[d for d in root.deadlines if d.superseded_at is not None],
         corrections=list(
             session.scalars(select(Correction).where(Correction.item_id == item.id).order_by(Correction.id))
@@ -118,6 +135,7 @@ def load_item_view(runtime: Runtime, session: Session, item_id: int) -> ItemView
         reminder=reminder_for(runtime, root.type, root.complaint_stage),
         type_probabilities=_sorted_probabilities(explanation.get("type_probabilities")),
         category_probabilities=_sorted_probabilities(explanation.get("category_probabilities"))[:5],
+        notes={note.id: note.text for note in notes_for_items(session, sorted({item.id, root.id}))},
     )
 
 

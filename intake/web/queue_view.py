@@ -12,9 +12,11 @@ from urllib.parse import urlencode
 
 import phonenumbers
 from sqlalchemy import String, case, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from intake.clock import SYSTEM_CLOCK
+from intake.deadlines import overdue_case_condition
 from intake.formatting import UK
 from intake.references import parse_reference
 from models import Item
@@ -123,11 +125,12 @@ def queue_counts(session: Session) -> dict[str, int]:
     return counts
 
 
-def due_counts(session: Session, *, now: datetime | None = None) -> dict[str, int]:
-    now = now or datetime.now(UTC)
+def due_counts(session: Session, *, now: datetime) -> dict[str, int]:
+    """The sidebar's counts. Overdue: cases with a landlord's deadline past due and unmet — the
+    same condition the reports count (`intake.deadlines.overdue_case_condition`)."""
     base = select(func.count()).select_from(Item).where(*_open_roots(), Item.case_status == "open")
     return {
-        "overdue": session.scalar(base.where(Item.next_due_at < now)) or 0,
+        "overdue": session.scalar(base.where(overdue_case_condition(now))) or 0,
         "today": session.scalar(base.where(Item.next_due_at >= now, Item.next_due_at < _end_of_uk_day(now))) or 0,
     }
 
@@ -158,7 +161,7 @@ def _conditions(filters: QueueFilters, *, now: datetime, username: str | None) -
     if filters.channel:
         conditions.append(Item.channel == filters.channel)
     if filters.due == "overdue":
-        conditions.append(Item.next_due_at < now)
+        conditions.append(overdue_case_condition(now))
     elif filters.due == "today":
         conditions.append(Item.next_due_at >= now)
         conditions.append(Item.next_due_at < _end_of_uk_day(now))
@@ -175,10 +178,13 @@ def _most_urgent_first() -> tuple[Any, ...]:
 
 
 def queue_page(
-    session: Session, filters: QueueFilters, *, now: datetime | None = None, username: str | None = None
+    session: Session, filters: QueueFilters, *, now: datetime | None = None, username: str | None = None,
+    include_restricted: bool = False,
 ) -> QueuePage:
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     conditions = _conditions(filters, now=now, username=username)
+    if not include_restricted:  # restricted (intake/privacy): admins only
+        conditions.append(Item.restricted_at.is_(None))
     total = session.scalar(select(func.count()).select_from(Item).where(*conditions)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
@@ -203,7 +209,7 @@ def queue_rows(
     limit: int = EXPORT_LIMIT,
 ) -> list[Item]:
     """Every case of a view (not one page), most urgent first: for a CSV export."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     conditions = _conditions(filters, now=now, username=username)
     return list(session.scalars(select(Item).where(*conditions).order_by(*_most_urgent_first()).limit(limit)))
 
@@ -231,10 +237,19 @@ def _search(term: str) -> ColumnElement[bool]:
     if phones:
         return or_(*(Item.sender_address == phone for phone in phones), Item.sender_address.ilike(_like(term)))
     pattern = _like(term)
+    follow_up = aliased(Item)
+    # A case is found by the words of any of its messages: a follow-up often names the resident.
+    matching_follow_ups = select(follow_up.case_id).where(
+        follow_up.case_id.is_not(None), _text_matches(follow_up, pattern)
+    )
+    return or_(_text_matches(Item, pattern), Item.id.in_(matching_follow_ups))
+
+
+def _text_matches(table: Any, pattern: str) -> ColumnElement[bool]:
     return or_(
-        Item.sender_address.ilike(pattern, escape="\\"),
-        Item.sender_name.ilike(pattern, escape="\\"),
-        Item.subject.ilike(pattern, escape="\\"),
-        Item.body.ilike(pattern, escape="\\"),
-        Item.reference.ilike(pattern, escape="\\"),
+        table.sender_address.ilike(pattern, escape="\\"),
+        table.sender_name.ilike(pattern, escape="\\"),
+        table.subject.ilike(pattern, escape="\\"),
+        table.body.ilike(pattern, escape="\\"),
+        table.reference.ilike(pattern, escape="\\"),
     )

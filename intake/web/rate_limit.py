@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake import audit
+from intake.clock import SYSTEM_CLOCK
 from intake.settings import Settings
 from models import AuditEntry
 
@@ -42,7 +43,7 @@ def record_post(session: Session, key: str, *, path: str) -> None:
 
 def check_rate(session: Session, settings: Settings, key: str, *, now: datetime | None = None) -> RateDecision:
     """Whether this post (already recorded by `record_post`) is within the limits."""
-    now = now or datetime.now(UTC)
+    now = now or SYSTEM_CLOCK.now()
     limits = (
         (timedelta(minutes=1), settings.web.submissions_per_minute),
         (timedelta(hours=1), settings.web.submissions_per_hour),

@@ -8,7 +8,7 @@ GET /staff/reports/board?period=…            the print-ready board report (&do
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,22 @@ from starlette.templating import Jinja2Templates
 from intake import formatting
 from intake import reports as reports_package
 from intake.api.deps import RuntimeDep
-from intake.reports import presentation
+from intake.reports import presentation, queries
 from intake.reports.board import BOARD_CONTENT_SECURITY_POLICY, render_board_report
 from intake.reports.charts import render_svg
 from intake.reports.csv import csv_filename, table_to_csv
 from intake.reports.errors import InvalidPeriod
-from intake.reports.periods import Period, custom_period, default_period, parse_period, recent_periods
+from intake.reports.periods import (
+    Period,
+    custom_period,
+    default_period,
+    london_day,
+    parse_period,
+    quarter_of,
+    recent_periods,
+)
 from intake.reports.service import VIEWS, build_report, resolve_view
+from intake.runtime import Runtime
 from intake.web import csrf
 from intake.web.auth import StaffUser
 from intake.web.deps import ManagerUser
@@ -54,8 +63,23 @@ _environment.globals["chart_svg"] = render_svg
 _templates = Jinja2Templates(env=_environment)
 
 
-def chosen_period(query: dict[str, str], today: date) -> tuple[Period, str | None]:
-    """The period asked for (a custom range wins), or the last complete quarter and why."""
+def opening_period(runtime: Runtime, now: datetime) -> Period:
+    """The period reports open on: the last complete quarter when it has items, else the latest
+    quarter that has any (a new landlord's first weeks; a quiet mailbox) — never an empty page
+    when there is data to show."""
+    chosen = default_period(now.date())
+    with runtime.database.session() as session:
+        latest = queries.latest_received_at(session, now)
+        in_chosen = queries.latest_received_at(session, chosen.end - timedelta(microseconds=1))
+    if latest is None or (in_chosen is not None and london_day(in_chosen) >= chosen.first_day):
+        return chosen
+    return quarter_of(london_day(latest))
+
+
+def chosen_period(
+    query: dict[str, str], today: date, *, opening: Period | None = None
+) -> tuple[Period, str | None]:
+    """The period asked for (a custom range wins), or the opening period and why."""
     try:
         if query.get("from") or query.get("to"):
             first, last = query.get("from", ""), query.get("to", "")
@@ -68,14 +92,14 @@ def chosen_period(query: dict[str, str], today: date) -> tuple[Period, str | Non
         if query.get("period"):
             return parse_period(query["period"]), None
     except InvalidPeriod as error:
-        return default_period(today), str(error)
-    return default_period(today), None
+        return opening or default_period(today), str(error)
+    return opening or default_period(today), None
 
 
 @router.get("", response_class=HTMLResponse)
 def reports_page(request: Request, runtime: RuntimeDep, user: ManagerUser) -> HTMLResponse:
-    now = datetime.now(UTC)
-    period, error = chosen_period(dict(request.query_params), now.date())
+    now = runtime.clock.now()
+    period, error = chosen_period(dict(request.query_params), now.date(), opening=opening_period(runtime, now))
     # One report per page, each under two seconds on a million items; the board report has them all.
     view = request.query_params.get("view") or DEFAULT_VIEW
     if view not in VIEWS:
@@ -110,7 +134,8 @@ def stylesheet() -> FileResponse:
 
 @router.get("/board", response_class=HTMLResponse)
 def board_report(request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
-    period, error = chosen_period(dict(request.query_params), datetime.now(UTC).date())
+    now = runtime.clock.now()
+    period, error = chosen_period(dict(request.query_params), now.date(), opening=opening_period(runtime, now))
     if error:
         # Plain text, never HTML: the error quotes the query string, which anyone can craft.
         return PlainTextResponse(f"Cannot make the board report: {error}\n", status_code=400)
@@ -124,7 +149,8 @@ def board_report(request: Request, runtime: RuntimeDep, user: ManagerUser) -> Re
 @router.get("/{view}.csv")
 def report_csv(view: str, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     resolve_view(view)  # an unknown name is a 400 with the known ones listed
-    period, error = chosen_period(dict(request.query_params), datetime.now(UTC).date())
+    now = runtime.clock.now()
+    period, error = chosen_period(dict(request.query_params), now.date(), opening=opening_period(runtime, now))
     if error:
         return Response(f"Cannot make the CSV: {error}\n", status_code=400, media_type="text/plain")
     table = build_report(runtime, period, views=[view])[0]

@@ -8,9 +8,25 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from intake.web import staff_admin, staff_items, staff_notes, staff_queues, staff_session
+from intake.web import (
+    case_actions,
+    privacy_pages,
+    staff_admin,
+    staff_items,
+    staff_notes,
+    staff_queues,
+    staff_session,
+)
 from intake.web.csrf import verify_csrf
 
 router = APIRouter(prefix="/staff", tags=["staff workspace"], dependencies=[Depends(verify_csrf)])
-for part in (staff_session.router, staff_queues.router, staff_items.router, staff_notes.router, staff_admin.router):
+for part in (
+    staff_session.router,
+    staff_queues.router,
+    staff_items.router,
+    staff_notes.router,
+    case_actions.router,
+    staff_admin.router,
+    privacy_pages.router,
+):
     router.include_router(part)

@@ -11,6 +11,8 @@ from sqlalchemy import select
 
 from intake import audit
 from intake.api.deps import RuntimeDep
+from intake.api.token_cache import token_cache
+from intake.email_mailboxes import settings_rows
 from intake.errors import SERVICE_ERRORS, InvalidMessage
 from intake.runtime import Runtime
 from intake.tokens import READ_ITEMS, WRITE_ITEMS, create_token, revoke_token
@@ -176,6 +178,7 @@ def revoke(token_id: RowId, request: Request, runtime: RuntimeDep, user: AdminUs
             raise PageNotFound(f"There is no token {token_id}.")
         revoke_token(session, token.name, actor=user.username)
         name = token.name
+    token_cache(runtime).forget()  # at once here; other API processes within TTL_SECONDS
     return _done(request, "/staff/tokens", f"Token {name} revoked: it no longer works.")
 
 
@@ -263,9 +266,9 @@ def settings_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTM
         ("Nation (bank holidays)", settings.nation),
         ("Database", runtime.database.engine.url.render_as_string(hide_password=True)),
         ("Background jobs", "Redis worker queue" if settings.uses_redis else "in this process"),
-        ("Email sending", "SMTP " + settings.smtp.host if settings.smtp.host else "not configured (written to the outbox folder)"),
+        ("Email sending", f"SMTP {settings.smtp.host} (signs in with {settings.email.smtp_auth})" if settings.smtp.host else "not configured (written to the outbox folder)"),
         ("Text messages", "Twilio" if settings.twilio.account_sid else "not configured (written to the outbox folder)"),
-        ("Email inbox", settings.imap.host or "not configured"),
+        *settings_rows(runtime),  # each mailbox: how it signs in, last poll, last error, waiting
         ("Model folder", str(settings.model_dir)),
         ("Outbox folder (messages not sent by a provider)", str(settings.outbox_dir)),
         ("Landlord name in letters", runtime.policy.landlord_name),

@@ -22,6 +22,8 @@ from intake.corrections import CorrectionOutcome, LabelsUnchanged, correct_item
 from intake.errors import InvalidMessage, InvalidTransition
 from intake.formatting import UK, label
 from intake.items import queue_pending_acknowledgements
+from intake.privacy import access
+from intake.privacy.erasure import visible_to
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
@@ -117,15 +119,29 @@ def item_page(
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def show_item(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
+    with runtime.database.session() as session:
+        _check_visible(session, item_id, user)
+        access.record_view(session, actor=user.username, action=access.VIEW_ITEM, item_id=item_id)
+    # The page reads in its own short session and renders after it closes (item_page).
     return item_page(request, runtime, item_id, user, from_view=request.query_params.get("from"))
+
+
+def _check_visible(session: Session, item_id: int, user: StaffUser) -> None:
+    """A restricted item (intake/privacy) does not exist for anyone but admins."""
+    item = session.get(Item, item_id)
+    if item is None or not visible_to(user.role, item):
+        raise PageNotFound(f"There is no item {item_id}.")
 
 
 @router.get("/items/{item_id}/attachments/{attachment_id}")
 def download_attachment(item_id: RowId, attachment_id: RowId, runtime: RuntimeDep, user: TriageUser) -> Response:
     with runtime.database.session() as session:
+        _check_visible(session, item_id, user)
         attachment = session.get(Attachment, attachment_id)
         if attachment is None or attachment.item_id != item_id or attachment.content is None:
             raise PageNotFound("no such attachment (or it was too large to keep)")
+        access.record_view(session, actor=user.username, action=access.VIEW_ATTACHMENT, item_id=item_id,
+                           target=f"attachment:{attachment_id}")
         # Always a download, never shown inline: a file from outside must not run in our origin.
         safe_name = "".join(ch for ch in attachment.filename if ch.isalnum() or ch in "._- ")[:120] or "attachment"
         return Response(
@@ -161,9 +177,11 @@ def preview_attachment(item_id: RowId, attachment_id: RowId, runtime: RuntimeDep
 @router.get("/items/{item_id}/raw")
 def download_raw(item_id: RowId, runtime: RuntimeDep, user: TriageUser) -> Response:
     with runtime.database.session() as session:
+        _check_visible(session, item_id, user)
         raw = session.scalars(select(RawMessage).where(RawMessage.item_id == item_id)).first()
         if raw is None:
             raise PageNotFound(f"no original message for item {item_id}")
+        access.record_view(session, actor=user.username, action=access.VIEW_RAW, item_id=item_id)
         return Response(
             raw.content,
             media_type="application/octet-stream",
@@ -324,8 +342,12 @@ async def extend(item_id: RowId, request: Request, runtime: RuntimeDep, user: Ma
         if not reason:
             raise FieldError("extend-reason", "Enter the reason for the extension: the resident will be told it")
         until = datetime.combine(until_day, time(17, 0), tzinfo=UK)
-        cases.extend(runtime, session, item, actor=user.username, until=until, reason=reason)
-        return f"Response date extended to {until_day:%-d %B %Y}."
+        letter = cases.extend(runtime, session, item, actor=user.username, until=until, reason=reason)
+        told = {
+            "pending": "the resident is being sent a letter with the new date and the reason",
+            "needs_callback": "the resident cannot be written to: phone them with the new date and the reason",
+        }.get(letter.status, f"no letter can be sent ({letter.last_error}): tell the resident another way")
+        return f"Response date extended to {until_day:%-d %B %Y}; {told}."
 
     return await _act(request, runtime, item_id, user, action)
 
@@ -336,7 +358,7 @@ async def record_response(item_id: RowId, request: Request, runtime: RuntimeDep,
         summary = _form_text(form, "summary")
         if not summary:
             raise FieldError("summary", "Enter a summary of the response you sent")
-        cases.record_response(session, item, actor=user.username, summary=summary)
+        cases.record_response(runtime, session, item, actor=user.username, summary=summary)
         return "Response recorded; the deadline it met is marked as met."
 
     return await _act(request, runtime, item_id, user, action)
@@ -350,7 +372,7 @@ async def close(item_id: RowId, request: Request, runtime: RuntimeDep, user: Tri
         outcome = _form_text(form, "outcome", 40)
         if outcome not in OUTCOMES:
             raise FieldError("outcome", "Select the outcome")
-        cases.close(session, item, actor=user.username, outcome=outcome, remedy=_form_text(form, "remedy") or None)
+        cases.close(runtime, session, item, actor=user.username, outcome=outcome, remedy=_form_text(form, "remedy") or None)
         return f"Case closed: {OUTCOMES[outcome].lower()}."
 
     return await _act(request, runtime, item_id, user, action)

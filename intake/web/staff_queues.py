@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -12,6 +11,7 @@ from intake import audit
 from intake.api.deps import RuntimeDep
 from intake.bulk_actions import apply_bulk
 from intake.errors import InvalidMessage
+from intake.privacy import access
 from intake.users import list_users
 from intake.web.deps import TriageUser
 from intake.web.flash import set_flash
@@ -71,7 +71,7 @@ async def bulk_action(request: Request, runtime: RuntimeDep, user: TriageUser) -
             staff = {u.username for u in list_users(session) if u.active}
             outcome = apply_bulk(
                 runtime, session, item_ids=ids, action=action, value=value, actor=user.username,
-                role=user.role, staff=staff, now=datetime.now(UTC),
+                role=user.role, staff=staff, now=runtime.clock.now(),
             )
     except InvalidMessage as refusal:
         message = str(refusal)
@@ -101,7 +101,7 @@ def export_queue(queue: str, request: Request, runtime: RuntimeDep, user: Triage
 def _export(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) -> Response:
     """The whole list this view shows (every page), as CSV; the export itself is audited."""
     filters = QueueFilters.from_query(queue, dict(request.query_params))
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     with runtime.database.session() as session:
         items = queue_rows(session, filters, now=now, username=user.username)
         content = cases_as_csv(items, now=now)
@@ -131,14 +131,17 @@ def one_queue(queue: str, request: Request, runtime: RuntimeDep, user: TriageUse
 
 def _queue(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) -> HTMLResponse:
     filters = QueueFilters.from_query(queue, dict(request.query_params))
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     with runtime.database.session() as session:
         counts = queue_counts(session)
         due = due_counts(session, now=now)
         assigned = assignment_counts(session, username=user.username)
-        page = queue_page(session, filters, now=now, username=user.username)
+        page = queue_page(session, filters, now=now, username=user.username, include_restricted=user.role == "admin")
         staff = [(u.username, u.full_name or u.username) for u in list_users(session) if u.active]
         session.expunge_all()
+        if filters.search:  # the access trail: who searched, and what they were shown (never the words)
+            access.record_search(session, runtime.settings, actor=user.username, term=filters.search,
+                                 found=[item.id for item in page.items])
     return render(
         request,
         "queue.html",

@@ -19,6 +19,12 @@ import pytest
 from intake.runtime import Runtime, use_runtime
 from intake.settings import ImapSettings, SmtpSettings
 from tests.channels.mail_servers import DovecotServer, SmtpServer, find_dovecot
+from tests.channels.oauth2_support import (  # noqa: F401  (the Microsoft 365 tests' fixtures)
+    m365_mailbox,
+    m365_repairs_mailbox,
+    oauth2_dovecot,
+    token_service,
+)
 from tests.channels.twilio_support import sms_runtime, twilio_standin, webhooks  # noqa: F401  (SMS tests' fixtures)
 from tests.conftest import REQUIRE_SERVICES, make_settings
 

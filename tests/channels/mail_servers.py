@@ -1,6 +1,10 @@
 """Real mail servers for the email tests and the benchmark: Dovecot (IMAP) and aiosmtpd (SMTP),
 plus a TCP proxy that cuts an IMAP connection at a chosen moment.
 
+With `oauth2_introspection_url`, Dovecot also accepts SASL XOAUTH2 and OAUTHBEARER through its
+`oauth2` passdb, which asks that URL (the local token service) whether a token is active and whose
+it is; `OAuth2SmtpServer` does the same for SMTP with an XOAUTH2 authenticator.
+
 Dovecot runs from a configuration written here, on a free loopback port, as a subprocess
 (`dovecot -c <conf> -F`). As root it drops privileges the way Dovecot insists on (login processes as
 `dovenull`, mail as `dovecot`); as an ordinary user it runs everything as that user.
@@ -8,8 +12,11 @@ Dovecot runs from a configuration written here, on a free loopback port, as a su
 
 from __future__ import annotations
 
+import base64
+import collections
 import contextlib
 import grp
+import json
 import os
 import pwd
 import shutil
@@ -18,11 +25,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult
 from imapclient import IMAPClient
 
 PASSWORD = "intake-test-password"
@@ -46,9 +55,12 @@ class DovecotServer:
     host = "127.0.0.1"
     password = PASSWORD
 
-    def __init__(self, binary: str, users: tuple[str, ...] = USERS) -> None:
+    def __init__(
+        self, binary: str, users: tuple[str, ...] = USERS, *, oauth2_introspection_url: str | None = None
+    ) -> None:
         self.binary = binary
         self.users = users
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.user = users[0]
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="intake-dovecot-"))
@@ -72,6 +84,15 @@ class DovecotServer:
             )
         )
         (self.root / "dovecot.conf").write_text(self._config(login_user, internal_user))
+        if self.oauth2_introspection_url:
+            (self.root / "dovecot-oauth2.conf.ext").write_text(
+                "# Dovecot asks the token service about each token (RFC 7662 style, token as Bearer).\n"
+                "introspection_mode = auth\n"
+                f"introspection_url = {self.oauth2_introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
         log = open(self.root / "dovecot.out", "wb")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             [self.binary, "-c", str(self.root / "dovecot.conf"), "-F"], stdout=log, stderr=subprocess.STDOUT
@@ -123,14 +144,14 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if self.oauth2_introspection_url else ""}
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 200
-passdb {{
+{self._oauth2_passdb()}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
 }}
@@ -148,8 +169,30 @@ service imap-login {{
   }}
 {no_chroot}}}
 service anvil {{
-{no_chroot}}}
+{no_chroot}{self._no_auth_penalty()}}}
 """
+
+    def _oauth2_passdb(self) -> str:
+        if not self.oauth2_introspection_url:
+            return ""
+        # Before the passwd-file passdb, for the token mechanisms only. A refused token is answered
+        # at once (no failure delay), so the tests' refresh-and-retry does not wait.
+        return (
+            "auth_failure_delay = 0\n"
+
+            "passdb {\n"
+            "  driver = oauth2\n"
+            "  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {self.root}/dovecot-oauth2.conf.ext\n"
+            "}\n"
+        )
+
+    def _no_auth_penalty(self) -> str:
+        # Dovecot delays every sign-in from an address after a failure (2, 4, 8 … 15 s). The OAuth2
+        # tests refuse tokens on purpose, many times, from loopback: switch the penalty off there.
+        if not self.oauth2_introspection_url:
+            return ""
+        return "  unix_listener anvil-auth-penalty {\n    mode = 0\n  }\n"
 
     # --- helpers for tests -------------------------------------------------------------------
 
@@ -215,6 +258,67 @@ class SmtpServer:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+class XOAuth2Capture(SmtpCapture):
+    """SmtpCapture that signs senders in with SASL XOAUTH2, asking `check_token(user, token)`
+    (the token service, as Exchange asks Entra ID) whether the token may send as `user`."""
+
+    def __init__(self, check_token: Callable[[str, str], bool]) -> None:
+        super().__init__()
+        self.check_token = check_token
+        self.logins: list[str] = []  # users signed in, in order
+        self.refusals = 0
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:  # noqa: N802 - aiosmtpd's hook name
+        if len(args) == 2:
+            blob = base64.b64decode(args[1])
+        else:
+            answer = await server.challenge_auth("")
+            if answer is MISSING:
+                return AuthResult(success=False, handled=True)
+            blob = bytes(answer)
+        fields = dict(part.split("=", 1) for part in blob.decode().split("\x01") if "=" in part)
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        if user and token and self.check_token(user, token):
+            self.logins.append(user)
+            return AuthResult(success=True, auth_data=user)
+        self.refusals += 1
+        # As Exchange and Gmail do: an error description as a challenge, then 535 after the empty reply.
+        await server.challenge_auth(json.dumps({"status": "401", "schemes": "bearer"}))
+        return AuthResult(success=False, handled=False, message="535 5.7.3 Authentication unsuccessful")
+
+
+class _LongLineSMTP(SMTP):
+    # An `AUTH XOAUTH2 <initial response>` line carries a whole access token (1–3 KB from Entra ID);
+    # Exchange takes it, aiosmtpd's defaults (512-byte commands) would not.
+    command_size_limit = 16384
+    command_size_limits: dict[str, int] = collections.defaultdict(lambda: 16384)
+    line_length_limit = 16384
+
+
+class _LongLineController(Controller):
+    def factory(self) -> SMTP:
+        return _LongLineSMTP(self.handler, **self.SMTP_kwargs)
+
+
+class OAuth2SmtpServer(SmtpServer):
+    """aiosmtpd accepting only XOAUTH2 sign-ins (over plain TCP on loopback, for the tests)."""
+
+    def __init__(self, check_token: Callable[[str, str], bool]) -> None:
+        self.handler = XOAuth2Capture(check_token)
+        self.port = free_port()
+        self.controller = _LongLineController(
+            self.handler,
+            hostname=self.host,
+            port=self.port,
+            auth_require_tls=False,  # loopback in tests; Exchange requires STARTTLS first
+            auth_exclude_mechanism=["LOGIN", "PLAIN"],
+        )
+
+    @property
+    def logins(self) -> list[str]:
+        return self.handler.logins
 
 
 class CuttingProxy:

@@ -121,7 +121,7 @@ class TwilioStandIn:
     def messages_to(self, number: str) -> list[RecordedRequest]:
         return [r for r in self.messages if r.form.get("To") == number]
 
-    def wait_for_messages(self, count: int, *, timeout: float = 10.0) -> list[RecordedRequest]:
+    def wait_for_messages(self, count: int, *, timeout: float = 60.0) -> list[RecordedRequest]:
         deadline = time.monotonic() + timeout
         with self._arrived:
             while True:

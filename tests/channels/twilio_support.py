@@ -139,7 +139,7 @@ def twilio_settings(standin: TwilioStandIn, **overrides: Any) -> TwilioSettings:
         "auth_token": SecretStr(AUTH_TOKEN),
         "from_number": LANDLORD_NUMBER,
         "api_base_url": standin.url,
-        "timeout_seconds": 2.0,
+        "timeout_seconds": 30.0,  # a ceiling: the stand-in answers at once unless told to stall
     }
     values.update(overrides)
     return TwilioSettings(**values)

@@ -70,3 +70,11 @@ def small_model_dir(tmp_path_factory: pytest.TempPathFactory, small_training_set
 @pytest.fixture(scope="session")
 def small_classifier(small_model_dir: Path) -> Classifier:
     return Classifier.load(small_model_dir)
+
+
+@pytest.fixture(scope="session")
+def held_out_report(trained_model_dir: Path, seed_split: tuple[list[LabelledExample], list[LabelledExample]]):  # type: ignore[no-untyped-def]
+    """The installed model (what `make test` trains) scored on the held-out TEST split, once."""
+    from classifier.evaluation_run import evaluate_classifier
+
+    return evaluate_classifier(Classifier.load(trained_model_dir), seed_split[1])

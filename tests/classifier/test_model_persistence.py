@@ -46,8 +46,9 @@ def test_metadata_records_what_the_brief_asks_for(small_classifier: Classifier) 
     for key in ("training_data_hash", "created_at", "metrics", "label_set", "review_threshold",
                 "skops_trusted_types", "settings"):
         assert key in metadata
+    # junk is learnt beside the five types (an outcome, not a type: classifications carry type None)
     assert set(metadata["label_set"]["types"]) == {"complaint", "service_request", "enquiry", "compliment",
-                                                   "suggestion"}
+                                                   "suggestion", "junk"}
     assert all(name.startswith("sklearn.") for name in metadata["skops_trusted_types"])
 
 

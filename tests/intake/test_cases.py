@@ -110,6 +110,6 @@ def test_a_closed_case_cannot_be_escalated(runtime) -> None:  # type: ignore[no-
     with runtime.database.session() as session:
         item = session.get(Item, result.item_id)
         item.type = "complaint"
-        cases.close(session, item, actor="manager1", outcome="upheld")
+        cases.close(runtime, session, item, actor="manager1", outcome="upheld")
         with pytest.raises(InvalidTransition):
             cases.escalate(runtime, session, item, actor="manager1")

@@ -1,47 +1,79 @@
-"""Real rq workers on real Redis and PostgreSQL: several processes, retries, a killed work horse."""
+"""Real rq workers on real Redis and PostgreSQL: several processes, retries, a killed work horse.
+
+Each test has its own cloned database and its own queue name (which namespaces the job ids), so
+nothing here flushes Redis or touches another run's jobs. Every worker a test starts is killed with
+its whole process group when the test ends, whatever happened.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from redis import Redis
 from rq import Queue
+from rq.job import Job
 from rq.serializers import JSONSerializer
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from intake.pipeline import ingest
+from intake.queueing import PROCESS_RETRY, RqJobQueue
 from intake.runtime import Runtime, use_runtime
 from models import Acknowledgement, Item
-from tests.conftest import _reset_postgres, make_settings
+from tests.conftest import make_settings
 from tests.factories import email_message
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(900)]
 
+# Ceilings, not expectations: each wait ends as soon as its condition holds.
+WORKER_RUN_CEILING = 600.0
+CONDITION_CEILING = 240.0
+
 
 @pytest.fixture
-def rq_runtime(tmp_path: Path, postgres_url: str, redis_url: str, trained_model_dir: Path):  # type: ignore[no-untyped-def]
-    _reset_postgres(postgres_url)
-    Redis.from_url(redis_url).flushdb()
+def rq_runtime(tmp_path: Path, postgres_url: str, redis_url: str, trained_model_dir: Path, queue_name: str):  # type: ignore[no-untyped-def]
     settings = make_settings(
-        tmp_path,
-        postgres_url,
-        redis_url=redis_url,
-        model_dir=trained_model_dir,
-        queue_name=f"intake-test-{uuid.uuid4().hex[:8]}",
+        tmp_path, postgres_url, redis_url=redis_url, model_dir=trained_model_dir, queue_name=queue_name
     )
     runtime = Runtime.build(settings)
-    runtime.database.upgrade()
     with use_runtime(runtime):
         yield runtime
     runtime.database.dispose()
-    Redis.from_url(redis_url).flushdb()
+    assert isinstance(runtime.jobs, RqJobQueue)
+    connection = runtime.jobs.connection
+    runtime.jobs.queue.delete(delete_jobs=True)
+    for key in connection.scan_iter(f"rq:*{queue_name}*"):
+        connection.delete(key)
+
+
+@pytest.fixture
+def start_worker(rq_runtime: Runtime) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Starts `intake worker` processes, each in a process group of its own, all killed at the end."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "intake", "worker", "--sweep-every", "0", *args],
+            env=_worker_env(rq_runtime),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)  # the worker, its scheduler and any work horse
+        worker.wait(timeout=60)
 
 
 def _worker_env(runtime: Runtime) -> dict[str, str]:
@@ -57,22 +89,13 @@ def _worker_env(runtime: Runtime) -> dict[str, str]:
     }
 
 
-def _start_worker(runtime: Runtime, *args: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "intake", "worker", "--sweep-every", "0", *args],
-        env=_worker_env(runtime),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def _wait_for(condition: Callable[[], object], what: str, timeout: float = CONDITION_CEILING) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout:.0f} s")
 
 
 def _processed(runtime: Runtime) -> int:
@@ -80,7 +103,14 @@ def _processed(runtime: Runtime) -> int:
         return session.scalar(select(func.count()).select_from(Item).where(Item.status == "processed")) or 0
 
 
-def test_two_workers_process_every_item_once_with_one_acknowledgement_each(rq_runtime: Runtime) -> None:
+def _acknowledgement_statuses(runtime: Runtime) -> list[str]:
+    with runtime.database.session() as session:
+        return list(session.scalars(select(Acknowledgement.status)))
+
+
+def test_two_workers_process_every_item_once_with_one_acknowledgement_each(
+    rq_runtime: Runtime, start_worker: Callable[..., subprocess.Popen[bytes]]
+) -> None:
     for number in range(20):
         # A different sender each: one sender would hit the 10-a-day acknowledgement limit.
         ingest(
@@ -90,20 +120,14 @@ def test_two_workers_process_every_item_once_with_one_acknowledgement_each(rq_ru
                 sender=f"resident{number}@example.com",
             ),
         )
-    workers = [_start_worker(rq_runtime, "--burst") for _ in range(2)]
-    try:
-        for worker in workers:
-            worker.wait(timeout=600)
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+    workers = [start_worker("--burst") for _ in range(2)]
+    for worker in workers:
+        assert worker.wait(timeout=WORKER_RUN_CEILING) == 0
     assert _processed(rq_runtime) == 20
-    with rq_runtime.database.session() as session:
-        statuses = session.scalars(select(Acknowledgement.status)).all()
-    assert sorted(statuses) == ["sent"] * 20
+    assert sorted(_acknowledgement_statuses(rq_runtime)) == ["sent"] * 20
     assert len(list((rq_runtime.settings.outbox_dir / "email").iterdir())) == 20
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    assert rq_runtime.jobs.failed_jobs() == []
 
 
 def test_a_job_is_never_queued_twice(rq_runtime: Runtime) -> None:
@@ -115,46 +139,156 @@ def test_a_job_is_never_queued_twice(rq_runtime: Runtime) -> None:
         connection=Redis.from_url(rq_runtime.settings.redis_url),
         serializer=JSONSerializer,
     )
-    assert queue.job_ids == [f"process-{result.item_id}"]
+    assert queue.job_ids == [f"{rq_runtime.settings.queue_name}-process-{result.item_id}"]
 
 
-def test_an_item_whose_worker_dies_mid_job_is_processed_once_its_job_runs_again(rq_runtime: Runtime) -> None:
+def test_an_item_whose_worker_dies_mid_job_is_processed_once_its_job_runs_again(
+    rq_runtime: Runtime, start_worker: Callable[..., subprocess.Popen[bytes]]
+) -> None:
     result = ingest(
         rq_runtime,
         email_message("The lift in Cedar House has been broken for two weeks and nobody has fixed it."),
     )
-    # Hold the item's row so the job blocks inside process_item, then kill its work horse.
-    engine = create_engine(rq_runtime.settings.database_url)
-    blocker = engine.connect()
-    transaction = blocker.begin()
-    blocker.execute(text("SELECT id FROM items WHERE id = :id FOR UPDATE"), {"id": result.item_id})
-    worker = _start_worker(rq_runtime)
+    job_id = f"{rq_runtime.settings.queue_name}-process-{result.item_id}"
+    # Hold the item's row, so the job blocks inside process_item's transaction; then SIGKILL the
+    # process running it — found through PostgreSQL (the backend waiting on our lock) and the
+    # socket it belongs to, so this holds whether rq forks a work horse, runs jobs in the worker,
+    # or starts a scheduler child first.
+    engine = create_engine(rq_runtime.settings.database_url, isolation_level="READ COMMITTED")
     try:
-        horse = _wait_for_horse(worker.pid)
-        time.sleep(0.5)
-        os.kill(horse, signal.SIGKILL)
-        transaction.rollback()
-        blocker.close()
-        _wait_for(lambda: _processed(rq_runtime) == 1, timeout=90)
-        _wait_for(lambda: _acknowledgement_statuses(rq_runtime) == ["sent"], timeout=30)
+        with engine.connect() as blocker:
+            transaction = blocker.begin()
+            blocker.execute(text("SELECT id FROM items WHERE id = :id FOR UPDATE"), {"id": result.item_id})
+            worker = start_worker()
+            holder = blocker.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            running_job = _wait_for_process_waiting_on(engine, holder, worker.pid)
+            os.kill(running_job, signal.SIGKILL)
+            _wait_for(lambda: not _alive(running_job), "the killed process is gone")
+            transaction.rollback()
+        if worker.poll() is not None:  # the job ran in the worker itself: start another
+            start_worker()
+        _wait_for(lambda: _processed(rq_runtime) == 1, "the item is processed by the job's retry")
+        _wait_for(lambda: _acknowledgement_statuses(rq_runtime) == ["sent"], "the acknowledgement is sent")
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
         engine.dispose()
+    job = Job.fetch(job_id, connection=Redis.from_url(rq_runtime.settings.redis_url), serializer=JSONSerializer)
+    assert job.retries_left is not None and job.retries_left < PROCESS_RETRY.max, "the retry never ran"
     assert len(list((rq_runtime.settings.outbox_dir / "email").iterdir())) == 1
+    with rq_runtime.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Item)) == 1
 
 
-def _acknowledgement_statuses(runtime: Runtime) -> list[str]:
-    with runtime.database.session() as session:
-        return list(session.scalars(select(Acknowledgement.status)))
+def _wait_for_process_waiting_on(engine: Engine, holder: int, worker_pid: int) -> int:
+    """The pid of the worker's process (itself or a descendant) whose query waits on `holder`'s lock."""
+    found: list[int] = []
+
+    def look() -> bool:
+        with engine.connect() as connection:  # a fresh transaction: pg_stat_activity is a snapshot
+            ports = connection.execute(
+                text(
+                    "SELECT client_port FROM pg_stat_activity"
+                    " WHERE :holder = ANY(pg_blocking_pids(pid)) AND client_port IS NOT NULL"
+                ),
+                {"holder": holder},
+            ).scalars().all()
+        for port in ports:
+            pid = _process_with_local_port(int(port), [worker_pid, *_descendants(worker_pid)])
+            if pid is not None:
+                found.append(pid)
+                return True
+        return False
+
+    _wait_for(look, "a process of the worker waits on the row lock")
+    return found[0]
 
 
-def _wait_for_horse(worker_pid: int, timeout: float = 60.0) -> int:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        children_file = Path(f"/proc/{worker_pid}/task/{worker_pid}/children")
-        children = children_file.read_text().split() if children_file.exists() else []
-        if children:
-            return int(children[0])
-        time.sleep(0.1)
-    raise AssertionError("the worker never started a work horse")
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _process_with_local_port(port: int, pids: list[int]) -> int | None:
+    """Which of `pids` owns the TCP socket whose local port is `port` (/proc/net/tcp + its fds)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    link = os.readlink(fd)
+                    if link.startswith("socket:[") and link[8:-1] in inodes:
+                        return pid
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has died; its parent has yet to reap it
+
+
+def test_a_due_job_parked_in_rqs_scheduled_registry_runs_when_the_sweep_asks_again(rq_runtime: Runtime) -> None:
+    # A failed send's rq retry waits in the scheduled registry for rq's scheduler; when the worker
+    # holding the scheduler lock was SIGKILLed, nothing moves it until the lock expires. The sweep
+    # asks again only for what is due by the database's own records: then the job runs now.
+    from datetime import timedelta
+
+    from intake.queueing import SEND_ACKNOWLEDGEMENT
+
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    job_id = f"{rq_runtime.settings.queue_name}-acknowledge-41"
+    queue.enqueue_in(timedelta(hours=1), SEND_ACKNOWLEDGEMENT, 41, job_id=job_id)
+    assert queue.scheduled_job_registry.get_job_ids() == [job_id]
+
+    rq_runtime.jobs.enqueue_acknowledgement(41)
+
+    assert queue.scheduled_job_registry.get_job_ids() == []
+    assert queue.job_ids == [job_id]
+    rq_runtime.jobs.enqueue_acknowledgement(41)  # asked again while queued: still one job
+    assert queue.job_ids == [job_id]
+
+
+def test_a_job_left_started_by_a_dead_worker_runs_again_when_the_sweep_asks(rq_runtime: Runtime) -> None:
+    # A SIGKILLed worker leaves its job `started` until rq's execution TTL runs out (minutes); the
+    # sweep asks again only for an item overdue by the database's records, and its worker's key
+    # (refreshed every 30 s while it lives) is gone: then the job is queued again at once.
+    from rq import Worker
+
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    connection = rq_runtime.jobs.connection
+    alive = Worker([queue], connection=connection, serializer=JSONSerializer, name=f"{queue.name}-alive")
+    alive.register_birth()
+    try:
+        for item_id, worker_name in ((51, f"{queue.name}-gone"), (52, alive.name)):
+            rq_runtime.jobs.enqueue_process_item(item_id)
+            job = Job.fetch(f"{queue.name}-process-{item_id}", connection=connection, serializer=JSONSerializer)
+            queue.remove(job.id)
+            with connection.pipeline() as pipeline:
+                job.prepare_for_execution(worker_name, pipeline=pipeline)
+                pipeline.execute()
+            assert job.get_status(refresh=True) == "started"
+
+        rq_runtime.jobs.enqueue_process_item(51)
+        rq_runtime.jobs.enqueue_process_item(52)
+
+        assert queue.job_ids == [f"{queue.name}-process-51"]  # the dead worker's job, not the live one's
+    finally:
+        alive.register_death()

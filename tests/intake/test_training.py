@@ -212,7 +212,7 @@ def test_a_retrain_is_scheduled_as_one_rq_job(runtime: Runtime, redis_url: str) 
         assert schedule_retrain(runtime, actor="ada")
         schedule_retrain(runtime, actor="ada")  # already queued: still one job
         assert queue.queue.count == 1
-        job = Job.fetch(RETRAIN_JOB_ID, connection=queue.connection, serializer=JSONSerializer)
+        job = Job.fetch(queue.job_id_prefix + RETRAIN_JOB_ID, connection=queue.connection, serializer=JSONSerializer)
         assert (job.func_name, list(job.args), job.timeout) == (RETRAIN, ["ada"], RETRAIN_TIMEOUT_SECONDS)
     finally:
         queue.queue.empty()

@@ -60,14 +60,14 @@ def live_reports_server(report_runtime: Runtime, fixed_data: dict[str, int]) -> 
     )
     thread = threading.Thread(target=server.run, name="reports-live-server", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 120  # a ceiling: it starts as soon as it can
     while not server.started:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
-    thread.join(timeout=10)
+    thread.join(timeout=120)
 
 
 @pytest.fixture
@@ -82,6 +82,7 @@ def chromium_page(tmp_path: Path) -> Iterator[object]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(accept_downloads=True, locale="en-GB", timezone_id="Europe/London")
+        context.set_default_timeout(120_000)  # a ceiling (Playwright's default is 30 s): slow is not wrong
         page = context.new_page()
         try:
             yield page

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from channels.message import Attachment
 from intake.app import create_app
 from intake.pipeline import ingest
-from intake.runtime import Runtime
+from intake.runtime import Runtime, use_runtime
 from tests.conftest import make_settings
 from tests.factories import email_message
 from tests.security.conftest import item_json, staff_client
@@ -18,7 +18,7 @@ from tests.security.conftest import item_json, staff_client
 
 def test_hsts_is_sent_when_the_public_address_is_https(tmp_path: Path, database_url: str) -> None:
     runtime = Runtime.build(make_settings(tmp_path, database_url, public_base_url="https://intake.landlord.example"))
-    with TestClient(create_app(runtime), base_url="https://intake.landlord.example") as client:
+    with use_runtime(runtime), TestClient(create_app(runtime), base_url="https://intake.landlord.example") as client:
         for path in ("/contact", "/staff/login", "/healthz", "/docs"):
             assert client.get(path).headers["strict-transport-security"].startswith("max-age=31536000"), path
     runtime.database.dispose()

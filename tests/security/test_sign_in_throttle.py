@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from intake.app import create_app
-from intake.runtime import Runtime
+from intake.runtime import Runtime, use_runtime
 from intake.users import MAX_FAILED_SIGN_INS
 from tests.conftest import make_settings
 from tests.web.conftest import add_user, csrf_of, post_contact
@@ -34,7 +34,7 @@ def test_a_locked_account_and_an_unknown_user_get_the_same_answer(app_client: Te
 
 def test_one_address_failing_again_and_again_is_throttled(tmp_path: Path, database_url: str, loaded_classifier) -> None:  # type: ignore[no-untyped-def]
     runtime = Runtime.build(make_settings(tmp_path, database_url, sign_in_failures_per_address=3))
-    with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
+    with use_runtime(runtime), TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
         statuses = [_attempt(client, f"guess{n}")[0] for n in range(5)]
         assert statuses == [401, 401, 401, 429, 429]
         add_user(runtime, "tina", "triage")
@@ -50,7 +50,7 @@ def test_behind_a_trusted_proxy_each_resident_has_their_own_contact_form_limit(t
     settings.web.submissions_per_minute = 1
     runtime = Runtime.build(settings)
     runtime.__dict__["classifier"] = loaded_classifier
-    with TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
+    with use_runtime(runtime), TestClient(create_app(runtime), base_url="http://127.0.0.1") as client:
         first = post_contact(client, headers={"X-Forwarded-For": "203.0.113.1"})
         second = post_contact(client, headers={"X-Forwarded-For": "203.0.113.2"})
         again = post_contact(client, headers={"X-Forwarded-For": "203.0.113.1"})

@@ -23,6 +23,7 @@ ENGLAND = WorkingCalendar("england")
 TYPES: list[str | None] = ["complaint", "service_request", "enquiry", "compliment", "suggestion", None]
 EVERY_FLAG = [
     "urgent_safety",
+    "safeguarding",
     "designated_person",
     "third_party",
     "non_english",
@@ -195,6 +196,37 @@ def test_an_urgent_safety_email_puts_the_emergency_lines_before_anything_else() 
     assert "by 10:00am on Tuesday 1 December 2026" in rendered.text  # made safe within 24 hours
     assert "999" in rendered.subject
     assert rendered.html is not None and rendered.html.index("call 999") < rendered.html.index("Dear")
+
+
+@pytest.mark.parametrize("item_type", TYPES)
+@pytest.mark.parametrize("urgent", [False, True])
+def test_a_safeguarding_email_gives_999_and_the_national_helplines_first_and_never_quotes_the_message(
+    item_type: str | None, urgent: bool
+) -> None:
+    flags = ["safeguarding", "urgent_safety"] if urgent else ["safeguarding"]
+    rendered = acknowledge("email", item_type, flags=flags)
+    first = rendered.text.split("Dear Sam Jones,")[0]
+    assert first.startswith("If anyone is in danger, call 999 now.")
+    assert "press 55" in first
+    assert "National Domestic Abuse Helpline" in first and "0808 2000 247" in first
+    assert "Samaritans" in first and "116 123" in first
+    assert RESIDENT_WORDS not in rendered.text and "mould in Amelia" not in (rendered.html or "")
+    assert "Amelia" not in rendered.subject
+    if not urgent:  # a preview others in the home may see says nothing of what it is about
+        assert rendered.subject == "[CMP-2026-000123] We have received your message"
+
+
+@pytest.mark.parametrize("policy", list_policies())
+@pytest.mark.parametrize("urgent", [False, True])
+def test_a_safeguarding_sms_gives_999_and_the_helplines_within_two_segments(policy: str, urgent: bool) -> None:
+    flags = ["safeguarding", "third_party", "non_english"] + (["urgent_safety"] if urgent else [])
+    rendered = acknowledge("sms", "complaint", policy=policy, flags=flags, hazards=["damp_and_mould"],
+                           received=datetime(2026, 9, 16, 10, tzinfo=LONDON), reference="CMP-2026-1234567")
+    assert sms_segments(rendered.text) <= 2 and set(rendered.text) <= GSM7_BASIC
+    assert rendered.text.startswith(("If anyone is in danger call 999", "Danger? Call 999"))
+    assert "0808 2000 247" in rendered.text and "116 123" in rendered.text
+    assert "CMP-2026-1234567" in rendered.text
+    assert ("0800 111 999" in rendered.text) is urgent
 
 
 def test_damp_and_mould_gets_its_inspection_date() -> None:

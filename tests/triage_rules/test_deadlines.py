@@ -315,3 +315,20 @@ def test_a_naive_receipt_time_is_refused() -> None:
         compute_deadlines(
             DEFAULT, item_type="complaint", stage=None, received_at=datetime(2026, 6, 1, 10), calendar=ENGLAND
         )
+
+
+def test_a_resolved_hazard_starts_no_awaabs_law_deadline() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from triage_rules.deadlines import compute_deadlines
+    from triage_rules.policies import load_policy
+    from triage_rules.working_days import WorkingCalendar
+
+    received = datetime(2026, 11, 30, 10, tzinfo=ZoneInfo("Europe/London"))
+    common = dict(item_type="compliment", stage=None, received_at=received, flags=["urgent_safety"],
+                  hazards=["damp_and_mould"], calendar=WorkingCalendar("england"))
+    live = {d.kind for d in compute_deadlines(load_policy("tuntum"), **common)}  # type: ignore[arg-type]
+    resolved = {d.kind for d in compute_deadlines(load_policy("tuntum"), hazard_state="resolved", **common)}  # type: ignore[arg-type]
+    assert {"make_safe", "investigate_hazard"} <= live
+    assert not {"make_safe", "investigate_hazard"} & resolved

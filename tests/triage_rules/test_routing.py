@@ -59,12 +59,37 @@ def test_an_unknown_type_is_refused() -> None:
         route("grumble", [], confident=True)
 
 
-def test_the_shipped_routing_order_is_safety_then_formal_enquiries() -> None:
+def test_the_shipped_routing_order_is_safety_then_safeguarding_then_formal_enquiries() -> None:
     table = load_routing(ROUTING_FILE)
     assert [(o.flag, o.queue, o.bypasses_review) for o in table.overrides] == [
         ("urgent_safety", "emergency", True),
+        ("safeguarding", "safeguarding", True),
         ("designated_person", "formal_enquiries", False),
     ]
+
+
+@pytest.mark.parametrize("confident", [True, False])
+@pytest.mark.parametrize("item_type", [*TYPES, None])
+def test_safeguarding_always_goes_to_its_own_queue_even_when_unsure(item_type: str | None, confident: bool) -> None:
+    decision = route(item_type, ["safeguarding", "third_party"], confident=confident)
+    assert decision == RoutingDecision("safeguarding", "flag safeguarding -> safeguarding (routing.safeguarding)")
+
+
+def test_safeguarding_comes_after_safety_and_before_a_councillors_letter() -> None:
+    assert route("complaint", ["safeguarding", "urgent_safety"], confident=True).queue == "emergency"
+    assert route("enquiry", ["designated_person", "safeguarding"], confident=True).queue == "safeguarding"
+
+
+@pytest.mark.parametrize("confident", [True, False])
+def test_junk_goes_to_not_for_triage_never_a_work_queue(confident: bool) -> None:
+    decision = route(None, [], confident=confident, junk=True)
+    assert decision.queue == "not_for_triage"
+    assert "not acknowledged" in decision.reason
+
+
+@pytest.mark.parametrize("flag, queue", [("urgent_safety", "emergency"), ("safeguarding", "safeguarding")])
+def test_a_safety_or_safeguarding_flag_wins_over_junk(flag: str, queue: str) -> None:
+    assert route(None, [flag], confident=True, junk=True).queue == queue
 
 
 @pytest.mark.parametrize(

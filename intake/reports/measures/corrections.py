@@ -66,8 +66,10 @@ def corrections(*, session: Session, period: Period) -> ReportTable:
         ),
         rows=tuple(rows),
         notes=(
-            f"{classified} items received in the period were labelled by the classifier; staff corrected "
-            f"{corrected} of them ({_percent_words(share_of(corrected, classified))}).",
+            f"{classified} items received in the period were labelled by the classifier and reviewed by "
+            f"staff (corrected, or acted on); staff corrected {corrected} of them "
+            f"({_percent_words(share_of(corrected, classified))}). Items nobody has reviewed are left out: "
+            "a label nobody looked at says nothing about whether it was right.",
             "The classifier's labels are those before the first correction; the staff's are the item's "
             "labels now. Precision: of the labels it gave, the share staff kept. Recall: of the labels "
             "the items have now, the share it had given.",

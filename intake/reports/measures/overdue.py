@@ -69,5 +69,9 @@ def overdue(*, session: Session, now: datetime, calendar: WorkingCalendar) -> Re
             ),
             title="Overdue deadlines by queue",
         ),
-        totals={"overdue": sum(sum(v) for v in grouped.values())},
+        totals={
+            "overdue": sum(sum(v) for v in grouped.values()),
+            # Cases, as the queue's sidebar counts them (a case may have several overdue deadlines).
+            "cases": len(queries.overdue_case_ids(session, now)),
+        },
     )

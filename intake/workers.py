@@ -1,0 +1,323 @@
+"""`intake worker`: a supervisor that forks its worker processes once and keeps them running.
+
+Each worker process runs job after job in itself — rq's `SimpleWorker` with Redis, the database
+queue's batch loop without — instead of forking a work horse per job as rq's default `Worker` does
+(≈ 270 ms of CPU per job for a process holding the model). The supervisor loads the model before it
+forks, so every worker shares one copy, and it stays single-threaded, so forking is safe.
+
+A worker process that dies mid-job (killed, out of memory) is noticed by the supervisor at once: the
+job it held is handed back to its queue — with rq, exactly as rq does for a dead work horse (retried
+while it has retries left, else failed) — and another process is started. Every job is idempotent
+(intake/pipeline.py), so the job that runs again processes the item once.
+
+The supervisor also runs the periodic sweep and, with rq, moves jobs whose retry time has come from
+rq's scheduled registry to their queue (rq's scheduler, without the process of its own it would
+fork, which a killed worker would leave behind).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from intake.database_queue import ClaimedJob, DatabaseJobQueue, worker_name
+from intake.queueing import PROCESS_ITEM, DatabaseQueue, RqJobQueue, import_function
+from intake.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SUPERVISOR_TICK_SECONDS = 0.25  # how often the supervisor looks at its children and the clock
+RESPAWN_PAUSE_SECONDS = 1.0  # a worker that keeps dying is not restarted in a hot loop
+# Asked to stop, a worker finishes its job first; one still busy after this is killed, and its job
+# handed back (every job is idempotent), so stopping never hangs on a stuck job.
+STOP_GRACE_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    processes: int = 1
+    burst: bool = False  # run until the queues are empty, then exit
+    batch_size: int = 32
+    poll_seconds: float = 0.2
+    sweep_every: int = 60  # seconds; 0: never
+    parent_pid: int | None = None  # stop when this process (e.g. `intake serve`) is gone
+
+
+def run(runtime: Runtime, options: WorkerOptions) -> int:
+    """Run worker processes for the runtime's queue until stopped (or, in burst mode, until idle)."""
+    if isinstance(runtime.jobs, RqJobQueue):
+        mode: _Mode = _RqMode(runtime, options)
+    elif isinstance(runtime.jobs, DatabaseQueue):
+        mode = _DatabaseMode(runtime, options)
+    else:
+        raise ValueError("jobs run inline in this configuration: there is nothing for a worker to do")
+    _load_model(runtime)
+    return _Supervisor(runtime, options, mode).run()
+
+
+def _load_model(runtime: Runtime) -> None:
+    try:
+        runtime.classifier  # noqa: B018 - loading it before the fork is the point
+    except Exception as error:  # no model yet: jobs send items to triage_review, as before
+        log.error("model not loaded: %s", error)
+    from intake.batches import PrimedClassifier
+
+    if "classifier" in runtime.__dict__:
+        runtime.__dict__["classifier"] = PrimedClassifier.around(runtime.__dict__["classifier"])
+
+
+class _Mode:
+    def child(self, name: str) -> int:
+        raise NotImplementedError
+
+    def recover(self, name: str) -> None:
+        raise NotImplementedError
+
+    def tick(self) -> None:
+        """Called often by the supervisor (never in a worker process)."""
+
+
+class _Supervisor:
+    def __init__(self, runtime: Runtime, options: WorkerOptions, mode: _Mode) -> None:
+        self.runtime = runtime
+        self.options = options
+        self.mode = mode
+        self.children: dict[int, str] = {}
+        self.stopping = False
+        self.stop_deadline: float | None = None
+        self.last_sweep = time.monotonic()
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        try:
+            return self._supervise()
+        finally:
+            if self.children:  # the supervisor itself failed: take its workers with it
+                self._stop(signal.SIGTERM, None)
+
+    def _supervise(self) -> int:
+        for _ in range(max(1, self.options.processes)):
+            self._spawn()
+        while self.children:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                self._tick()
+                if self.stop_deadline is not None and time.monotonic() > self.stop_deadline:
+                    self.stop_deadline = None
+                    log.warning("worker processes still busy %.0f s after the stop: killing them", STOP_GRACE_SECONDS)
+                    self._signal_children(signal.SIGKILL)
+                time.sleep(SUPERVISOR_TICK_SECONDS)
+                continue
+            name = self.children.pop(pid, None)
+            if name is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            if code == 0 and (self.options.burst or self.stopping):
+                continue  # finished its work
+            log.warning("worker process %s ended with %s; handing back its job", name, code)
+            try:
+                self.mode.recover(name)
+            except Exception:  # left to the queue's own recovery (rq's registry clean-up, the sweep)
+                log.exception("could not hand back the job of worker process %s", name)
+            if self.stopping:
+                continue
+            time.sleep(RESPAWN_PAUSE_SECONDS)
+            self._spawn()
+        return 0
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker process
+            code = 1
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                # The parent's pooled connections belong to the parent: open our own.
+                self.runtime.database.engine.dispose(close=False)
+                code = self.mode.child(worker_name())
+            except BaseException:
+                log.exception("worker process failed")
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[pid] = worker_name(pid)
+
+    def _stop(self, signum: int, _frame: Any) -> None:
+        if not self.stopping:
+            self.stop_deadline = time.monotonic() + STOP_GRACE_SECONDS
+        self.stopping = True
+        self._signal_children(signal.SIGTERM)
+
+    def _signal_children(self, signum: int) -> None:
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def _tick(self) -> None:
+        if self.stopping:
+            return
+        if self.options.parent_pid is not None and os.getppid() != self.options.parent_pid:
+            log.warning("the process that started these workers has gone: stopping")
+            self._stop(signal.SIGTERM, None)
+            return
+        try:
+            self.mode.tick()
+            due = self.options.sweep_every > 0 and time.monotonic() - self.last_sweep >= self.options.sweep_every
+            if due and not self.options.burst:
+                from intake.jobs import sweep
+
+                self.last_sweep = time.monotonic()
+                sweep()
+        except Exception:  # the supervisor must outlive a database or Redis hiccup
+            log.exception("supervisor housekeeping failed; trying again")
+
+
+# --- the database queue (no Redis) ----------------------------------------------------------------
+
+
+class _DatabaseMode(_Mode):
+    def __init__(self, runtime: Runtime, options: WorkerOptions) -> None:
+        assert isinstance(runtime.jobs, DatabaseQueue)
+        self.runtime = runtime
+        self.options = options
+        self.table: DatabaseJobQueue = runtime.jobs.table
+        self.last_reclaim = 0.0
+        self.table.reclaim_abandoned()  # jobs of a worker that died with its supervisor
+
+    def child(self, name: str) -> int:
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        return run_database_worker(
+            self.runtime,
+            name,
+            batch_size=self.options.batch_size,
+            poll_seconds=self.options.poll_seconds,
+            burst=self.options.burst,
+            stop=stop,
+        )
+
+    def recover(self, name: str) -> None:
+        self.table.release_worker(name)
+
+    def tick(self) -> None:
+        if time.monotonic() - self.last_reclaim > 30:
+            self.last_reclaim = time.monotonic()
+            self.table.reclaim_abandoned()
+
+
+def run_database_worker(
+    runtime: Runtime, name: str, *, batch_size: int, poll_seconds: float, burst: bool, stop: threading.Event
+) -> int:
+    """Claim up to `batch_size` ready jobs, run them, repeat; between polls, wait `poll_seconds`."""
+    assert isinstance(runtime.jobs, DatabaseQueue)
+    table = runtime.jobs.table
+    while not stop.is_set():
+        claimed = table.claim(name, limit=batch_size)
+        if not claimed:
+            if burst:
+                return 0
+            stop.wait(poll_seconds)
+            continue
+        run_claimed(runtime, table, name, claimed)
+    return 0
+
+
+def run_claimed(runtime: Runtime, table: DatabaseJobQueue, name: str, claimed: list[ClaimedJob]) -> None:
+    from intake.batches import classify_ahead
+
+    item_ids = [int(job.args[0]) for job in claimed if job.function == PROCESS_ITEM and job.args]
+    if len(item_ids) > 1:
+        classify_ahead(runtime, item_ids)
+    succeeded: list[int] = []
+    with table.held():  # the jobs these jobs queue (acknowledgements) are written in one go
+        for job in claimed:
+            try:
+                import_function(job.function)(*job.args)
+            except Exception:
+                log.exception("job %s failed (attempt %s of %s)", job.key, job.attempts, job.max_attempts)
+                table.failed(job, name, traceback.format_exc())
+            else:
+                succeeded.append(job.id)
+    table.finished(succeeded, name)
+
+
+# --- rq (Redis) -----------------------------------------------------------------------------------
+
+
+class _RqMode(_Mode):
+    def __init__(self, runtime: Runtime, options: WorkerOptions) -> None:
+        from rq.scheduler import RQScheduler
+        from rq.serializers import JSONSerializer
+
+        assert isinstance(runtime.jobs, RqJobQueue)
+        self.runtime = runtime
+        self.jobs = runtime.jobs
+        self.options = options
+        self.scheduler = RQScheduler(
+            self.jobs.queues, connection=self.jobs.connection, serializer=JSONSerializer, logging_level="WARNING"
+        )
+
+    def child(self, name: str) -> int:
+        from redis import Redis
+        from rq import Queue, SimpleWorker
+        from rq.serializers import JSONSerializer
+
+        connection = Redis.from_url(self.runtime.settings.redis_url or "")
+        queues = [Queue(q.name, connection=connection, serializer=JSONSerializer) for q in self.jobs.queues]
+        worker = SimpleWorker(queues, connection=connection, serializer=JSONSerializer, name=name)
+        worker.work(burst=self.options.burst, with_scheduler=False, logging_level="WARNING")
+        return 0
+
+    def recover(self, name: str) -> None:
+        recover_rq_worker(self.jobs, name)
+
+    def tick(self) -> None:
+        # Retries with a back-off wait in rq's scheduled registry until their time comes.
+        if self.scheduler.acquire_locks():
+            self.scheduler.enqueue_scheduled_jobs()
+
+
+def recover_rq_worker(jobs: RqJobQueue, name: str) -> list[str]:
+    """What rq does for a dead work horse, for a dead SimpleWorker: its job is retried or failed."""
+    from rq import Queue, SimpleWorker
+    from rq.job import Job, JobStatus
+    from rq.job_lifecycle import record_job_failure
+    from rq.serializers import JSONSerializer
+
+    worker = SimpleWorker.find_by_key(
+        SimpleWorker.redis_worker_namespace_prefix + name, connection=jobs.connection, serializer=JSONSerializer
+    )
+    if worker is None:
+        return []
+    handed_back: list[str] = []
+    for execution in worker.get_current_executions():
+        try:
+            job = Job.fetch(execution.job_id, connection=jobs.connection, serializer=JSONSerializer)
+        except Exception:
+            continue
+        if job.get_status(refresh=True) != JobStatus.STARTED:
+            continue
+        queue = Queue(job.origin, connection=jobs.connection, serializer=JSONSerializer)
+        with jobs.connection.pipeline() as pipeline:
+            queue.started_job_registry.remove_execution(execution, pipeline=pipeline)
+            if job.retries_left:
+                # At once, not after the back-off: the job did not fail, its process was lost.
+                job.retries_left -= 1
+                queue._enqueue_job(job, pipeline=pipeline, at_front=True)
+            else:
+                record_job_failure(job, f"its worker {name} died while running it", pipeline)
+            pipeline.execute()
+        handed_back.append(job.id)
+        log.warning("job %s of dead worker %s handed back", job.id, name)
+    worker.register_death()
+    return handed_back
+

@@ -1,0 +1,62 @@
+"""Hazard state (live / resolved / none) from the real rules, and when junk is not allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifier.decision import junk_blocked_by
+from classifier.hazard import hazard_state
+from triage_rules.rules import flags_from, load_rule_engine
+
+ENGINE = load_rule_engine()
+
+
+def state_of(text: str, item_type: str | None = None) -> tuple[str, frozenset[str]]:
+    hits = ENGINE.match(text, channel="email")
+    found = hazard_state(hits, flags_from(hits), item_type)
+    return found.state, found.drop_flags
+
+
+@pytest.mark.parametrize("text, item_type", [
+    ("Thank you for getting my mould treated so quickly.", "compliment"),
+    ("The burst pipe has been fixed and the ceiling has dried out, thanks to Dean.", "compliment"),
+    ("The gas engineer fixed the leak on my cooker last week. Can I use the oven again now?", "enquiry"),
+    ("The mould in my bedroom was treated last month, can I repaint the wall now?", "enquiry"),
+])
+def test_a_hazard_reported_as_fixed_is_resolved(text: str, item_type: str) -> None:
+    assert state_of(text, item_type)[0] == "resolved"
+
+
+def test_a_resolved_emergency_is_not_an_emergency_any_more() -> None:
+    state, dropped = state_of("Thanks for sorting the gas leak so quickly, the engineer made it safe.", "compliment")
+    assert state == "resolved" and "urgent_safety" in dropped
+
+
+@pytest.mark.parametrize("text", [
+    "The mould was treated last week but it's back again on the ceiling.",
+    "They treated the mould but it has come back.",
+    "Thanks for fixing the boiler but now there's water coming through the light.",
+    "There is a strong smell of gas in my kitchen.",
+    "The mould in the bathroom is spreading.",
+])
+def test_a_hazard_still_there_is_live(text: str) -> None:
+    assert state_of(text, "complaint")[0] == "live"
+
+
+def test_a_person_at_risk_is_never_resolved_by_a_repair_being_fixed() -> None:
+    state, dropped = state_of("Thank you for fixing the door. My ex has threatened to kill me and knows where I live.")
+    assert "urgent_safety" not in dropped and state == "live"
+
+
+def test_no_hazard_means_none() -> None:
+    assert state_of("How do I apply for a parking permit?", "enquiry")[0] == "none"
+
+
+def test_junk_is_refused_when_a_safety_safeguarding_or_complaint_signal_is_present() -> None:
+    assert junk_blocked_by({"urgent_safety"}, [], 0.0) == "flag urgent_safety"
+    assert junk_blocked_by({"safeguarding"}, [], 0.0) == "flag safeguarding"
+    assert junk_blocked_by({"non_english"}, [], 0.0) == "flag non_english"  # unreadable to the model
+    assert junk_blocked_by(set(), [], 0.4) is not None
+    complaint_hits = ENGINE.match("This is the third time I have complained and nobody has come.", channel="email")
+    assert junk_blocked_by(set(), complaint_hits, 0.0) == "a complaint cue"
+    assert junk_blocked_by(set(), [], 0.01) is None

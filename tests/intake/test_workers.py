@@ -1,0 +1,330 @@
+"""Processing off the request path: the database queue, `intake worker` and `intake serve`'s worker.
+
+The request path stores and queues; it never classifies, renders or sends. The worker processes
+the queue — batches of items classified together, acknowledgements first — and a worker process
+killed mid-job costs only time: its job is handed back and the item processed once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select, text
+
+from intake.app import create_app
+from intake.batches import PrimedClassifier, classify_ahead
+from intake.database_queue import DatabaseJobQueue
+from intake.pipeline import ingest
+from intake.queueing import PROCESS_ITEM, DatabaseQueue
+from intake.runtime import Runtime, use_runtime
+from intake.tokens import create_token
+from models import Acknowledgement, ClassificationRun, Item, QueuedJob
+from tests.channels.mail_servers import free_port
+from tests.conftest import make_settings
+from tests.factories import email_message, sms_message
+
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture
+def queued_runtime(tmp_path: Path, database_url: str, trained_model_dir: Path, loaded_classifier) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
+    """The embedded default: jobs go to the database queue, nothing runs them until a worker does."""
+    settings = make_settings(tmp_path, database_url, model_dir=trained_model_dir, jobs="database")
+    built = Runtime.build(settings)
+    built.__dict__["classifier"] = loaded_classifier
+    with use_runtime(built):
+        yield built
+    built.database.dispose()
+
+
+def _count(runtime: Runtime, what: object, *where: object) -> int:
+    with runtime.database.session() as session:
+        return session.scalar(select(func.count()).select_from(what).where(*where)) or 0  # type: ignore[arg-type]
+
+
+def _queued_keys(runtime: Runtime) -> list[str]:
+    with runtime.database.session() as session:
+        return list(session.scalars(select(QueuedJob.key).order_by(QueuedJob.id)))
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+# --- the request path -------------------------------------------------------------------------------
+
+
+def test_an_api_post_stores_and_queues_but_neither_classifies_nor_sends(queued_runtime: Runtime) -> None:
+    with queued_runtime.database.session() as session:
+        token = create_token(session, "housing-system")
+    with TestClient(create_app(queued_runtime)) as client:
+        response = client.post(
+            "/api/v1/items",
+            json={
+                "channel": "email",
+                "external_id": "m-1",
+                "body": "There is water coming through my ceiling from the flat above.",
+                "sender": "resident@example.com",
+            },
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert (answer["status"], answer["reference"]) == ("received", None)
+    item_id = answer["id"]
+    assert _queued_keys(queued_runtime) == [f"process-{item_id}"]
+    assert _count(queued_runtime, ClassificationRun) == 0
+    assert _count(queued_runtime, Acknowledgement) == 0
+    assert not (queued_runtime.settings.outbox_dir).exists()
+    with queued_runtime.database.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and (item.status, item.type, item.queue) == ("received", None, None)
+
+
+def test_a_repeated_delivery_makes_no_second_item_and_no_second_job(queued_runtime: Runtime) -> None:
+    message = sms_message("My boiler is broken again and I have no hot water", external_id="SM" + "1" * 32)
+    first = ingest(queued_runtime, message)
+    again = ingest(queued_runtime, message)
+    assert (first.created, again.created, again.item_id) == (True, False, first.item_id)
+    assert _count(queued_runtime, Item) == 1
+    assert _queued_keys(queued_runtime) == [f"process-{first.item_id}"]
+
+
+def test_a_job_is_queued_only_when_its_transaction_commits(queued_runtime: Runtime) -> None:
+    with pytest.raises(RuntimeError), queued_runtime.database.session() as session:
+        queued_runtime.jobs.enqueue_process_item(12345, session=session)
+        raise RuntimeError("the request failed after queueing")
+    assert _queued_keys(queued_runtime) == []
+
+
+# --- the database queue -------------------------------------------------------------------------------
+
+
+def test_acknowledgements_are_claimed_before_items_and_never_in_the_same_batch(queued_runtime: Runtime) -> None:
+    assert isinstance(queued_runtime.jobs, DatabaseQueue)
+    table: DatabaseJobQueue = queued_runtime.jobs.table
+    for item_id in (1, 2, 3):
+        queued_runtime.jobs.enqueue_process_item(item_id)
+    queued_runtime.jobs.enqueue_acknowledgement(7)
+    first = table.claim("host.1", limit=10)
+    assert [job.key for job in first] == ["acknowledge-7"]
+    second = table.claim("host.1", limit=2)
+    assert [job.key for job in second] == ["process-1", "process-2"]
+    assert [job.key for job in table.claim("host.2", limit=10)] == ["process-3"]
+    assert table.claim("host.3", limit=10) == []
+
+
+def test_a_failed_job_waits_its_back_off_and_a_dead_workers_jobs_are_handed_back(queued_runtime: Runtime) -> None:
+    assert isinstance(queued_runtime.jobs, DatabaseQueue)
+    table = queued_runtime.jobs.table
+    queued_runtime.jobs.enqueue_process_item(1)
+    queued_runtime.jobs.enqueue_process_item(2)
+    one, two = table.claim("host.1", limit=2)
+    table.failed(one, "host.1", "boom")
+    assert table.claim("host.2", limit=10) == []  # process-1 waits its back-off; process-2 is held
+    assert table.release_worker("host.1") == 1  # host.1 died holding process-2
+    [again] = table.claim("host.2", limit=10)
+    assert (again.key, again.attempts) == ("process-2", 2)
+    table.finished([again.id], "host.2")
+    assert _queued_keys(queued_runtime) == ["process-1"]
+
+
+def test_queueing_a_job_that_failed_for_good_queues_it_again(queued_runtime: Runtime) -> None:
+    assert isinstance(queued_runtime.jobs, DatabaseQueue)
+    table = queued_runtime.jobs.table
+    table.enqueue(PROCESS_ITEM, 5, job_id="process-5", max_attempts=1)
+    [job] = table.claim("host.1", limit=1)
+    table.failed(job, "host.1", "gave up")
+    assert [entry["id"] for entry in table.failed_jobs()] == ["process-5"]
+    queued_runtime.jobs.enqueue_process_item(5)
+    queued_runtime.jobs.enqueue_process_item(5)
+    assert table.failed_jobs() == []
+    assert table.counts() == {"queued": 1}
+
+
+def test_jobs_queued_while_held_are_written_together_when_the_block_ends(queued_runtime: Runtime) -> None:
+    assert isinstance(queued_runtime.jobs, DatabaseQueue)
+    with queued_runtime.jobs.table.held():
+        queued_runtime.jobs.enqueue_acknowledgement(1)
+        queued_runtime.jobs.enqueue_acknowledgement(2)
+        assert _queued_keys(queued_runtime) == []
+    assert _queued_keys(queued_runtime) == ["acknowledge-1", "acknowledge-2"]
+
+
+def test_items_classified_ahead_in_a_batch_get_the_same_labels_as_one_at_a_time(
+    queued_runtime: Runtime, loaded_classifier  # type: ignore[no-untyped-def]
+) -> None:
+    bodies = [
+        "The lift in Cedar House has been broken for two weeks and nobody has fixed it.",
+        "I want to make a formal complaint about how my repair was handled.",
+        "Please can you tell me my rent balance?",
+    ]
+    ids = [ingest(queued_runtime, email_message(body, sender=f"r{n}@example.com")).item_id for n, body in enumerate(bodies)]
+    primed = PrimedClassifier(loaded_classifier)
+    queued_runtime.__dict__["classifier"] = primed
+    assert classify_ahead(queued_runtime, ids) == 3
+    for item_id in ids:
+        queued_runtime.jobs.enqueue_process_item(item_id)  # already queued: no change
+    from intake.pipeline import process_item
+
+    for item_id in ids:
+        process_item(queued_runtime, item_id)
+    assert primed._ready == {}  # every item's classification came from the batch
+    with queued_runtime.database.session() as session:
+        items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
+    for item, body in zip(items, bodies, strict=True):
+        alone = loaded_classifier.classify(
+            body, channel="email", subject=item.subject, sender=item.sender_address, sender_name=item.sender_name
+        )
+        assert (item.type, item.queue, item.categories) == (alone.type, alone.queue, list(alone.categories))
+
+
+# --- real worker processes ------------------------------------------------------------------------------
+
+
+def _env(runtime: Runtime) -> dict[str, str]:
+    settings = runtime.settings
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
+    return {
+        **environment,
+        "INTAKE_ENVIRONMENT": "test",
+        "INTAKE_DATABASE_URL": settings.database_url,
+        "INTAKE_JOBS": "database",
+        "INTAKE_MODEL_DIR": str(settings.model_dir),
+        "INTAKE_OUTBOX_DIR": str(settings.outbox_dir),
+        "INTAKE_WORKER_POLL_SECONDS": "0.05",
+    }
+
+
+def _statuses(runtime: Runtime) -> list[str]:
+    with runtime.database.session() as session:
+        return sorted(session.scalars(select(Acknowledgement.status)))
+
+
+@pytest.mark.slow
+def test_intake_worker_processes_the_queue_in_batches_and_sends_every_acknowledgement(
+    queued_runtime: Runtime,
+) -> None:
+    for number in range(12):
+        ingest(
+            queued_runtime,
+            email_message(f"Please send me form {number} for a parking permit.", sender=f"p{number}@example.com"),
+        )
+    worker = subprocess.run(
+        [sys.executable, "-m", "intake", "worker", "--burst", "--processes", "2", "--batch-size", "5"],
+        env=_env(queued_runtime),
+        capture_output=True,
+        timeout=500,
+    )
+    assert worker.returncode == 0, worker.stdout.decode()[-3000:] + worker.stderr.decode()[-3000:]
+    assert _count(queued_runtime, Item, Item.status == "processed") == 12
+    assert _statuses(queued_runtime) == ["sent"] * 12
+    assert len(list((queued_runtime.settings.outbox_dir / "email").iterdir())) == 12
+    assert _queued_keys(queued_runtime) == []
+
+
+@pytest.mark.slow
+def test_intake_serve_answers_at_once_and_its_worker_process_does_the_rest(queued_runtime: Runtime) -> None:
+    with queued_runtime.database.session() as session:
+        token = create_token(session, "housing-system")
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "intake", "serve", "--port", str(port)],
+        env=_env(queued_runtime),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(lambda: _healthy(base), timeout=120)
+        response = httpx.post(
+            f"{base}/api/v1/items",
+            json={
+                "channel": "web_form",
+                "external_id": "form-1",
+                "body": "My kitchen extractor fan has stopped working, please can someone fix it.",
+                "sender": "resident@example.com",
+            },
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert response.status_code == 202 and response.json()["status"] == "received"
+        _wait_for(lambda: _statuses(queued_runtime) == ["sent"], timeout=180)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    assert server.returncode == 0
+    assert _count(queued_runtime, Item, Item.status == "processed") == 1
+
+
+def _healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_worker_process_killed_mid_job_is_replaced_and_the_item_processed_once(
+    tmp_path: Path, postgres_url: str, trained_model_dir: Path
+) -> None:
+    from tests.conftest import _reset_postgres
+
+    _reset_postgres(postgres_url)
+    runtime = Runtime.build(make_settings(tmp_path, postgres_url, model_dir=trained_model_dir, jobs="database"))
+    runtime.database.upgrade()
+    result = ingest(
+        runtime, email_message("The lift in Cedar House has been broken for two weeks and nobody has fixed it.")
+    )
+    # Hold the item's row so the job blocks inside process_item, then kill the process running it.
+    engine = create_engine(postgres_url)
+    blocker = engine.connect()
+    transaction = blocker.begin()
+    blocker.execute(text("SELECT id FROM items WHERE id = :id FOR UPDATE"), {"id": result.item_id})
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "intake", "worker", "--sweep-every", "0"],
+        env=_env(runtime),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(lambda: _holder(runtime) is not None, timeout=120)
+        holder = _holder(runtime)
+        assert holder is not None
+        os.kill(int(holder.rpartition(".")[2]), signal.SIGKILL)
+        transaction.rollback()
+        blocker.close()
+        _wait_for(lambda: _count(runtime, Item, Item.status == "processed") == 1, timeout=120)
+        _wait_for(lambda: _statuses(runtime) == ["sent"], timeout=60)
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.wait(timeout=60)
+        engine.dispose()
+        runtime.database.dispose()
+    assert len(list((runtime.settings.outbox_dir / "email").iterdir())) == 1
+
+
+def _holder(runtime: Runtime) -> str | None:
+    with runtime.database.session() as session:
+        return session.scalar(select(QueuedJob.locked_by).where(QueuedJob.status == "running"))
+
