@@ -5,7 +5,7 @@ stores the item and queues its processing as a row here in the same transaction,
 claims rows in batches (models/tables.py: QueuedJob, intake/database_queue.py).
 
 Revision ID: 0008
-Revises: 0004
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008"
-down_revision = "0004"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ The staff Settings page and /healthz show every mailbox's state, whichever proce
 poller writes it beside the mailbox's cursor after each poll.
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

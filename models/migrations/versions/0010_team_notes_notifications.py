@@ -1,7 +1,7 @@
 """team workflow: internal case notes, staff notifications, case presence (soft lock)
 
 Revision ID: 0010
-Revises: 0004
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0004"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
