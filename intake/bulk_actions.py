@@ -79,7 +79,7 @@ def _apply_one(
         notifications.case_assigned(session, item, assignee=value or None, actor=actor, now=now)
     elif action == "close":
         require_may_close(role, item.type, runtime.settings.triage_may_close)
-        cases.close(session, item, actor=actor, outcome=value)
+        cases.close(runtime, session, item, actor=actor, outcome=value)
     else:
         correct_item(
             runtime, session, item, user=actor, type=value, categories=item.categories or [],

@@ -288,9 +288,7 @@ def _healthy(base: str) -> bool:
 def test_a_worker_process_killed_mid_job_is_replaced_and_the_item_processed_once(
     tmp_path: Path, postgres_url: str, trained_model_dir: Path
 ) -> None:
-    from tests.conftest import _reset_postgres
-
-    _reset_postgres(postgres_url)
+    # postgres_url is a freshly migrated database of this test's own (cloned per test).
     runtime = Runtime.build(make_settings(tmp_path, postgres_url, model_dir=trained_model_dir, jobs="database"))
     runtime.database.upgrade()
     result = ingest(

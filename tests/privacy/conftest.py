@@ -101,7 +101,7 @@ def build_resident(runtime: Runtime) -> Resident:
                      queue=None, reason=CORRECTION_REASON)
     with runtime.database.session() as session:
         root = session.get(Item, complaint.item_id)
-        cases.record_response(session, root, actor=STAFF, summary=REPLY)  # type: ignore[arg-type]
+        cases.record_response(runtime, session, root, actor=STAFF, summary=REPLY)  # type: ignore[arg-type]
         cases.assign(session, root, actor=STAFF, assignee=STAFF)  # type: ignore[arg-type]
         from intake import audit
 
@@ -120,7 +120,7 @@ def resident(runtime: Runtime) -> Resident:
 def close_case(runtime: Runtime, item_id: int) -> None:
     with runtime.database.session() as session:
         item = session.get(Item, item_id)
-        cases.close(session, item, actor=STAFF, outcome="upheld")  # type: ignore[arg-type]
+        cases.close(runtime, session, item, actor=STAFF, outcome="upheld")  # type: ignore[arg-type]
 
 
 @pytest.fixture

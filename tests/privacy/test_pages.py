@@ -115,7 +115,7 @@ def test_an_integration_cannot_read_a_restricted_item(client: TestClient, runtim
     from intake.tokens import create_token
 
     with runtime.database.session() as session:
-        token = create_token(session, "housing-system")
+        token = create_token(session, "housing-system", scopes=["items:write", "items:read"])
         reference = session.get(Item, resident.complaint_id).reference  # type: ignore[union-attr]
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/v1/items/{reference}", headers=headers).status_code == 200
