@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -73,7 +73,7 @@ def item_page(
     with runtime.database.session() as session:
         view = load_item_view(runtime, session, item_id)
         view.item.attachments  # noqa: B018 - loaded now: the page reads them after the session closes
-        now = datetime.now(UTC)
+        now = runtime.clock.now()
         presence.note_viewing(session, item_id=view.root.id, username=user.username, now=now)
         viewers = presence.others_viewing(session, item_id=view.root.id, username=user.username, now=now)
         notes = notes_on_case(session, view.root.id)
@@ -280,7 +280,7 @@ async def correct(item_id: RowId, request: Request, runtime: RuntimeDep, user: T
     if then_next and from_view:
         with runtime.database.session() as session:
             following = next_case_in(
-                session, from_view, current_id=item_id, now=datetime.now(UTC), username=user.username
+                session, from_view, current_id=item_id, now=runtime.clock.now(), username=user.username
             )
         if following is None:
             target, message = from_view, message + ". That was the last case in this list"
@@ -310,7 +310,7 @@ async def assign(item_id: RowId, request: Request, runtime: RuntimeDep, user: Tr
             raise FieldError("assignee", "Select a person from the list")
         cases.assign(session, item, actor=user.username, assignee=assignee or None)  # type: ignore[arg-type]
         notifications.case_assigned(
-            session, item, assignee=assignee or None, actor=user.username, now=datetime.now(UTC)
+            session, item, assignee=assignee or None, actor=user.username, now=runtime.clock.now()
         )
         return f"Assigned to {assignee}." if assignee else "No longer assigned to anyone."
 

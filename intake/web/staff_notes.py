@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
@@ -31,7 +29,7 @@ async def post_note(item_id: RowId, request: Request, runtime: RuntimeDep, user:
             item = session.get(Item, item_id)
             if item is None:
                 raise PageNotFound(f"no item {item_id}")
-            add_note(session, item, author=user.username, body=text, now=datetime.now(UTC))
+            add_note(session, item, author=user.username, body=text, now=runtime.clock.now())
             root_id = item.case_root_id
     except InvalidMessage as refusal:
         message = str(refusal)
@@ -43,7 +41,7 @@ async def post_note(item_id: RowId, request: Request, runtime: RuntimeDep, user:
 
 @router.get("/notifications", response_class=HTMLResponse)
 def notifications_page(request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
-    now = datetime.now(UTC)
+    now = runtime.clock.now()
     with runtime.database.session() as session:
         alerts = notifications.live_alerts(session, user.username, now=now)
         stored = notifications.recent(session, user.username)
@@ -60,14 +58,14 @@ def notifications_page(request: Request, runtime: RuntimeDep, user: TriageUser) 
 def notification_count(runtime: RuntimeDep, user: TriageUser) -> JSONResponse:
     """The number on the header's Notifications link, fetched by the page (not counted in every render)."""
     with runtime.database.session() as session:
-        count = notifications.badge_count(session, user.username, now=datetime.now(UTC))
+        count = notifications.badge_count(session, user.username, now=runtime.clock.now())
     return JSONResponse({"count": count}, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/notifications/read")
 def mark_read(request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     with runtime.database.session() as session:
-        count = notifications.mark_all_read(session, user.username, now=datetime.now(UTC))
+        count = notifications.mark_all_read(session, user.username, now=runtime.clock.now())
     response = RedirectResponse("/staff/notifications", status_code=303)
     set_flash(request, response, f"{count} marked as read." if count else "Nothing new to mark as read.")
     return response
