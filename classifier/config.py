@@ -8,7 +8,9 @@ the service pass their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from classifier.errors import ClassifierError
 
@@ -23,6 +25,21 @@ TARGET_ROUTED_ACCURACY = 0.95
 # Text past this many characters adds nothing to a triage decision and only costs time; the
 # original stays untouched for staff.
 MAX_MODEL_CHARS = 20_000
+
+
+class Clock(Protocol):
+    """Where "now" comes from: time is an input (the service passes its runtime's clock, tests a fixed one)."""
+
+    def now(self) -> datetime:
+        """The current moment, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock: the default at the edges (the CLI, a test that does not care when)."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 def default_model_dir(environ: Mapping[str, str]) -> Path:

@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +73,9 @@ class ModelRegistry:
     def metadata(self, version: str) -> dict[str, Any]:
         return json.loads((self.path_of(version) / METADATA_FILE).read_text(encoding="utf-8"))
 
-    def new_version_name(self, data_hash: str, now: datetime | None = None) -> str:
-        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    def new_version_name(self, data_hash: str, now: datetime) -> str:
+        """`<UTC time>-<hash prefix>`, from the moment passed in (the registry reads no clock)."""
+        stamp = now.strftime("%Y%m%dT%H%M%SZ")
         base = f"{stamp}-{data_hash[:8]}"
         name, suffix = base, 2
         while (self.model_dir / name).exists():
@@ -82,10 +83,17 @@ class ModelRegistry:
         return name
 
     def save(
-        self, parts: dict[str, Any], metadata: dict[str, Any], *, version: str | None = None, promote: bool = True
+        self, parts: dict[str, Any], metadata: dict[str, Any], *, version: str | None = None, promote: bool = True,
+        now: datetime | None = None,
     ) -> str:
-        """Write a new version (model + metadata) and, by default, make it current."""
-        version = version or self.new_version_name(str(metadata.get("training_data_hash", "nohash")))
+        """Write a new version (model + metadata) and, by default, make it current.
+
+        The version is named after `now` (the moment of training, passed in) unless `version` is given.
+        """
+        if version is None:
+            if now is None:
+                raise ValueError("save() needs `version` or `now` (the registry reads no clock)")
+            version = self.new_version_name(str(metadata.get("training_data_hash", "nohash")), now)
         final = self.model_dir / version
         if final.exists():
             raise FileExistsError(f"model version {version!r} already exists in {self.model_dir}")

@@ -11,7 +11,6 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
 from classifier.classifier import Classifier, settings_to_metadata
-from classifier.config import TARGET_ROUTED_ACCURACY
+from classifier.config import TARGET_ROUTED_ACCURACY, Clock, SystemClock
 from classifier.data import LabelledExample, corpus_hash
 from classifier.decision import decide
 from classifier.encoding import EncodedItem, MessageInput, encode
@@ -248,8 +247,15 @@ def train_model(
     notes: dict[str, Any] | None = None,
     progress: Progress = _no_progress,
     engine: RuleEngine | None = None,
+    clock: Clock | None = None,
 ) -> TrainingResult:
-    """Train, choose thresholds by cross-validation, and (by default) save and promote a new version."""
+    """Train, choose thresholds by cross-validation, and (by default) save and promote a new version.
+
+    `clock` says when the training happened (created_at and the version name; the service passes
+    its runtime's clock); without one, the machine's clock, read once here at the edge.
+    """
+    created = (clock or SystemClock()).now()
+    # A duration, not a date: the monotonic timer is the right tool and no domain decision reads it.
     started = time.perf_counter()
     settings = settings or ModelSettings()
     engine = engine or load_rule_engine()
@@ -282,7 +288,7 @@ def train_model(
     progress("choosing thresholds", 1, 1)
 
     metadata: dict[str, Any] = {
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": created.isoformat(timespec="seconds"),
         "training_data_hash": corpus_hash(examples),
         "training_examples": len(examples),
         "training_examples_used": len(kept),
@@ -323,7 +329,7 @@ def train_model(
     version = None
     if save:
         progress("saving", 0, 1)
-        version = ModelRegistry(out_dir).save(final.to_parts(), metadata, promote=promote)
+        version = ModelRegistry(out_dir).save(final.to_parts(), metadata, promote=promote, now=created)
         metadata["version"] = version
         progress("saving", 1, 1)
     classifier = Classifier(final, metadata, engine=engine)

@@ -21,7 +21,9 @@ def _parts() -> dict[str, object]:
 
 def test_save_writes_model_and_metadata_and_makes_it_current(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path)
-    version = registry.save(_parts(), {"training_data_hash": "abc123def456", "metrics": {"f1": 0.9}})
+    moment = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
+    version = registry.save(_parts(), {"training_data_hash": "abc123def456", "metrics": {"f1": 0.9}}, now=moment)
+    assert version == "20260304T050607Z-abc123de"
     assert registry.versions() == [version]
     assert registry.current_version() == version
     assert (tmp_path / version / MODEL_FILE).is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,23 @@ def test_empty_bodies_are_left_out_of_training(small_training_set: list[Labelled
     assert result.version is None
     assert result.metadata["training_examples"] == len(spread) + 1
     assert result.metadata["training_examples_used"] == len(spread)
+
+
+class _StoppedClock:
+    """A clock standing at one moment: training reads the time from it, never from the machine."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+def test_the_version_and_created_at_come_from_the_clock_passed_in(
+    small_training_set: list[LabelledExample], tmp_path: Path
+) -> None:
+    spread = small_training_set[::6][:60]
+    moment = datetime(2031, 7, 8, 9, 10, 11, tzinfo=UTC)
+    result = train_model(spread, out_dir=tmp_path, folds=2, clock=_StoppedClock(moment))
+    assert result.version is not None and result.version.startswith("20310708T091011Z-")
+    assert result.metadata["created_at"] == "2031-07-08T09:10:11+00:00"
