@@ -164,6 +164,7 @@ class Classifier:
                 model_flags=model_flags,
                 hits=item.hits,
                 review_threshold=threshold,
+                flag_probabilities=self.model.row_probabilities(predictions.flag_probabilities, row),
             )
             results.append(self._result(item, decision, features[row], predictions.type_probabilities[row],
                                         predictions.category_probabilities[row], model_flags))
@@ -187,6 +188,7 @@ class Classifier:
             model_flags={flag: round(p, 4) for flag, p in model_flags.items()
                          if flag not in {hit.value for hit in item.hits if hit.effect == "flag"}},
             hazard_reason=decision.hazard_reason,
+            flag_notes=list(decision.flag_notes),
         )
         return Classification(
             type=decision.type,

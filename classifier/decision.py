@@ -23,8 +23,23 @@ from triage_rules.taxonomy import FLAGS, JUNK, REVIEW_QUEUE
 
 # Flags that make an item something a person must see: it is never junk. A message not in
 # English is one the model cannot read (it has learnt junk from English only): it goes for
-# translation, never to not_for_triage.
-PROTECTING_FLAGS = frozenset({"urgent_safety", "safeguarding", "non_english"})
+# translation, never to not_for_triage. Abuse aimed at us, a named member of staff's misconduct,
+# the Ombudsman, a representative or an elected member all mean a person wrote to us about us:
+# spam does not do that, and a complaint filed as junk is the one miss junk must never cause.
+PROTECTING_FLAGS = frozenset({
+    "urgent_safety", "safeguarding", "non_english", "abusive", "misconduct", "ombudsman", "third_party",
+    "designated_person",
+})
+# The wide safety-net rules (a vulnerable person AND any hazard word; "urgent" AND any hazard word)
+# are right about half the time on their own. They raise urgent_safety only when the flag model
+# agrees a little (probability >= the flag's confirm threshold, chosen on cross-validated TRAIN
+# predictions so that no case is lost out of fold). Specific rules (gas, fire, threats…) never wait.
+SAFETY_NET_RULES = frozenset({
+    "urgent_safety.frail_person_and_hazard",
+    "urgent_safety.says_urgent_with_hazard",
+    "urgent_safety.no_heat_or_water_vulnerable",
+    "urgent_safety.locked_in_or_out_vulnerable",
+})
 # A complaint this likely is a complaint signal: the item is classified, not filed as junk.
 JUNK_COMPLAINT_FLOOR = 0.15
 # Categories a rule hint adds to a complaint on its own: discrimination is the category most often
@@ -44,6 +59,7 @@ class Decision:
     junk: bool = False
     hazard_state: str = NONE
     hazard_reason: str | None = None
+    flag_notes: tuple[str, ...] = ()  # safety-net rule hits the model did not confirm, in plain words
 
 
 def ordered_flags(flags: set[str]) -> list[str]:
@@ -64,6 +80,27 @@ def junk_blocked_by(
     return None
 
 
+def rule_flags_confirmed(
+    hits: Sequence[RuleHit], flag_probabilities: Mapping[str, float], confirm_thresholds: Mapping[str, float]
+) -> tuple[set[str], list[str]]:
+    """The rule flags, less those raised only by safety-net rules the flag model does not confirm.
+
+    Returns (flags, notes): a note per flag held back, naming the rules and the probability.
+    """
+    flags = set(flags_from(hits))
+    notes = []
+    for flag, threshold in confirm_thresholds.items():
+        if flag not in flag_probabilities:  # no model for the flag: nothing to confirm with, the rules stand
+            continue
+        raising = [hit.rule for hit in hits if hit.effect == "flag" and hit.value == flag]
+        probability = float(flag_probabilities[flag])
+        if raising and all(rule in SAFETY_NET_RULES for rule in raising) and probability < threshold:
+            flags.discard(flag)
+            notes.append(f"{flag} not raised: only the safety-net rule(s) {', '.join(sorted(set(raising)))} fired "
+                         f"and the model's probability {probability:.2f} is below {threshold:.2f}")
+    return flags, notes
+
+
 def decide(
     model: TriageModel,
     *,
@@ -72,8 +109,12 @@ def decide(
     model_flags: Mapping[str, float],
     hits: Sequence[RuleHit],
     review_threshold: float,
+    flag_probabilities: Mapping[str, float],
 ) -> Decision:
-    flag_set = set(flags_from(hits)) | set(model_flags)
+    """`model_flags`: the flags the flag models raise; `flag_probabilities`: every flag model's
+    probability for this item (the safety-net rules are confirmed against them)."""
+    rule_flags, notes = rule_flags_confirmed(hits, flag_probabilities, model.confirm_thresholds)
+    flag_set = rule_flags | set(model_flags)
     order = [int(index) for index in np.argsort(-type_probabilities, kind="stable")]
     best = order[0]
     junk = False
@@ -98,7 +139,7 @@ def decide(
     if routing.queue == REVIEW_QUEUE:
         reason = f"confidence {confidence:.2f} is below the review threshold {review_threshold:.2f}: {routing.reason}"
     return Decision(item_type, confidence, categories, flags, routing.queue, reason, routing.reason, junk,
-                    hazard.state, hazard.reason)
+                    hazard.state, hazard.reason, tuple(notes))
 
 
 def decide_unusable(hits: Sequence[RuleHit], reason: str) -> Decision:

@@ -91,6 +91,8 @@ class TriageModel:
     category_thresholds: np.ndarray
     flag_classifiers: dict[str, LogisticRegression] = field(default_factory=dict)
     flag_thresholds: dict[str, float] = field(default_factory=dict)
+    # flag -> the flag-model probability a safety-net rule needs to raise it (decision.SAFETY_NET_RULES)
+    confirm_thresholds: dict[str, float] = field(default_factory=dict)
     _scorer: LinearScorer | None = field(default=None, repr=False, compare=False)
     _scorer_key: tuple[object, ...] | None = field(default=None, repr=False, compare=False)
 
@@ -185,6 +187,10 @@ class TriageModel:
             chosen = [self.categories[int(np.argmax(probabilities))]]
         return chosen
 
+    def row_probabilities(self, flag_probabilities: dict[str, np.ndarray], row: int) -> dict[str, float]:
+        """Every flag model's probability for one row."""
+        return {flag: float(probabilities[row]) for flag, probabilities in flag_probabilities.items()}
+
     def model_flags(self, flag_probabilities: dict[str, np.ndarray], row: int) -> dict[str, float]:
         """The flags the flag models raise for one row, with their probabilities."""
         return {
@@ -203,6 +209,7 @@ class TriageModel:
             "category_thresholds": np.asarray(self.category_thresholds, dtype=np.float64),
             "flag_classifiers": dict(self.flag_classifiers),
             "flag_thresholds": {flag: float(value) for flag, value in self.flag_thresholds.items()},
+            "confirm_thresholds": {flag: float(value) for flag, value in self.confirm_thresholds.items()},
         }
 
     @classmethod
@@ -217,6 +224,8 @@ class TriageModel:
             category_thresholds=np.asarray(parts["category_thresholds"], dtype=np.float64),
             flag_classifiers=dict(parts["flag_classifiers"]),
             flag_thresholds=dict(parts["flag_thresholds"]),
+            # models saved before the safety-net confirmation existed have none: every rule counts
+            confirm_thresholds=dict(parts.get("confirm_thresholds", {})),
         )
 
 

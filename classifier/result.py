@@ -36,6 +36,7 @@ class Explanation:
     model_flags: dict[str, float] = field(default_factory=dict)
     # Why the hazard state is what it is ("resolved — the message says it has been dealt with").
     hazard_reason: str | None = None
+    flag_notes: list[str] = field(default_factory=list)  # a rule hit that did not raise its flag, and why
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 GRID = np.round(np.arange(0.05, 0.96, 0.025), 3)
+# Model probabilities a safety-net rule hit may be asked to reach (0: the rule alone suffices).
+CONFIRM_GRID = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3)
 
 
 def f1(truth: np.ndarray, predicted: np.ndarray) -> float:
@@ -50,6 +52,8 @@ class FlagChoice:
     rules_recall: float
     combined_recall: float
     policy: str
+    # recall first only: the model probability a safety-net-only rule hit needs (0: every hit counts)
+    confirm_threshold: float = 0.0
 
 
 def _precision_recall(truth: np.ndarray, predicted: np.ndarray) -> tuple[float, float]:
@@ -68,6 +72,7 @@ def choose_flag_model(
     min_precision: float = 0.95,
     min_useful_recall: float = 0.3,
     min_precision_recall_first: float = 0.75,
+    safety_net_only: np.ndarray | None = None,
 ) -> FlagChoice:
     """Whether to OR a flag model with the rules, and at which threshold.
 
@@ -77,7 +82,9 @@ def choose_flag_model(
 
     - recall first (urgent_safety, safeguarding): among the thresholds at which rules OR model find
       every case out of fold, the lowest whose precision reaches `min_precision_recall_first` (the
-      queue must stay usable), so the model catches as much new wording as that allows;
+      queue must stay usable), so the model catches as much new wording as that allows. Items the
+      flag reaches only through the wide safety-net rules (`safety_net_only`) may need the model to
+      agree a little: the confirm threshold is chosen with the model threshold, on the same terms;
     - otherwise: the lowest threshold at which the model alone is right `min_precision` of the
       time, so what it adds is almost always correct; unused if it then finds under
       `min_useful_recall` of the cases.
@@ -85,20 +92,35 @@ def choose_flag_model(
     truth = truth.astype(bool)
     rule_flags = rule_flags.astype(bool)
     candidates = [float(t) for t in GRID if t >= 0.1]
+    confirm = 0.0
+    net_only = (safety_net_only.astype(bool) if safety_net_only is not None
+                else np.zeros_like(rule_flags, dtype=bool))
     if recall_first:
-        # The decision is "rules OR model". Recall first: only thresholds at which that finds every
-        # case out of fold (or as many as any threshold does) are allowed. Among them, the lowest —
-        # the model catching the most new wordings — whose out-of-fold precision still reaches
-        # `min_precision_recall_first`, so the queue stays usable; if none does, the most precise.
-        scored = [(t, recall(truth, rule_flags | (model_probabilities >= t)),
-                   _precision_recall(truth, rule_flags | (model_probabilities >= t))[0]) for t in candidates]
-        best_recall = max(r for _, r, _ in scored)
-        allowed = [(t, p) for t, r, p in scored if r >= best_recall]
-        precise = [t for t, p in allowed if p >= min_precision_recall_first]
-        threshold = min(precise) if precise else max(allowed, key=lambda pair: (pair[1], -pair[0]))[0]
+        # The decision is "specific rules OR (safety-net rules AND model >= confirm) OR model >= t".
+        # Recall first: only pairs at which that finds every case out of fold (or as many as any
+        # pair does) are allowed. Among them, the lowest t — the model catching the most new
+        # wordings — whose out-of-fold precision still reaches `min_precision_recall_first`, so the
+        # queue stays usable (ties: the stricter confirm threshold); if none does, the most precise.
+        specific = rule_flags & ~net_only
+        scored = []
+        for confirm_at in CONFIRM_GRID if net_only.any() else (0.0,):
+            for t in candidates:
+                if confirm_at >= t:
+                    continue
+                predicted = specific | (net_only & (model_probabilities >= confirm_at)) | (model_probabilities >= t)
+                scored.append((t, confirm_at, recall(truth, predicted), _precision_recall(truth, predicted)[0]))
+        best_recall = max(r for _, _, r, _ in scored)
+        allowed = [(t, c, p) for t, c, r, p in scored if r >= best_recall]
+        precise = [(t, -c) for t, c, p in allowed if p >= min_precision_recall_first]
+        if precise:
+            threshold, negative_confirm = min(precise)
+            confirm = -negative_confirm
+        else:
+            threshold, confirm, _ = max(allowed, key=lambda triple: (triple[2], -triple[0], triple[1]))
         use = bool(truth.any())
         policy = (f"recall first: rules OR model find {best_recall:.3f} of the cases out of fold; lowest threshold "
-                  f"with precision >= {min_precision_recall_first:.2f} (else the most precise)")
+                  f"with precision >= {min_precision_recall_first:.2f} (else the most precise); safety-net rules "
+                  f"confirmed at model probability >= {confirm:.2f}")
     else:
         passing = [t for t in candidates
                    if _precision_recall(truth, model_probabilities >= t)[0] >= min_precision]
@@ -106,12 +128,13 @@ def choose_flag_model(
         use = bool(passing) and recall(truth, model_probabilities >= threshold) >= min_useful_recall
         policy = f"precision first: model alone right >= {min_precision:.2f} of the time"
     model_precision, model_recall = _precision_recall(truth, model_probabilities >= threshold)
-    combined = rule_flags | (model_probabilities >= threshold) if use else rule_flags
+    rules_kept = (rule_flags & ~net_only) | (net_only & (model_probabilities >= confirm)) if use else rule_flags
+    combined = rules_kept | (model_probabilities >= threshold) if use else rule_flags
     return FlagChoice(
         flag=flag, use_model=use, threshold=threshold, model_precision=model_precision, model_recall=model_recall,
         combined_precision=_precision_recall(truth, combined)[0],
         rules_f1=f1(truth, rule_flags), combined_f1=f1(truth, combined), rules_recall=recall(truth, rule_flags),
-        combined_recall=recall(truth, combined), policy=policy,
+        combined_recall=recall(truth, combined), policy=policy, confirm_threshold=confirm,
     )
 
 

@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from classifier.classifier import Classifier, settings_to_metadata
 from classifier.config import TARGET_ROUTED_ACCURACY, Clock, SystemClock
 from classifier.data import LabelledExample, corpus_hash
-from classifier.decision import decide
+from classifier.decision import SAFETY_NET_RULES, decide
 from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.evaluation_metrics import Predicted, score
 from classifier.evaluation_run import evaluate_classifier
@@ -172,9 +172,14 @@ def _choose_flags(
     for flag, probabilities in out_of_fold.flag_probabilities.items():
         truth = np.array([flag in example.flags for example in examples])
         rules = np.array([flag in flags_from(item.hits) for item in encoded])
+        # Items whose flag comes only from the wide safety-net rules: those may wait for the model.
+        net_only = np.array([bool(raising) and all(rule in SAFETY_NET_RULES for rule in raising)
+                             for raising in ([hit.rule for hit in item.hits
+                                              if hit.effect == "flag" and hit.value == flag] for item in encoded)])
         choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth,
                                          recall_first=flag in RECALL_FIRST_FLAGS,
-                                         min_precision_recall_first=RECALL_FIRST_MIN_PRECISION))
+                                         min_precision_recall_first=RECALL_FIRST_MIN_PRECISION,
+                                         safety_net_only=net_only))
     return choices
 
 
@@ -191,6 +196,7 @@ def out_of_fold_predictions(
             model_flags=model_flags,
             hits=item.hits,
             review_threshold=review_threshold,
+            flag_probabilities=model.row_probabilities(out_of_fold.flag_probabilities, row),
         )
         predictions.append(Predicted(decision.type, decision.categories, decision.flags, decision.queue,
                                      decision.hazard_state))
@@ -280,6 +286,8 @@ def train_model(
         )
     flag_choices = _choose_flags(kept, encoded, out_of_fold)
     final.flag_thresholds = {choice.flag: choice.threshold for choice in flag_choices if choice.use_model}
+    final.confirm_thresholds = {choice.flag: choice.confirm_threshold for choice in flag_choices
+                                if choice.use_model and choice.confirm_threshold > 0}
     review = choose_review(final, kept, encoded, out_of_fold, target=target_routed_accuracy)
     final.flag_classifiers = {
         flag: model for flag, model in final.flag_classifiers.items() if flag in final.flag_thresholds
@@ -305,7 +313,8 @@ def train_model(
         "flag_models": [asdict(choice) for choice in flag_choices],
         "flag_model_thresholds": dict(final.flag_thresholds),
         "recall_first_thresholds": {
-            choice.flag: {"threshold": choice.threshold, "cv_recall": round(choice.combined_recall, 4),
+            choice.flag: {"threshold": choice.threshold, "confirm_threshold": choice.confirm_threshold,
+                          "cv_recall": round(choice.combined_recall, 4),
                           "cv_precision": round(choice.combined_precision, 4),
                           "cv_model_alone_recall": round(choice.model_recall, 4),
                           "cv_model_alone_precision": round(choice.model_precision, 4)}

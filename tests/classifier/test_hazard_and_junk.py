@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.decision import junk_blocked_by
+from classifier.decision import SAFETY_NET_RULES, junk_blocked_by, rule_flags_confirmed
 from classifier.hazard import hazard_state
 from triage_rules.rules import flags_from, load_rule_engine
 
@@ -60,3 +60,24 @@ def test_junk_is_refused_when_a_safety_safeguarding_or_complaint_signal_is_prese
     complaint_hits = ENGINE.match("This is the third time I have complained and nobody has come.", channel="email")
     assert junk_blocked_by(set(), complaint_hits, 0.0) == "a complaint cue"
     assert junk_blocked_by(set(), [], 0.01) is None
+
+
+@pytest.mark.parametrize("flag", ["abusive", "misconduct", "ombudsman", "third_party", "designated_person"])
+def test_a_person_writing_to_us_about_us_is_never_junk(flag: str) -> None:
+    # e.g. an abusive complaint the type model finds junk-like: abuse aimed at us is still a complaint
+    assert junk_blocked_by({flag}, [], 0.0) == f"flag {flag}"
+
+
+def test_a_safety_net_rule_alone_waits_for_the_model_but_a_specific_rule_never_does() -> None:
+    net_hits = ENGINE.match("My mum is 87 and the tap in her kitchen is leaking.", channel="email")
+    assert {hit.rule for hit in net_hits if hit.value == "urgent_safety"} <= SAFETY_NET_RULES
+    assert "urgent_safety" in flags_from(net_hits)
+    held, notes = rule_flags_confirmed(net_hits, {"urgent_safety": 0.03}, {"urgent_safety": 0.1})
+    assert "urgent_safety" not in held and "below 0.10" in notes[0]
+    kept, _ = rule_flags_confirmed(net_hits, {"urgent_safety": 0.12}, {"urgent_safety": 0.1})
+    assert "urgent_safety" in kept
+    # no flag model: nothing to confirm with, the rule stands
+    assert "urgent_safety" in rule_flags_confirmed(net_hits, {}, {"urgent_safety": 0.1})[0]
+
+    gas_hits = ENGINE.match("There's a hissing sound from the gas meter and my mum is 87.", channel="email")
+    assert "urgent_safety" in rule_flags_confirmed(gas_hits, {"urgent_safety": 0.0}, {"urgent_safety": 0.1})[0]

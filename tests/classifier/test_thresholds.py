@@ -68,3 +68,17 @@ def test_recall_first_flag_keeps_a_threshold_that_finds_most_cases() -> None:
     assert choice.use_model
     assert choice.model_recall >= 0.9
     assert choice.threshold <= 0.45
+
+
+def test_recall_first_asks_the_safety_net_rules_for_model_agreement_only_when_no_case_is_lost() -> None:
+    # 10 cases: 5 found by a specific rule, 5 by a safety-net rule with some model support; 10
+    # non-cases hit by the safety net where the model says no.
+    truth = np.array([1] * 10 + [0] * 10, dtype=bool)
+    rules = np.ones(20, dtype=bool)
+    net_only = np.array([False] * 5 + [True] * 5 + [True] * 10)
+    probabilities = np.array([0.9] * 5 + [0.2] * 5 + [0.01] * 10)
+    choice = choose_flag_model("urgent_safety", rule_flags=rules, model_probabilities=probabilities, truth=truth,
+                               recall_first=True, safety_net_only=net_only)
+    assert choice.combined_recall == 1.0
+    assert 0.01 < choice.confirm_threshold <= 0.2
+    assert choice.combined_precision == 1.0
