@@ -1,7 +1,10 @@
-"""Issue 11's targets on the held-out TEST split with the trained model (never tuned on TEST).
+"""Issue 11's targets on the held-out TEST split with the trained model (thresholds chosen on TRAIN only).
 
-The targets this model misses are marked xfail(strict): the test fails the day one is met without
-the docs being updated, and the docs (docs/classifier.md, "Honest misses") say why each is missed.
+A target the shipped model meets is a plain assertion. One it misses is xfail(strict) with the
+measured figure in the reason: the test fails the day it is met without the docs being updated,
+and docs/classifier.md ("Honest misses") says why it is missed. Caveat (also in the docs): the
+kinds of TEST misses were read during development, so TEST is not fully held out any more; the
+fresh check set (data/fresh/check.jsonl) is the unseen check.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ from typing import Any
 
 import pytest
 
-MISSED = "missed by the shipped model: see docs/classifier.md, Honest misses"
+
+def missed(figure: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, reason=f"missed by the shipped model ({figure}): see docs/classifier.md")
 
 
+@missed("complaint F1 0.9495")
 def test_complaint_f1_is_at_least_095(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["complaint_f1"] >= 0.95
 
@@ -25,40 +31,48 @@ def test_no_resolved_hazard_or_compliment_gets_a_hazard_deadline(held_out_report
     assert held_out_report["resolved_hazards"]["given_a_hazard_deadline"] == 0
 
 
-def test_the_safeguarding_queue_stays_usable(held_out_report: dict[str, Any]) -> None:
-    assert held_out_report["flag_precision"]["safeguarding"] >= 0.7
-
-
 def test_automation_is_at_least_85_percent(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["automation_rate"] >= 0.85
+
+
+@pytest.mark.parametrize("flag", ["urgent_safety", "safeguarding"])
+def test_no_safety_or_safeguarding_message_is_missed(held_out_report: dict[str, Any], flag: str) -> None:
+    assert held_out_report["flag_recall"][flag] == 1.0
+
+
+def test_no_complaint_safety_or_safeguarding_item_is_labelled_junk(held_out_report: dict[str, Any]) -> None:
+    assert held_out_report["junk"]["protected_items_labelled_junk"] == 0
 
 
 def test_junk_filed_is_almost_always_junk(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["junk"]["precision"] >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason=MISSED)
-@pytest.mark.parametrize("flag", ["urgent_safety", "safeguarding"])
-def test_no_safety_or_safeguarding_message_is_missed(held_out_report: dict[str, Any], flag: str) -> None:
-    assert held_out_report["flag_recall"][flag] == 1.0
+@missed("urgent_safety precision 0.662")
+def test_urgent_safety_flags_are_mostly_right(held_out_report: dict[str, Any]) -> None:
+    assert held_out_report["flag_precision"]["urgent_safety"] >= 0.7
 
 
-@pytest.mark.xfail(strict=True, reason=MISSED)
+@missed("safeguarding precision 0.651, queue precision 0.652")
+def test_the_safeguarding_queue_stays_usable(held_out_report: dict[str, Any]) -> None:
+    assert held_out_report["flag_precision"]["safeguarding"] >= 0.7
+
+
+@missed("emergency queue precision 0.662")
 def test_the_emergency_queue_stays_usable(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["queue_precision"]["emergency"]["precision"] >= 0.7
 
 
-@pytest.mark.xfail(strict=True, reason=MISSED)
-def test_junk_f1_is_at_least_09_with_no_protected_item_as_junk(held_out_report: dict[str, Any]) -> None:
+@missed("junk F1 0.857")
+def test_junk_f1_is_at_least_09(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["junk"]["f1"] >= 0.9
-    assert held_out_report["junk"]["protected_items_labelled_junk"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=MISSED)
+@missed("category micro-F1 0.771")
 def test_category_micro_f1_is_at_least_085(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["category_micro_f1"] >= 0.85
 
 
-@pytest.mark.xfail(strict=True, reason=MISSED)
+@missed("routed items right 0.926")
 def test_routed_items_are_96_percent_right(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["routed_queue_accuracy"] >= 0.96
