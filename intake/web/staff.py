@@ -16,12 +16,14 @@ from intake.web import (
     staff_notes,
     staff_queues,
     staff_session,
+    staff_sso,
 )
 from intake.web.csrf import verify_csrf
 
 router = APIRouter(prefix="/staff", tags=["staff workspace"], dependencies=[Depends(verify_csrf)])
 for part in (
     staff_session.router,
+    staff_sso.router,
     staff_queues.router,
     staff_items.router,
     staff_notes.router,
