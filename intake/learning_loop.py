@@ -310,7 +310,6 @@ def retrain(runtime: Runtime, *, actor: str = "worker") -> RetrainOutcome:
     """What `intake train` does, for the scheduled job and the admin page's "Retrain now"."""
     from classifier import train_model
     from classifier.data import load_examples, seed_files, split_examples
-
     from intake.retrain_progress import ProgressWriter
 
     # Each stage is shown on the Model versions page while it runs (intake/retrain_progress.py).

@@ -178,7 +178,7 @@ def _verified_claims(runtime: Runtime, found: Provider, id_token: str, *, nonce:
             now=int(runtime.clock.now().timestamp()),
             leeway=CLOCK_LEEWAY_SECONDS,
             iss={"essential": True, "value": found.issuer},
-            aud={"essential": True, "value": settings.client_id},
+            aud={"essential": True, "value": settings.client_id or ""},
             exp={"essential": True},
             sub={"essential": True},
             nonce={"essential": True, "value": nonce},

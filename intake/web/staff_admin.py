@@ -195,7 +195,6 @@ def revoke(token_id: RowId, request: Request, runtime: RuntimeDep, user: AdminUs
 def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
     from intake.learning_loop import model_versions
     from intake.model_status import retrain_status
-
     from intake.retrain_progress import read_progress
 
     with runtime.database.session() as session:

@@ -8,8 +8,8 @@ import re
 from fastapi.testclient import TestClient
 
 from intake.pipeline import ingest
-from intake.runtime import Runtime
 from intake.resident_history import normalised_address
+from intake.runtime import Runtime
 from models import Item
 from tests.factories import email_message, sms_message
 from tests.web.conftest import signed_in
