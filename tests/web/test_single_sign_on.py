@@ -181,3 +181,15 @@ def test_an_admin_links_an_account_to_its_email_on_the_users_page(client: TestCl
     assert clash.status_code == 400 and "already uses" in clash.text
     with runtime.database.session() as session:
         assert session.get(User, aisha_id).email == "aisha.khan@landlord.example"  # type: ignore[union-attr]
+
+
+def test_an_unreachable_provider_is_said_plainly_and_passwords_still_work(client: TestClient, runtime: Runtime) -> None:
+    with stand_in_provider() as stand_in:
+        issuer = stand_in.issuer  # the provider is gone once this block ends: its port is closed
+    runtime.settings.oidc = OidcSettings(issuer=issuer, client_id=CLIENT_ID)
+    oidc.forget_providers()
+    response = client.get("/staff/login/oidc", follow_redirects=False)
+    assert response.status_code == 502
+    assert "could not be reached; try again or use your password" in response.text
+    _add(runtime, "tom", "triage", None)
+    assert sign_in(client, "tom").status_code == 303
