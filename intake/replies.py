@@ -107,7 +107,7 @@ def thread_for(session: Session, root: Item) -> tuple[str | None, list[str]]:
         )
         .order_by(Acknowledgement.sent_at, Acknowledgement.id)
     )
-    references += [provider_id for provider_id in ours if is_valid_message_id(provider_id)]
+    references += [provider_id for provider_id in ours if provider_id and is_valid_message_id(provider_id)]
     answering = next((m.external_id for m in reversed(emails) if is_valid_message_id(m.external_id)), None)
     return answering, list(dict.fromkeys(references))
 
@@ -147,10 +147,13 @@ def plan_reply(
     if stage_response and not {"respond", "holding_response"} & deadlines.open_kinds(root):
         raise ReplyRefused("stage-response", "Nothing on this case is waiting for a response: untick the box")
     found = recipients(runtime, session, root)
-    in_reply_to, references = None, []
+    in_reply_to: str | None = None
+    references: list[str] = []
     if channel == "email":
         if found.email is None:
-            raise ReplyRefused("reply-channel", "No email address is known for this case: reply by text or phone")
+            raise ReplyRefused(
+                "reply-channel", "No email address is known for this case: reply by text or phone"
+            )
         recipient = found.email
         if not (subject or "").strip():
             raise ReplyRefused("reply-subject", "Enter a subject")
@@ -163,40 +166,65 @@ def plan_reply(
         body = " ".join(body.split())  # a text is one paragraph; the template's line breaks are for email
         if sms_segments(body) > MAX_SMS_SEGMENTS:
             raise ReplyRefused(
-                "reply-body", f"A text can be at most {MAX_SMS_SEGMENTS} messages long: this takes {sms_segments(body)}"
+                "reply-body",
+                f"A text can be at most {MAX_SMS_SEGMENTS} messages long: this takes {sms_segments(body)}",
             )
     else:
         raise ReplyRefused("reply-channel", "Choose email or text message")
     now = runtime.clock.now()
-    sent_today = session.scalar(
-        select(func.count(Acknowledgement.id)).where(
-            Acknowledgement.recipient == recipient,
-            Acknowledgement.purpose.like(f"{REPLY_PREFIX}%"),
-            Acknowledgement.created_at >= now - timedelta(days=1),
+    sent_today = (
+        session.scalar(
+            select(func.count(Acknowledgement.id)).where(
+                Acknowledgement.recipient == recipient,
+                Acknowledgement.purpose.like(f"{REPLY_PREFIX}%"),
+                Acknowledgement.created_at >= now - timedelta(days=1),
+            )
         )
-    ) or 0
+        or 0
+    )
     if sent_today >= MAX_REPLIES_PER_RECIPIENT_PER_DAY:
         raise ReplyRefused(
-            "reply-body", f"{MAX_REPLIES_PER_RECIPIENT_PER_DAY} replies have gone to this address in 24 hours: "
-            "phone the resident, or ask a manager"
+            "reply-body",
+            f"{MAX_REPLIES_PER_RECIPIENT_PER_DAY} replies have gone to this address in 24 hours: "
+            "phone the resident, or ask a manager",
         )
     reply = Reply(
-        key=key, item_id=root.id, author=author, template_key=template_key, channel=channel,
-        in_reply_to=in_reply_to, references=references, stage_response=stage_response, created_at=now,
+        key=key,
+        item_id=root.id,
+        author=author,
+        template_key=template_key,
+        channel=channel,
+        in_reply_to=in_reply_to,
+        references=references,
+        stage_response=stage_response,
+        created_at=now,
     )
     session.add(reply)
     session.flush()
     letter = Acknowledgement(
-        item_id=root.id, purpose=f"{REPLY_PREFIX}{reply.id}", channel=channel, recipient=recipient,
-        subject=subject, body_text=body + ("\n" if channel == "email" else ""), body_html=None,
-        status="pending", created_at=now,
+        item_id=root.id,
+        purpose=f"{REPLY_PREFIX}{reply.id}",
+        channel=channel,
+        recipient=recipient,
+        subject=subject,
+        body_text=body + ("\n" if channel == "email" else ""),
+        body_html=None,
+        status="pending",
+        created_at=now,
     )
     session.add(letter)
     session.flush()
     reply.acknowledgement_id = letter.id
     audit.record(
-        session, actor=author, action="reply_planned", item_id=root.id, reply_id=reply.id,
-        acknowledgement_id=letter.id, channel=channel, template=template_key, stage_response=stage_response,
+        session,
+        actor=author,
+        action="reply_planned",
+        item_id=root.id,
+        reply_id=reply.id,
+        acknowledgement_id=letter.id,
+        channel=channel,
+        template=template_key,
+        stage_response=stage_response,
     )
     runtime.jobs.enqueue_acknowledgement(letter.id, session=session)
     return reply
@@ -226,7 +254,10 @@ def record_stage_responses(runtime: Runtime, *, reply_ids: list[int] | None = No
             assert root is not None
             try:
                 cases.record_response(
-                    runtime, session, root, actor=reply.author,
+                    runtime,
+                    session,
+                    root,
+                    actor=reply.author,
                     summary=f"reply {reply.id} sent by {'text message' if reply.channel == 'sms' else 'email'}",
                     sent_at=letter.sent_at,
                 )
@@ -256,7 +287,8 @@ def conversation(session: Session, root: Item) -> list[Letter]:
     """Everything on the case in time order: the resident's messages and every letter we sent."""
     members = case_items(session, root.id)
     letters = [
-        Letter(m.received_at, False, m.channel, "From the resident", m.subject, m.body, None, m.id) for m in members
+        Letter(m.received_at, False, m.channel, "From the resident", m.subject, m.body, None, m.id)
+        for m in members
     ]
     authors = {
         reply.acknowledgement_id: reply
@@ -274,6 +306,16 @@ def conversation(session: Session, root: Item) -> list[Letter]:
             title = f"Acknowledgement: {letter.purpose.replace('_', ' ')}"
         if not letter.body_text:
             continue  # nothing was written (suppressed, no contact details): it shows under What we sent
-        letters.append(Letter(letter.sent_at or letter.created_at, True, letter.channel, title, letter.subject,
-                              letter.body_text, letter.status, letter.item_id))
+        letters.append(
+            Letter(
+                letter.sent_at or letter.created_at,
+                True,
+                letter.channel,
+                title,
+                letter.subject,
+                letter.body_text,
+                letter.status,
+                letter.item_id,
+            )
+        )
     return sorted(letters, key=lambda letter: letter.at)

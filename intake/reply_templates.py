@@ -73,8 +73,11 @@ def shipped_templates() -> tuple[Template, ...]:
     found = []
     for entry in data.get("template", []):
         template = Template(
-            key=entry["key"], name=entry["name"], channel=entry["channel"],
-            subject=entry.get("subject"), body=entry["body"].strip() + "\n" if entry["channel"] == "email" else entry["body"].strip(),
+            key=entry["key"],
+            name=entry["name"],
+            channel=entry["channel"],
+            subject=entry.get("subject"),
+            body=entry["body"].strip() + "\n" if entry["channel"] == "email" else entry["body"].strip(),
         )
         check(template)  # a broken default fails loudly at first use, never quietly in a letter
         found.append(template)
@@ -98,8 +101,14 @@ def find(session: Session, key: str) -> Template | None:
 
 def _from_row(row: ReplyTemplate) -> Template:
     return Template(
-        key=row.key, name=row.name, channel=row.channel, subject=row.subject, body=row.body,
-        active=row.active, edited_by=row.updated_by, edited_at=row.updated_at,
+        key=row.key,
+        name=row.name,
+        channel=row.channel,
+        subject=row.subject,
+        body=row.body,
+        active=row.active,
+        edited_by=row.updated_by,
+        edited_at=row.updated_at,
     )
 
 
@@ -118,7 +127,9 @@ def placeholders_in(text: str) -> list[str]:
 def check(template: Template) -> None:
     """Raise TemplateInvalid when the template cannot be saved (and so cannot be used)."""
     if not KEY_PATTERN.fullmatch(template.key):
-        raise TemplateInvalid("key", "Use lower-case letters, digits and _ for the short name (2 to 63 characters)")
+        raise TemplateInvalid(
+            "key", "Use lower-case letters, digits and _ for the short name (2 to 63 characters)"
+        )
     if not template.name.strip() or len(template.name) > 120:
         raise TemplateInvalid("name", "Enter a name of up to 120 characters")
     if template.channel not in CHANNELS:
@@ -144,8 +155,9 @@ def check(template: Template) -> None:
         longest = fill(template.body, SAMPLE_VALUES)
         if sms_segments(longest) > MAX_SMS_SEGMENTS:
             raise TemplateInvalid(
-                "body", f"A text message template must fit in {MAX_SMS_SEGMENTS} text messages with a long name "
-                f"and reference in it: this one takes {sms_segments(longest)}"
+                "body",
+                f"A text message template must fit in {MAX_SMS_SEGMENTS} text messages with a long name "
+                f"and reference in it: this one takes {sms_segments(longest)}",
             )
 
 
@@ -158,8 +170,10 @@ def save(session: Session, template: Template, *, actor: str, now: datetime) -> 
     """Save a manager's version of a template (new, or replacing the default / an earlier edit)."""
     check(template)
     row = session.scalars(select(ReplyTemplate).where(ReplyTemplate.key == template.key)).first()
-    before = _from_row(row) if row is not None else next(
-        (shipped for shipped in shipped_templates() if shipped.key == template.key), None
+    before = (
+        _from_row(row)
+        if row is not None
+        else next((shipped for shipped in shipped_templates() if shipped.key == template.key), None)
     )
     if row is None:
         row = ReplyTemplate(key=template.key)

@@ -30,7 +30,6 @@ from channels.base import (
     UncertainSendError,
 )
 from channels.outbox import OutboxSender
-
 from intake import audit, deadlines
 from intake.acknowledgements import MAX_SEND_ATTEMPTS
 from intake.notifications import URGENT_QUEUES
@@ -80,8 +79,11 @@ def save_setting(
     setting.deadlines = deadlines_due
     setting.updated_at = now
     audit.record(
-        session, actor=username, action="staff_alert_settings_changed",
-        urgent_arrivals=urgent_arrivals, deadlines=deadlines_due,
+        session,
+        actor=username,
+        action="staff_alert_settings_changed",
+        urgent_arrivals=urgent_arrivals,
+        deadlines=deadlines_due,
     )
     return setting
 
@@ -94,7 +96,9 @@ def run(runtime: Runtime) -> AlertRun:
     sent = failed = 0
     with runtime.database.session() as session:
         due = list(
-            session.scalars(select(StaffAlertEmail.id).where(StaffAlertEmail.status.in_(("pending", "retry"))))
+            session.scalars(
+                select(StaffAlertEmail.id).where(StaffAlertEmail.status.in_(("pending", "retry")))
+            )
         )
     for alert_id in due:
         status = send(runtime, alert_id)
@@ -123,15 +127,23 @@ def plan(runtime: Runtime, *, now: datetime) -> int:
                     f"An emergency or safeguarding case has arrived and nobody is assigned to it yet: "
                     f"{item.reference}.\n\nOpen it: {base}/staff/items/{item.id}\n"
                 )
-                wanted += [(f"urgent:{item.id}:{s.username}", s, item, subject, body, None) for s in urgent_readers]
+                wanted += [
+                    (f"urgent:{item.id}:{s.username}", s, item, subject, body, None) for s in urgent_readers
+                ]
         deadline_readers = {s.username: s for s in settings if s.deadlines}
         if deadline_readers:
             horizon = end_of_day(runtime.calendar.next_working_day(london_date(now)))
             for deadline, item in _deadlines_due(session, now=now, horizon=horizon):
                 readers = (
-                    [deadline_readers[item.assigned_to]] if item.assigned_to in deadline_readers
-                    else [] if item.assigned_to
-                    else [s for s in deadline_readers.values() if active[s.username].role in ("manager", "admin")]
+                    [deadline_readers[item.assigned_to]]
+                    if item.assigned_to in deadline_readers
+                    else []
+                    if item.assigned_to
+                    else [
+                        s
+                        for s in deadline_readers.values()
+                        if active[s.username].role in ("manager", "admin")
+                    ]
                 )
                 passed = deadline.due_at <= now
                 what = deadline.kind.replace("_", " ")
@@ -141,20 +153,38 @@ def plan(runtime: Runtime, *, now: datetime) -> int:
                     f"{'passed at' if passed else 'is due by'} {moment_in_words(deadline.due_at)}.\n\n"
                     f"Open it: {base}/staff/items/{item.id}\n"
                 )
-                wanted += [(f"deadline:{deadline.id}:{s.username}", s, item, subject, body, deadline.id) for s in readers]
-        existing = set(
-            session.scalars(select(StaffAlertEmail.key).where(StaffAlertEmail.key.in_([w[0] for w in wanted])))
-        ) if wanted else set()
+                wanted += [
+                    (f"deadline:{deadline.id}:{s.username}", s, item, subject, body, deadline.id)
+                    for s in readers
+                ]
+        existing = (
+            set(
+                session.scalars(
+                    select(StaffAlertEmail.key).where(StaffAlertEmail.key.in_([w[0] for w in wanted]))
+                )
+            )
+            if wanted
+            else set()
+        )
         for key, setting, item, subject, body, deadline_id in wanted:
             if key in existing:
                 continue
             try:
                 with session.begin_nested():  # another process may write the same key first: that one stands
-                    session.add(StaffAlertEmail(
-                        key=key, username=setting.username, kind=key.partition(":")[0], item_id=item.id,
-                        recipient=setting.email, subject=subject, body_text=body, status="pending",
-                        details={"deadline_id": deadline_id} if deadline_id else {}, created_at=now,
-                    ))
+                    session.add(
+                        StaffAlertEmail(
+                            key=key,
+                            username=setting.username,
+                            kind=key.partition(":")[0],
+                            item_id=item.id,
+                            recipient=setting.email,
+                            subject=subject,
+                            body_text=body,
+                            status="pending",
+                            details={"deadline_id": deadline_id} if deadline_id else {},
+                            created_at=now,
+                        )
+                    )
                 written += 1
             except IntegrityError:
                 continue
@@ -165,11 +195,21 @@ def _urgent_arrivals(session: Session, now: datetime) -> list[Item]:
     flags = cast(Item.flags, String)
     return list(
         session.scalars(
-            select(Item).where(
-                Item.case_id.is_(None), Item.status == "processed", Item.case_status == "open",
-                Item.assigned_to.is_(None), Item.received_at >= now - ARRIVAL_WINDOW,
-                or_(Item.queue.in_(URGENT_QUEUES), flags.like('%"urgent_safety"%'), flags.like('%"safeguarding"%')),
-            ).order_by(Item.received_at).limit(500)
+            select(Item)
+            .where(
+                Item.case_id.is_(None),
+                Item.status == "processed",
+                Item.case_status == "open",
+                Item.assigned_to.is_(None),
+                Item.received_at >= now - ARRIVAL_WINDOW,
+                or_(
+                    Item.queue.in_(URGENT_QUEUES),
+                    flags.like('%"urgent_safety"%'),
+                    flags.like('%"safeguarding"%'),
+                ),
+            )
+            .order_by(Item.received_at)
+            .limit(500)
         )
     )
 
@@ -179,10 +219,13 @@ def _deadlines_due(session: Session, *, now: datetime, horizon: datetime) -> lis
         select(Deadline, Item)
         .join(Item, Item.id == Deadline.item_id)
         .where(
-            Item.case_id.is_(None), Item.case_status == "open",
-            Deadline.met_at.is_(None), Deadline.superseded_at.is_(None),
+            Item.case_id.is_(None),
+            Item.case_status == "open",
+            Deadline.met_at.is_(None),
+            Deadline.superseded_at.is_(None),
             Deadline.kind.not_in(deadlines.NOT_OVERDUE_KINDS),
-            Deadline.due_at <= horizon, Deadline.due_at > now - JUST_MISSED,
+            Deadline.due_at <= horizon,
+            Deadline.due_at > now - JUST_MISSED,
         )
         .order_by(Deadline.due_at)
         .limit(1000)
@@ -220,8 +263,11 @@ def send(runtime: Runtime, alert_id: int) -> str:
         assert alert is not None
         reference = session.scalar(select(Item.reference).where(Item.id == alert.item_id)) or ""
         outbound = OutboundAcknowledgement(
-            acknowledgement_id=alert.id, reference=reference, recipient=alert.recipient,
-            subject=alert.subject, body_text=alert.body_text,
+            acknowledgement_id=alert.id,
+            reference=reference,
+            recipient=alert.recipient,
+            subject=alert.subject,
+            body_text=alert.body_text,
         )
         attempts = alert.attempts
     # Committed as `sending` before the provider is called: a crash from here on is never re-sent.
@@ -243,8 +289,13 @@ def send(runtime: Runtime, alert_id: int) -> str:
             alert.sent_at = runtime.clock.now()
             alert.provider_id = provider_id
         audit.record(
-            session, actor="worker", action=f"staff_alert_{status}", item_id=alert.item_id,
-            alert_id=alert.id, kind=alert.kind, username=alert.username,
+            session,
+            actor="worker",
+            action=f"staff_alert_{status}",
+            item_id=alert.item_id,
+            alert_id=alert.id,
+            kind=alert.kind,
+            username=alert.username,
         )
     if status != "sent":
         log.warning("staff alert %s: %s", alert_id, status)

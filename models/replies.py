@@ -21,7 +21,9 @@ class Reply(Base):
     __tablename__ = "replies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64), unique=True)  # the form's one-time token: a resent form is one reply
+    key: Mapped[str] = mapped_column(
+        String(64), unique=True
+    )  # the form's one-time token: a resent form is one reply
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)  # the case's root item
     acknowledgement_id: Mapped[int | None] = mapped_column(ForeignKey("acknowledgements.id"), unique=True)
     author: Mapped[str] = mapped_column(String(120))

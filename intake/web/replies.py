@@ -69,14 +69,20 @@ def reply_page(
         found = replies.recipients(runtime, session, root)
         templates = reply_templates.all_templates(session, active_only=True)
         letters = replies.conversation(session, root)
-        officer = next((u.full_name for u in list_users(session) if u.username == user.username and u.full_name), None)
+        officer = next(
+            (u.full_name for u in list_users(session) if u.username == user.username and u.full_name), None
+        )
         waiting = bool({"respond", "holding_response"} & deadlines.open_kinds(root))
         session.expunge(root)
-    preferred = "sms" if (root.details or {}).get("ack_channel") == "sms" or root.channel == "sms" else "email"
+    preferred = (
+        "sms" if (root.details or {}).get("ack_channel") == "sms" or root.channel == "sms" else "email"
+    )
     channels = [c for c in ("email", "sms") if (found.email if c == "email" else found.sms_refusal is None)]
     if form is None:
-        channel = query.get("channel") if query.get("channel") in ("email", "sms") else (
-            preferred if preferred in channels else (channels[0] if channels else "email")
+        channel = (
+            query.get("channel")
+            if query.get("channel") in ("email", "sms")
+            else (preferred if preferred in channels else (channels[0] if channels else "email"))
         )
         chosen = next((t for t in templates if t.key == query.get("template") and t.channel == channel), None)
         chosen = chosen or next((t for t in templates if t.channel == channel), None)
@@ -145,11 +151,18 @@ async def send_reply(item_id: RowId, request: Request, runtime: RuntimeDep, user
                 item = session.get(Item, item_id)
                 assert item is not None
                 reply = replies.plan_reply(
-                    runtime, session, item, key=form["key"], author=user.username, channel=form["channel"],
-                    subject=form["subject"], body=form["body"], stage_response=form["stage_response"],
+                    runtime,
+                    session,
+                    item,
+                    key=form["key"],
+                    author=user.username,
+                    channel=form["channel"],
+                    subject=form["subject"],
+                    body=form["body"],
+                    stage_response=form["stage_response"],
                     template_key=form["template"] or None,
                 )
-                reply_id, letter_id, root_id = reply.id, reply.acknowledgement_id, reply.item_id
+                reply_id, letter_id, root_id = reply.id, reply.acknowledgement_id or 0, reply.item_id
         except ReplyRefused as refusal:
             errors[refusal.field] = str(refusal)
     if errors:
@@ -162,8 +175,11 @@ async def send_reply(item_id: RowId, request: Request, runtime: RuntimeDep, user
         status = letter.status if letter else "pending"
         recipient = letter.recipient if letter else ""
         following = (
-            next_case_in(session, form["from"], current_id=root_id, now=runtime.clock.now(), username=user.username)
-            if then_next else None
+            next_case_in(
+                session, form["from"], current_id=root_id, now=runtime.clock.now(), username=user.username
+            )
+            if then_next
+            else None
         )
     how = "text" if form["channel"] == "sms" else "email"
     message = {
@@ -174,8 +190,10 @@ async def send_reply(item_id: RowId, request: Request, runtime: RuntimeDep, user
         "unknown": "The reply may not have gone: check with the provider before sending it again",
     }.get(status, f"The reply could not be sent ({status}): see What we sent on the case")
     if form["stage_response"]:
-        message += ". It is recorded as the stage response" if status in replies.SENT else (
-            ". It will be recorded as the stage response once it has gone"
+        message += (
+            ". It is recorded as the stage response"
+            if status in replies.SENT
+            else (". It will be recorded as the stage response once it has gone")
         )
     query = f"?{urlencode({'from': form['from']})}" if form["from"] else ""
     target = f"/staff/items/{item_id}{query}"
@@ -198,14 +216,18 @@ def show_alerts(request: Request, runtime: RuntimeDep, user: TriageUser) -> HTML
             "urgent_arrivals": bool(setting and setting.urgent_arrivals),
             "deadlines": bool(setting and setting.deadlines),
         }
-    return render(request, "alerts.html", {"page_title": "Email alerts", "nav": "notifications", "form": form},
-                  user=user)
+    return render(
+        request,
+        "alerts.html",
+        {"page_title": "Email alerts", "nav": "notifications", "form": form},
+        user=user,
+    )
 
 
 @router.post("/alerts")
 async def save_alerts(request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     posted = await request.form()
-    form = {
+    form: dict[str, Any] = {
         "email": _form_text(posted, "email", 320),
         "urgent_arrivals": _form_text(posted, "urgent_arrivals", 5) == "yes",
         "deadlines": _form_text(posted, "deadlines", 5) == "yes",
@@ -213,14 +235,26 @@ async def save_alerts(request: Request, runtime: RuntimeDep, user: TriageUser) -
     try:
         with runtime.database.session() as session:
             staff_alerts.save_setting(
-                session, username=user.username, email=form["email"], urgent_arrivals=form["urgent_arrivals"],
-                deadlines_due=form["deadlines"], now=runtime.clock.now(),
+                session,
+                username=user.username,
+                email=form["email"],
+                urgent_arrivals=form["urgent_arrivals"],
+                deadlines_due=form["deadlines"],
+                now=runtime.clock.now(),
             )
     except ValueError as refusal:
-        return render(request, "alerts.html",
-                      {"page_title": "Email alerts", "nav": "notifications", "form": form,
-                       "errors": {"email": str(refusal)}}, user=user, status_code=400)
+        return render(
+            request,
+            "alerts.html",
+            {
+                "page_title": "Email alerts",
+                "nav": "notifications",
+                "form": form,
+                "errors": {"email": str(refusal)},
+            },
+            user=user,
+            status_code=400,
+        )
     response = RedirectResponse("/staff/alerts", status_code=303)
     set_flash(request, response, "Your email alerts are saved.")
     return response
-

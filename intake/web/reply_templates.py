@@ -26,14 +26,25 @@ NEW = "new"
 
 
 def _page(
-    request: Request, user: StaffUser, *, form: dict[str, Any], is_new: bool, errors: dict[str, str] | None = None,
+    request: Request,
+    user: StaffUser,
+    *,
+    form: dict[str, Any],
+    is_new: bool,
+    errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
         request,
         "reply_template.html",
-        {"page_title": "Reply template", "nav": "reply_templates", "form": form, "is_new": is_new,
-         "placeholders": PLACEHOLDERS, "errors": errors or {}},
+        {
+            "page_title": "Reply template",
+            "nav": "reply_templates",
+            "form": form,
+            "is_new": is_new,
+            "placeholders": PLACEHOLDERS,
+            "errors": errors or {},
+        },
         user=user,
         status_code=status_code,
     )
@@ -43,8 +54,12 @@ def _page(
 def list_templates(request: Request, runtime: RuntimeDep, user: ManagerUser) -> HTMLResponse:
     with runtime.database.session() as session:
         templates = reply_templates.all_templates(session)
-    return render(request, "reply_templates.html",
-                  {"page_title": "Reply templates", "nav": "reply_templates", "templates": templates}, user=user)
+    return render(
+        request,
+        "reply_templates.html",
+        {"page_title": "Reply templates", "nav": "reply_templates", "templates": templates},
+        user=user,
+    )
 
 
 @router.get("/reply-templates/{key}", response_class=HTMLResponse)
@@ -56,8 +71,14 @@ def edit_template(key: str, request: Request, runtime: RuntimeDep, user: Manager
         template = reply_templates.find(session, key)
     if template is None:
         raise PageNotFound(f"There is no reply template {key!r}.")
-    form = {"key": template.key, "name": template.name, "channel": template.channel,
-            "subject": template.subject or "", "body": template.body, "active": template.active}
+    form = {
+        "key": template.key,
+        "name": template.name,
+        "channel": template.channel,
+        "subject": template.subject or "",
+        "body": template.body,
+        "active": template.active,
+    }
     return _page(request, user, form=form, is_new=False)
 
 
@@ -73,15 +94,23 @@ async def save_template(request: Request, runtime: RuntimeDep, user: ManagerUser
         "active": _form_text(posted, "active", 5) == "yes",
     }
     is_new = _form_text(posted, "is_new", 5) == "yes"
-    template = Template(key=form["key"], name=form["name"], channel=form["channel"],
-                       subject=form["subject"] or None, body=form["body"], active=form["active"])
+    template = Template(
+        key=form["key"],
+        name=form["name"],
+        channel=form["channel"],
+        subject=form["subject"] or None,
+        body=form["body"],
+        active=form["active"],
+    )
     try:
         with runtime.database.session() as session:
             if is_new and reply_templates.find(session, form["key"]) is not None:
                 raise TemplateInvalid("key", "A template with this short name already exists: choose another")
             reply_templates.save(session, template, actor=user.username, now=runtime.clock.now())
     except TemplateInvalid as refusal:
-        return _page(request, user, form=form, is_new=is_new, errors={refusal.field: str(refusal)}, status_code=400)
+        return _page(
+            request, user, form=form, is_new=is_new, errors={refusal.field: str(refusal)}, status_code=400
+        )
     response = RedirectResponse("/staff/reply-templates", status_code=303)
     set_flash(request, response, f"Template '{template.name}' saved.")
     return response

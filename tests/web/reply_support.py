@@ -42,8 +42,11 @@ def twilio() -> Iterator[TwilioStandIn]:
 def connect(runtime: Runtime, smtp_sink: SmtpServer, twilio: TwilioStandIn | None = None) -> Runtime:
     """Point the runtime's senders at the sinks (before anything has been sent through it)."""
     runtime.settings.smtp = SmtpSettings(
-        host=smtp_sink.host, port=smtp_sink.port, from_address=f"Riverside Homes <{LANDLORD_ADDRESS}>",
-        starttls=False, timeout_seconds=10,
+        host=smtp_sink.host,
+        port=smtp_sink.port,
+        from_address=f"Riverside Homes <{LANDLORD_ADDRESS}>",
+        starttls=False,
+        timeout_seconds=10,
     )
     runtime.settings.landlord_addresses = [LANDLORD_ADDRESS]
     if twilio is not None:
@@ -67,5 +70,9 @@ def reply_form(client: TestClient, item_id: int, **query: str) -> dict[str, str]
     key = KEY_PATTERN.search(page.text)
     body = BODY_PATTERN.search(page.text)
     assert key and body
-    return {"key": key.group(1), "csrf_token": csrf_of(page.text), "body": html.unescape(body.group(1)),
-            "page": page.text}
+    return {
+        "key": key.group(1),
+        "csrf_token": csrf_of(page.text),
+        "body": html.unescape(body.group(1)),
+        "page": page.text,
+    }

@@ -3,6 +3,9 @@ a reply reaches the resident — by email through an SMTP sink, threaded to thei
 text through the Twilio stand-in — and a triage officer works a queue of 20 cases with corrections,
 replies and closes using only the keyboard."""
 
+# Fixtures are imported by name from the modules that define them (pytest finds them that way).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import re
@@ -38,8 +41,12 @@ def test_a_reply_reaches_the_resident_by_email_and_by_text(  # type: ignore[no-u
 ) -> None:
     connect(runtime, smtp_sink, twilio)
     add_user(runtime, "tina", "triage")
-    by_email = ingest(runtime, email_message(QUESTION, sender="pat@example.com", subject="Hallway",
-                                             external_id="<hallway-1@example.com>"))
+    by_email = ingest(
+        runtime,
+        email_message(
+            QUESTION, sender="pat@example.com", subject="Hallway", external_id="<hallway-1@example.com>"
+        ),
+    )
     mobile = new_mobile()
     by_text = ingest(runtime, sms_message("hi when do the bins go out on elm road", phone=mobile))
     twilio.wait_for_messages(1)
@@ -87,15 +94,29 @@ def test_a_triage_officer_works_a_queue_of_twenty_with_corrections_replies_and_c
     runtime.settings.triage_may_close = ["compliment", "suggestion", "enquiry"]  # the landlord's policy here
     add_user(runtime, "tina", "triage")
     for number in range(20):
-        result = ingest(runtime, email_message(
-            f"Hello, what day are the bins collected on Elm Road? House {number + 1}.",
-            subject=f"Bins {number + 1}", sender=f"resident{number}@example.com"))
+        result = ingest(
+            runtime,
+            email_message(
+                f"Hello, what day are the bins collected on Elm Road? House {number + 1}.",
+                subject=f"Bins {number + 1}",
+                sender=f"resident{number}@example.com",
+            ),
+        )
         with runtime.database.session() as session:
             item = session.get(Item, result.item_id)
             assert item is not None
             if item.type != "enquiry":  # the list worked is the enquiries: make sure all 20 are in it
-                correct_item(runtime, session, item, user="setup", type="enquiry", categories=[], flags=[],
-                             queue=None, reason=None)
+                correct_item(
+                    runtime,
+                    session,
+                    item,
+                    user="setup",
+                    type="enquiry",
+                    categories=[],
+                    flags=[],
+                    queue=None,
+                    reason=None,
+                )
     acknowledgements = len(smtp_sink.received)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(BROWSER_CEILING_MS)
@@ -143,10 +164,13 @@ def test_a_triage_officer_works_a_queue_of_twenty_with_corrections_replies_and_c
         corrected = session.scalar(
             select(func.count(func.distinct(Correction.item_id))).where(Correction.corrected_by == "tina")
         )
-        closed = session.scalar(select(func.count()).select_from(Item).where(Item.id.in_(ids), Item.case_status == "closed"))
+        closed = session.scalar(
+            select(func.count()).select_from(Item).where(Item.id.in_(ids), Item.case_status == "closed")
+        )
         replies = session.scalar(
-            select(func.count()).select_from(Acknowledgement).where(
-                Acknowledgement.purpose.like("reply_%"), Acknowledgement.status == "sent")
+            select(func.count())
+            .select_from(Acknowledgement)
+            .where(Acknowledgement.purpose.like("reply_%"), Acknowledgement.status == "sent")
         )
     assert (corrected, closed, replies) == (7, 13, 7)
     assert len(smtp_sink.received) - acknowledgements == 7

@@ -2,6 +2,9 @@
 (an SMTP sink, the Twilio stand-in), threaded with the case, shown on it, and — when ticked —
 recorded as the stage response once they have gone."""
 
+# Fixtures are imported by name from the modules that define them (pytest finds them that way).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,7 +24,9 @@ from tests.factories import email_message, sms_message
 from tests.web.conftest import signed_in
 from tests.web.reply_support import connect, mails, reply_form, smtp_sink, twilio  # noqa: F401 (fixtures)
 
-QUESTION = "Hello, could you tell me when the communal hallway at 4 Birch Court will next be cleaned? Thanks, Pat"
+QUESTION = (
+    "Hello, could you tell me when the communal hallway at 4 Birch Court will next be cleaned? Thanks, Pat"
+)
 COMPLAINT = (
     "I want to make a formal complaint. I reported the leak in my bathroom ceiling in August and it has "
     "still not been fixed after three visits. 12 Ash Grove."
@@ -29,7 +34,9 @@ COMPLAINT = (
 
 
 def _case(runtime: Runtime, body: str = QUESTION, **extra: object) -> Item:
-    result = ingest(runtime, email_message(body, sender="pat@example.com", subject="Hallway cleaning", **extra))
+    result = ingest(
+        runtime, email_message(body, sender="pat@example.com", subject="Hallway cleaning", **extra)
+    )
     with runtime.database.session() as session:
         item = session.get(Item, result.item_id)
         assert item is not None
@@ -38,8 +45,14 @@ def _case(runtime: Runtime, body: str = QUESTION, **extra: object) -> Item:
 
 
 def _send(client: TestClient, item_id: int, form: dict[str, str], **fields: str) -> object:
-    data = {"key": form["key"], "csrf_token": form["csrf_token"], "channel": "email",
-            "subject": "About your message", "template": "general_email", **fields}
+    data = {
+        "key": form["key"],
+        "csrf_token": form["csrf_token"],
+        "channel": "email",
+        "subject": "About your message",
+        "template": "general_email",
+        **fields,
+    }
     return client.post(f"/staff/items/{item_id}/reply", data=data, follow_redirects=False)
 
 
@@ -76,7 +89,10 @@ def test_an_email_reply_reaches_the_resident_threaded_with_the_case_and_is_sent_
     with runtime.database.session() as session:
         letter = session.scalars(select(Acknowledgement).where(Acknowledgement.purpose.like("reply_%"))).one()
         assert letter.status == "sent" and letter.provider_id == reply["Message-ID"]
-        assert session.scalars(select(AuditEntry).where(AuditEntry.action == "reply_planned")).one().actor == "tina"
+        assert (
+            session.scalars(select(AuditEntry).where(AuditEntry.action == "reply_planned")).one().actor
+            == "tina"
+        )
 
 
 def test_a_text_reply_goes_to_the_residents_number_unless_they_opted_out(
@@ -89,8 +105,14 @@ def test_a_text_reply_goes_to_the_residents_number_unless_they_opted_out(
     signed_in(client, runtime, "tina", "triage")
     form = reply_form(client, result.item_id)
     assert "(text" in form["page"]  # a text case starts as a text
-    response = _send(client, result.item_id, form, channel="sms", template="general_sms",
-                     body=form["body"].replace("[Write your reply here.]", "Bins go out on Thursdays."))
+    response = _send(
+        client,
+        result.item_id,
+        form,
+        channel="sms",
+        template="general_sms",
+        body=form["body"].replace("[Write your reply here.]", "Bins go out on Thursdays."),
+    )
     assert response.status_code == 303  # type: ignore[attr-defined]
     sent = twilio.wait_for_messages(2)[-1]
     assert sent.form["To"] == mobile and "Bins go out on Thursdays." in sent.form["Body"]
@@ -113,15 +135,29 @@ def test_a_reply_marked_as_the_stage_response_meets_the_response_deadline_once_s
         root = session.get(Item, item.id)
         assert root is not None
         if root.type != "complaint":
-            correct_item(runtime, session, root, user="test", type="complaint", categories=["delay"], flags=[],
-                         queue=None, reason=None)
+            correct_item(
+                runtime,
+                session,
+                root,
+                user="test",
+                type="complaint",
+                categories=["delay"],
+                flags=[],
+                queue=None,
+                reason=None,
+            )
     with runtime.database.session() as session:
         assert "respond" in deadlines.open_kinds(session.get(Item, item.id))  # type: ignore[arg-type]
     signed_in(client, runtime, "tina", "triage")
     form = reply_form(client, item.id, template="stage_response_email")
     assert "This is the" in form["page"] and "stage-response" in form["page"]
-    response = _send(client, item.id, form, body="Dear Pat,\n\nOur response: upheld. We will fix the leak on 3 March.",
-                     stage_response="yes")
+    response = _send(
+        client,
+        item.id,
+        form,
+        body="Dear Pat,\n\nOur response: upheld. We will fix the leak on 3 March.",
+        stage_response="yes",
+    )
     assert response.status_code == 303  # type: ignore[attr-defined]
     with runtime.database.session() as session:
         root = session.get(Item, item.id)
@@ -141,8 +177,17 @@ def test_a_stage_response_that_fails_to_send_is_not_recorded(
         root = session.get(Item, item.id)
         assert root is not None
         if root.type != "complaint":
-            correct_item(runtime, session, root, user="test", type="complaint", categories=["delay"], flags=[],
-                         queue=None, reason=None)
+            correct_item(
+                runtime,
+                session,
+                root,
+                user="test",
+                type="complaint",
+                categories=["delay"],
+                flags=[],
+                queue=None,
+                reason=None,
+            )
     signed_in(client, runtime, "tina", "triage")
     form = reply_form(client, item.id)
     smtp_sink.refuse_next("550 5.1.1 mailbox unavailable")
@@ -201,7 +246,9 @@ def test_a_reply_never_goes_to_one_of_the_landlords_own_addresses(
     client: TestClient, runtime: Runtime, smtp_sink: SmtpServer
 ) -> None:
     connect(runtime, smtp_sink)
-    result = ingest(runtime, email_message(QUESTION, sender="contact@riverside-homes.example", subject="Loop"))
+    result = ingest(
+        runtime, email_message(QUESTION, sender="contact@riverside-homes.example", subject="Loop")
+    )
     signed_in(client, runtime, "tina", "triage")
     form = reply_form(client, result.item_id)
     refused = _send(client, result.item_id, form, body="Hello")

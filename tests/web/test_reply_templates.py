@@ -1,6 +1,9 @@
 """The Reply templates page: managers edit the wording officers start from; every save is checked
 and audited, and the reply form uses the saved version."""
 
+# Fixtures are imported by name from the modules that define them (pytest finds them that way).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
@@ -15,8 +18,16 @@ from tests.web.reply_support import reply_form
 
 
 def _save(client: TestClient, **fields: str) -> object:
-    data = {"key": "general_email", "name": "General reply", "channel": "email", "subject": "About {reference}",
-            "body": "{greeting},\n\n[Your reply]\n\n{officer}, {landlord}", "active": "yes", "is_new": "no", **fields}
+    data = {
+        "key": "general_email",
+        "name": "General reply",
+        "channel": "email",
+        "subject": "About {reference}",
+        "body": "{greeting},\n\n[Your reply]\n\n{officer}, {landlord}",
+        "active": "yes",
+        "is_new": "no",
+        **fields,
+    }
     return staff_post(client, "/staff/reply-templates", "/staff/reply-templates", data)
 
 
@@ -27,7 +38,9 @@ def test_a_manager_edits_a_template_and_the_reply_form_uses_it(client: TestClien
     assert "as shipped" in listing.text
     assert client.get("/staff/reply-templates/general_email").status_code == 200
 
-    response = _save(client, body="{greeting},\n\nThanks for getting in touch about {reference}. [Your reply]\n\n{officer}")
+    response = _save(
+        client, body="{greeting},\n\nThanks for getting in touch about {reference}. [Your reply]\n\n{officer}"
+    )
     assert response.status_code == 303  # type: ignore[attr-defined]
     with runtime.database.session() as session:
         row = session.scalars(select(ReplyTemplate).where(ReplyTemplate.key == "general_email")).one()
@@ -35,7 +48,9 @@ def test_a_manager_edits_a_template_and_the_reply_form_uses_it(client: TestClien
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "reply_template_saved")).one()
         assert entry.actor == "mo" and entry.details["key"] == "general_email"
 
-    result = ingest(runtime, email_message("Hi, when is the hallway cleaned at 4 Birch Court?", sender="pat@example.com"))
+    result = ingest(
+        runtime, email_message("Hi, when is the hallway cleaned at 4 Birch Court?", sender="pat@example.com")
+    )
     form = reply_form(client, result.item_id, template="general_email")
     assert "Thanks for getting in touch about" in form["body"] and "{reference}" not in form["body"]
 
@@ -45,9 +60,15 @@ def test_a_new_template_can_be_added_and_a_bad_one_is_refused_with_the_reason(
 ) -> None:
     signed_in(client, runtime, "mo", "manager")
     assert client.get("/staff/reply-templates/new").status_code == 200
-    added = _save(client, key="gas_visit_sms", name="Gas safety visit", channel="sms", subject="",
-                  body="{landlord} ({reference}): your gas safety check is on [date]. Call {landlord_phone} to change it.",
-                  is_new="yes")
+    added = _save(
+        client,
+        key="gas_visit_sms",
+        name="Gas safety visit",
+        channel="sms",
+        subject="",
+        body="{landlord} ({reference}): your gas safety check is on [date]. Call {landlord_phone} to change it.",
+        is_new="yes",
+    )
     assert added.status_code == 303  # type: ignore[attr-defined]
     assert "Gas safety visit" in client.get("/staff/reply-templates").text
 

@@ -1,6 +1,9 @@
 """Staff alert emails: an emergency arrival and a deadline about to be missed, emailed once to the
 staff who asked (a per-user setting), from the periodic sweep, with only the reference and a link."""
 
+# Fixtures are imported by name from the modules that define them (pytest finds them that way).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -80,13 +83,25 @@ def test_a_deadline_about_to_be_missed_is_emailed_to_the_assignee_once(
         item = session.get(Item, result.item_id)
         assert item is not None
         if item.type != "complaint":
-            correct_item(runtime, session, item, user="test", type="complaint", categories=["delay"], flags=[],
-                         queue=None, reason=None)
+            correct_item(
+                runtime,
+                session,
+                item,
+                user="test",
+                type="complaint",
+                categories=["delay"],
+                flags=[],
+                queue=None,
+                reason=None,
+            )
         item.assigned_to = "tina"
     with runtime.database.session() as session:
         respond = session.scalars(
-            select(Deadline).where(Deadline.item_id == result.item_id, Deadline.kind == "respond",
-                                   Deadline.superseded_at.is_(None))
+            select(Deadline).where(
+                Deadline.item_id == result.item_id,
+                Deadline.kind == "respond",
+                Deadline.superseded_at.is_(None),
+            )
         ).one()
         due_at, deadline_id = respond.due_at, respond.id
     before = len(smtp_sink.received)
@@ -96,7 +111,7 @@ def test_a_deadline_about_to_be_missed_is_emailed_to_the_assignee_once(
     assert staff_alerts.run(runtime).sent >= 1
     runtime.clock = FixedClock(due_at - timedelta(hours=1))
     staff_alerts.run(runtime)
-    sent = [mail for mail in mails(smtp_sink)[before:] if f"deadline" in mail["Subject"].lower()]
+    sent = [mail for mail in mails(smtp_sink)[before:] if "deadline" in mail["Subject"].lower()]
     keys = []
     with runtime.database.session() as session:
         keys = [row.key for row in session.scalars(select(StaffAlertEmail))]
@@ -123,7 +138,9 @@ def test_an_alert_interrupted_mid_send_is_left_unknown(
         assert session.scalars(select(StaffAlertEmail)).one().status == "unknown"
 
 
-def test_a_deactivated_user_gets_no_alerts(client: TestClient, runtime: Runtime, smtp_sink: SmtpServer) -> None:
+def test_a_deactivated_user_gets_no_alerts(
+    client: TestClient, runtime: Runtime, smtp_sink: SmtpServer
+) -> None:
     connect(runtime, smtp_sink)
     signed_in(client, runtime, "mo", "manager")
     _opt_in(client, "mo@riverside-homes.example", urgent_arrivals="yes")
