@@ -7,6 +7,7 @@ recorded as the stage response once they have gone."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -254,3 +255,22 @@ def test_a_reply_never_goes_to_one_of_the_landlords_own_addresses(
     refused = _send(client, result.item_id, form, body="Hello")
     assert refused.status_code == 400 and "No email address is known" in refused.text  # type: ignore[attr-defined]
     assert smtp_sink.received == []
+
+
+def test_what_the_resident_wrote_shows_as_text_on_the_reply_page(
+    client: TestClient, runtime: Runtime, smtp_sink: SmtpServer
+) -> None:
+    connect(runtime, smtp_sink)
+    result = ingest(
+        runtime,
+        email_message(
+            "My tap drips <script>alert('x')</script> please fix it",
+            sender="pat@example.com",
+            subject="Tap <script>alert('y')</script>",
+        ),
+    )
+    signed_in(client, runtime, "tina", "triage")
+    page = client.get(f"/staff/items/{result.item_id}/reply").text
+    tags = re.findall(r"<script[^>]*>", page)
+    assert set(tags) <= {f'<script src="/static/{name}.js" defer>' for name in ("intake", "notifications", "replies")}
+    assert "&lt;script&gt;alert" in page
