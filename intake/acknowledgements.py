@@ -253,6 +253,7 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
             in_reply_to=reply.in_reply_to if reply else item.external_id if item.channel == "email" else None,
             references=tuple(reply.references) if reply
             else tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
+            automatic=reply is None,
         )
         channel = acknowledgement.channel
     # Committed as `sending` before the provider is called: a crash from here on is never re-sent blindly.

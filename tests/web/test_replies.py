@@ -79,6 +79,10 @@ def test_an_email_reply_reaches_the_resident_threaded_with_the_case_and_is_sent_
     assert reply["In-Reply-To"] == "<pat-1@example.com>"
     assert reply["References"].split() == ["<pat-1@example.com>", acknowledgement_id]  # ours threads too
     assert "cleaned every Tuesday morning" in reply.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert (
+        reply["Auto-Submitted"] is None
+    )  # a person wrote it (RFC 3834); out-of-office replies still suppressed
+    assert reply["X-Auto-Response-Suppress"] == "All"
 
     # The same form posted again (a double click, a resent page) is the same reply: nothing more goes.
     assert _send(client, item.id, form, body=body).status_code == 303  # type: ignore[attr-defined]
@@ -94,6 +98,23 @@ def test_an_email_reply_reaches_the_resident_threaded_with_the_case_and_is_sent_
             session.scalars(select(AuditEntry).where(AuditEntry.action == "reply_planned")).one().actor
             == "tina"
         )
+
+    # The resident answers our reply: their message joins the case, found by our reply's Message-ID.
+    answer = ingest(
+        runtime,
+        email_message(
+            "What time on Tuesday do the cleaners come?",
+            sender="pat@example.com",
+            subject=f"Re: {reply['Subject']}",
+            thread_keys=[reply["Message-ID"]],
+        ),
+    )
+    with runtime.database.session() as session:
+        answered = session.get(Item, answer.item_id)
+        assert answered is not None
+        # Found by the thread: joined to the case, or (a thank-you on an enquiry is another type, and a
+        # narrow case holds one type) started its own case pointing at this one.
+        assert item.id in (answered.case_id, answered.details.get("related_case_id"))
 
 
 def test_a_text_reply_goes_to_the_residents_number_unless_they_opted_out(
@@ -272,5 +293,7 @@ def test_what_the_resident_wrote_shows_as_text_on_the_reply_page(
     signed_in(client, runtime, "tina", "triage")
     page = client.get(f"/staff/items/{result.item_id}/reply").text
     tags = re.findall(r"<script[^>]*>", page)
-    assert set(tags) <= {f'<script src="/static/{name}.js" defer>' for name in ("intake", "notifications", "replies")}
+    assert set(tags) <= {
+        f'<script src="/static/{name}.js" defer>' for name in ("intake", "notifications", "replies")
+    }
     assert "&lt;script&gt;alert" in page
