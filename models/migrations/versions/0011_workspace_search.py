@@ -10,7 +10,7 @@ path (a worker, an import, a migration) is found.
 Also `users.email`: the address an OpenID Connect sign-in is matched by (intake/web/oidc.py), unique.
 
 Revision ID: 0011_workspace_search
-Revises: 0010
+Revises: 0011_replies_staff_alerts
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_workspace_search"
-down_revision = "0010"
+down_revision = "0011_replies_staff_alerts"  # main's head when this branch merged it (was 0010)
 branch_labels = None
 depends_on = None
 
