@@ -153,5 +153,8 @@ def test_flags_raised_by_a_model_say_so(small_classifier: Classifier) -> None:
     for text in ("you useless idiots, fix my door or else", "My mum is 88 and her heating has failed"):
         result = small_classifier.classify(text, channel="sms")
         rule_flags = {hit.value for hit in result.explanation.rules if hit.effect == "flag"}
-        assert set(result.flags) == rule_flags | set(result.explanation.model_flags)
+        # a flag raised only by a safety-net rule the flag model did not confirm is held back, and says so
+        held_back = {note.split()[0] for note in result.explanation.flag_notes}
+        assert held_back <= rule_flags
+        assert set(result.flags) == (rule_flags - held_back) | set(result.explanation.model_flags)
         assert not rule_flags & set(result.explanation.model_flags)
