@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends
 from intake.web import (
     case_actions,
     privacy_pages,
+    replies,
+    reply_templates,
     staff_admin,
     staff_items,
     staff_notes,
@@ -28,5 +30,7 @@ for part in (
     case_actions.router,
     staff_admin.router,
     privacy_pages.router,
+    replies.router,
+    reply_templates.router,
 ):
     router.include_router(part)

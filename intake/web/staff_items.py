@@ -215,7 +215,9 @@ async def _act(
             status_code=409 if isinstance(refusal, InvalidTransition) else 400,
         )
     queue_pending_acknowledgements(runtime, item_id)
-    response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
+    from_view = came_from(_form_text(form, "from", MAX_FROM_LENGTH))  # keep the list being worked
+    query = f"?{urlencode({'from': from_view})}" if from_view else ""
+    response = RedirectResponse(f"/staff/items/{item_id}{query}", status_code=303)
     set_flash(request, response, message)
     return response
 
