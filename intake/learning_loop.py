@@ -177,10 +177,11 @@ def decide_promotion(
         if data == "test":
             for flag in SAFETY_FLAGS:  # no allowance: safety recall may not fall at all
                 key = _recall_key(flag)
-                if key in candidate[data] and key in current[data]:
-                    comparisons.append(
-                        Comparison(label, key, float(current[data][key]), float(candidate[data][key]), 0.0)
-                    )
+                if key in current[data]:
+                    # A candidate whose recall could not be measured is not known to be as safe: NaN
+                    # compares as worse, so it is refused (and shown as "nan").
+                    measured = float(candidate[data].get(key, float("nan")))
+                    comparisons.append(Comparison(label, key, float(current[data][key]), measured, 0.0))
     if not comparisons:
         return PromotionDecision(True, "no held-out data to compare the versions on: promoted as asked")
     worse = [c for c in comparisons if not c.ok]
