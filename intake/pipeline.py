@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -169,43 +170,101 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
     Each step is one function in one module. Runs again harmlessly: a processed item is left alone
     except that a still-pending acknowledgement is queued again.
     """
+    process_items(runtime, [item_id], actor=actor)
+
+
+def process_items(
+    runtime: Runtime, item_ids: Sequence[int], *, also: Sequence[int] = (), actor: str = "worker"
+) -> list[int]:
+    """Process a batch of items in ONE transaction, classified together with one `classify_many`.
+
+    `item_ids` are this worker's to process (it holds their jobs): their rows are locked, waiting if
+    need be. `also` are items a worker takes along when it can (rq: the next jobs in its queue):
+    locked only if no one else holds them (SKIP LOCKED) and still `received`, else left to their own
+    job. Returns the ids of `also` that were processed here, so their jobs can be dropped.
+
+    One transaction, one commit: a worker killed half-way leaves every item of the batch `received`
+    and its job (or the sweep) runs it again. Anything raised rolls the whole batch back; the caller
+    then processes the items one by one, so one bad item fails only itself.
+    """
+    to_send: list[int] = []
     with runtime.database.session() as session:
-        item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).first()
-        if item is None:
-            log.warning("process_item: no item %s", item_id)
-            return
-        if item.status == "processed":
-            pending = cases.pending_acknowledgement_ids(session, item.id)
-            session.commit()
-            for acknowledgement_id in pending:
-                runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
-            return
-        if _handle_without_triage(runtime, session, item):
-            return
-        confident = _classify(runtime, session, item)
-        root = cases.link_to_case(runtime, session, item)
-        route_new_item(item, root=root, confident=confident)
-        _set_deadlines(runtime, session, item, root)
-        if item.reference is None:
-            item.reference = make_reference(item.received_at, item.id)
-        plan_acknowledgement(runtime, session, item, purpose="received")
-        item.status = "processed"
-        audit.record(
-            session,
-            actor=actor,
-            action="processed",
-            item_id=item.id,
-            reference=item.reference,
-            type=item.type,
-            queue=item.queue,
-            flags=item.flags,
-            case_id=item.case_root_id,
-        )
-        session.flush()
-        to_send = cases.pending_acknowledgement_ids(session, item.case_root_id)
+        locked = select(Item).where(Item.id.in_(list(item_ids))).order_by(Item.id).with_for_update()
+        items = list(session.scalars(locked))
+        taken: list[Item] = []
+        extra = [item_id for item_id in also if item_id not in set(item_ids)]
+        if extra:
+            taken = list(
+                session.scalars(
+                    select(Item)
+                    .where(Item.id.in_(extra), Item.status == "received")
+                    .order_by(Item.id)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+        missing = set(item_ids) - {item.id for item in items}
+        if missing:
+            log.warning("process_items: no item(s) %s", sorted(missing))
+        todo: list[Item] = []
+        for item in sorted([*items, *taken], key=lambda row: row.id):
+            if item.status == "processed":
+                to_send += cases.pending_acknowledgement_ids(session, item.id)
+            elif not _handle_without_triage(runtime, session, item):
+                todo.append(item)
+        classified = _classify_many(runtime, todo)
+        for item in todo:
+            to_send += _triage(runtime, session, item, classified.get(item.id), actor=actor)
+        for acknowledgement_id in dict.fromkeys(to_send):
+            # Written in this transaction (database queue) or queued once it commits (rq, inline).
+            runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
+    return [item.id for item in taken]
+
+
+def _triage(runtime: Runtime, session: Session, item: Item, result: Any, *, actor: str) -> list[int]:
+    """The steps for one received item; the acknowledgements it leaves pending, to be queued."""
+    confident = _classify(runtime, session, item, result)
+    root = cases.link_to_case(runtime, session, item)
+    route_new_item(item, root=root, confident=confident)
+    _set_deadlines(runtime, session, item, root)
+    if item.reference is None:
+        item.reference = make_reference(item.received_at, item.id)
+    plan_acknowledgement(runtime, session, item, purpose="received")
+    item.status = "processed"
+    audit.record(
+        session,
+        actor=actor,
+        action="processed",
+        item_id=item.id,
+        reference=item.reference,
+        type=item.type,
+        queue=item.queue,
+        flags=item.flags,
+        case_id=item.case_root_id,
+    )
+    session.flush()
+    to_send = cases.pending_acknowledgement_ids(session, item.case_root_id)
+    if item.case_root_id != item.id:
         to_send += cases.pending_acknowledgement_ids(session, item.id)
-    for acknowledgement_id in dict.fromkeys(to_send):
-        runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+    return to_send
+
+
+def _classify_many(runtime: Runtime, items: list[Item]) -> dict[int, Any]:
+    """The model's answers for the readable items, in one call; {} when it cannot give them (each
+    item then asks the model alone in `_classify`, which records why it could not)."""
+    readable = [item for item in items if not item.parse_error]
+    if len(readable) < 2:
+        return {}
+    try:
+        results = runtime.classifier.classify_many(
+            [
+                MessageInput(item.body, item.channel, item.subject, item.sender_address, item.sender_name)
+                for item in readable
+            ]
+        )
+    except Exception:  # no model or a failing one: `_classify` handles each item as before
+        log.warning("batch classification unavailable; classifying one at a time", exc_info=True)
+        return {}
+    return {item.id: result for item, result in zip(readable, results, strict=True)}
 
 
 def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | None) -> None:
@@ -217,13 +276,17 @@ def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | 
         deadlines.recompute(runtime, session, root)
 
 
-def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
-    """The classify step: labels, flags and the model's suggested queue; True when confident."""
+def _classify(runtime: Runtime, session: Session, item: Item, result: Any = None) -> bool:
+    """The classify step: labels, flags and the model's suggested queue; True when confident.
+
+    `result`: the model's answer computed with the rest of a batch, or None to ask it now."""
     if item.parse_error:
         item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
         item.review_reason = f"could not be read: {item.parse_error}"
         item.routing_reason = "unreadable message → triage_review"
         return False
+    if result is not None:
+        return _apply_classification(session, item, result)
     try:
         classifier = runtime.classifier
     except Exception as error:  # no model, or one that will not load: the rules still run
@@ -242,6 +305,10 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
         log.exception("classifier failed on item %s", item.id)
         _route_by_rules_only(item, f"classifier failed on this message ({type(error).__name__})")
         return False
+    return _apply_classification(session, item, result)
+
+
+def _apply_classification(session: Session, item: Item, result: Any) -> bool:
     item.type = result.type
     item.confidence = result.confidence
     item.categories = list(result.categories)
