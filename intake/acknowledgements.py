@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from channels.base import (
     OutboundAcknowledgement,
@@ -231,6 +231,10 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         raise failed[acknowledgement_id]
 
 
+# A batch's items and their deadlines in two queries, not two lazy loads per acknowledgement.
+_WITH_ITEM = selectinload(Acknowledgement.item).selectinload(Item.deadlines)
+
+
 @dataclass
 class SentBatch:
     taken: list[int] = field(default_factory=list)  # of `also`: the ones this batch dealt with
@@ -255,6 +259,7 @@ def send_acknowledgements(
                 select(Acknowledgement)
                 .where(Acknowledgement.id.in_(list(acknowledgement_ids)))
                 .order_by(Acknowledgement.id)
+                .options(_WITH_ITEM)
                 .with_for_update()
             )
         )
@@ -265,6 +270,7 @@ def send_acknowledgements(
                     select(Acknowledgement)
                     .where(Acknowledgement.id.in_(extra))
                     .order_by(Acknowledgement.id)
+                    .options(_WITH_ITEM)
                     .with_for_update(skip_locked=True)
                 )
             )
@@ -293,8 +299,11 @@ def send_acknowledgements(
             failed[acknowledgement_id] = error
     if sent:
         with runtime.database.session() as session:
-            for acknowledgement_id, result in sent.items():
-                _record_sent(runtime, session, acknowledgement_id, result)
+            loaded = session.scalars(
+                select(Acknowledgement).where(Acknowledgement.id.in_(list(sent))).options(_WITH_ITEM)
+            )
+            for acknowledgement in loaded:
+                _record_sent(runtime, session, acknowledgement, sent[acknowledgement.id])
     return batch
 
 
@@ -329,9 +338,7 @@ def _start_sending(
     return acknowledgement.channel, outbound
 
 
-def _record_sent(runtime: Runtime, session: Session, acknowledgement_id: int, result: SendResult) -> None:
-    acknowledgement = session.get(Acknowledgement, acknowledgement_id)
-    assert acknowledgement is not None
+def _record_sent(runtime: Runtime, session: Session, acknowledgement: Acknowledgement, result: SendResult) -> None:
     acknowledgement.status = result.status if result.status != "queued" else "sent"
     acknowledgement.provider_id = result.provider_id
     acknowledgement.sent_at = runtime.clock.now()

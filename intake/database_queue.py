@@ -21,10 +21,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from intake.clock import SYSTEM_CLOCK
@@ -186,13 +187,18 @@ class DatabaseJobQueue:
         """Hand back every job `holder` was running (it died): queued again, or failed when out of attempts."""
         with self.database.session() as session:
             base = update(QueuedJob).where(QueuedJob.status == "running", QueuedJob.locked_by == holder)
-            exhausted = session.execute(
-                base.where(QueuedJob.attempts >= QueuedJob.max_attempts).values(
-                    status="failed", locked_by=None, last_error="its worker died while running it"
-                )
+            # An UPDATE's result is a CursorResult, which has the row count.
+            exhausted = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    base.where(QueuedJob.attempts >= QueuedJob.max_attempts).values(
+                        status="failed", locked_by=None, last_error="its worker died while running it"
+                    )
+                ),
             ).rowcount
-            requeued = session.execute(
-                base.values(status="queued", locked_by=None, locked_at=None, run_after=self.now())
+            requeued = cast(
+                "CursorResult[Any]",
+                session.execute(base.values(status="queued", locked_by=None, locked_at=None, run_after=self.now())),
             ).rowcount
         if requeued or exhausted:
             log.warning("worker %s died: %s job(s) queued again, %s failed", holder, requeued, exhausted)

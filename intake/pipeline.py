@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
@@ -189,7 +189,14 @@ def process_items(
     """
     to_send: list[int] = []
     with runtime.database.session() as session:
-        locked = select(Item).where(Item.id.in_(list(item_ids))).order_by(Item.id).with_for_update()
+        # The batch's deadlines in one query, not one lazy load per item in the deadlines step.
+        locked = (
+            select(Item)
+            .where(Item.id.in_(list(item_ids)))
+            .order_by(Item.id)
+            .options(selectinload(Item.deadlines))
+            .with_for_update()
+        )
         items = list(session.scalars(locked))
         taken: list[Item] = []
         extra = [item_id for item_id in also if item_id not in set(item_ids)]
@@ -199,6 +206,7 @@ def process_items(
                     select(Item)
                     .where(Item.id.in_(extra), Item.status == "received")
                     .order_by(Item.id)
+                    .options(selectinload(Item.deadlines))
                     .with_for_update(skip_locked=True)
                 )
             )
@@ -309,6 +317,7 @@ def _classify(runtime: Runtime, session: Session, item: Item, result: Any = None
 
 
 def _apply_classification(session: Session, item: Item, result: Any) -> bool:
+    data = result.to_dict()  # once: the explanation and the classification run both keep it
     item.type = result.type
     item.confidence = result.confidence
     item.categories = list(result.categories)
@@ -318,13 +327,13 @@ def _apply_classification(session: Session, item: Item, result: Any) -> bool:
     item.model_version = result.model_version
     item.language = result.language
     item.prepared_text = result.prepared_text
-    item.explanation = _explanation_dict(result)
+    item.explanation = _explanation_dict(data)
     item.review_reason = result.explanation.review_reason
     item.routing_reason = item.explanation.get("routing_reason")
     if result.junk:  # spam, marketing, phishing, automated notices: kept in not_for_triage, never acknowledged
         item.suppress_acknowledgement_reason = "junk (spam, marketing, phishing or an automated notice)"
     session.add(
-        ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
+        ClassificationRun(item_id=item.id, model_version=result.model_version, result=data)
     )
     return item.queue != REVIEW_QUEUE
 
@@ -355,8 +364,7 @@ def _route_by_rules_only(item: Item, why: str) -> None:
     }
 
 
-def _explanation_dict(result: object) -> dict[str, object]:
-    data = result.to_dict()  # type: ignore[attr-defined]
+def _explanation_dict(data: dict[str, Any]) -> dict[str, object]:
     explanation = dict(data["explanation"])
     explanation["type_probabilities"] = data["type_probabilities"]
     explanation["category_probabilities"] = data["category_probabilities"]

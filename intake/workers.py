@@ -27,9 +27,9 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from intake.acknowledgements import send_acknowledgements
 from intake.batches import BATCH_SIZE
 from intake.database_queue import ClaimedJob, DatabaseJobQueue, worker_name
-from intake.acknowledgements import send_acknowledgements
 from intake.pipeline import process_items
 from intake.queueing import PROCESS_ITEM, SEND_ACKNOWLEDGEMENT, DatabaseQueue, RqJobQueue, import_function
 from intake.runtime import Runtime
@@ -307,8 +307,9 @@ class _RqMode(_Mode):
 
     def tick(self) -> None:
         # Retries with a back-off wait in rq's scheduled registry until their time comes.
-        if self.scheduler.acquire_locks():
-            self.scheduler.enqueue_scheduled_jobs()
+        # (rq's scheduler methods carry no type hints; the ignores say only that.)
+        if self.scheduler.acquire_locks():  # type: ignore[no-untyped-call]
+            self.scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
 
 
 def recover_rq_worker(jobs: RqJobQueue, name: str) -> list[str]:
@@ -343,6 +344,6 @@ def recover_rq_worker(jobs: RqJobQueue, name: str) -> list[str]:
             pipeline.execute()
         handed_back.append(job.id)
         log.warning("job %s of dead worker %s handed back", job.id, name)
-    worker.register_death()
+    worker.register_death()  # type: ignore[no-untyped-call]  # untyped in rq
     return handed_back
 

@@ -26,8 +26,8 @@ from intake.database_queue import DatabaseJobQueue
 from intake.pipeline import ingest
 from intake.queueing import PROCESS_ITEM, DatabaseQueue
 from intake.runtime import Runtime, use_runtime
-from intake.workers import run_claimed
 from intake.tokens import create_token
+from intake.workers import run_claimed
 from models import Acknowledgement, ClassificationRun, Item, QueuedJob
 from tests.channels.mail_servers import free_port
 from tests.conftest import make_settings
