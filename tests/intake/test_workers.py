@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, event, func, select, text
 
 from intake.app import create_app
+from intake.clock import FixedClock
 from intake.database_queue import DatabaseJobQueue
 from intake.pipeline import ingest
 from intake.queueing import PROCESS_ITEM, DatabaseQueue
@@ -142,6 +144,26 @@ def test_a_failed_job_waits_its_back_off_and_a_dead_workers_jobs_are_handed_back
     assert (again.key, again.attempts) == ("process-2", 2)
     table.finished([again.id], "host.2")
     assert _queued_keys(queued_runtime) == ["process-1"]
+
+
+def test_the_queue_keeps_the_runtimes_time_for_back_offs_and_overdue_holders(queued_runtime: Runtime) -> None:
+    assert isinstance(queued_runtime.jobs, DatabaseQueue)
+    table = queued_runtime.jobs.table
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    queued_runtime.clock = clock  # set after the runtime was built: the queue still reads it
+    queued_runtime.jobs.enqueue_process_item(1)
+    [job] = table.claim("elsewhere.1", limit=1)
+    table.failed(job, "elsewhere.1", "boom")
+    clock.move_to(start + timedelta(seconds=4))
+    assert table.claim("elsewhere.2", limit=1) == []  # the first back-off is 5 s of the runtime's time
+    clock.move_to(start + timedelta(seconds=5))
+    [again] = table.claim("elsewhere.2", limit=1)  # a holder on another host: only its timeout frees it
+    clock.move_to(start + timedelta(seconds=5 + 599))
+    assert table.reclaim_abandoned() == 0
+    clock.move_to(start + timedelta(seconds=5 + 601))
+    assert table.reclaim_abandoned() == 1
+    assert [job.key for job in table.claim("host.3", limit=1)] == [again.key]
 
 
 def test_queueing_a_job_that_failed_for_good_queues_it_again(queued_runtime: Runtime) -> None:
