@@ -173,26 +173,48 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
     process_items(runtime, [item_id], actor=actor)
 
 
+# SQLite has one writer: a batch written in one transaction would keep every webhook waiting on
+# `busy_timeout` for the whole batch, so there a batch is written a few items per transaction.
+SQLITE_ITEMS_PER_TRANSACTION = 4
+
+
 def process_items(
     runtime: Runtime, item_ids: Sequence[int], *, also: Sequence[int] = (), actor: str = "worker"
 ) -> list[int]:
-    """Process a batch of items in ONE transaction, classified together with one `classify_many`.
+    """Process a batch of items, classified together with one `classify_many` call made before any
+    write transaction begins, then written in ONE transaction (PostgreSQL; on SQLite, a few items
+    per transaction, see above).
 
     `item_ids` are this worker's to process (it holds their jobs): their rows are locked, waiting if
     need be. `also` are items a worker takes along when it can (rq: the next jobs in its queue):
     locked only if no one else holds them (SKIP LOCKED) and still `received`, else left to their own
     job. Returns the ids of `also` that were processed here, so their jobs can be dropped.
 
-    One transaction, one commit: a worker killed half-way leaves every item of the batch `received`
-    and its job (or the sweep) runs it again. Anything raised rolls the whole batch back; the caller
-    then processes the items one by one, so one bad item fails only itself.
+    A worker killed half-way leaves every item of an uncommitted transaction `received`, and its job
+    (or the sweep) runs it again. Anything raised rolls that transaction back; the caller then
+    processes the items one by one, so one bad item fails only itself.
     """
+    classified = _classify_ahead(runtime, [*item_ids, *also])
+    size = len(item_ids) or 1
+    if runtime.database.engine.dialect.name == "sqlite":
+        size = SQLITE_ITEMS_PER_TRANSACTION
+    taken: list[int] = []
+    for start in range(0, max(len(item_ids), 1), size):
+        chunk = list(item_ids[start : start + size])
+        taken += _process_locked(runtime, chunk, also if start == 0 else (), classified, actor=actor)
+    return taken
+
+
+def _process_locked(
+    runtime: Runtime, item_ids: list[int], also: Sequence[int], classified: dict[int, tuple[str, Any]], *, actor: str
+) -> list[int]:
+    """One transaction: lock the items, triage each, queue their acknowledgements, commit."""
     to_send: list[int] = []
     with runtime.database.session() as session:
         # The batch's deadlines in one query, not one lazy load per item in the deadlines step.
         locked = (
             select(Item)
-            .where(Item.id.in_(list(item_ids)))
+            .where(Item.id.in_(item_ids))
             .order_by(Item.id)
             .options(selectinload(Item.deadlines))
             .with_for_update()
@@ -213,15 +235,14 @@ def process_items(
         missing = set(item_ids) - {item.id for item in items}
         if missing:
             log.warning("process_items: no item(s) %s", sorted(missing))
-        todo: list[Item] = []
         for item in sorted([*items, *taken], key=lambda row: row.id):
             if item.status == "processed":
                 to_send += cases.pending_acknowledgement_ids(session, item.id)
             elif not _handle_without_triage(runtime, session, item):
-                todo.append(item)
-        classified = _classify_many(runtime, todo)
-        for item in todo:
-            to_send += _triage(runtime, session, item, classified.get(item.id), actor=actor)
+                ahead = classified.get(item.id)
+                # Classified before this transaction: used only if the text is still the same.
+                result = ahead[1] if ahead is not None and ahead[0] == item.body else None
+                to_send += _triage(runtime, session, item, result, actor=actor)
         for acknowledgement_id in dict.fromkeys(to_send):
             # Written in this transaction (database queue) or queued once it commits (rq, inline).
             runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
@@ -256,23 +277,28 @@ def _triage(runtime: Runtime, session: Session, item: Item, result: Any, *, acto
     return to_send
 
 
-def _classify_many(runtime: Runtime, items: list[Item]) -> dict[int, Any]:
-    """The model's answers for the readable items, in one call; {} when it cannot give them (each
-    item then asks the model alone in `_classify`, which records why it could not)."""
-    readable = [item for item in items if not item.parse_error]
-    if len(readable) < 2:
+def _classify_ahead(runtime: Runtime, item_ids: list[int]) -> dict[int, tuple[str, Any]]:
+    """The model's answers for the batch's readable received items, in one call and outside any
+    write transaction: {item id: (the text classified, the answer)}; {} when the model cannot give
+    them (each item then asks it alone in `_classify`, which records why it could not)."""
+    if len(item_ids) < 2:
+        return {}
+    with runtime.database.session() as session:
+        rows = session.execute(
+            select(Item.id, Item.body, Item.channel, Item.subject, Item.sender_address, Item.sender_name).where(
+                Item.id.in_(item_ids), Item.status == "received", Item.parse_error.is_(None)
+            )
+        ).all()
+    if len(rows) < 2:
         return {}
     try:
         results = runtime.classifier.classify_many(
-            [
-                MessageInput(item.body, item.channel, item.subject, item.sender_address, item.sender_name)
-                for item in readable
-            ]
+            [MessageInput(row.body, row.channel, row.subject, row.sender_address, row.sender_name) for row in rows]
         )
     except Exception:  # no model or a failing one: `_classify` handles each item as before
         log.warning("batch classification unavailable; classifying one at a time", exc_info=True)
         return {}
-    return {item.id: result for item, result in zip(readable, results, strict=True)}
+    return {row.id: (row.body, result) for row, result in zip(rows, results, strict=True)}
 
 
 def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | None) -> None:

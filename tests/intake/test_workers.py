@@ -252,8 +252,9 @@ def test_a_batch_is_classified_together_and_written_in_one_transaction_with_the_
     commits.clear()
     run_claimed(queued_runtime, queued_runtime.jobs.table, "test.1", claimed)
     assert calls == ["many"]  # one model call for the batch, none per item
-    # One commit processes all three and queues their acknowledgements; one deletes the finished jobs.
-    assert len(commits) == 2
+    # One read before the model runs; one commit processes all three and queues their
+    # acknowledgements (the model ran before it began); one deletes the finished jobs.
+    assert len(commits) == 3
     assert _queued_keys(queued_runtime) == [f"acknowledge-{n}" for n in (1, 2, 3)]
     with queued_runtime.database.session() as session:
         items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
