@@ -30,7 +30,7 @@ from channels.phone import can_receive_sms, looks_like_phone, normalise_phone
 from intake import audit, deadlines
 from intake.queueing import SEND_BACKOFF_SECONDS
 from intake.runtime import Runtime
-from models import Acknowledgement, Contact, Item, SmsOptOut
+from models import Acknowledgement, Contact, Item, Reply, SmsOptOut
 from triage_rules.acknowledgement_wording import RenderedAcknowledgement, render_acknowledgement
 
 log = logging.getLogger(__name__)
@@ -277,7 +277,9 @@ def send_acknowledgements(
             batch.taken = [row.id for row in taken]
             rows += taken
         now = runtime.clock.now()
-        outgoing = [started for row in rows if (started := _start_sending(runtime, row, now)) is not None]
+        outgoing = [
+            started for row in rows if (started := _start_sending(runtime, session, row, now)) is not None
+        ]
     # Committed as `sending` before any provider is called: a crash from here on is never re-sent blindly.
     sent: dict[int, SendResult] = {}
     failed = batch.failed
@@ -308,7 +310,7 @@ def send_acknowledgements(
 
 
 def _start_sending(
-    runtime: Runtime, acknowledgement: Acknowledgement, now: datetime
+    runtime: Runtime, session: Session, acknowledgement: Acknowledgement, now: datetime
 ) -> tuple[str, OutboundAcknowledgement] | None:
     """pending/retry → sending (rendered again as it goes), or None when it is not to be sent now."""
     if acknowledgement.status not in ("pending", "retry"):
@@ -319,7 +321,13 @@ def _start_sending(
     acknowledgement.sending_started_at = now
     acknowledgement.attempts += 1
     item = acknowledgement.item
-    if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help":
+    # A reply an officer wrote (intake/replies.py) goes as written, threaded as its row says.
+    reply = (
+        session.scalars(select(Reply).where(Reply.acknowledgement_id == acknowledgement.id)).first()
+        if acknowledgement.purpose.startswith("reply_")
+        else None
+    )
+    if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help" and reply is None:
         # Rendered again as it goes, so its dates are the case's dates at the moment it is sent.
         rendered = _render(runtime, item, channel=acknowledgement.channel, purpose=acknowledgement.purpose)
         acknowledgement.subject = rendered.subject or None
@@ -332,8 +340,10 @@ def _start_sending(
         subject=acknowledgement.subject,
         body_text=acknowledgement.body_text,
         body_html=acknowledgement.body_html,
-        in_reply_to=item.external_id if item.channel == "email" else None,
-        references=tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
+        in_reply_to=reply.in_reply_to if reply else item.external_id if item.channel == "email" else None,
+        references=tuple(reply.references) if reply
+        else tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
+        automatic=reply is None,
     )
     return acknowledgement.channel, outbound
 
