@@ -84,8 +84,15 @@ def seed_texts() -> list[str]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
-                # Keyword texts (STOP, HELP) get no acknowledgement: not what this measures.
-                if row.get("channel") == "sms" and row.get("body") and not keyword_of(row["body"]):
+                # Keyword texts (STOP, HELP) and junk (spam, one-time codes) get no acknowledgement,
+                # and the run waits for one per webhook: residents' texts only.
+                if (
+                    row.get("channel") == "sms"
+                    and row.get("body")
+                    and not keyword_of(row["body"])
+                    and row.get("type") != "junk"
+                    and row.get("queue") != "not_for_triage"
+                ):
                     texts.append(row["body"])
     if not texts:
         raise SystemExit("no SMS texts in data/seed/*.jsonl")
@@ -394,6 +401,25 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")  # so `finally` stops every process we started
 
 
+QUIET_SECONDS = 20.0
+
+
+def wait_for_acknowledgements(twilio: TwilioStandIn, count: int, *, timeout: float) -> None:
+    """Until `count` texts arrived, or — once texts are flowing — none for QUIET_SECONDS: the queue
+    has drained and the rest get none by design (a text the model calls junk is not acknowledged;
+    the report counts how many were)."""
+    deadline = time.monotonic() + timeout
+    seen, changed = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        got = len(twilio.wait_for_messages(count, timeout=min(1.0, max(deadline - time.monotonic(), 0.0))))
+        if got >= count:
+            return
+        if got != seen:
+            seen, changed = got, time.monotonic()
+        elif got > 0 and time.monotonic() - changed > QUIET_SECONDS:
+            return
+
+
 def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> dict[str, object]:
     texts = seed_texts()
     load_before = os.getloadavg()
@@ -402,7 +428,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> d
         run_load(base_url, requests=args.warmup, concurrency=4, rate=0, first_number=0, texts=texts)
     )
     if args.mode == "sqlite" or args.workers > 0:
-        twilio.wait_for_messages(len(warm.sent), timeout=args.ack_timeout)
+        wait_for_acknowledgements(twilio, len(warm.sent), timeout=args.ack_timeout)
     already = len(twilio.messages)
     load = asyncio.run(
         run_load(
@@ -417,7 +443,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> d
     answered = time.monotonic()
     processing = args.mode == "sqlite" or args.workers > 0
     if processing:  # with no worker nothing is processed: the run measures the webhook alone
-        twilio.wait_for_messages(already + len(load.sent), timeout=args.ack_timeout)
+        wait_for_acknowledgements(twilio, already + len(load.sent), timeout=args.ack_timeout)
     drained = time.monotonic() - answered
     first_text_at: dict[str, float] = {}
     for request in twilio.messages:

@@ -12,12 +12,20 @@ after the data went over): `UncertainSendError` marks it `unknown` at once inste
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError, UncertainSendError
+from channels.base import (
+    OutboundAcknowledgement,
+    PermanentSendError,
+    SendResult,
+    TemporarySendError,
+    UncertainSendError,
+)
 from channels.phone import can_receive_sms, looks_like_phone, normalise_phone
 from intake import audit, deadlines
 from intake.queueing import SEND_BACKOFF_SECONDS
@@ -218,86 +226,151 @@ def _render(
 
 def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
     """Send one planned acknowledgement. Raises TemporarySendError so the job queue retries it."""
+    failed = send_acknowledgements(runtime, [acknowledgement_id]).failed
+    if failed:
+        raise failed[acknowledgement_id]
+
+
+# A batch's items and their deadlines in two queries, not two lazy loads per acknowledgement.
+_WITH_ITEM = selectinload(Acknowledgement.item).selectinload(Item.deadlines)
+
+
+@dataclass
+class SentBatch:
+    taken: list[int] = field(default_factory=list)  # of `also`: the ones this batch dealt with
+    failed: dict[int, Exception] = field(default_factory=dict)  # temporary failures, to retry
+
+
+def send_acknowledgements(
+    runtime: Runtime, acknowledgement_ids: Sequence[int], *, also: Sequence[int] = ()
+) -> SentBatch:
+    """Send a worker's batch of planned acknowledgements: one transaction marks them all `sending`,
+    each goes to its provider, one transaction records every one that went.
+
+    `acknowledgement_ids` are this worker's (it holds their jobs); `also` are taken along only when
+    no one else holds their rows (SKIP LOCKED: another worker is sending them). Temporary failures
+    come back in `failed` (their rows already say `retry` and when) for the job queue to retry;
+    every other outcome is recorded on the row.
+    """
+    batch = SentBatch()
     with runtime.database.session() as session:
-        acknowledgement = session.scalars(
-            select(Acknowledgement).where(Acknowledgement.id == acknowledgement_id).with_for_update()
-        ).first()
-        if acknowledgement is None or acknowledgement.status not in ("pending", "retry"):
-            return
+        rows = list(
+            session.scalars(
+                select(Acknowledgement)
+                .where(Acknowledgement.id.in_(list(acknowledgement_ids)))
+                .order_by(Acknowledgement.id)
+                .options(_WITH_ITEM)
+                .with_for_update()
+            )
+        )
+        extra = [ack_id for ack_id in also if ack_id not in set(acknowledgement_ids)]
+        if extra:
+            taken = list(
+                session.scalars(
+                    select(Acknowledgement)
+                    .where(Acknowledgement.id.in_(extra))
+                    .order_by(Acknowledgement.id)
+                    .options(_WITH_ITEM)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            batch.taken = [row.id for row in taken]
+            rows += taken
         now = runtime.clock.now()
-        if acknowledgement.next_attempt_at and acknowledgement.next_attempt_at > now + timedelta(seconds=1):
-            return
-        acknowledgement.status = "sending"
-        acknowledgement.sending_started_at = now
-        acknowledgement.attempts += 1
-        item = acknowledgement.item
-        # A reply an officer wrote (intake/replies.py) goes as written, threaded as its row says.
-        reply = (
-            session.scalars(select(Reply).where(Reply.acknowledgement_id == acknowledgement.id)).first()
-            if acknowledgement.purpose.startswith("reply_")
-            else None
-        )
-        if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help" and reply is None:
-            # Rendered again as it goes, so its dates are the case's dates at the moment it is sent.
-            rendered = _render(runtime, item, channel=acknowledgement.channel, purpose=acknowledgement.purpose)
-            acknowledgement.subject = rendered.subject or None
-            acknowledgement.body_text = rendered.text
-            acknowledgement.body_html = rendered.html
-        outbound = OutboundAcknowledgement(
-            acknowledgement_id=acknowledgement.id,
-            reference=item.reference or "",
-            recipient=acknowledgement.recipient or "",
-            subject=acknowledgement.subject,
-            body_text=acknowledgement.body_text,
-            body_html=acknowledgement.body_html,
-            in_reply_to=reply.in_reply_to if reply else item.external_id if item.channel == "email" else None,
-            references=tuple(reply.references) if reply
-            else tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
-            automatic=reply is None,
-        )
-        channel = acknowledgement.channel
-    # Committed as `sending` before the provider is called: a crash from here on is never re-sent blindly.
-    try:
-        result = runtime.sender(channel).send(outbound)
-    except TemporarySendError as error:
-        _record_failure(runtime, acknowledgement_id, str(error), temporary=True)
-        raise
-    except UncertainSendError as error:  # it may have gone: never sent again blindly
-        _record_unknown(runtime, acknowledgement_id, str(error))
+        outgoing = [
+            started for row in rows if (started := _start_sending(runtime, session, row, now)) is not None
+        ]
+    # Committed as `sending` before any provider is called: a crash from here on is never re-sent blindly.
+    sent: dict[int, SendResult] = {}
+    failed = batch.failed
+    for channel, outbound in outgoing:
+        acknowledgement_id = outbound.acknowledgement_id
+        try:
+            sent[acknowledgement_id] = runtime.sender(channel).send(outbound)
+        except TemporarySendError as error:
+            _record_failure(runtime, acknowledgement_id, str(error), temporary=True)
+            failed[acknowledgement_id] = error
+        except UncertainSendError as error:  # it may have gone: never sent again blindly
+            _record_unknown(runtime, acknowledgement_id, str(error))
+        except PermanentSendError as error:
+            status = _record_failure(runtime, acknowledgement_id, str(error), temporary=False, code=error.code)
+            if status == "pending":  # fell back to email: send that now, not at the next sweep
+                runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+        except Exception as error:  # an unknown failure: treat as temporary, keep the details
+            _record_failure(runtime, acknowledgement_id, f"{type(error).__name__}: {error}", temporary=True)
+            failed[acknowledgement_id] = error
+    if sent:
+        with runtime.database.session() as session:
+            loaded = session.scalars(
+                select(Acknowledgement).where(Acknowledgement.id.in_(list(sent))).options(_WITH_ITEM)
+            )
+            for acknowledgement in loaded:
+                _record_sent(runtime, session, acknowledgement, sent[acknowledgement.id])
+    return batch
+
+
+def _start_sending(
+    runtime: Runtime, session: Session, acknowledgement: Acknowledgement, now: datetime
+) -> tuple[str, OutboundAcknowledgement] | None:
+    """pending/retry → sending (rendered again as it goes), or None when it is not to be sent now."""
+    if acknowledgement.status not in ("pending", "retry"):
+        return None
+    if acknowledgement.next_attempt_at and acknowledgement.next_attempt_at > now + timedelta(seconds=1):
+        return None
+    acknowledgement.status = "sending"
+    acknowledgement.sending_started_at = now
+    acknowledgement.attempts += 1
+    item = acknowledgement.item
+    # A reply an officer wrote (intake/replies.py) goes as written, threaded as its row says.
+    reply = (
+        session.scalars(select(Reply).where(Reply.acknowledgement_id == acknowledgement.id)).first()
+        if acknowledgement.purpose.startswith("reply_")
+        else None
+    )
+    if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help" and reply is None:
+        # Rendered again as it goes, so its dates are the case's dates at the moment it is sent.
+        rendered = _render(runtime, item, channel=acknowledgement.channel, purpose=acknowledgement.purpose)
+        acknowledgement.subject = rendered.subject or None
+        acknowledgement.body_text = rendered.text
+        acknowledgement.body_html = rendered.html
+    outbound = OutboundAcknowledgement(
+        acknowledgement_id=acknowledgement.id,
+        reference=item.reference or "",
+        recipient=acknowledgement.recipient or "",
+        subject=acknowledgement.subject,
+        body_text=acknowledgement.body_text,
+        body_html=acknowledgement.body_html,
+        in_reply_to=reply.in_reply_to if reply else item.external_id if item.channel == "email" else None,
+        references=tuple(reply.references) if reply
+        else tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
+        automatic=reply is None,
+    )
+    return acknowledgement.channel, outbound
+
+
+def _record_sent(runtime: Runtime, session: Session, acknowledgement: Acknowledgement, result: SendResult) -> None:
+    acknowledgement.status = result.status if result.status != "queued" else "sent"
+    acknowledgement.provider_id = result.provider_id
+    acknowledgement.sent_at = runtime.clock.now()
+    acknowledgement.last_error = None
+    acknowledgement.next_attempt_at = None
+    audit.record(
+        session,
+        actor="worker",
+        action="acknowledgement_sent",
+        item_id=acknowledgement.item_id,
+        acknowledgement_id=acknowledgement.id,
+        channel=acknowledgement.channel,
+        provider_id=result.provider_id,
+    )
+    item = acknowledgement.item
+    if not _acknowledges(acknowledgement.purpose):
         return
-    except PermanentSendError as error:
-        status = _record_failure(runtime, acknowledgement_id, str(error), temporary=False, code=error.code)
-        if status == "pending":  # fell back to email: send that now, not at the next sweep
-            runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
-        return
-    except Exception as error:  # an unknown failure: treat as temporary, keep the details
-        _record_failure(runtime, acknowledgement_id, f"{type(error).__name__}: {error}", temporary=True)
-        raise
-    with runtime.database.session() as session:
-        acknowledgement = session.get(Acknowledgement, acknowledgement_id)
-        assert acknowledgement is not None
-        acknowledgement.status = result.status if result.status != "queued" else "sent"
-        acknowledgement.provider_id = result.provider_id
-        acknowledgement.sent_at = runtime.clock.now()
-        acknowledgement.last_error = None
-        acknowledgement.next_attempt_at = None
-        audit.record(
-            session,
-            actor="worker",
-            action="acknowledgement_sent",
-            item_id=acknowledgement.item_id,
-            acknowledgement_id=acknowledgement.id,
-            channel=acknowledgement.channel,
-            provider_id=result.provider_id,
-        )
-        item = acknowledgement.item
-        if not _acknowledges(acknowledgement.purpose):
-            return
-        # Marking refreshes the case's next due date from what is still open.
-        deadlines.mark_met(item, "acknowledgement_sent", at=acknowledgement.sent_at)
-        if item.case_id is None and item.case_status == "open" and item.complaint_stage:
-            # Stage responses count from the acknowledgement: now that it is sent, count from it.
-            deadlines.recompute(runtime, session, item)
+    # Marking refreshes the case's next due date from what is still open.
+    deadlines.mark_met(item, "acknowledgement_sent", at=acknowledgement.sent_at)
+    if item.case_id is None and item.case_status == "open" and item.complaint_stage:
+        # Stage responses count from the acknowledgement: now that it is sent, count from it.
+        deadlines.recompute(runtime, session, item)
 
 
 def _acknowledges(purpose: str) -> bool:

@@ -1,95 +1,84 @@
-"""Processing items in batches: a worker that holds N items classifies them together.
+"""Batches for rq workers: a job for one item takes the next ready jobs of its queue along.
 
-`Classifier.classify_many` amortises the model's per-call work over a batch (≈ 0.8 ms an item in
-batches against ≈ 1.8 ms one at a time, docs/benchmarks.md). A worker that claims N `process_item`
-jobs calls `classify_ahead` with their items first; each job then runs the unchanged
-`pipeline.process_item`, whose call to `runtime.classifier.classify(...)` is answered from what was
-classified ahead, or — for any item that changed in between or was never primed — by the model as
-before. The result is the same either way; the cache only saves time.
+rq hands a worker one job at a time. Classifying 32 items with one `classify_many` call and
+writing them in one transaction costs a fraction of 32 separate jobs (docs/benchmarks.md), so the
+`process_item` job (and `send_acknowledgement`) looks at the next jobs waiting in its own queue —
+only looks: the jobs stay queued — and processes their items with its own (`pipeline.process_items`,
+`acknowledgements.send_acknowledgements`).
 
-Each item is still written in its own transaction (process_item's): one item that fails rolls back
-only itself, and is retried alone.
+Why nothing is processed twice: a taken-along item is locked with SKIP LOCKED and only while it is
+still `received` (an acknowledgement: only while `pending`/`retry`), inside the transaction that
+processes it; another worker running that item's own job at the same moment either holds the lock
+(then this batch leaves the item alone) or waits for it and then finds the item processed (its job
+is a no-op). Only after the batch has committed are the taken-along jobs removed from the queue —
+`LREM`, atomic, so a job another worker popped meanwhile is left to that worker, which finds its work
+done. A worker killed before that leaves the jobs queued: each runs, finds its item processed, and
+does nothing. Nothing is lost either way; tests/intake/test_jobs_rq.py proves it with two workers.
+
+The database queue needs none of this: its worker claims N jobs at once (intake/workers.py).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
+from intake.queueing import RqJobQueue
 from intake.runtime import Runtime
-from models import Item
-
-if TYPE_CHECKING:
-    from classifier import Classifier
 
 log = logging.getLogger(__name__)
 
-MAX_PRIMED = 4096  # results held at most; a batch's leftovers are dropped with the next batch
-
-Key = tuple[str, str, str | None, str | None, str | None]
+BATCH_SIZE = 32  # items a worker processes together; the database queue's default claim is the same
 
 
-class PrimedClassifier:
-    """The loaded Classifier, answering `classify` from results computed ahead in a batch when it can."""
+def _rq_queue_name(runtime: Runtime, acknowledgements: bool) -> tuple[RqJobQueue, str, str] | None:
+    """(the queue, its name, the job-id prefix) when this runs inside an rq worker, else None."""
+    jobs = runtime.jobs
+    if not isinstance(jobs, RqJobQueue):
+        return None
+    from rq import get_current_job
 
-    def __init__(self, inner: Classifier) -> None:
-        self.inner = inner
-        self._ready: dict[Key, Any] = {}
-        self._lock = threading.Lock()
-
-    @classmethod
-    def around(cls, classifier: Any) -> Any:
-        return classifier if isinstance(classifier, cls) else cls(classifier)
-
-    def prime(self, keys: list[Key]) -> int:
-        """Classify these messages together now; later `classify` calls for them are answered at once."""
-        todo = list(dict.fromkeys(key for key in keys if key not in self._ready))
-        if not todo:
-            return 0
-        from classifier.encoding import MessageInput
-
-        results = self.inner.classify_many([MessageInput(*key) for key in todo])
-        with self._lock:
-            if len(self._ready) + len(todo) > MAX_PRIMED:
-                self._ready.clear()
-            self._ready.update(zip(todo, results, strict=True))
-        return len(todo)
-
-    def classify(
-        self,
-        text: str,
-        *,
-        channel: str = "email",
-        subject: str | None = None,
-        sender: str | None = None,
-        sender_name: str | None = None,
-    ) -> Any:
-        with self._lock:
-            ready = self._ready.pop((text, channel, subject, sender, sender_name), None)
-        if ready is not None:
-            return ready
-        return self.inner.classify(text, channel=channel, subject=subject, sender=sender, sender_name=sender_name)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+    if get_current_job() is None:  # called outside a worker (a script, the sweep): no batch
+        return None
+    queue = jobs.acknowledgements if acknowledgements else jobs.queue
+    kind = "acknowledge-" if acknowledgements else "process-"
+    return jobs, queue.name, jobs.job_id_prefix + kind
 
 
-def classify_ahead(runtime: Runtime, item_ids: list[int]) -> int:
-    """Classify the still-unprocessed, readable items among `item_ids` in one `classify_many` call."""
-    classifier = runtime.__dict__.get("classifier")
-    if not isinstance(classifier, PrimedClassifier):
+def take_along(runtime: Runtime, own_id: int, *, acknowledgements: bool = False, limit: int = BATCH_SIZE) -> list[int]:
+    """The ids (items, or acknowledgements) of up to `limit - 1` jobs waiting next in this job's
+    queue, without removing them. Empty outside an rq worker."""
+    found = _rq_queue_name(runtime, acknowledgements)
+    if found is None or limit <= 1:
+        return []
+    jobs, name, prefix = found
+    queue = jobs.acknowledgements if acknowledgements else jobs.queue
+    ids: list[int] = []
+    for job_id in queue.get_job_ids(0, limit - 1):
+        number = job_id.removeprefix(prefix)
+        if number != job_id and number.isdigit() and int(number) != own_id:
+            ids.append(int(number))
+    return ids
+
+
+def drop_jobs(runtime: Runtime, done: list[int], *, acknowledgements: bool = False) -> int:
+    """Remove the still-queued jobs of work a batch has done and committed. Returns how many.
+
+    `LREM` is atomic: a job another worker popped in the meantime is not removed here, and that
+    worker finds its item already done. A job removed here is deleted, so the sweep can queue it
+    afresh should its work ever need doing again.
+    """
+    found = _rq_queue_name(runtime, acknowledgements)
+    if found is None or not done:
         return 0
-    with runtime.database.session() as session:
-        rows = session.execute(
-            select(Item.body, Item.channel, Item.subject, Item.sender_address, Item.sender_name).where(
-                Item.id.in_(item_ids), Item.status == "received", Item.parse_error.is_(None)
-            )
-        ).all()
-    try:
-        return classifier.prime([tuple(row) for row in rows])  # type: ignore[misc]
-    except Exception:  # each job classifies its own item as before: nothing is lost but time
-        log.exception("classifying a batch ahead failed")
-        return 0
+    jobs, _name, prefix = found
+    from rq.job import Job
+
+    queue = jobs.acknowledgements if acknowledgements else jobs.queue
+    with jobs.connection.pipeline() as pipeline:
+        for number in done:
+            pipeline.lrem(queue.key, 1, f"{prefix}{number}")
+        removed = pipeline.execute()
+    gone = [f"{prefix}{number}" for number, count in zip(done, removed, strict=True) if count]
+    if gone:
+        jobs.connection.delete(*[Job.key_for(job_id) for job_id in gone])
+    return len(gone)

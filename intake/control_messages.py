@@ -42,8 +42,8 @@ def handle_without_triage(runtime: Runtime, session: Session, item: Item) -> boo
         close_untriaged(session, item, f"SMS keyword {keyword}: {outcome.replace('_', ' ')}")
         if outcome == "help":
             help_reply = plan_help_reply(runtime, session, item)
-            session.commit()
-            runtime.jobs.enqueue_acknowledgement(help_reply.id)
+            # Queued with the transaction (a worker's batch commits once), never before it commits.
+            runtime.jobs.enqueue_acknowledgement(help_reply.id, session=session)
         return True
     bounced = channel_fact(item, "bounce_of", BOUNCE_CHANNEL)
     if bounced:

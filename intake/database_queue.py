@@ -17,16 +17,18 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from intake.clock import SYSTEM_CLOCK
 from intake.db import Database
 from models import QueuedJob
 
@@ -57,8 +59,12 @@ def worker_name(pid: int | None = None) -> str:
 class DatabaseJobQueue:
     """Queue and claim jobs in the database. Same job ids and functions as the rq queue."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, now: Callable[[], datetime] | None = None) -> None:
         self.database = database
+        # Every time this queue writes or compares (run_after, locked_at, a held job's timeout) is
+        # stored in the table and compared by other processes, so it must be the domain's clock (the
+        # runtime's, wired in by Runtime.build), not a per-process monotonic one.
+        self.now: Callable[[], datetime] = now or SYSTEM_CLOCK.now
         self._held = threading.local()
 
     @contextmanager
@@ -93,7 +99,7 @@ class DatabaseJobQueue:
         what it refers to was committed.
         """
         insert = postgresql.insert if self.database.engine.dialect.name == "postgresql" else sqlite.insert
-        now = datetime.now(UTC)
+        now = self.now()
         statement = insert(QueuedJob).values(
             key=job_id,
             function=function,
@@ -125,7 +131,7 @@ class DatabaseJobQueue:
 
     def claim(self, holder: str, *, limit: int) -> list[ClaimedJob]:
         """Up to `limit` ready jobs of the most urgent priority that has any, now held by `holder`."""
-        now = datetime.now(UTC)
+        now = self.now()
         with self.database.session() as session:
             ready = (
                 select(QueuedJob)
@@ -168,7 +174,7 @@ class DatabaseJobQueue:
                 .where(QueuedJob.id == job.id, QueuedJob.locked_by == holder)
                 .values(
                     status="failed" if final else "queued",
-                    run_after=datetime.now(UTC) + timedelta(seconds=delay),
+                    run_after=self.now() + timedelta(seconds=delay),
                     locked_by=None,
                     locked_at=None,
                     last_error=error[-2000:],
@@ -181,13 +187,18 @@ class DatabaseJobQueue:
         """Hand back every job `holder` was running (it died): queued again, or failed when out of attempts."""
         with self.database.session() as session:
             base = update(QueuedJob).where(QueuedJob.status == "running", QueuedJob.locked_by == holder)
-            exhausted = session.execute(
-                base.where(QueuedJob.attempts >= QueuedJob.max_attempts).values(
-                    status="failed", locked_by=None, last_error="its worker died while running it"
-                )
+            # An UPDATE's result is a CursorResult, which has the row count.
+            exhausted = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    base.where(QueuedJob.attempts >= QueuedJob.max_attempts).values(
+                        status="failed", locked_by=None, last_error="its worker died while running it"
+                    )
+                ),
             ).rowcount
-            requeued = session.execute(
-                base.values(status="queued", locked_by=None, locked_at=None, run_after=datetime.now(UTC))
+            requeued = cast(
+                "CursorResult[Any]",
+                session.execute(base.values(status="queued", locked_by=None, locked_at=None, run_after=self.now())),
             ).rowcount
         if requeued or exhausted:
             log.warning("worker %s died: %s job(s) queued again, %s failed", holder, requeued, exhausted)
@@ -195,7 +206,7 @@ class DatabaseJobQueue:
 
     def reclaim_abandoned(self) -> int:
         """Hand back jobs held by dead processes of this host, or held past their timeout by anyone."""
-        now = datetime.now(UTC)
+        now = self.now()
         host = socket.gethostname()
         with self.database.session() as session:
             running = session.execute(

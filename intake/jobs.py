@@ -15,15 +15,36 @@ log = logging.getLogger(__name__)
 
 
 def process_item(item_id: int) -> None:
-    from intake.pipeline import process_item as run
+    """One item's job; inside an rq worker it processes the next queued items with it (intake/batches.py)."""
+    from intake.batches import drop_jobs, take_along
+    from intake.pipeline import process_items
 
-    run(get_runtime(), item_id)
+    runtime = get_runtime()
+    along = take_along(runtime, item_id)
+    if not along:
+        process_items(runtime, [item_id])
+        return
+    try:
+        done = process_items(runtime, [item_id], also=along)
+    except Exception:  # one bad item must not fail the others: this job's own item, alone
+        log.warning("batch of %s items failed; processing item %s alone", len(along) + 1, item_id, exc_info=True)
+        process_items(runtime, [item_id])
+        return
+    drop_jobs(runtime, done)
 
 
 def send_acknowledgement(acknowledgement_id: int) -> None:
-    from intake.acknowledgements import send_acknowledgement as run
+    """One acknowledgement's job; inside an rq worker it sends the next queued ones with it."""
+    from intake.acknowledgements import send_acknowledgements
+    from intake.batches import drop_jobs, take_along
 
-    run(get_runtime(), acknowledgement_id)
+    runtime = get_runtime()
+    along = take_along(runtime, acknowledgement_id, acknowledgements=True)
+    batch = send_acknowledgements(runtime, [acknowledgement_id], also=along)
+    # Taken along and not failed: sent, or recorded as not to be sent (its own job would do no more).
+    drop_jobs(runtime, [ack_id for ack_id in batch.taken if ack_id not in batch.failed], acknowledgements=True)
+    if acknowledgement_id in batch.failed:
+        raise batch.failed[acknowledgement_id]  # the row says `retry`; rq retries the job after its back-off
 
 
 def sweep() -> dict[str, int]:

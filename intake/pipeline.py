@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
@@ -169,43 +170,135 @@ def process_item(runtime: Runtime, item_id: int, *, actor: str = "worker") -> No
     Each step is one function in one module. Runs again harmlessly: a processed item is left alone
     except that a still-pending acknowledgement is queued again.
     """
+    process_items(runtime, [item_id], actor=actor)
+
+
+# SQLite has one writer: a batch written in one transaction would keep every webhook waiting on
+# `busy_timeout` for the whole batch, so there a batch is written a few items per transaction.
+SQLITE_ITEMS_PER_TRANSACTION = 4
+
+
+def process_items(
+    runtime: Runtime, item_ids: Sequence[int], *, also: Sequence[int] = (), actor: str = "worker"
+) -> list[int]:
+    """Process a batch of items, classified together with one `classify_many` call made before any
+    write transaction begins, then written in ONE transaction (PostgreSQL; on SQLite, a few items
+    per transaction, see above).
+
+    `item_ids` are this worker's to process (it holds their jobs): their rows are locked, waiting if
+    need be. `also` are items a worker takes along when it can (rq: the next jobs in its queue):
+    locked only if no one else holds them (SKIP LOCKED) and still `received`, else left to their own
+    job. Returns the ids of `also` that were processed here, so their jobs can be dropped.
+
+    A worker killed half-way leaves every item of an uncommitted transaction `received`, and its job
+    (or the sweep) runs it again. Anything raised rolls that transaction back; the caller then
+    processes the items one by one, so one bad item fails only itself.
+    """
+    classified = _classify_ahead(runtime, [*item_ids, *also])
+    size = len(item_ids) or 1
+    if runtime.database.engine.dialect.name == "sqlite":
+        size = SQLITE_ITEMS_PER_TRANSACTION
+    taken: list[int] = []
+    for start in range(0, max(len(item_ids), 1), size):
+        chunk = list(item_ids[start : start + size])
+        taken += _process_locked(runtime, chunk, also if start == 0 else (), classified, actor=actor)
+    return taken
+
+
+def _process_locked(
+    runtime: Runtime, item_ids: list[int], also: Sequence[int], classified: dict[int, tuple[str, Any]], *, actor: str
+) -> list[int]:
+    """One transaction: lock the items, triage each, queue their acknowledgements, commit."""
+    to_send: list[int] = []
     with runtime.database.session() as session:
-        item = session.scalars(select(Item).where(Item.id == item_id).with_for_update()).first()
-        if item is None:
-            log.warning("process_item: no item %s", item_id)
-            return
-        if item.status == "processed":
-            pending = cases.pending_acknowledgement_ids(session, item.id)
-            session.commit()
-            for acknowledgement_id in pending:
-                runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
-            return
-        if _handle_without_triage(runtime, session, item):
-            return
-        confident = _classify(runtime, session, item)
-        root = cases.link_to_case(runtime, session, item)
-        route_new_item(item, root=root, confident=confident)
-        _set_deadlines(runtime, session, item, root)
-        if item.reference is None:
-            item.reference = make_reference(item.received_at, item.id)
-        plan_acknowledgement(runtime, session, item, purpose="received")
-        item.status = "processed"
-        audit.record(
-            session,
-            actor=actor,
-            action="processed",
-            item_id=item.id,
-            reference=item.reference,
-            type=item.type,
-            queue=item.queue,
-            flags=item.flags,
-            case_id=item.case_root_id,
+        # The batch's deadlines in one query, not one lazy load per item in the deadlines step.
+        locked = (
+            select(Item)
+            .where(Item.id.in_(item_ids))
+            .order_by(Item.id)
+            .options(selectinload(Item.deadlines))
+            .with_for_update()
         )
-        session.flush()
-        to_send = cases.pending_acknowledgement_ids(session, item.case_root_id)
+        items = list(session.scalars(locked))
+        taken: list[Item] = []
+        extra = [item_id for item_id in also if item_id not in set(item_ids)]
+        if extra:
+            taken = list(
+                session.scalars(
+                    select(Item)
+                    .where(Item.id.in_(extra), Item.status == "received")
+                    .order_by(Item.id)
+                    .options(selectinload(Item.deadlines))
+                    .with_for_update(skip_locked=True)
+                )
+            )
+        missing = set(item_ids) - {item.id for item in items}
+        if missing:
+            log.warning("process_items: no item(s) %s", sorted(missing))
+        for item in sorted([*items, *taken], key=lambda row: row.id):
+            if item.status == "processed":
+                to_send += cases.pending_acknowledgement_ids(session, item.id)
+            elif not _handle_without_triage(runtime, session, item):
+                ahead = classified.get(item.id)
+                # Classified before this transaction: used only if the text is still the same.
+                result = ahead[1] if ahead is not None and ahead[0] == item.body else None
+                to_send += _triage(runtime, session, item, result, actor=actor)
+        for acknowledgement_id in dict.fromkeys(to_send):
+            # Written in this transaction (database queue) or queued once it commits (rq, inline).
+            runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
+    return [item.id for item in taken]
+
+
+def _triage(runtime: Runtime, session: Session, item: Item, result: Any, *, actor: str) -> list[int]:
+    """The steps for one received item; the acknowledgements it leaves pending, to be queued."""
+    confident = _classify(runtime, session, item, result)
+    root = cases.link_to_case(runtime, session, item)
+    route_new_item(item, root=root, confident=confident)
+    _set_deadlines(runtime, session, item, root)
+    if item.reference is None:
+        item.reference = make_reference(item.received_at, item.id)
+    plan_acknowledgement(runtime, session, item, purpose="received")
+    item.status = "processed"
+    audit.record(
+        session,
+        actor=actor,
+        action="processed",
+        item_id=item.id,
+        reference=item.reference,
+        type=item.type,
+        queue=item.queue,
+        flags=item.flags,
+        case_id=item.case_root_id,
+    )
+    session.flush()
+    to_send = cases.pending_acknowledgement_ids(session, item.case_root_id)
+    if item.case_root_id != item.id:
         to_send += cases.pending_acknowledgement_ids(session, item.id)
-    for acknowledgement_id in dict.fromkeys(to_send):
-        runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+    return to_send
+
+
+def _classify_ahead(runtime: Runtime, item_ids: list[int]) -> dict[int, tuple[str, Any]]:
+    """The model's answers for the batch's readable received items, in one call and outside any
+    write transaction: {item id: (the text classified, the answer)}; {} when the model cannot give
+    them (each item then asks it alone in `_classify`, which records why it could not)."""
+    if len(item_ids) < 2:
+        return {}
+    with runtime.database.session() as session:
+        rows = session.execute(
+            select(Item.id, Item.body, Item.channel, Item.subject, Item.sender_address, Item.sender_name).where(
+                Item.id.in_(item_ids), Item.status == "received", Item.parse_error.is_(None)
+            )
+        ).all()
+    if len(rows) < 2:
+        return {}
+    try:
+        results = runtime.classifier.classify_many(
+            [MessageInput(row.body, row.channel, row.subject, row.sender_address, row.sender_name) for row in rows]
+        )
+    except Exception:  # no model or a failing one: `_classify` handles each item as before
+        log.warning("batch classification unavailable; classifying one at a time", exc_info=True)
+        return {}
+    return {row.id: (row.body, result) for row, result in zip(rows, results, strict=True)}
 
 
 def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | None) -> None:
@@ -217,13 +310,17 @@ def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | 
         deadlines.recompute(runtime, session, root)
 
 
-def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
-    """The classify step: labels, flags and the model's suggested queue; True when confident."""
+def _classify(runtime: Runtime, session: Session, item: Item, result: Any = None) -> bool:
+    """The classify step: labels, flags and the model's suggested queue; True when confident.
+
+    `result`: the model's answer computed with the rest of a batch, or None to ask it now."""
     if item.parse_error:
         item.type, item.queue, item.confidence = None, REVIEW_QUEUE, 0.0
         item.review_reason = f"could not be read: {item.parse_error}"
         item.routing_reason = "unreadable message → triage_review"
         return False
+    if result is not None:
+        return _apply_classification(session, item, result)
     try:
         classifier = runtime.classifier
     except Exception as error:  # no model, or one that will not load: the rules still run
@@ -242,6 +339,11 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
         log.exception("classifier failed on item %s", item.id)
         _route_by_rules_only(item, f"classifier failed on this message ({type(error).__name__})")
         return False
+    return _apply_classification(session, item, result)
+
+
+def _apply_classification(session: Session, item: Item, result: Any) -> bool:
+    data = result.to_dict()  # once: the explanation and the classification run both keep it
     item.type = result.type
     item.confidence = result.confidence
     item.categories = list(result.categories)
@@ -251,13 +353,13 @@ def _classify(runtime: Runtime, session: Session, item: Item) -> bool:
     item.model_version = result.model_version
     item.language = result.language
     item.prepared_text = result.prepared_text
-    item.explanation = _explanation_dict(result)
+    item.explanation = _explanation_dict(data)
     item.review_reason = result.explanation.review_reason
     item.routing_reason = item.explanation.get("routing_reason")
     if result.junk:  # spam, marketing, phishing, automated notices: kept in not_for_triage, never acknowledged
         item.suppress_acknowledgement_reason = "junk (spam, marketing, phishing or an automated notice)"
     session.add(
-        ClassificationRun(item_id=item.id, model_version=result.model_version, result=result.to_dict())
+        ClassificationRun(item_id=item.id, model_version=result.model_version, result=data)
     )
     return item.queue != REVIEW_QUEUE
 
@@ -288,8 +390,7 @@ def _route_by_rules_only(item: Item, why: str) -> None:
     }
 
 
-def _explanation_dict(result: object) -> dict[str, object]:
-    data = result.to_dict()  # type: ignore[attr-defined]
+def _explanation_dict(data: dict[str, Any]) -> dict[str, object]:
     explanation = dict(data["explanation"])
     explanation["type_probabilities"] = data["type_probabilities"]
     explanation["category_probabilities"] = data["category_probabilities"]

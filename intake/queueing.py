@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from redis import Redis
@@ -109,10 +110,10 @@ class InProcessJobQueue:
 class DatabaseQueue:
     """The JobQueue interface over the `job_queue` table (intake/database_queue.py)."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, now: Callable[[], datetime] | None = None) -> None:
         from intake.database_queue import DatabaseJobQueue
 
-        self.table = DatabaseJobQueue(database)
+        self.table = DatabaseJobQueue(database, now)
 
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
         from intake.database_queue import PROCESS_PRIORITY

@@ -48,7 +48,11 @@ class Runtime:
             jobs = DatabaseQueue(database)
         else:
             jobs = InProcessJobQueue()
-        return cls(settings=settings, database=database, jobs=jobs)
+        runtime = cls(settings=settings, database=database, jobs=jobs)
+        if isinstance(jobs, DatabaseQueue):
+            # The queue's times are domain time: whatever clock this runtime has, even one set later.
+            jobs.table.now = lambda: runtime.clock.now()
+        return runtime
 
     @cached_property
     def classifier(self) -> Classifier:

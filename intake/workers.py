@@ -27,12 +27,17 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from intake.acknowledgements import send_acknowledgements
+from intake.batches import BATCH_SIZE
 from intake.database_queue import ClaimedJob, DatabaseJobQueue, worker_name
-from intake.queueing import PROCESS_ITEM, DatabaseQueue, RqJobQueue, import_function
+from intake.pipeline import process_items
+from intake.queueing import PROCESS_ITEM, SEND_ACKNOWLEDGEMENT, DatabaseQueue, RqJobQueue, import_function
 from intake.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+# The supervisor's intervals (ticks, sweeps, the stop grace) are this process's own waits, never
+# stored or compared with another process's times: time.monotonic(), which no clock change moves.
 SUPERVISOR_TICK_SECONDS = 0.25  # how often the supervisor looks at its children and the clock
 RESPAWN_PAUSE_SECONDS = 1.0  # a worker that keeps dying is not restarted in a hot loop
 # Asked to stop, a worker finishes its job first; one still busy after this is killed, and its job
@@ -44,7 +49,7 @@ STOP_GRACE_SECONDS = 15.0
 class WorkerOptions:
     processes: int = 1
     burst: bool = False  # run until the queues are empty, then exit
-    batch_size: int = 32
+    batch_size: int = BATCH_SIZE
     poll_seconds: float = 0.2
     sweep_every: int = 60  # seconds; 0: never
     parent_pid: int | None = None  # stop when this process (e.g. `intake serve`) is gone
@@ -67,10 +72,6 @@ def _load_model(runtime: Runtime) -> None:
         runtime.classifier  # noqa: B018 - loading it before the fork is the point
     except Exception as error:  # no model yet: jobs send items to triage_review, as before
         log.error("model not loaded: %s", error)
-    from intake.batches import PrimedClassifier
-
-    if "classifier" in runtime.__dict__:
-        runtime.__dict__["classifier"] = PrimedClassifier.around(runtime.__dict__["classifier"])
 
 
 class _Mode:
@@ -232,14 +233,38 @@ def run_database_worker(
 
 
 def run_claimed(runtime: Runtime, table: DatabaseJobQueue, name: str, claimed: list[ClaimedJob]) -> None:
-    from intake.batches import classify_ahead
-
-    item_ids = [int(job.args[0]) for job in claimed if job.function == PROCESS_ITEM and job.args]
-    if len(item_ids) > 1:
-        classify_ahead(runtime, item_ids)
+    """Run a claimed batch: its items processed together (one `classify_many`, one transaction), its
+    acknowledgements sent together; any other job on its own. A batch that fails is run job by job,
+    so one bad item fails (and is retried) alone."""
+    items = [job for job in claimed if job.function == PROCESS_ITEM and job.args]
+    sends = [job for job in claimed if job.function == SEND_ACKNOWLEDGEMENT and job.args]
+    others = [job for job in claimed if job not in items and job not in sends]
     succeeded: list[int] = []
-    with table.held():  # the jobs these jobs queue (acknowledgements) are written in one go
-        for job in claimed:
+    if len(items) > 1:
+        try:
+            process_items(runtime, [int(job.args[0]) for job in items])
+        except Exception:
+            log.warning("a batch of %s items failed; running them one by one", len(items), exc_info=True)
+            others += items
+        else:
+            succeeded += [job.id for job in items]
+    else:
+        others += items
+    if sends:
+        try:
+            batch = send_acknowledgements(runtime, [int(job.args[0]) for job in sends])
+        except Exception:
+            log.warning("a batch of %s acknowledgements failed; one by one", len(sends), exc_info=True)
+            others += sends
+        else:
+            for job in sends:
+                error = batch.failed.get(int(job.args[0]))
+                if error is None:
+                    succeeded.append(job.id)
+                else:
+                    table.failed(job, name, f"{type(error).__name__}: {error}")
+    with table.held():  # the jobs these jobs queue are written in one go
+        for job in others:
             try:
                 import_function(job.function)(*job.args)
             except Exception:
@@ -282,8 +307,9 @@ class _RqMode(_Mode):
 
     def tick(self) -> None:
         # Retries with a back-off wait in rq's scheduled registry until their time comes.
-        if self.scheduler.acquire_locks():
-            self.scheduler.enqueue_scheduled_jobs()
+        # (rq's scheduler methods carry no type hints; the ignores say only that.)
+        if self.scheduler.acquire_locks():  # type: ignore[no-untyped-call]
+            self.scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
 
 
 def recover_rq_worker(jobs: RqJobQueue, name: str) -> list[str]:
@@ -318,6 +344,6 @@ def recover_rq_worker(jobs: RqJobQueue, name: str) -> list[str]:
             pipeline.execute()
         handed_back.append(job.id)
         log.warning("job %s of dead worker %s handed back", job.id, name)
-    worker.register_death()
+    worker.register_death()  # type: ignore[no-untyped-call]  # untyped in rq
     return handed_back
 

@@ -8,12 +8,16 @@ id, unknown channel) is handled the same way as the adapter refusing it.
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from channels.base import InboundAdapter, Refused
 from channels.message import InboundMessage
-from intake.api.schemas import ItemAccepted
+from intake.api.deps import ApiClientDep, RuntimeDep
+from intake.api.schemas import ItemAccepted, request_body
 from intake.errors import InvalidMessage, PayloadTooLarge
 from intake.items import keep_rejected_payload
 from intake.pipeline import IngestResult, ingest
@@ -97,3 +101,45 @@ def _reference_and_status(runtime: Runtime, result: IngestResult) -> tuple[str |
     with runtime.database.session() as session:
         item = session.get(Item, result.item_id)
         return (item.reference, item.status) if item else (result.reference, result.status)
+
+
+def add_json_intake_route(
+    router: APIRouter,
+    path: str,
+    *,
+    name: str,
+    body: type[BaseModel],
+    adapter: Callable[[str], InboundAdapter],
+    what: str,
+    summary: str,
+) -> None:
+    """Register `POST <path>`: an API client's JSON message, the shape every JSON intake route shares
+    (an API token with items:write → `receive` with the channel's adapter → 202 / 200 `ItemAccepted`).
+
+    `adapter(client_name)` builds the channel's adapter; `body` is documented, not parsed here (the
+    adapter parses, so a refused body is kept exactly as sent); `what` names it in the 422 text.
+    """
+
+    async def endpoint(request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep) -> ItemAccepted:
+        result = await receive(request, runtime, adapter(client.name), actor=f"api:{client.name}")
+        return await accepted(runtime, result, response)
+
+    endpoint.__name__ = name
+    endpoint.__doc__ = summary
+    handler: Callable[..., Awaitable[ItemAccepted]] = endpoint
+    router.add_api_route(
+        path,
+        handler,
+        methods=["POST"],
+        name=name,
+        response_model=ItemAccepted,
+        status_code=202,
+        openapi_extra={"requestBody": request_body(body)},  # nested models inlined: no dangling $ref
+        responses={
+            200: {"description": "already received: the existing item", "model": ItemAccepted},
+            401: {"description": "no valid API token"},
+            403: {"description": "the token lacks the items:write scope"},
+            413: {"description": "the body is over the size limit"},
+            422: {"description": f"the body is not a valid {what} (it is kept, with the reason)"},
+        },
+    )

@@ -4,46 +4,31 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path
 
 from channels.api_items import ItemIn, ItemsApiAdapter
-from intake.api.deps import ApiClientDep, ReadingClientDep, RuntimeDep, SessionDep
-from intake.api.inbound import accepted, receive
+from intake.api.deps import ReadingClientDep, SessionDep
+from intake.api.inbound import add_json_intake_route
 from intake.api.schemas import (
     AcknowledgementOut,
     CaseOut,
     DeadlineOut,
-    ItemAccepted,
     ItemOut,
-    request_body,
 )
 from intake.cases import current_deadlines
 from intake.items import case_items, get_item_by_reference
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 
-ITEM_SCHEMA = request_body(ItemIn)
-
-
-@router.post(
+add_json_intake_route(
+    router,
     "/items",
-    response_model=ItemAccepted,
-    status_code=202,
-    openapi_extra={"requestBody": ITEM_SCHEMA},
-    responses={
-        200: {"description": "already received: the existing item", "model": ItemAccepted},
-        401: {"description": "no valid API token"},
-        403: {"description": "the token lacks the items:write scope"},
-        413: {"description": "the body is over the size limit"},
-        422: {"description": "the body is not a valid item (it is kept, with the reason)"},
-    },
+    name="post_item",
+    body=ItemIn,
+    adapter=lambda client_name: ItemsApiAdapter(client_name=client_name),
+    what="item",
+    summary="Ingest one message from another system. The body is kept exactly as sent, even when refused.",
 )
-async def post_item(
-    request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep
-) -> ItemAccepted:
-    """Ingest one message from another system. The body is kept exactly as sent, even when refused."""
-    result = await receive(request, runtime, ItemsApiAdapter(client_name=client.name), actor=f"api:{client.name}")
-    return await accepted(runtime, result, response)
 
 
 @router.get(

