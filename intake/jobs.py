@@ -81,6 +81,7 @@ def sweep() -> dict[str, int]:
         runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
     counts = {"items": len(stuck_items), "acknowledgements": len(due_acknowledgements), "unknown": len(lost)}
     counts["retention"] = _daily_retention(runtime, now)
+    counts["report_days"] = _report_facts(runtime)
     if any(counts.values()):
         log.info("sweep re-queued %s", counts)
     return counts
@@ -96,6 +97,18 @@ def _daily_retention(runtime: Runtime, now: datetime) -> int:
         log.exception("retention sweep failed")
         return 0
     return applied.items if applied is not None else 0
+
+
+def _report_facts(runtime: Runtime) -> int:
+    """Recompute the reports' daily facts for what changed since (intake/reports/daily_facts.py), so
+    a report read seldom has any left to do."""
+    from intake.reports.service import refresh_facts
+
+    try:
+        return refresh_facts(runtime).days
+    except Exception:  # like retention: the sweep's other work goes on, and the next report read refreshes
+        log.exception("report facts refresh failed")
+        return 0
 
 
 def retrain_model(actor: str = "worker") -> dict[str, object]:

@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.privacy import AccessLogEntry, AuditText, PrivacyRequest
+from models.report_facts import ReportDailyFact, ReportFactMark
 from models.tables import (
     Acknowledgement,
     ApiToken,
@@ -40,6 +41,8 @@ __all__ = [
     "Deadline",
     "Item",
     "QueuedJob",
+    "ReportDailyFact",
+    "ReportFactMark",
     "RawMessage",
     "SmsOptOut",
     "StaffSession",

@@ -6,14 +6,13 @@ from collections import Counter, defaultdict
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     HAZARD_TARGETS,
     KIND_ORDER,
     UNCLASSIFIED,
     as_number,
     in_words,
-    period_window,
     share_of,
 )
 from intake.reports.periods import Period
@@ -50,7 +49,7 @@ def timeliness(
             for kind_id in ("acknowledge", "respond"):
                 distributions[(kind_id, "complaint", stage_id)]  # always shown, even when nothing was met
     working_days = WorkingDayCounter(calendar)
-    for group in queries.first_met_deadlines(session, period_window(period)):
+    for group in daily_facts.first_met_deadlines(session, period):
         key = (group.kind, group.type, group.stage)
         distributions[key][working_days.elapsed(group.entered_day, group.met_day)] += group.met
         in_target[key] += int(group.in_target or 0)

@@ -6,10 +6,9 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries, queries_tsm
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     as_number,
-    period_window,
     share_of,
 )
 from intake.reports.periods import Period, london_day
@@ -34,10 +33,10 @@ def tsm(
     if homes <= 0:
         raise ValueError("the number of homes must be positive (setting INTAKE_HOMES)")
     code = timescales or code_timescales()
-    window = period_window(period)
+    entered = daily_facts.complaints_entering_stage(session, period)
     rows: list[tuple[Cell, ...]] = []
     for number, stage in enumerate(TSM_STAGES, start=1):
-        received = queries_tsm.complaints_entering_stage(session, window, stage)
+        received = entered[stage]
         rows.append(
             (
                 f"CH01 stage {number}",
@@ -48,7 +47,7 @@ def tsm(
                 "per 1,000 homes",
             )
         )
-    responses = _responses_in_time(session, window, calendar, code)
+    responses = _responses_in_time(session, period, calendar, code)
     for number, stage in enumerate(TSM_STAGES, start=1):
         responded, in_time = responses.get(stage, (0, 0))
         share = share_of(in_time, responded)
@@ -98,13 +97,13 @@ def tsm(
 
 def _responses_in_time(
     session: Session,
-    window: queries.Window,
+    period: Period,
     calendar: WorkingCalendar,
     code: dict[str, CodeTimescale],
 ) -> dict[str, tuple[int, int]]:
     """(responded, in time) per stage."""
     found: dict[str, tuple[int, int]] = {}
-    for group in queries_tsm.complaint_responses(session, window, TSM_STAGES):
+    for group in daily_facts.complaint_responses(session, period):
         due = code[group.stage].due_day(
             calendar,
             entered=group.entered_day,
