@@ -70,7 +70,7 @@ class ReportFactMark(Base):
 
 # The timestamps a fact is filed under, per table: when one moves, the day it left goes stale too.
 _DAY_COLUMNS: dict[type[Any], tuple[str, ...]] = {
-    Item: ("received_at", "closed_at", "stage_started_at"),
+    Item: ("received_at", "closed_at"),
     Deadline: ("met_at",),
     Acknowledgement: ("created_at",),
     AuditEntry: ("at",),
@@ -132,6 +132,9 @@ def _note_changes(session: Session, flush_context: UOWTransaction, instances: ob
         if instance in session.new:
             continue
         pending["days"] |= _days_left(instance, _DAY_COLUMNS[kind])
+        if deleted:  # the row goes, and with it the days it was filed under
+            values = (getattr(instance, name) for name in _DAY_COLUMNS[kind])
+            pending["days"] |= {london_day(value) for value in values if isinstance(value, datetime)}
         if kind is Item:
             # A follow-up moved to another case: the case it left counts its follow-ups' reviews.
             pending["ids"].update(v for v in inspect(instance).attrs["case_id"].history.deleted if v)

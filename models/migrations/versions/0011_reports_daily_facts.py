@@ -3,9 +3,9 @@
 Revision ID: 0011_reports_daily_facts
 Revises: 0010
 
-The facts start empty with one "rebuild every day" mark: the next report read (or the worker's
-sweep, or `intake report --refresh-facts`) computes them from the tables. models/report_facts.py
-says what they hold.
+The facts start empty with one "rebuild every day" mark: the worker's sweep (or the next report
+read, whichever comes first) computes them from the tables. models/report_facts.py says what they
+hold; intake/reports/daily_facts.py computes and reads them.
 """
 
 from __future__ import annotations
