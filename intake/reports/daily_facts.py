@@ -14,12 +14,17 @@ filed under):
 | cases | received | type, channel, queue | | cases |
 | complaints | received | | | complaints, uncategorised |
 | categories | received | category | | complaints with it |
-| met | first met | kind, type, stage | entered stage | met, in target |
+| met | first met | kind, type, stage | | met, in target, working days taken |
 | closed | closed | type, outcome | | closed, with a remedy |
 | type_agreement | received | model's type, type now | | items, corrected |
 | label_agreement | received | group, label | | kept, removed, added |
 | stage_entries | entered stage | stage | | complaints |
-| responses | first response | stage, extension (ISO) | entered stage, acknowledged | responses |
+| responses | first response | stage | | responses, within the Code's timescales |
+| calendar | 0001-01-01 | the nation whose working days the two above used | | |
+
+Working days are worked out when the facts are computed, with the landlord's calendar (the nation
+is kept in the `calendar` row; another nation rebuilds every day), so a year's timeliness and CH02
+sum a few hundred rows in the database instead of walking tens of thousands of day pairs.
 
 Keeping them fresh: `refresh` recomputes the days named by `report_fact_marks` (the items changed
 since, resolved to every day their rows are filed under, and days a timestamp moved away from), in
@@ -33,7 +38,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, delete, func, insert, select, text, union
 from sqlalchemy.orm import Session, aliased
@@ -41,11 +46,12 @@ from sqlalchemy.orm import Session, aliased
 from intake.reports import queries, queries_tsm
 from intake.reports.local_dates import london_date
 from intake.reports.periods import Period, london_midnight
-from intake.reports.timescales import TSM_STAGES
+from intake.reports.timescales import TSM_STAGES, WorkingDayCounter, code_timescales
 from models import Acknowledgement, AuditEntry, Deadline, Item
-from models.report_facts import ReportDailyFact, ReportFactMark
+from models.report_facts import ReportDailyFact, ReportFactMark, london_day, mark_everything
 from triage_rules.policies import STAGE_IDS
 from triage_rules.taxonomy import CATEGORIES, FLAGS
+from triage_rules.working_days import WorkingCalendar
 
 FACTS = cast(Table, ReportDailyFact.__table__)
 # Everything the tables can hold, for a rebuild (a report period never reaches these years).
@@ -55,6 +61,8 @@ RUN_GAP_DAYS = 7
 # One lock for every refresher, so two never write the same day's facts at once (PostgreSQL).
 ADVISORY_LOCK = 7_310_811
 ID_CHUNK = 500
+# The row that says which nation's working days the facts use: a day no report period reaches.
+CALENDAR_DAY = date(1, 1, 1)
 
 Fact = dict[str, Any]
 
@@ -93,17 +101,16 @@ def _categories(session: Session, window: queries.Window) -> Iterator[Fact]:
                 yield _fact("categories", day, category, counts=(count,))
 
 
-def _met(session: Session, window: queries.Window) -> Iterator[Fact]:
+def _met(session: Session, window: queries.Window, days: WorkingDayCounter) -> Iterator[Fact]:
+    grouped: Counter[tuple[date, str, str | None, str | None, int]] = Counter()
+    in_target: Counter[tuple[date, str, str | None, str | None, int]] = Counter()
     for row in queries.first_met_deadlines(session, window):
-        yield _fact(
-            "met",
-            row.met_day,
-            row.kind,
-            row.type,
-            row.stage,
-            days=(row.entered_day,),
-            counts=(row.met, row.in_target),
-        )
+        key = (row.met_day, row.kind, row.type, row.stage, days.elapsed(row.entered_day, row.met_day))
+        grouped[key] += int(row.met)
+        in_target[key] += int(row.in_target or 0)
+    for key, met in grouped.items():
+        met_day, kind, item_type, stage, taken = key
+        yield _fact("met", met_day, kind, item_type, stage, counts=(met, in_target[key], taken))
 
 
 def _closed(session: Session, window: queries.Window) -> Iterator[Fact]:
@@ -138,25 +145,42 @@ def _stage_entries(session: Session, window: queries.Window) -> Iterator[Fact]:
             yield _fact("stage_entries", day, stage, counts=(count,))
 
 
-def _responses(session: Session, window: queries.Window) -> Iterator[Fact]:
+def _responses(session: Session, window: queries.Window, days: WorkingDayCounter) -> Iterator[Fact]:
+    """CH02's responses, each already judged against the Code's timescales (measures/tsm.py says how)."""
+    code = code_timescales()
+    responded: Counter[tuple[date, str]] = Counter()
+    in_time: Counter[tuple[date, str]] = Counter()
     for row in queries_tsm.complaint_responses(session, window, TSM_STAGES):
-        yield _fact(
-            "responses",
-            row.responded_day,
-            row.stage,
-            row.extended_until,
-            days=(row.entered_day, row.acknowledged_day),
-            counts=(row.responses,),
+        due = code[row.stage].due_day(
+            days,
+            entered=row.entered_day,
+            acknowledged=row.acknowledged_day,
+            extended_until=_extension_day(row.extended_until),
         )
+        responded[(row.responded_day, row.stage)] += int(row.responses)
+        in_time[(row.responded_day, row.stage)] += int(row.responses) if row.responded_day <= due else 0
+    for key, count in responded.items():
+        yield _fact("responses", key[0], key[1], counts=(count, in_time[key]))
+
+
+def _extension_day(value: str | None) -> date | None:
+    """The London day of an extension's new date, stored in the audit log as ISO text."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return london_day(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 COMPUTE: tuple[Callable[[Session, queries.Window], Iterator[Fact]], ...] = (
     _cases,
     _categories,
-    _met,
     _closed,
     _corrections,
     _stage_entries,
+)
+# The measures that count working days, with the landlord's calendar.
+COMPUTE_WITH_CALENDAR: tuple[Callable[[Session, queries.Window, WorkingDayCounter], Iterator[Fact]], ...] = (
+    _met,
     _responses,
 )
 
@@ -172,23 +196,33 @@ class Refreshed:
     facts: int  # fact rows written
 
 
-def refresh(session: Session) -> Refreshed:
+def _calendar_used(session: Session) -> str | None:
+    return session.scalar(
+        select(FACTS.c.label_1).where(FACTS.c.measure == "calendar", FACTS.c.day == CALENDAR_DAY)
+    )
+
+
+def refresh(session: Session, calendar: WorkingCalendar) -> Refreshed:
     """Recompute the days the marks name and delete those marks; the caller commits.
 
-    Cheap when nothing changed (one indexed look-up). Under a transaction-scoped advisory lock on
+    Cheap when nothing changed (two indexed look-ups). Under a transaction-scoped advisory lock on
     PostgreSQL, so concurrent report reads and the sweep never write the same day twice; SQLite
     lets one writer in at a time anyway."""
-    if session.scalar(select(ReportFactMark.id).limit(1)) is None:
+    same_calendar = _calendar_used(session) == calendar.nation
+    if same_calendar and session.scalar(select(ReportFactMark.id).limit(1)) is None:
         return Refreshed(0, 0, False, 0)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+    same_calendar = _calendar_used(session) == calendar.nation
     marks = session.execute(select(ReportFactMark.id, ReportFactMark.item_id, ReportFactMark.day)).all()
-    if not marks:  # another refresher took them while this one waited for the lock
+    if same_calendar and not marks:  # another refresher took them while this one waited for the lock
         return Refreshed(0, 0, False, 0)
-    rebuild = any(item_id is None and day is None for _, item_id, day in marks)
+    counter = WorkingDayCounter(calendar)
+    rebuild = not same_calendar or any(item_id is None and day is None for _, item_id, day in marks)
     if rebuild:
         session.execute(delete(FACTS))
-        written = _write(session, ALL_TIME)
+        written = _write(session, ALL_TIME, counter)
+        session.execute(insert(FACTS), [_fact("calendar", CALENDAR_DAY, calendar.nation)])
         days = session.scalar(select(func.count(func.distinct(FACTS.c.day)))) or 0
     else:
         stale = {day for _, item_id, day in marks if day is not None}
@@ -196,9 +230,8 @@ def refresh(session: Session) -> Refreshed:
         written = 0
         for first, last in _runs(stale):
             session.execute(delete(FACTS).where(FACTS.c.day >= first, FACTS.c.day <= last))
-            written += _write(
-                session, queries.Window(london_midnight(first), london_midnight(last + timedelta(days=1)))
-            )
+            window = queries.Window(london_midnight(first), london_midnight(last + timedelta(days=1)))
+            written += _write(session, window, counter)
         days = len(stale)
     ids = [mark_id for mark_id, _, _ in marks]
     for start in range(0, len(ids), ID_CHUNK):
@@ -206,10 +239,12 @@ def refresh(session: Session) -> Refreshed:
     return Refreshed(len(marks), days, rebuild, written)
 
 
-def _write(session: Session, window: queries.Window) -> int:
+def _write(session: Session, window: queries.Window, counter: WorkingDayCounter) -> int:
     written = 0
-    for compute in COMPUTE:
-        rows = list(compute(session, window))
+    computed = [compute(session, window) for compute in COMPUTE]
+    computed += [compute(session, window, counter) for compute in COMPUTE_WITH_CALENDAR]
+    for facts in computed:
+        rows = list(facts)
         for start in range(0, len(rows), 5000):
             session.execute(insert(FACTS), rows[start : start + 5000])
         written += len(rows)
@@ -254,12 +289,10 @@ def _days_of_items(session: Session, item_ids: set[int]) -> set[date]:
     return found
 
 
-def rebuild_all(session: Session) -> Refreshed:
+def rebuild_all(session: Session, calendar: WorkingCalendar) -> Refreshed:
     """Recompute every day (after a bulk load that bypassed the ORM, or on request)."""
-    from models.report_facts import mark_everything
-
     mark_everything(session)
-    return refresh(session)
+    return refresh(session, calendar)
 
 
 # --- reading a period's facts ---------------------------------------------------------------
@@ -302,11 +335,22 @@ def complaint_categories(session: Session, period: Period) -> queries.CategoryCo
     return queries.CategoryCounts(complaints, uncategorised, by_category)
 
 
-def first_met_deadlines(session: Session, period: Period) -> list[queries.MetGroup]:
-    keys = ("label_1", "label_2", "label_3", "day_1", "day")
+class MetSpread(NamedTuple):
+    """Deadlines first met in a period that took `working_days` to meet, per (kind, type, stage)."""
+
+    kind: str
+    type: str | None
+    stage: str | None
+    working_days: int
+    met: int
+    in_target: int
+
+
+def first_met_deadlines(session: Session, period: Period) -> list[MetSpread]:
+    keys = ("label_1", "label_2", "label_3", "count_3")
     return [
-        queries.MetGroup(kind, item_type, stage, entered, met_day, int(met), int(in_target))
-        for kind, item_type, stage, entered, met_day, met, in_target in _sums(session, "met", period, keys, 2)
+        MetSpread(kind, item_type, stage, int(taken), int(met), int(in_target))
+        for kind, item_type, stage, taken, met, in_target in _sums(session, "met", period, keys, 2)
     ]
 
 
@@ -345,14 +389,12 @@ def complaints_entering_stage(session: Session, period: Period) -> Counter[str]:
     )
 
 
-def complaint_responses(session: Session, period: Period) -> list[queries_tsm.ResponseGroup]:
-    keys = ("label_1", "day_1", "day_2", "day", "label_2")
-    return [
-        queries_tsm.ResponseGroup(stage, entered, acknowledged, responded, until, int(count))
-        for stage, entered, acknowledged, responded, until, count in _sums(
-            session, "responses", period, keys, 1
-        )
-    ]
+def complaint_responses(session: Session, period: Period) -> dict[str, tuple[int, int]]:
+    """(responded, within the Code's timescales) per stage, for CH02."""
+    return {
+        stage: (int(responded), int(in_time))
+        for stage, responded, in_time in _sums(session, "responses", period, ("label_1",), 2)
+    }
 
 
 def days_by_measure(session: Session) -> dict[str, int]:

@@ -61,7 +61,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(
             "timeliness",
             "Acknowledgement and response times",
-            lambda c: timeliness(session=c.session, period=c.period, calendar=c.calendar, policy=c.policy),
+            lambda c: timeliness(session=c.session, period=c.period, policy=c.policy),
         ),
         ViewSpec(
             "overdue", "Overdue now", lambda c: overdue(session=c.session, now=c.now, calendar=c.calendar)
@@ -73,7 +73,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(
             "tsm",
             "Tenant Satisfaction Measures (CH01, CH02)",
-            lambda c: tsm(session=c.session, period=c.period, calendar=c.calendar, homes=c.homes),
+            lambda c: tsm(session=c.session, period=c.period, homes=c.homes),
         ),
     )
 }
@@ -116,7 +116,7 @@ def refresh_facts(runtime: Runtime) -> daily_facts.Refreshed:
     (the report's read-only one starts after it), so the next report read shows every change."""
     with runtime.database.session() as session:
         queries.prepare_session(session)
-        return daily_facts.refresh(session)
+        return daily_facts.refresh(session, runtime.calendar)
 
 
 def build_view(runtime: Runtime, name: str, period: Period, *, now: datetime | None = None) -> ReportTable:

@@ -17,6 +17,7 @@ from intake.runtime import Runtime
 from models import Item, ReportDailyFact, ReportFactMark
 from models.report_facts import mark_items
 from tests.reports import dataset
+from triage_rules.working_days import WorkingCalendar
 
 Q3 = parse_period("2026-Q3")
 
@@ -31,7 +32,7 @@ def _incremental_equals_rebuild(runtime: Runtime) -> list[tuple[object, ...]]:
     refresh_facts(runtime)
     with runtime.database.session() as session:
         incremental = _facts(session)
-        daily_facts.rebuild_all(session)
+        daily_facts.rebuild_all(session, runtime.calendar)
     with runtime.database.session() as session:
         rebuilt = _facts(session)
     assert incremental == rebuilt
@@ -132,3 +133,13 @@ def test_a_simulated_quarter_keeps_the_facts_equal_to_a_rebuild(runtime: Runtime
     assert figures.actions["closed"] and figures.actions["responded"]
     facts = _incremental_equals_rebuild(runtime)
     assert {row[0] for row in facts} >= {"cases", "met", "closed", "stage_entries", "responses"}
+
+
+def test_another_nations_calendar_rebuilds_every_day(report_runtime: Runtime, fixed_data) -> None:  # type: ignore[no-untyped-def]
+    """Working days are counted when the facts are computed: a landlord in Scotland gets Scotland's."""
+    refresh_facts(report_runtime)
+    with report_runtime.database.session() as session:
+        assert daily_facts.refresh(session, report_runtime.calendar).days == 0  # nothing changed
+        refreshed = daily_facts.refresh(session, WorkingCalendar("scotland"))
+        assert refreshed.rebuilt
+        assert daily_facts._calendar_used(session) == "scotland"
