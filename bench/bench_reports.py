@@ -51,7 +51,7 @@ from reports_dataset import (  # noqa: E402
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_reports"
 # Issue 14's targets: a month or a quarter within 1 s, a financial year (and the board report) within 2 s.
-TARGET_SECONDS = {"2026-09": 1.0, "2026-Q3": 1.0, "FY2025-26": 2.0}
+TARGET_SECONDS = {"2026-09": 1.0, "2026-Q3": 1.0, "FY2025-26": 2.0, "FY2026-27": 2.0}
 BOARD_TARGET_SECONDS = 2.0
 PERIODS = ("2026-09", "2026-Q3", "FY2025-26")
 PASSWORD = "bench password for the reports"
