@@ -2,6 +2,7 @@
 
 from models.base import Base
 from models.privacy import AccessLogEntry, AuditText, PrivacyRequest
+from models.replies import Reply, ReplyTemplate, StaffAlertEmail, StaffAlertSetting
 from models.report_facts import ReportDailyFact, ReportFactMark
 from models.tables import (
     Acknowledgement,
@@ -44,6 +45,10 @@ __all__ = [
     "ReportDailyFact",
     "ReportFactMark",
     "RawMessage",
+    "Reply",
+    "ReplyTemplate",
+    "StaffAlertEmail",
+    "StaffAlertSetting",
     "SmsOptOut",
     "StaffSession",
     "User",

@@ -1,7 +1,7 @@
 """reports: pre-aggregated daily facts and the marks that keep them up to date
 
 Revision ID: 0011_reports_daily_facts
-Revises: 0010
+Revises: 0011_workspace_search
 
 The facts start empty with one "rebuild every day" mark: the worker's sweep (or the next report
 read, whichever comes first) computes them from the tables. models/report_facts.py says what they
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_reports_daily_facts"
-down_revision = "0010"
+down_revision = "0011_workspace_search"  # main's head when this branch merged it (was 0010)
 branch_labels = None
 depends_on = None
 
