@@ -1,14 +1,20 @@
-"""Reports benchmark: every report view against 1,000,000 items in PostgreSQL (target: under 2 s each).
+"""Reports benchmark: every report view against 1,000,000 items in PostgreSQL.
 
-    .venv/bin/python bench/bench_reports.py [--items 1000000] [--repeat 5] [--reuse] [--write-docs]
+Targets (issue 14): each report for a month or a quarter within 1 s, for a financial year within 2 s;
+the board report within 2 s.
+
+    .venv/bin/python bench/bench_reports.py [--url URL] [--items 1000000] [--repeat 5] [--reuse] [--write-docs]
 
 It (re)creates its own database, intake_bench_reports on 127.0.0.1:5432 as user postgres, migrates it
 to the latest schema (so the reports' indexes are there), loads the synthetic history of
-bench/reports_dataset.py with COPY, runs ANALYZE, then times:
+bench/reports_dataset.py with COPY, runs ANALYZE, builds the reports' daily facts from the tables
+(timed: COPY bypasses the ORM, so every day is marked stale and recomputed), then times:
 - each view through the service (`build_report`, the queries and the working-day arithmetic), for a
   month, a calendar quarter and a financial year;
 - each view as a page, GET /staff/reports?view=… signed in as a manager (queries + SVG + HTML), and
-  the whole page, one CSV and the board report for the quarter.
+  the whole page, one CSV and the board report for the quarter and the year;
+- one change to an item (a case closed through the ORM) and the next report read, which recomputes
+  the days that change touched before reading.
 `--reuse` keeps an already loaded database. `--write-docs` puts the table under "## Reports" in
 docs/benchmarks.md. Not a test.
 """
@@ -44,7 +50,9 @@ from reports_dataset import (  # noqa: E402
 )
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_reports"
-TARGET_SECONDS = 2.0
+# Issue 14's targets: a month or a quarter within 1 s, a financial year (and the board report) within 2 s.
+TARGET_SECONDS = {"2026-09": 1.0, "2026-Q3": 1.0, "FY2025-26": 2.0, "FY2026-27": 2.0}
+BOARD_TARGET_SECONDS = 2.0
 PERIODS = ("2026-09", "2026-Q3", "FY2025-26")
 PASSWORD = "bench password for the reports"
 DOCS = REPO / "docs" / "benchmarks.md"
@@ -114,20 +122,40 @@ def timed(function: Callable[[], object], repeat: int) -> tuple[float, float, fl
     return seconds[0], statistics.median(rest), max(seconds)
 
 
-def run(url: str, repeat: int) -> list[tuple[str, str, float, float, float]]:
-    from fastapi.testclient import TestClient
+Result = tuple[str, str, float, float, float]
 
+
+def target_for(what: str, period: str) -> float | None:
+    """The issue's target for a row (None: a one-off cost, shown without a target)."""
+    if what.startswith("facts:"):
+        return None
+    if what.startswith("board report"):
+        return BOARD_TARGET_SECONDS
+    return TARGET_SECONDS.get(period, 1.0)
+
+
+def run(url: str, repeat: int) -> list[Result]:
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from intake import cases
     from intake.app import create_app
     from intake.reports.periods import parse_period
-    from intake.reports.service import VIEWS, build_report
+    from intake.reports.service import VIEWS, build_report, refresh_facts
     from intake.runtime import Runtime
     from intake.settings import Settings
     from intake.users import create_user
+    from models import Item
 
     runtime = Runtime.build(
         Settings(_env_file=None, database_url=url, environment="test", redis_url=None, homes=40_000)
     )  # type: ignore[call-arg]
-    results: list[tuple[str, str, float, float, float]] = []
+    results: list[Result] = []
+    started = time.perf_counter()
+    refreshed = refresh_facts(runtime)
+    seconds = time.perf_counter() - started
+    results.append((f"facts: rebuild ({refreshed.facts:,} rows, {refreshed.days:,} days)", "all", seconds, seconds, seconds))
+    print(f"  facts rebuilt in {seconds:.1f} s: {refreshed}", file=sys.stderr)
     for label in PERIODS:
         period = parse_period(label)
         for name in VIEWS:
@@ -182,23 +210,35 @@ def run(url: str, repeat: int) -> list[tuple[str, str, float, float, float]]:
         results.append(
             ("CSV: tsm", quarter, *timed(page(f"/staff/reports/tsm.csv?period={quarter}"), repeat))
         )
-        results.append(
-            ("board report", quarter, *timed(page(f"/staff/reports/board?period={quarter}"), repeat))
-        )
+        for label in PERIODS[1:]:
+            results.append(
+                ("board report", label, *timed(page(f"/staff/reports/board?period={label}"), repeat))
+            )
+
+    def close_one_then_read() -> object:
+        """A manager closes a case (the real service), then reads every report for the year: the
+        read recomputes the days that closure touched before it reads the facts."""
+        with runtime.database.session() as session:
+            item = session.scalars(
+                select(Item)
+                .where(Item.case_id.is_(None), Item.case_status == "open", Item.type == "complaint")
+                .order_by(Item.id.desc())
+                .limit(1)
+            ).one()
+            cases.close(runtime, session, item, actor="bench-manager", outcome="upheld", remedy="apology")
+        return build_report(runtime, parse_period("FY2026-27"), now=NOW)
+
+    results.append(("service: every view after closing a case", "FY2026-27", *timed(close_one_then_read, repeat)))
     runtime.database.dispose()
     return results
 
 
-def markdown(
-    results: list[tuple[str, str, float, float, float]], counts: dict[str, int], items: int, repeat: int
-) -> str:
+def markdown(results: list[Result], counts: dict[str, int], items: int, repeat: int, url: str) -> str:
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs (load average {load} at the end), Python {platform.python_version()}"
     lines = [
-        HEADING,
-        "",
         f"`.venv/bin/python bench/bench_reports.py --items {items} --repeat {repeat}` — {datetime.now(UTC):%Y-%m-%d}, "
-        f"{machine}, PostgreSQL on 127.0.0.1 (database intake_bench_reports).",
+        f"{machine}, PostgreSQL on 127.0.0.1 (database {make_url(url).database}).",
         "",
         "Data: "
         + ", ".join(
@@ -209,17 +249,19 @@ def markdown(
         + ' over three years (October 2023 – September 2026); reports run "now" = 14 October 2026.'
         + (f" Loaded with COPY in {counts['seconds']} s." if "seconds" in counts else ""),
         "",
-        f"Target: every report under {TARGET_SECONDS:.0f} s. Times in seconds: the first run (coldest), the median of "
-        f"the other {repeat - 1}, and the slowest of all {repeat}.",
+        "Targets: 1 s for a month or a quarter, 2 s for a financial year and for the board report. Times in "
+        f"seconds: the first run (coldest), the median of the other {repeat - 1}, and the slowest of all {repeat}.",
         "",
-        "| what | period | first | median | slowest | under 2 s |",
-        "|---|---|---:|---:|---:|---|",
+        "| what | period | first | median | slowest | target | met |",
+        "|---|---|---:|---:|---:|---:|---|",
     ]
     for what, period, first, median, worst in results:
-        lines.append(
-            f"| {what} | {period} | {first:.3f} | {median:.3f} | {worst:.3f} | {'yes' if worst < TARGET_SECONDS else 'NO'} |"
-        )
-    slowest = max(results, key=lambda r: r[4])
+        target = target_for(what, period)
+        verdict = "—" if target is None else ("yes" if worst <= target else "NO")
+        shown = "—" if target is None else f"{target:.0f} s"
+        lines.append(f"| {what} | {period} | {first:.3f} | {median:.3f} | {worst:.3f} | {shown} | {verdict} |")
+    timed_rows = [r for r in results if target_for(r[0], r[1]) is not None]
+    slowest = max(timed_rows, key=lambda r: r[4])
     lines += ["", f"Slowest: {slowest[0]} for {slowest[1]}, {slowest[4]:.3f} s.", ""]
     return "\n".join(lines)
 
@@ -260,11 +302,11 @@ def main() -> None:
         recreate_database(options.url)
         counts = load(options.url, options.items)
     results = run(options.url, options.repeat)
-    section = markdown(results, counts, options.items, options.repeat)
+    section = HEADING + "\n\n" + markdown(results, counts, options.items, options.repeat, options.url)
     print(section)
     if options.write_docs:
         write_docs(section)
-    if any(worst >= TARGET_SECONDS for *_, worst in results):
+    if any((target := target_for(what, period)) is not None and worst > target for what, period, _, _, worst in results):
         sys.exit(1)
 
 

@@ -103,6 +103,8 @@ def sweep() -> dict[str, int]:
     counts = {"items": len(stuck_items), "acknowledgements": len(due_acknowledgements), "unknown": len(lost)}
     counts["retention"] = _daily_retention(runtime, now)
     counts["staff_alerts"], counts["stage_responses"] = _replies_and_staff_alerts(runtime)
+    # After the steps above, so the responses they record are in the facts too.
+    counts["report_days"] = _report_facts(runtime)
     if any(counts.values()):
         log.info("sweep re-queued %s", counts)
     return counts
@@ -118,6 +120,18 @@ def _daily_retention(runtime: Runtime, now: datetime) -> int:
         log.exception("retention sweep failed")
         return 0
     return applied.items if applied is not None else 0
+
+
+def _report_facts(runtime: Runtime) -> int:
+    """Recompute the reports' daily facts for what changed since (intake/reports/daily_facts.py), so
+    a report read seldom has any left to do."""
+    from intake.reports.service import refresh_facts
+
+    try:
+        return refresh_facts(runtime).days
+    except Exception:  # like retention: the sweep's other work goes on, and the next report read refreshes
+        log.exception("report facts refresh failed")
+        return 0
 
 
 def _replies_and_staff_alerts(runtime: Runtime) -> tuple[int, int]:

@@ -2,6 +2,8 @@
 
 from models.base import Base
 from models.privacy import AccessLogEntry, AuditText, PrivacyRequest
+from models.replies import Reply, ReplyTemplate, StaffAlertEmail, StaffAlertSetting
+from models.report_facts import ReportDailyFact, ReportFactMark
 from models.tables import (
     Acknowledgement,
     ApiToken,
@@ -19,7 +21,6 @@ from models.tables import (
     StaffSession,
     User,
 )
-from models.replies import Reply, ReplyTemplate, StaffAlertEmail, StaffAlertSetting
 from models.team import CaseNote, CasePresence, StaffNotification
 
 __all__ = [
@@ -41,6 +42,8 @@ __all__ = [
     "Deadline",
     "Item",
     "QueuedJob",
+    "ReportDailyFact",
+    "ReportFactMark",
     "RawMessage",
     "Reply",
     "ReplyTemplate",

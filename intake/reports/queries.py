@@ -191,29 +191,30 @@ class DayTypeChannel(NamedTuple):
     cases: int
 
 
-def cases_by_day_type_channel(session: Session, window: Window) -> list[DayTypeChannel]:
-    day = london_date(Item.received_at)
-    query = (
-        select(day, Item.type, Item.channel, func.count())
-        .where(within(Item.received_at, window), _is_case())
-        .group_by(day, Item.type, Item.channel)
-    )
-    return [DayTypeChannel(*row) for row in session.execute(query)]
-
-
 class QueueType(NamedTuple):
     queue: str | None
     type: str | None
     cases: int
 
 
-def cases_by_queue_and_type(session: Session, window: Window) -> list[QueueType]:
+class DayCases(NamedTuple):
+    """New cases received on a London day with this type, channel and queue (volume, service areas)."""
+
+    day: date
+    type: str | None
+    channel: str
+    queue: str | None
+    cases: int
+
+
+def cases_by_day(session: Session, window: Window) -> list[DayCases]:
+    day = london_date(Item.received_at)
     query = (
-        select(Item.queue, Item.type, func.count())
+        select(day, Item.type, Item.channel, Item.queue, func.count())
         .where(within(Item.received_at, window), _is_case())
-        .group_by(Item.queue, Item.type)
+        .group_by(day, Item.type, Item.channel, Item.queue)
     )
-    return [QueueType(*row) for row in session.execute(query)]
+    return [DayCases(*row) for row in session.execute(query)]
 
 
 class CategoryCounts(NamedTuple):
@@ -222,15 +223,23 @@ class CategoryCounts(NamedTuple):
     by_category: dict[str, int]
 
 
-def complaint_categories(session: Session, window: Window) -> CategoryCounts:
+def complaint_categories_by_day(session: Session, window: Window) -> dict[date, CategoryCounts]:
+    """Complaints received on each London day, and how many had each category (or none)."""
+    day = london_date(Item.received_at)
     labelled = or_(*(has_label(Item.categories, category) for category in CATEGORIES))
-    columns = [func.count(), _count_if(~labelled)]
+    columns: list[ColumnElement[Any]] = [day, func.count(), _count_if(~labelled)]
     columns += [_count_if(has_label(Item.categories, category)) for category in CATEGORIES]
-    query = select(*columns).where(within(Item.received_at, window), _is_case(), Item.type == COMPLAINT)
-    total, uncategorised, *counts = session.execute(query).one()
-    return CategoryCounts(
-        int(total), int(uncategorised), dict(zip(CATEGORIES, map(int, counts), strict=True))
+    query = (
+        select(*columns)
+        .where(within(Item.received_at, window), _is_case(), Item.type == COMPLAINT)
+        .group_by(day)
     )
+    found: dict[date, CategoryCounts] = {}
+    for received, total, uncategorised, *counts in session.execute(query):
+        found[received] = CategoryCounts(
+            int(total), int(uncategorised), dict(zip(CATEGORIES, map(int, counts), strict=True))
+        )
+    return found
 
 
 # --- timeliness ---------------------------------------------------------------------------
@@ -327,10 +336,19 @@ class OutcomeGroup(NamedTuple):
     with_remedy: int
 
 
-def outcomes_closed(session: Session, window: Window) -> list[OutcomeGroup]:
+class DayOutcomes(NamedTuple):
+    day: date  # the London day the case was closed
+    type: str | None
+    outcome: str | None
+    closed: int
+    with_remedy: int
+
+
+def outcomes_closed_by_day(session: Session, window: Window) -> list[DayOutcomes]:
     remedy = Item.details["remedy"].as_string()
     rows = (
         select(
+            london_date(Item.closed_at).label("day"),
             Item.type.label("type"),
             func.lower(func.trim(Item.outcome)).label("outcome"),
             case((and_(remedy.is_not(None), remedy != ""), 1), else_=0).label("with_remedy"),
@@ -338,10 +356,9 @@ def outcomes_closed(session: Session, window: Window) -> list[OutcomeGroup]:
         .where(within(Item.closed_at, window), Item.case_id.is_(None))
         .subquery("closed")
     )
-    query = select(rows.c.type, rows.c.outcome, func.count(), func.sum(rows.c.with_remedy)).group_by(
-        rows.c.type, rows.c.outcome
-    )
-    return [OutcomeGroup(*row) for row in session.execute(query)]
+    keys = (rows.c.day, rows.c.type, rows.c.outcome)
+    query = select(*keys, func.count(), func.sum(rows.c.with_remedy)).group_by(*keys)
+    return [DayOutcomes(*row) for row in session.execute(query)]
 
 
 # --- corrections --------------------------------------------------------------------------
@@ -387,22 +404,31 @@ def reviewed_by_staff() -> ColumnElement[bool]:
     )
 
 
-def classifier_corrections(session: Session, window: Window) -> CorrectionCounts:
-    """Items the classifier labelled in the window and staff reviewed: its labels (from each item's first correction's
-    `before`, or the item's own labels when nobody corrected it) against the item's labels now.
+def classifier_corrections_by_day(session: Session, window: Window) -> dict[date, CorrectionCounts]:
+    """Items the classifier labelled and staff reviewed, per London day received: its labels (from each
+    item's first correction's `before`, or the item's own labels when nobody corrected it) against
+    the item's labels now.
 
     Two passes, so the many uncorrected items are only counted: one over the whole cohort (labels
     now), one over the corrected few (labels before and now)."""
+    day = london_date(Item.received_at)
     cohort = and_(within(Item.received_at, window), Item.model_version.is_not(None), reviewed_by_staff())
     plan = [("category", "categories", label, Item.categories) for label in CATEGORIES]
     plan += [("flag", "flags", label, Item.flags) for label in FLAGS]
 
-    now_counts = session.execute(
-        select(*(_count_if(has_label(column, label)) for _, _, label, column in plan)).where(cohort)
-    ).one()
-    type_counts = dict(
-        session.execute(select(Item.type, func.count()).where(cohort).group_by(Item.type)).all()
-    )
+    now_counts = {
+        row[0]: row[1:]
+        for row in session.execute(
+            select(day, *(_count_if(has_label(column, label)) for _, _, label, column in plan))
+            .where(cohort)
+            .group_by(day)
+        )
+    }
+    type_counts: dict[date, dict[str | None, int]] = {}
+    for received, item_type, count in session.execute(
+        select(day, Item.type, func.count()).where(cohort).group_by(day, Item.type)
+    ):
+        type_counts.setdefault(received, {})[item_type] = int(count)
 
     first = (
         select(Correction.item_id, func.min(Correction.id).label("first_id"))
@@ -413,19 +439,18 @@ def classifier_corrections(session: Session, window: Window) -> CorrectionCounts
     before_type = correction.before["type"].as_string()
     model_type = func.coalesce(before_type, Item.type)
     labelled = (
-        select(model_type.label("model_type"), Item.type.label("final_type"))
+        select(day.label("day"), model_type.label("model_type"), Item.type.label("final_type"))
         .select_from(Item)
         .join(first, first.c.item_id == Item.id)
         .join(correction, correction.id == first.c.first_id)
         .where(cohort)
         .subquery("corrected")
     )
-    corrected_types = session.execute(
-        select(labelled.c.model_type, labelled.c.final_type, func.count()).group_by(
-            labelled.c.model_type, labelled.c.final_type
-        )
-    ).all()
-    columns: list[ColumnElement[int]] = []
+    corrected_types: dict[date, list[tuple[str | None, str | None, int]]] = {}
+    keys = (labelled.c.day, labelled.c.model_type, labelled.c.final_type)
+    for received, model, final, count in session.execute(select(*keys, func.count()).group_by(*keys)):
+        corrected_types.setdefault(received, []).append((model, final, int(count)))
+    columns: list[ColumnElement[Any]] = [day]
     for _, key, label, column in plan:
         before = correction.before[key]
         final_has = has_label(column, label)
@@ -435,21 +460,45 @@ def classifier_corrections(session: Session, window: Window) -> CorrectionCounts
             _count_if(and_(model_has, ~final_has)),
             _count_if(and_(~model_has, final_has)),
         ]
-    deltas = session.execute(
-        select(*columns)
-        .select_from(Item)
-        .join(first, first.c.item_id == Item.id)
-        .join(correction, correction.id == first.c.first_id)
-        .where(cohort)
-    ).one()
+    deltas = {
+        row[0]: row[1:]
+        for row in session.execute(
+            select(*columns)
+            .select_from(Item)
+            .join(first, first.c.item_id == Item.id)
+            .join(correction, correction.id == first.c.first_id)
+            .where(cohort)
+            .group_by(day)
+        )
+    }
+    no_deltas = (0,) * (3 * len(plan))
+    return {
+        received: _correction_counts(
+            plan,
+            type_counts.get(received, {}),
+            corrected_types.get(received, []),
+            now_counts[received],
+            deltas.get(received, no_deltas),
+        )
+        for received in now_counts
+    }
 
+
+def _correction_counts(
+    plan: list[tuple[str, str, str, Any]],
+    type_counts: dict[str | None, int],
+    corrected_types: list[tuple[str | None, str | None, int]],
+    now_counts: Any,
+    deltas: Any,
+) -> CorrectionCounts:
+    """One day's cohort: the corrected few's labels before and now, the rest's labels as they stand."""
     types: list[TypeCorrection] = []
     corrected_final: Counter[str | None] = Counter()
     for model, final, count in corrected_types:
-        types.append(TypeCorrection(model, final, int(count), int(count)))
-        corrected_final[final] += int(count)
+        types.append(TypeCorrection(model, final, count, count))
+        corrected_final[final] += count
     for item_type, count in type_counts.items():
-        untouched = int(count) - corrected_final[item_type]
+        untouched = count - corrected_final[item_type]
         if untouched:
             types.append(TypeCorrection(item_type, item_type, untouched, 0))
 

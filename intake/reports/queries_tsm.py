@@ -44,8 +44,9 @@ def _has_became_complaint() -> ColumnElement[bool]:
     return exists().where(row.item_id == Item.id, row.action == "became_complaint")
 
 
-def complaints_entering_stage(session: Session, window: Window, stage: str) -> int:
-    """CH01: complaints that entered `stage` in the window, each counted once however often reopened.
+def complaints_entering_stage_by_day(session: Session, window: Window, stage: str) -> dict[date, int]:
+    """CH01: complaints that entered `stage` in the window, per London day entered, each counted once
+    however often reopened.
 
     Three index-friendly branches, one per way in: escalated into the stage; became a complaint
     (a service request chased, or a type corrected by staff), entering its first stage when the
@@ -53,13 +54,14 @@ def complaints_entering_stage(session: Session, window: Window, stage: str) -> i
     """
     complaint_case = and_(Item.type == COMPLAINT, Item.case_id.is_(None), _has_stage(stage))
     escalated = (
-        select(Item.id)
+        select(london_date(Acknowledgement.created_at).label("day"))
+        .select_from(Item)
         .join(Acknowledgement, and_(Acknowledgement.item_id == Item.id, Acknowledgement.purpose == stage))
         .where(within(Acknowledgement.created_at, window), complaint_case)
     )
     audit, trigger, later = aliased(AuditEntry), aliased(Item), aliased(AuditEntry)
     became_complaint = (
-        select(Item.id)
+        select(london_date(became_complaint_start(audit, trigger)).label("day"))
         .select_from(audit)
         .join(Item, Item.id == audit.item_id)
         .outerjoin(trigger, trigger.id == audit.details["trigger_item"].as_integer())
@@ -76,14 +78,15 @@ def complaints_entering_stage(session: Session, window: Window, stage: str) -> i
             ~_has_acknowledgement(stage),
         )
     )
-    from_the_start = select(Item.id).where(
+    from_the_start = select(london_date(Item.received_at).label("day")).where(
         within(Item.received_at, window),
         complaint_case,
         ~_has_acknowledgement(stage),
         ~_has_became_complaint(),
     )
     entries = union_all(escalated, became_complaint, from_the_start).subquery()
-    return int(session.execute(select(func.count()).select_from(entries)).scalar_one())
+    query = select(entries.c.day, func.count()).group_by(entries.c.day)
+    return {day: int(count) for day, count in session.execute(query)}
 
 
 class ResponseGroup(NamedTuple):

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import daily_facts, queries
 from intake.reports.errors import UnknownView
 from intake.reports.measures.categories import categories
 from intake.reports.measures.corrections import corrections
@@ -61,7 +61,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(
             "timeliness",
             "Acknowledgement and response times",
-            lambda c: timeliness(session=c.session, period=c.period, calendar=c.calendar, policy=c.policy),
+            lambda c: timeliness(session=c.session, period=c.period, policy=c.policy),
         ),
         ViewSpec(
             "overdue", "Overdue now", lambda c: overdue(session=c.session, now=c.now, calendar=c.calendar)
@@ -73,7 +73,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(
             "tsm",
             "Tenant Satisfaction Measures (CH01, CH02)",
-            lambda c: tsm(session=c.session, period=c.period, calendar=c.calendar, homes=c.homes),
+            lambda c: tsm(session=c.session, period=c.period, homes=c.homes),
         ),
     )
 }
@@ -95,6 +95,7 @@ def build_report(
 ) -> list[ReportTable]:
     """The named views (all by default) for `period`, from one read-only unit of work."""
     specs = [resolve_view(name) for name in (views or VIEWS)]
+    refresh_facts(runtime)
     with runtime.database.session() as session:
         queries.prepare_session(session)
         context = ReportContext(
@@ -108,6 +109,14 @@ def build_report(
         tables = [spec.build(context) for spec in specs]
         session.rollback()  # nothing to write; end the read transaction cleanly
     return tables
+
+
+def refresh_facts(runtime: Runtime) -> daily_facts.Refreshed:
+    """Bring the daily facts up to date with every change committed so far, in its own transaction
+    (the report's read-only one starts after it), so the next report read shows every change."""
+    with runtime.database.session() as session:
+        queries.prepare_session(session)
+        return daily_facts.refresh(session, runtime.calendar)
 
 
 def build_view(runtime: Runtime, name: str, period: Period, *, now: datetime | None = None) -> ReportTable:

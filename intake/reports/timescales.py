@@ -8,6 +8,7 @@ bank holidays are counted in one place for deadlines and for reports alike.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,8 +37,12 @@ def elapsed_working_days(calendar: WorkingCalendar, start: date, end: date) -> i
 
 
 class WorkingDayCounter:
-    """`elapsed_working_days` for many pairs at once: cumulative counts over the dates asked about,
-    so each answer is two look-ups instead of a walk through the days."""
+    """`elapsed_working_days` and `add_working_days_to_date` for many dates at once: cumulative counts
+    over the dates asked about, so each answer is two look-ups (or a binary search) instead of a
+    walk through the days. A year's report asks tens of thousands of times."""
+
+    # Each time the table must grow, it grows this much further, so a report builds it once or twice.
+    PADDING = timedelta(days=400)
 
     def __init__(self, calendar: WorkingCalendar) -> None:
         self.calendar = calendar
@@ -51,6 +56,18 @@ class WorkingDayCounter:
         first = self._next_working[(start - self._first).days]
         return max(self._cumulative[(end - self._first).days] - self._cumulative[first], 0)
 
+    def add_working_days_to_date(self, day: date, days: int) -> date:
+        """What `WorkingCalendar.add_working_days_to_date` answers: the working day `days` working
+        days after `day` (itself moved to a working day first)."""
+        if days < 0:
+            raise ValueError(f"cannot add a negative number of working days ({days})")
+        self._cover(day, day + timedelta(days=2 * days + 30))  # bank holidays never come 30 in a row
+        assert self._first is not None
+        start = self._next_working[(day - self._first).days]
+        # The first day whose running count reaches the start's plus `days` is a working day.
+        found = bisect_left(self._cumulative, self._cumulative[start] + days, lo=start)
+        return self._first + timedelta(days=found)
+
     def _cover(self, low: date, high: date) -> None:
         if (
             self._first is not None
@@ -58,6 +75,7 @@ class WorkingDayCounter:
             and (high - self._first).days < len(self._cumulative)
         ):
             return
+        low, high = low - self.PADDING, high + self.PADDING
         first = min(low, self._first) if self._first else low
         last = max(high, self._first + timedelta(days=len(self._cumulative) - 1)) if self._first else high
         days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -124,7 +142,7 @@ class CodeTimescale:
 
     def due_day(
         self,
-        calendar: WorkingCalendar,
+        calendar: WorkingCalendar | WorkingDayCounter,
         *,
         entered: date,
         acknowledged: date | None,

@@ -101,3 +101,29 @@ def test_the_fast_counter_agrees_with_the_calendar_day_by_day() -> None:
     for start in days:
         for end in (start + timedelta(days=k) for k in (-3, 0, 1, 2, 5, 9, 17, 40)):
             assert counter.elapsed(start, end) == elapsed_working_days(CALENDAR, start, end), (start, end)
+
+
+def test_the_fast_counter_adds_working_days_as_the_calendar_does() -> None:
+    """Every day of two years (Easter, Christmas and the August bank holiday inside), from 0 to 40
+    working days on, asked in an order that makes the counter's table grow both ways."""
+    counter = WorkingDayCounter(CALENDAR)
+    days = [date(2026, 6, 1) + timedelta(days=n) for n in range(0, 365)]
+    days += [date(2025, 6, 1) + timedelta(days=n) for n in range(0, 365)]
+    for day in days:
+        for added in (0, 1, 5, 10, 20, 40):
+            assert counter.add_working_days_to_date(day, added) == CALENDAR.add_working_days_to_date(
+                day, added
+            ), (day, added)
+    with pytest.raises(ValueError):
+        counter.add_working_days_to_date(date(2026, 7, 1), -1)
+
+
+@pytest.mark.parametrize("stage", ["stage_1", "stage_2"])
+def test_due_days_are_the_same_through_the_fast_counter(stage: str) -> None:
+    code = code_timescales()[stage]
+    counter = WorkingDayCounter(CALENDAR)
+    for entered in (date(2026, 8, 20) + timedelta(days=n) for n in range(20)):
+        for acknowledged in (None, entered, entered + timedelta(days=9)):
+            for extended in (None, entered + timedelta(days=30), entered + timedelta(days=90)):
+                asked = {"entered": entered, "acknowledged": acknowledged, "extended_until": extended}
+                assert code.due_day(counter, **asked) == code.due_day(CALENDAR, **asked), asked

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     in_words,
-    period_window,
     share_of,
 )
 from intake.reports.periods import Period
@@ -15,7 +14,7 @@ from intake.reports.tables import Chart, Column, ReportTable
 
 
 def categories(*, session: Session, period: Period) -> ReportTable:
-    found = queries.complaint_categories(session, period_window(period))
+    found = daily_facts.complaint_categories(session, period)
     rows = [
         (category, count, share_of(count, found.complaints))
         for category, count in sorted(found.by_category.items(), key=lambda pair: (-pair[1], pair[0]))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from intake.reports import queries
-from intake.reports.periods import Period
 from intake.reports.tables import Cell
 from triage_rules.taxonomy import TYPES
 
@@ -17,10 +15,6 @@ HAZARD_TARGETS = {
 }
 NO_OUTCOME = "(no outcome recorded)"
 MAX_OUTCOMES_PER_TYPE = 12
-
-
-def period_window(period: Period) -> queries.Window:
-    return queries.Window(period.start, period.end)
 
 
 def in_words(value: str | None) -> str:

@@ -6,13 +6,12 @@ from collections import Counter
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     TYPE_COLUMNS,
     UNCLASSIFIED,
     as_number,
     in_words,
-    period_window,
     share_of,
 )
 from intake.reports.periods import Period
@@ -21,7 +20,7 @@ from intake.reports.tables import Cell, Chart, Column, ReportTable
 
 def corrections(*, session: Session, period: Period) -> ReportTable:
     """How often staff corrected the classifier, label by label: its real-world accuracy."""
-    found = queries.classifier_corrections(session, period_window(period))
+    found = daily_facts.classifier_corrections(session, period)
     labelled: Counter[str] = Counter()
     kept: Counter[str] = Counter()
     added: Counter[str] = Counter()

@@ -6,14 +6,13 @@ from collections import Counter, defaultdict
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     MAX_OUTCOMES_PER_TYPE,
     NO_OUTCOME,
     TYPE_COLUMNS,
     UNCLASSIFIED,
     as_number,
-    period_window,
     share_of,
 )
 from intake.reports.periods import Period
@@ -23,7 +22,7 @@ from intake.reports.tables import Cell, Chart, Column, ReportTable
 def outcomes(*, session: Session, period: Period) -> ReportTable:
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     remedies: dict[str, Counter[str]] = defaultdict(Counter)
-    for group in queries.outcomes_closed(session, period_window(period)):
+    for group in daily_facts.outcomes_closed(session, period):
         item_type = group.type or UNCLASSIFIED
         outcome = group.outcome or NO_OUTCOME
         by_type[item_type][outcome] += group.closed

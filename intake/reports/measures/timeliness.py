@@ -6,25 +6,20 @@ from collections import Counter, defaultdict
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     HAZARD_TARGETS,
     KIND_ORDER,
     UNCLASSIFIED,
     as_number,
     in_words,
-    period_window,
     share_of,
 )
 from intake.reports.periods import Period
 from intake.reports.tables import Cell, Chart, Column, ReportTable
-from intake.reports.timescales import (
-    Distribution,
-    WorkingDayCounter,
-)
+from intake.reports.timescales import Distribution
 from triage_rules.policies import PolicyProfile, Target
 from triage_rules.taxonomy import TYPES
-from triage_rules.working_days import WorkingCalendar
 
 
 def policy_target(policy: PolicyProfile, *, kind: str, item_type: str | None, stage: str | None) -> str:
@@ -40,7 +35,7 @@ def policy_target(policy: PolicyProfile, *, kind: str, item_type: str | None, st
 
 
 def timeliness(
-    *, session: Session, period: Period, calendar: WorkingCalendar, policy: PolicyProfile
+    *, session: Session, period: Period, policy: PolicyProfile
 ) -> ReportTable:
     """Time to acknowledge and to respond, in working days, against the policy's targets."""
     distributions: dict[tuple[str, str | None, str | None], Counter[int]] = defaultdict(Counter)
@@ -49,11 +44,11 @@ def timeliness(
         if policy.has_stage(stage_id):
             for kind_id in ("acknowledge", "respond"):
                 distributions[(kind_id, "complaint", stage_id)]  # always shown, even when nothing was met
-    working_days = WorkingDayCounter(calendar)
-    for group in queries.first_met_deadlines(session, period_window(period)):
+    # Working days were counted with the landlord's calendar when the facts were computed.
+    for group in daily_facts.first_met_deadlines(session, period):
         key = (group.kind, group.type, group.stage)
-        distributions[key][working_days.elapsed(group.entered_day, group.met_day)] += group.met
-        in_target[key] += int(group.in_target or 0)
+        distributions[key][group.working_days] += group.met
+        in_target[key] += group.in_target
     rows: list[tuple[Cell, ...]] = []
     for key in sorted(distributions, key=_timeliness_order):
         kind, item_type, stage = key

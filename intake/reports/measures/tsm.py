@@ -2,42 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 from sqlalchemy.orm import Session
 
-from intake.reports import queries, queries_tsm
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     as_number,
-    period_window,
     share_of,
 )
-from intake.reports.periods import Period, london_day
+from intake.reports.periods import Period
 from intake.reports.tables import Cell, Chart, Column, ReportTable
 from intake.reports.timescales import (
     TSM_STAGES,
-    CodeTimescale,
     code_timescales,
 )
-from triage_rules.working_days import WorkingCalendar
 
 
 def tsm(
     *,
     session: Session,
     period: Period,
-    calendar: WorkingCalendar,
     homes: int,
-    timescales: dict[str, CodeTimescale] | None = None,
 ) -> ReportTable:
     """CH01 (complaints per 1,000 homes) and CH02 (share answered within the Code's timescales)."""
     if homes <= 0:
         raise ValueError("the number of homes must be positive (setting INTAKE_HOMES)")
-    code = timescales or code_timescales()
-    window = period_window(period)
+    code = code_timescales()
+    entered = daily_facts.complaints_entering_stage(session, period)
     rows: list[tuple[Cell, ...]] = []
     for number, stage in enumerate(TSM_STAGES, start=1):
-        received = queries_tsm.complaints_entering_stage(session, window, stage)
+        received = entered[stage]
         rows.append(
             (
                 f"CH01 stage {number}",
@@ -48,7 +41,8 @@ def tsm(
                 "per 1,000 homes",
             )
         )
-    responses = _responses_in_time(session, window, calendar, code)
+    # Judged against the Code's timescales (code_timescales()) when the facts were computed.
+    responses = daily_facts.complaint_responses(session, period)
     for number, stage in enumerate(TSM_STAGES, start=1):
         responded, in_time = responses.get(stage, (0, 0))
         share = share_of(in_time, responded)
@@ -94,31 +88,3 @@ def tsm(
             title="CH02: answered within the Code's timescales",
         ),
     )
-
-
-def _responses_in_time(
-    session: Session,
-    window: queries.Window,
-    calendar: WorkingCalendar,
-    code: dict[str, CodeTimescale],
-) -> dict[str, tuple[int, int]]:
-    """(responded, in time) per stage."""
-    found: dict[str, tuple[int, int]] = {}
-    for group in queries_tsm.complaint_responses(session, window, TSM_STAGES):
-        due = code[group.stage].due_day(
-            calendar,
-            entered=group.entered_day,
-            acknowledged=group.acknowledged_day,
-            extended_until=_extension_day(group.extended_until),
-        )
-        responded, in_time = found.get(group.stage, (0, 0))
-        on_time = group.responses if group.responded_day <= due else 0
-        found[group.stage] = (responded + group.responses, in_time + on_time)
-    return found
-
-
-def _extension_day(value: str | None) -> date | None:
-    if not value:
-        return None
-    moment = datetime.fromisoformat(value)
-    return london_day(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

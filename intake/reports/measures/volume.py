@@ -6,12 +6,11 @@ from collections import Counter, defaultdict
 
 from sqlalchemy.orm import Session
 
-from intake.reports import queries
+from intake.reports import daily_facts
 from intake.reports.measures.common import (
     TYPE_COLUMNS,
     UNCLASSIFIED,
     in_words,
-    period_window,
 )
 from intake.reports.periods import Period
 from intake.reports.tables import Cell, Chart, Column, ReportTable
@@ -22,7 +21,7 @@ def volume(*, session: Session, period: Period) -> ReportTable:
     """New cases by type and channel for each day, week or month of the period."""
     buckets = period.buckets()
     counts: Counter[tuple[int, str, str]] = Counter()
-    for row in queries.cases_by_day_type_channel(session, period_window(period)):
+    for row in daily_facts.cases_by_day_type_channel(session, period):
         index = next(i for i, b in enumerate(buckets) if b.first_day <= row.day <= b.last_day)
         counts[(index, row.channel, row.type or UNCLASSIFIED)] += row.cases
     channels = [c for c in CHANNELS if any(key[1] == c for key in counts)]
@@ -74,7 +73,7 @@ def volume(*, session: Session, period: Period) -> ReportTable:
 def service_areas(*, session: Session, period: Period) -> ReportTable:
     """New cases by the queue (team) they went to."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for row in queries.cases_by_queue_and_type(session, period_window(period)):
+    for row in daily_facts.cases_by_queue_and_type(session, period):
         counts[row.queue or "(no queue)"][row.type or UNCLASSIFIED] += row.cases
     order = [q for q in QUEUES if q in counts] + sorted(set(counts) - set(QUEUES))
     rows: tuple[tuple[Cell, ...], ...] = tuple(
