@@ -375,6 +375,11 @@ class Quarter:
                     .options(selectinload(Item.deadlines))
                 )
             )
+            # Nothing is checked about a message that was never processed: that is a violation itself.
+            waiting = session.scalar(select(func.count()).select_from(Item).where(Item.status == "received"))
+            if waiting:
+                self._violation(day, f"{waiting} messages received but never processed")
+            self.figures.checks["every message processed"] += 1
             for root in roots:
                 self._check_case(day, root)
             self._check_overdue_counts(day, session, now)
@@ -504,7 +509,9 @@ def _runtime(database_url: str, workdir: Path) -> Iterator[Runtime]:
 
     settings = Settings(
         _env_file=None, environment="test", database_url=database_url, outbox_dir=workdir / "outbox",  # type: ignore[call-arg]
-        raw_store_dir=workdir / "raw", redis_url=None,
+        # Jobs inline: each message is processed (and each letter sent) at its simulated moment. A
+        # queue with no worker would leave every message `received` and nothing to check.
+        raw_store_dir=workdir / "raw", redis_url=None, jobs="inline",
     )
     runtime = Runtime.build(settings)
     runtime.database.upgrade()

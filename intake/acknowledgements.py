@@ -243,6 +243,7 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
             recipient=acknowledgement.recipient or "",
             subject=acknowledgement.subject,
             body_text=acknowledgement.body_text,
+            written_at=now,
             body_html=acknowledgement.body_html,
             in_reply_to=item.external_id if item.channel == "email" else None,
             references=tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
