@@ -397,6 +397,8 @@ class Quarter:
 
     def _violation(self, day: date, what: str) -> None:
         self.figures.violations.append(f"{day.isoformat()}: {what}")
+        if self.progress:  # as it happens: a long run's violations are not lost to a stopped run
+            print(f"  VIOLATION {self.figures.violations[-1]}", file=sys.stderr, flush=True)
 
     def _check_case(self, day: date, root: Item) -> None:
         checks = self.figures.checks
