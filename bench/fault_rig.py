@@ -154,9 +154,10 @@ class Dovecot(DovecotServer):
                 with contextlib.suppress(OSError):
                     if stale.is_socket():
                         stale.unlink()
-            log_file = open(self.root / "dovecot.out", "ab")  # noqa: SIM115 - closed with the process
-            self.process = subprocess.Popen([self.binary, "-c", str(self.root / "dovecot.conf"), "-F"],
-                                            stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+            # The child writes to its own copy of the descriptor: ours is closed at once.
+            with open(self.root / "dovecot.out", "ab") as log_file:
+                self.process = subprocess.Popen([self.binary, "-c", str(self.root / "dovecot.conf"), "-F"],
+                                                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
             with contextlib.suppress(TimeoutError):
                 wait_until(lambda: self.process.poll() is None and _listening(self.host, self.port),
                            "dovecot listens", 60)
@@ -192,9 +193,9 @@ class Supervisor:
         self._start(name)
 
     def _start(self, name: str) -> None:
-        out = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        self.processes[name] = subprocess.Popen(self.commands[name], env=self.env, stdout=out,
-                                                stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
+        with open(self.logs / f"{name}.log", "ab") as out:  # the child keeps its own copy
+            self.processes[name] = subprocess.Popen(self.commands[name], env=self.env, stdout=out,
+                                                    stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO)
 
     def run(self) -> None:
         threading.Thread(target=self._watch, daemon=True, name="supervisor").start()

@@ -73,6 +73,8 @@ from tests.channels.twilio_support import (  # noqa: E402
 FOLDER = "Intake"
 TWILIO_TIMEOUT = 3.0
 STUCK_AFTER = 5  # seconds before the sweep re-queues an item, or marks a `sending` acknowledgement unknown
+PROBE_CEILING = 600  # seconds: a probe not processed by then is reported as not recovered
+NO_FAULT = "no fault (traffic before the first fault of a round)"
 SETTLED_ACKS = {"sent", "delivered", "unknown", "suppressed", "needs_callback", "failed", "bounced"}
 TEXTS = [
     "The kitchen tap at my flat has been dripping for a week, can someone come and fix it?",
@@ -92,6 +94,8 @@ class Sent:
     marker: str
     channel: str
     recipient: str  # where its acknowledgement would go (unique per message)
+    # The last fault that landed before it was sent: what it is counted against, per kind of fault.
+    after_fault: str
 
 
 class Traffic:
@@ -103,6 +107,7 @@ class Traffic:
         self.dovecot = dovecot
         self.sent: list[Sent] = []
         self.refused_attempts = 0
+        self.fault_window = NO_FAULT
         self._stop = threading.Event()
         self._numbers = iter(range(1, 10**6))
         self.thread: threading.Thread | None = None
@@ -124,6 +129,7 @@ class Traffic:
 
     def send(self, channel: str) -> Sent:
         number = next(self._numbers)
+        window = self.fault_window  # read before delivery: a fault may land while it is retried
         marker = f"fx{uuid.uuid4().hex[:10]}"
         body = f"{random.choice(TEXTS)} (ref {marker})"
         mobile = f"+447400{number:06d}"  # a UK mobile (phonenumbers: MOBILE), unique per message
@@ -138,7 +144,7 @@ class Traffic:
             "web_form": lambda: self._api_item(marker, body, address),
         }[channel]
         self._until_taken(deliver)
-        sent = Sent(marker, channel, address if channel in ("email", "web_form") else mobile)
+        sent = Sent(marker, channel, address if channel in ("email", "web_form") else mobile, window)
         self.sent.append(sent)
         return sent
 
@@ -202,6 +208,8 @@ class Campaign:
         self.api_port = free_port()
         self.faults: list[dict[str, Any]] = []
         self.rounds: list[dict[str, Any]] = []
+        self.outcomes: dict[str, dict[str, bool]] = {}  # per marker, from the latest check
+        self.progress: Path | None = None
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Campaign]:
@@ -348,11 +356,19 @@ class Campaign:
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
 
-    def probe(self) -> float:
-        """Seconds until a fresh message, sent now, is processed: the system is whole again."""
+    def probe(self) -> float | None:
+        """Seconds until a fresh message, sent now, is processed: the system is whole again.
+
+        None when it was not processed within PROBE_CEILING: reported as a finding, and the campaign
+        goes on (the round's check then says whether that message was lost or only late).
+        """
         started = time.monotonic()
         sent = self.traffic.send(self.random.choice(["sms", "web_form"]))
-        wait_until(lambda: self._processed(sent.marker), "the probe is processed", 600)
+        try:
+            wait_until(lambda: self._processed(sent.marker), "the probe is processed", PROBE_CEILING)
+        except TimeoutError:
+            log(f"a probe ({sent.marker}) was not processed within {PROBE_CEILING} s")
+            return None
         return time.monotonic() - started
 
     def _processed(self, marker: str) -> bool:
@@ -370,7 +386,7 @@ class Campaign:
         deadline = time.monotonic() + budget_seconds if budget_seconds else None
         kinds = self.fault_kinds()
         if probe:  # how long a message takes end to end with no fault: recovery times compare with it
-            self.baseline = [round(self.probe(), 2) for _ in range(3)]
+            self.baseline = [None if t is None else round(t, 2) for t in (self.probe() for _ in range(3))]
         order: list[str] = []  # every kind once, in a random order, then again: each kind lands evenly
         for _ in range(faults // len(kinds) + 2):
             cycle = list(kinds)
@@ -380,6 +396,7 @@ class Campaign:
         round_number = 0
         while landed < faults:
             round_number += 1
+            self.traffic.fault_window = NO_FAULT
             self.traffic.start(interval)
             round_faults = 0
             while round_faults < per_round and landed < faults:
@@ -395,17 +412,22 @@ class Campaign:
                     continue
                 landed += 1
                 round_faults += 1
+                self.traffic.fault_window = kind
                 if not probe:  # the short campaign: faults back to back, promises checked at the end
                     self.faults.append({"kind": kind, "round": round_number})
                     log(f"fault {landed}/{faults}: {kind}")
                     continue
                 recovery = self.probe()
-                self.faults.append({"kind": kind, "round": round_number, "recovery_seconds": round(recovery, 2),
+                self.faults.append({"kind": kind, "round": round_number,
+                                    "recovery_seconds": None if recovery is None else round(recovery, 2),
                                     "fault_to_recovered": round(time.monotonic() - started, 2)})
-                log(f"fault {landed}/{faults}: {kind} — recovered in {recovery:.1f} s")
+                log(f"fault {landed}/{faults}: {kind} — "
+                    + ("not recovered" if recovery is None else f"recovered in {recovery:.1f} s"))
             self.traffic.stop()
             self.rounds.append(self.check(round_number))
             log(f"round {round_number}: {json.dumps(self.rounds[-1])}")
+            if self.progress is not None:  # a run cut short still leaves the figures of its checked rounds
+                self.progress.write_text(json.dumps(self.report(), indent=2) + "\n")
 
     # --- the promises ----------------------------------------------------------------------------
 
@@ -450,6 +472,11 @@ class Campaign:
         delivered = Counter(r for mail in self.smtp_handler.received for r in mail.recipients)
         delivered.update(request.form.get("To", "") for request in self.twilio.messages)
         statuses = Counter(ack.status for ack in state["acks"])
+        self.outcomes = {
+            s.marker: {"lost": not by_marker[s.marker], "duplicated": len(by_marker[s.marker]) > 1,
+                       "sent_twice": delivered[s.recipient] > 1}
+            for s in sent
+        }
         return {
             "round": round_number,
             "messages": len(sent),
@@ -470,20 +497,30 @@ class Campaign:
 
     def report(self) -> dict[str, Any]:
         per_kind: dict[str, dict[str, Any]] = {}
-        for kind in self.fault_kinds():
+        # Each message is counted against the last fault before it was sent (its window).
+        sent = list(self.traffic.sent) if hasattr(self, "traffic") else []
+        for kind in [*self.fault_kinds(), NO_FAULT]:
             landed = [f for f in self.faults if f["kind"] == kind and "outcome" not in f]
-            times = [f["recovery_seconds"] for f in landed if "recovery_seconds" in f]
+            probed = [f for f in landed if "recovery_seconds" in f]
+            times = [f["recovery_seconds"] for f in probed if f["recovery_seconds"] is not None]
+            window = [self.outcomes[s.marker] for s in sent if s.after_fault == kind and s.marker in self.outcomes]
             per_kind[kind] = {
                 "faults": len(landed),
                 "skipped": sum(1 for f in self.faults if f["kind"] == kind and "outcome" in f),
+                "messages_in_window": len(window),
+                "lost": sum(o["lost"] for o in window),
+                "duplicated": sum(o["duplicated"] for o in window),
+                "sent_twice": sum(o["sent_twice"] for o in window),
                 "recovery_median_s": round(statistics.median(times), 1) if times else None,
                 "recovery_max_s": max(times) if times else None,
+                "not_recovered": len(probed) - len(times),
             }
         # Each round's check covers every message sent so far: the last round's counts are the totals.
         totals = {key: self.rounds[-1][key] if self.rounds else 0
                   for key in ("messages", "lost", "duplicated", "unprocessed", "sent_twice",
                               "acknowledgements_per_item_over_one", "audit_incomplete")}
         return {"faults": sum(k["faults"] for k in per_kind.values()), "totals": totals,
+                "probes_not_recovered": sum(k["not_recovered"] for k in per_kind.values()),
                 "baseline_probe_s": getattr(self, "baseline", None),
                 "unsettled_rounds": sum(1 for r in self.rounds if r["settled_after_seconds"] is None),
                 "per_kind": per_kind, "rounds": self.rounds}
@@ -494,6 +531,8 @@ def broken_promises(report: dict[str, Any]) -> list[str]:
     broken = [f"{key}: {totals[key]}" for key in ("lost", "duplicated", "unprocessed", "sent_twice",
                                                    "acknowledgements_per_item_over_one", "audit_incomplete")
               if totals[key]]
+    if report.get("probes_not_recovered"):
+        broken.append(f"probes not processed within {PROBE_CEILING} s: {report['probes_not_recovered']}")
     if report["unsettled_rounds"]:
         broken.append(f"rounds that never settled: {report['unsettled_rounds']}")
     return broken
@@ -505,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--round", type=int, default=10, help="faults per round (checked after each)")
     parser.add_argument("--interval", type=float, default=0.4, help="seconds between messages")
     parser.add_argument("--seed", type=int, default=int(time.time()))
-    parser.add_argument("--out", type=Path, help="write the JSON report here too")
+    parser.add_argument("--out", type=Path,
+                        help="write the JSON report here too (rewritten after every checked round)")
     parser.add_argument("--minutes", type=float, help="stop landing faults after this long (then check)")
     parser.add_argument("--no-probe", action="store_true",
                         help="land faults back to back without measuring recovery (the short campaign)")
@@ -516,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         with Campaign(root, args.seed).running() as campaign:
+            campaign.progress = args.out
             campaign.run(args.faults, args.round, args.interval, probe=not args.no_probe,
                          budget_seconds=args.minutes * 60 if args.minutes else None)
             report = campaign.report()

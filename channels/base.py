@@ -48,6 +48,8 @@ class OutboundMessage:
     body_html: str | None = None
     in_reply_to: str | None = None  # the inbound Message-ID, for email threading
     references: tuple[str, ...] = ()
+    # False for a reply a person wrote: RFC 3834 keeps `Auto-Submitted` for machine-written mail.
+    automatic: bool = True
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Email acknowledgements over SMTP: a plain + HTML message that no robot will answer.
 
-Each message says it is automatic twice over — `Auto-Submitted: auto-replied` (RFC 3834) and
-`X-Auto-Response-Suppress: All` (Exchange/Outlook) — so out-of-office replies stay quiet; it
+Each acknowledgement says it is automatic twice over — `Auto-Submitted: auto-replied` (RFC 3834) and
+`X-Auto-Response-Suppress: All` (Exchange/Outlook) — so out-of-office replies stay quiet (a reply a
+person wrote keeps only the second: RFC 3834 keeps `Auto-Submitted` for machine-written mail); it
 threads under the resident's email (`In-Reply-To`, `References`), carries the reference in its
 subject, and its Message-ID is returned as the provider id so a reply to it finds the case.
 
@@ -145,7 +146,8 @@ class SmtpSender:
         message["Subject"] = _subject(acknowledgement)
         message["Date"] = format_datetime(acknowledgement.written_at.astimezone(UTC))
         message["Message-ID"] = make_msgid(domain=self.sender.domain)
-        message["Auto-Submitted"] = "auto-replied"
+        if acknowledgement.automatic:
+            message["Auto-Submitted"] = "auto-replied"
         message["X-Auto-Response-Suppress"] = "All"
         if is_valid_message_id(acknowledgement.in_reply_to):
             message["In-Reply-To"] = acknowledgement.in_reply_to

@@ -22,7 +22,7 @@ from channels.phone import can_receive_sms, looks_like_phone, normalise_phone
 from intake import audit, deadlines
 from intake.queueing import SEND_BACKOFF_SECONDS
 from intake.runtime import Runtime
-from models import Acknowledgement, Contact, Item, SmsOptOut
+from models import Acknowledgement, Contact, Item, Reply, SmsOptOut
 from triage_rules.acknowledgement_wording import RenderedAcknowledgement, render_acknowledgement
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,13 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         acknowledgement.sending_started_at = now
         acknowledgement.attempts += 1
         item = acknowledgement.item
-        if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help":
+        # A reply an officer wrote (intake/replies.py) goes as written, threaded as its row says.
+        reply = (
+            session.scalars(select(Reply).where(Reply.acknowledgement_id == acknowledgement.id)).first()
+            if acknowledgement.purpose.startswith("reply_")
+            else None
+        )
+        if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help" and reply is None:
             # Rendered again as it goes, so its dates are the case's dates at the moment it is sent.
             rendered = _render(runtime, item, channel=acknowledgement.channel, purpose=acknowledgement.purpose)
             acknowledgement.subject = rendered.subject or None
@@ -245,8 +251,10 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
             body_text=acknowledgement.body_text,
             written_at=now,
             body_html=acknowledgement.body_html,
-            in_reply_to=item.external_id if item.channel == "email" else None,
-            references=tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
+            in_reply_to=reply.in_reply_to if reply else item.external_id if item.channel == "email" else None,
+            references=tuple(reply.references) if reply
+            else tuple([*item.thread_keys, item.external_id]) if item.channel == "email" else (),
+            automatic=reply is None,
         )
         channel = acknowledgement.channel
     # Committed as `sending` before the provider is called: a crash from here on is never re-sent blindly.

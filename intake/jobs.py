@@ -81,6 +81,7 @@ def sweep() -> dict[str, int]:
         runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
     counts = {"items": len(stuck_items), "acknowledgements": len(due_acknowledgements), "unknown": len(lost)}
     counts["retention"] = _daily_retention(runtime, now)
+    counts["staff_alerts"], counts["stage_responses"] = _replies_and_staff_alerts(runtime)
     if any(counts.values()):
         log.info("sweep re-queued %s", counts)
     return counts
@@ -96,6 +97,19 @@ def _daily_retention(runtime: Runtime, now: datetime) -> int:
         log.exception("retention sweep failed")
         return 0
     return applied.items if applied is not None else 0
+
+
+def _replies_and_staff_alerts(runtime: Runtime) -> tuple[int, int]:
+    """Staff alert emails and stage responses met by a sent reply (intake/staff_alerts.py, intake/replies.py)."""
+    from intake import replies, staff_alerts
+
+    try:
+        alerts = staff_alerts.run(runtime)
+        recorded = replies.record_stage_responses(runtime)
+    except Exception:  # as retention: the sweep's other work goes on; this is tried again next time
+        log.exception("staff alerts or stage responses failed")
+        return 0, 0
+    return alerts.sent, recorded
 
 
 def retrain_model(actor: str = "worker") -> dict[str, object]:

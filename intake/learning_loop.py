@@ -177,10 +177,11 @@ def decide_promotion(
         if data == "test":
             for flag in SAFETY_FLAGS:  # no allowance: safety recall may not fall at all
                 key = _recall_key(flag)
-                if key in candidate[data] and key in current[data]:
-                    comparisons.append(
-                        Comparison(label, key, float(current[data][key]), float(candidate[data][key]), 0.0)
-                    )
+                if key in current[data]:
+                    # A candidate whose recall could not be measured is not known to be as safe: NaN
+                    # compares as worse, so it is refused (and shown as "nan").
+                    measured = float(candidate[data].get(key, float("nan")))
+                    comparisons.append(Comparison(label, key, float(current[data][key]), measured, 0.0))
     if not comparisons:
         return PromotionDecision(True, "no held-out data to compare the versions on: promoted as asked")
     worse = [c for c in comparisons if not c.ok]
@@ -310,17 +311,32 @@ def retrain(runtime: Runtime, *, actor: str = "worker") -> RetrainOutcome:
     """What `intake train` does, for the scheduled job and the admin page's "Retrain now"."""
     from classifier import train_model
     from classifier.data import load_examples, seed_files, split_examples
+    from intake.retrain_progress import ProgressWriter
 
-    loop = LearningLoop(lambda: runtime, actor=actor)
-    train, test = split_examples(load_examples(seed_files()))
-    result = train_model(
-        [*train, *loop.training_examples()],
-        out_dir=runtime.settings.model_dir,
-        evaluation_examples=test,
-        promote=False,
-    )
-    assert result.version is not None
-    decision = loop.gate(result.version, runtime.settings.model_dir, test)
+    # Each stage is shown on the Model versions page while it runs (intake/retrain_progress.py).
+    progress = ProgressWriter(runtime.settings.model_dir, runtime.clock)
+    try:
+        progress("collecting corrections", 0, 1)
+        loop = LearningLoop(lambda: runtime, actor=actor)
+        train, test = split_examples(load_examples(seed_files()))
+        examples = [*train, *loop.training_examples()]
+        result = train_model(
+            examples,
+            out_dir=runtime.settings.model_dir,
+            evaluation_examples=test,
+            promote=False,
+            progress=progress,
+        )
+        assert result.version is not None
+        progress("comparing", 0, 1)
+        decision = loop.gate(result.version, runtime.settings.model_dir, test)
+    except Exception as error:
+        progress("failed", 0, 1)
+        # The page must not say "running" for ever: the failure ends the retraining it asked for.
+        with runtime.database.session() as session:
+            audit.record(session, actor=actor, action="retrain_failed", error=type(error).__name__)
+        raise
+    progress("finished", 1, 1)
     return RetrainOutcome(result.version, decision, len(loop.split.train), len(loop.split.fresh))
 
 

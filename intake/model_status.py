@@ -40,6 +40,7 @@ class RetrainStatus:
     started_at: datetime | None
     started_by: str | None
     finished_at: datetime | None
+    failed: bool = False
 
 
 def retrain_status(session: Session) -> RetrainStatus:
@@ -60,4 +61,5 @@ def retrain_status(session: Session) -> RetrainStatus:
         started_at=scheduled.at,
         started_by=scheduled.actor,
         finished_at=finished.at if finished else None,
+        failed=finished is not None and finished.action == "retrain_failed",
     )

@@ -214,6 +214,13 @@ class RqJobQueue:
                 # TTL runs out, minutes later. The sweep asks only for what is overdue: run it again.
                 log.warning("job %s was running on a worker that is gone: queued again", job_id)
                 status = JobStatus.FAILED
+            if existing is not None and status == JobStatus.QUEUED and not self._waiting_in(queue, job_id):
+                # A worker on two queues takes a job with BLPOP, which removes it from the queue
+                # before marking it started; SIGKILLed in between, it leaves a job `queued` in no
+                # queue, which nothing would ever run. Put it back (the job is idempotent).
+                log.warning("job %s was taken by a worker that died before starting it: queued again", job_id)
+                queue.enqueue_job(existing)
+                return
             if existing is not None and status not in FINISHED_STATES:
                 return
             if existing is not None:
@@ -229,6 +236,9 @@ class RqJobQueue:
                     failure_ttl=30 * 86400,
                     timeout=timeout,
                 )
+
+    def _waiting_in(self, queue: Queue, job_id: str) -> bool:
+        return self.connection.lpos(queue.key, job_id) is not None
 
     def _worker_alive(self, name: str | None) -> bool:
         # A worker's key lives while it heartbeats (every 30 s during a job, TTL 90 s): gone means dead.

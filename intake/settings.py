@@ -173,6 +173,24 @@ class LandlordSettings(BaseModel):
         return value.strip()
 
 
+class OidcSettings(BaseModel):
+    """Optional single sign-on with OpenID Connect (Microsoft Entra ID, Google, Okta, Keycloak...).
+
+    On when issuer and client id are set: INTAKE_OIDC_ISSUER (Entra ID:
+    https://login.microsoftonline.com/<tenant id>/v2.0), INTAKE_OIDC_CLIENT_ID, INTAKE_OIDC_CLIENT_SECRET.
+    Local passwords keep working; the provider's email must be on an existing staff account.
+    """
+
+    issuer: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    button_text: str = Field(default="Sign in with your organisation account", max_length=100)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="INTAKE_",
@@ -227,6 +245,7 @@ class Settings(BaseSettings):
     sign_in_failures_per_address: int = 20
     sign_in_failure_window_seconds: int = 900
     landlord: LandlordSettings = Field(default_factory=LandlordSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)  # INTAKE_OIDC_*: optional single sign-on
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -77,8 +77,10 @@ def create_user(
     role: str,
     actor: str,
     full_name: str | None = None,
+    email: str | None = None,
 ) -> User:
     username = username.strip().lower()
+    email = normalised_email(email)
     if not USERNAME_PATTERN.match(username):
         raise InvalidMessage(
             "a username is 2 to 60 lower-case letters, digits, dots, dashes or underscores"
@@ -88,7 +90,9 @@ def create_user(
     check_password_rules(password, user_inputs=(username, full_name or ""))
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise InvalidMessage(f"there is already a user called {username}")
+    _check_email_free(session, email)
     user = User(
+        email=email,
         username=username,
         full_name=(full_name or "").strip() or None,
         password_hash=hash_password(password),
@@ -100,6 +104,57 @@ def create_user(
     session.flush()
     audit.record(session, actor=actor, action="user_created", username=username, role=role)
     return user
+
+
+def normalised_email(email: str | None) -> str | None:
+    """An email address in lower case, or None; refused when it is plainly not an address."""
+    if not email or not email.strip():
+        return None
+    email = email.strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain or any(ch.isspace() for ch in email) or len(email) > 320:
+        raise InvalidMessage(f"{email!r} is not an email address")
+    return email
+
+
+def _check_email_free(session: Session, email: str | None, *, user_id: int | None = None) -> None:
+    # One account per address: single sign-on must never have to choose between two accounts.
+    if email is None:
+        return
+    other = session.scalars(select(User).where(User.email == email)).first()
+    if other is not None and other.id != user_id:
+        raise InvalidMessage(f"another account ({other.username}) already uses {email}")
+
+
+def set_email(session: Session, user: User, email: str | None, *, actor: str) -> None:
+    """The address single sign-on matches this account by (None: this account signs in by password only)."""
+    email = normalised_email(email)
+    _check_email_free(session, email, user_id=user.id)
+    user.email = email
+    audit.record(session, actor=actor, action="user_email_changed", username=user.username)
+
+
+def single_sign_on_user(session: Session, email: str, *, now: datetime | None = None) -> User:
+    """The active, unlocked account with this email, for an OpenID Connect sign-in (intake/web/oidc.py).
+
+    Accounts are never created here: a person the identity provider knows gets into the workspace
+    only when an admin has already given them an account (and so a role) with that address.
+    """
+    now = now or SYSTEM_CLOCK.now()
+    address = email.strip().lower()
+    user = session.scalars(select(User).where(User.email == address, User.active.is_(True))).first()
+    if user is None or (user.locked_until is not None and user.locked_until > now):
+        audit.record(session, actor="anonymous", action="sign_in_failed", reason="no account for this identity",
+                     method="oidc")
+        _refuse(session, SSO_REFUSED)
+    audit.record(session, actor=user.username, action="signed_in", method="oidc")
+    return user
+
+
+SSO_REFUSED = (
+    "your organisation account is not linked to a workspace account: ask an admin to add your email "
+    "address to your account on the Users page"
+)
 
 
 def active_user(session: Session, username: str) -> User | None:

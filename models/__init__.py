@@ -19,6 +19,7 @@ from models.tables import (
     StaffSession,
     User,
 )
+from models.replies import Reply, ReplyTemplate, StaffAlertEmail, StaffAlertSetting
 from models.team import CaseNote, CasePresence, StaffNotification
 
 __all__ = [
@@ -41,6 +42,10 @@ __all__ = [
     "Item",
     "QueuedJob",
     "RawMessage",
+    "Reply",
+    "ReplyTemplate",
+    "StaffAlertEmail",
+    "StaffAlertSetting",
     "SmsOptOut",
     "StaffSession",
     "User",

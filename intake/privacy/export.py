@@ -104,7 +104,7 @@ def collect(session: Session, *, item_ids: list[int], contact_ids: list[int]) ->
         by_item[deadline.item_id]["deadlines"].append(_row(deadline, (
             "kind", "stage", "due_at", "basis", "met_at", "superseded_at")))
     for audit in rows(AuditEntry, AuditEntry.id):
-        by_item[audit.item_id]["history"].append(  # type: ignore[index]
+        by_item[audit.item_id]["history"].append(
             {"at": _plain(audit.at), "by": audit.actor, "what": audit.action})
     contacts = list(session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))) if contact_ids else []
     return {

@@ -34,7 +34,8 @@ def due_date(received_at: datetime) -> datetime:
 
     This is the ICO's reading of "one month"; `relativedelta` clips to the month end the same way.
     """
-    return received_at + relativedelta(months=1)
+    due: datetime = received_at + relativedelta(months=1)  # dateutil is untyped: Any to mypy
+    return due
 
 
 def open_request(

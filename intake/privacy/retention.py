@@ -46,7 +46,8 @@ def _clock_start(rule: RetentionRule, item: Item) -> datetime | None:
 
 
 def _expires(rule: RetentionRule, start: datetime) -> datetime:
-    return start + relativedelta(years=rule.years, days=rule.days)
+    expires: datetime = start + relativedelta(years=rule.years, days=rule.days)  # dateutil is untyped
+    return expires
 
 
 def plan(runtime: Runtime, session: Session, *, now: datetime) -> list[Expired]:

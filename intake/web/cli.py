@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         username: str,
         role: Annotated[str, typer.Option(help="triage, manager or admin")] = "triage",
         full_name: Annotated[str | None, typer.Option(help="The person's name, shown to other staff")] = None,
+        email: Annotated[str | None, typer.Option(help="Work email: single sign-on (OpenID Connect) finds the account by it")] = None,
         password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
     ) -> None:
         """Add a staff user (e.g. the first admin: `intake users add alice --role admin`)."""
@@ -35,7 +36,8 @@ def register(app: typer.Typer) -> None:
         try:
             with get_runtime().database.session() as session:
                 create_user(
-                    session, username=username, password=password, role=role, full_name=full_name, actor="cli"
+                    session, username=username, password=password, role=role, full_name=full_name, email=email,
+                    actor="cli",
                 )
         except SERVICE_ERRORS as error:
             console.print(f"[red]error:[/red] {error}")

@@ -104,16 +104,17 @@ def contact_form(request: Request, runtime: RuntimeDep) -> HTMLResponse:
 
 
 async def _read_form(request: Request) -> ContactForm:
-    data = await request.form()
+    # As a context manager the form closes each upload's temporary file once it has been read.
+    async with request.form() as data:
 
-    def text(name: str) -> str:
-        value = data.get(name)
-        return value if isinstance(value, str) else ""
+        def text(name: str) -> str:
+            value = data.get(name)
+            return value if isinstance(value, str) else ""
 
-    uploads = []
-    for part in data.getlist("attachments"):
-        if isinstance(part, UploadFile) and part.filename:
-            uploads.append(Upload(filename=part.filename, content=await part.read()))
+        uploads = []
+        for part in data.getlist("attachments"):
+            if isinstance(part, UploadFile) and part.filename:
+                uploads.append(Upload(filename=part.filename, content=await part.read()))
     return ContactForm(
         full_name=text("full_name"),
         reply_by=text("reply_by"),

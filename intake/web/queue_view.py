@@ -6,22 +6,23 @@ A queue lists case roots (follow-ups appear on their case's page), most urgent d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import phonenumbers
 from sqlalchemy import String, case, cast, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from intake.clock import SYSTEM_CLOCK
 from intake.deadlines import overdue_case_condition
 from intake.formatting import UK
-from intake.references import parse_reference
+from intake.search import search_condition
 from models import Item
 from triage_rules.taxonomy import CATEGORIES, CHANNELS, FLAGS, QUEUES, TYPES
 
+JUNK = "not_for_triage"  # spam, marketing, phishing, automated notices: never acknowledged, never worked
+JUNK_DAYS = 14  # the junk view's count per day goes back this far
 PAGE_SIZE = 50
 EXPORT_LIMIT = 50_000  # a CSV export of one view; more than a year of a large landlord's open cases
 ALL = "all"
@@ -97,11 +98,6 @@ def _json_list_contains(column: Any, value: str) -> ColumnElement[bool]:
     return cast(column, String).like(f'%"{value}"%')
 
 
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _end_of_uk_day(now: datetime) -> datetime:
     local = now.astimezone(UK)
     tomorrow = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -121,8 +117,24 @@ def queue_counts(session: Session) -> dict[str, int]:
     for queue, count in rows:
         if queue in counts:
             counts[queue] = count
-    counts[ALL] = sum(count for _, count in rows)
+    counts[ALL] = sum(count for queue, count in rows if queue != JUNK)  # junk is not work
     return counts
+
+
+def junk_per_day(session: Session, *, now: datetime, days: int = JUNK_DAYS) -> list[tuple[date, int]]:
+    """Messages set aside as junk on each of the last `days` UK days, today first: a sudden rise
+    means a spam run (or a model putting real messages there, which someone should look at)."""
+    today = now.astimezone(UK).date()
+    start = _end_of_uk_day(now) - timedelta(days=days)
+    received = session.scalars(
+        select(Item.received_at).where(Item.queue == JUNK, Item.case_id.is_(None), Item.received_at >= start)
+    )
+    per_day = {today - timedelta(days=n): 0 for n in range(days)}
+    for at in received:
+        day = at.astimezone(UK).date()
+        if day in per_day:
+            per_day[day] += 1
+    return list(per_day.items())
 
 
 def due_counts(session: Session, *, now: datetime) -> dict[str, int]:
@@ -152,6 +164,8 @@ def _conditions(filters: QueueFilters, *, now: datetime, username: str | None) -
         conditions.append(Item.assigned_to.is_(None))
     if filters.queue != ALL:
         conditions.append(Item.queue == filters.queue)
+    elif not filters.search:  # "all open cases" is the work; a search still finds a message filed as junk
+        conditions.append(or_(Item.queue.is_(None), Item.queue != JUNK))
     if filters.type:
         conditions.append(Item.type == filters.type)
     if filters.category:
@@ -214,42 +228,6 @@ def queue_rows(
     return list(session.scalars(select(Item).where(*conditions).order_by(*_most_urgent_first()).limit(limit)))
 
 
-def _phone_forms(term: str) -> list[str]:
-    """'07700 900101', '+44 7700 900101' and '447700900101' all name one number, stored as E.164."""
-    if sum(ch.isdigit() for ch in term) < 7 or any(ch.isalpha() for ch in term):
-        return []
-    try:
-        number = phonenumbers.parse(term, "GB")
-    except phonenumbers.NumberParseException:
-        return []
-    if not phonenumbers.is_possible_number(number):
-        return []
-    return [phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)]
-
-
 def _search(term: str) -> ColumnElement[bool]:
-    """A reference finds its item (and its case); any other text searches sender, subject and body."""
-    parsed = parse_reference(term)
-    if parsed is not None:
-        _, item_id = parsed
-        return or_(Item.id == item_id, Item.id == select(Item.case_id).where(Item.id == item_id).scalar_subquery())
-    phones = _phone_forms(term)
-    if phones:
-        return or_(*(Item.sender_address == phone for phone in phones), Item.sender_address.ilike(_like(term)))
-    pattern = _like(term)
-    follow_up = aliased(Item)
-    # A case is found by the words of any of its messages: a follow-up often names the resident.
-    matching_follow_ups = select(follow_up.case_id).where(
-        follow_up.case_id.is_not(None), _text_matches(follow_up, pattern)
-    )
-    return or_(_text_matches(Item, pattern), Item.id.in_(matching_follow_ups))
-
-
-def _text_matches(table: Any, pattern: str) -> ColumnElement[bool]:
-    return or_(
-        table.sender_address.ilike(pattern, escape="\\"),
-        table.sender_name.ilike(pattern, escape="\\"),
-        table.subject.ilike(pattern, escape="\\"),
-        table.body.ilike(pattern, escape="\\"),
-        table.reference.ilike(pattern, escape="\\"),
-    )
+    """References, phone numbers and words of any message of a case (intake/search.py)."""
+    return search_condition(term)

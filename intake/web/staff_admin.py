@@ -22,6 +22,7 @@ from intake.users import (
     create_user,
     list_users,
     set_active,
+    set_email,
     set_password,
     sign_out_everywhere,
 )
@@ -61,7 +62,7 @@ def _users_page(
         request,
         "users.html",
         {"page_title": "Users", "nav": "users", "users": users, "roles": ROLES, "errors": errors or {},
-         "values": values or {"username": "", "full_name": "", "role": "triage"}},
+         "values": values or {"username": "", "full_name": "", "role": "triage", "email": ""}},
         user=user,
         status_code=status_code,
     )
@@ -76,15 +77,17 @@ def users_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLRe
 async def add_user(request: Request, runtime: RuntimeDep, user: AdminUser) -> Response:
     form = await request.form()
     values = {"username": _text(form, "username", 120), "full_name": _text(form, "full_name", 200),
-              "role": _text(form, "role", 20)}
+              "role": _text(form, "role", 20), "email": _text(form, "email", 320)}
     password = form.get("password")
     try:
         with runtime.database.session() as session:
             create_user(session, username=values["username"], password=password if isinstance(password, str) else "",
-                        role=values["role"], full_name=values["full_name"], actor=user.username)
+                        role=values["role"], full_name=values["full_name"], email=values["email"] or None,
+                        actor=user.username)
     except InvalidMessage as refusal:
         text = str(refusal)
-        field = "password" if "password" in text else "role" if "role" in text else "username"
+        field = ("password" if "password" in text else "role" if "role" in text
+                 else "email" if "email" in text or "@" in text else "username")
         return _users_page(request, runtime, user, errors={field: text[0].upper() + text[1:]}, values=values,
                            status_code=400)
     return _done(request, "/staff/users", f"User {values['username'].lower()} added as {values['role']}.")
@@ -116,6 +119,9 @@ async def change_user(user_id: RowId, request: Request, runtime: RuntimeDep, use
             elif what == "sign_out":
                 ended = sign_out_everywhere(session, target, actor=user.username)
                 message = f"{target.username} is signed out everywhere ({ended} session{'s' if ended != 1 else ''} ended)."
+            elif what == "email":
+                set_email(session, target, _text(form, "email", 320) or None, actor=user.username)
+                message = f"{target.username} signs in with their organisation account as {target.email or 'nobody'}."
             elif what == "password":
                 password = form.get("password")
                 set_password(session, target, password if isinstance(password, str) else "", actor=user.username)
@@ -189,13 +195,20 @@ def revoke(token_id: RowId, request: Request, runtime: RuntimeDep, user: AdminUs
 def models_page(request: Request, runtime: RuntimeDep, user: AdminUser) -> HTMLResponse:
     from intake.learning_loop import model_versions
     from intake.model_status import retrain_status
+    from intake.retrain_progress import read_progress
 
     with runtime.database.session() as session:
         status = retrain_status(session)
+    # The stage reached while one runs; "finished"/"failed" are an earlier run's last word (a new run
+    # overwrites them at its first step), so until then the page says it waits for a worker.
+    progress = read_progress(runtime.settings.model_dir) if status.running else None
+    if progress is not None and progress.stage in ("finished", "failed"):
+        progress = None
     return render(
         request,
         "models.html",
-        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime), "retrain": status},
+        {"page_title": "Model versions", "nav": "models", "versions": model_versions(runtime), "retrain": status,
+         "progress": progress},
         user=user,
     )
 

@@ -24,6 +24,7 @@ from intake.formatting import UK, label
 from intake.items import queue_pending_acknowledgements
 from intake.privacy import access
 from intake.privacy.erasure import visible_to
+from intake.resident_history import other_cases
 from intake.runtime import Runtime
 from intake.users import list_users
 from intake.web.auth import StaffUser
@@ -79,6 +80,7 @@ def item_page(
         notes = notes_on_case(session, view.root.id)
         # (username, what colleagues call them): the assignee list shows names, the form sends usernames
         staff = [(u.username, u.full_name or u.username) for u in list_users(session) if u.active]
+        resident_history = other_cases(session, view.root, include_restricted=user.role == "admin")
     labels = proposed or {
         "type": view.item.type,
         "categories": list(view.item.categories or []),
@@ -107,6 +109,7 @@ def item_page(
             "outcomes": OUTCOMES,
             "staff": staff,
             "notes": notes,
+            "resident_history": resident_history,
             "from_view": came_from(from_view),
             "viewers": viewers,
             "previews": {a.id: previewable_type(a.content) for a in view.item.attachments},
@@ -215,7 +218,9 @@ async def _act(
             status_code=409 if isinstance(refusal, InvalidTransition) else 400,
         )
     queue_pending_acknowledgements(runtime, item_id)
-    response = RedirectResponse(f"/staff/items/{item_id}", status_code=303)
+    from_view = came_from(_form_text(form, "from", MAX_FROM_LENGTH))  # keep the list being worked
+    query = f"?{urlencode({'from': from_view})}" if from_view else ""
+    response = RedirectResponse(f"/staff/items/{item_id}{query}", status_code=303)
     set_flash(request, response, message)
     return response
 

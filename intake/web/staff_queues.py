@@ -21,6 +21,7 @@ from intake.web.queue_view import (
     QueueFilters,
     assignment_counts,
     due_counts,
+    junk_per_day,
     queue_counts,
     queue_page,
     queue_rows,
@@ -41,6 +42,7 @@ QUEUE_NAMES = {
     "enquiries": "Enquiries",
     "compliments": "Compliments",
     "suggestions": "Suggestions",
+    "not_for_triage": "Not for triage (junk)",
 }
 QUEUE_ORDER = [ALL, "triage_review", "emergency", "complaints", "formal_enquiries", "service_requests",
                "enquiries", "compliments", "suggestions"]
@@ -136,6 +138,7 @@ def _queue(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) 
         counts = queue_counts(session)
         due = due_counts(session, now=now)
         assigned = assignment_counts(session, username=user.username)
+        junk_days = junk_per_day(session, now=now)
         page = queue_page(session, filters, now=now, username=user.username, include_restricted=user.role == "admin")
         staff = [(u.username, u.full_name or u.username) for u in list_users(session) if u.active]
         session.expunge_all()
@@ -153,6 +156,7 @@ def _queue(request: Request, runtime: RuntimeDep, user: TriageUser, queue: str) 
             "counts": counts,
             "due": due,
             "assigned": assigned,
+            "junk_days": junk_days,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             "batch_outcomes": OUTCOMES_FOR_A_BATCH,
             "staff": staff,

@@ -19,7 +19,7 @@ from intake.api.deps import RuntimeDep
 from intake.errors import InvalidMessage
 from intake.runtime import Runtime
 from intake.users import REFUSED, SignInRefused, change_own_password, has_active_users, sign_in
-from intake.web import csrf, rate_limit
+from intake.web import csrf, oidc, rate_limit
 from intake.web.auth import current_user, end_session, start_session
 from intake.web.deps import TriageUser
 from intake.web.flash import set_flash
@@ -64,6 +64,7 @@ def login_page(
             "username": "",
             "staff_page": True,
             "no_users": not _anyone_can_sign_in(runtime),
+            "oidc_button": oidc.button_text(runtime),
         },
     )
 
@@ -118,6 +119,7 @@ def login(
             "username": username[:120],
             "errors": errors,
             "staff_page": True,
+            "oidc_button": oidc.button_text(runtime),
         },
         status_code=status_code,
     )

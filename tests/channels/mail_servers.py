@@ -93,10 +93,11 @@ class DovecotServer:
                 "active_attribute = active\n"
                 "active_value = true\n"
             )
-        log = open(self.root / "dovecot.out", "wb")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(
-            [self.binary, "-c", str(self.root / "dovecot.conf"), "-F"], stdout=log, stderr=subprocess.STDOUT
-        )
+        # Dovecot writes to its own copy of the descriptor; ours is closed as soon as it has started.
+        with open(self.root / "dovecot.out", "wb") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "-c", str(self.root / "dovecot.conf"), "-F"], stdout=log, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

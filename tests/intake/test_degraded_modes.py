@@ -113,3 +113,27 @@ def test_anything_else_waits_in_review_saying_why(
     assert (item.status, item.queue, item.type, item.flags) == ("processed", "triage_review", None, [])
     assert item.review_reason is not None and reason in item.review_reason
     assert item.reference
+
+
+DISCLOSURE = (
+    "Please could you send me a rent statement. Separately, the gentleman at number 7 has a lodger "
+    "who is taking his pension every week and he looks frightened of him."
+)
+
+
+@pytest.mark.parametrize(("mode", "reason"), DEGRADED)
+def test_a_safeguarding_disclosure_still_reaches_the_safeguarding_queue_with_its_helplines(
+    request: pytest.FixtureRequest, database_url: str, mode: str, reason: str
+) -> None:
+    runtime: Runtime = request.getfixturevalue(mode)
+    result = ingest(runtime, email_message(DISCLOSURE, sender="sam@example.com", subject="Rent statement"))
+
+    item = _item(runtime, result.item_id)
+    assert item.status == "processed"
+    assert "safeguarding" in item.flags
+    assert item.queue in ("safeguarding", "emergency")
+    assert item.review_reason is not None and reason in item.review_reason
+    with runtime.database.session() as session:
+        acknowledgement = session.scalars(select(Acknowledgement)).one()
+    assert acknowledgement.status == "sent"
+    assert "0808 2000 247" in acknowledgement.body_text  # the helpline a safeguarding reply carries

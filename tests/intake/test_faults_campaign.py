@@ -23,7 +23,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.faults, pytest.mark.timeout(CEILING 
 
 def test_every_kind_of_fault_under_traffic_loses_duplicates_and_resends_nothing(tmp_path: Path) -> None:
     out = tmp_path / "report.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    # The campaign sets the service's INTAKE_* itself; the test settings (the shared model cache) stay.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_") or k.startswith("INTAKE_TEST_")}
     campaign = subprocess.Popen(
         [sys.executable, "bench/faults.py", "--faults", "13", "--round", "13", "--no-probe", "--seed", "7",
          "--out", str(out)],

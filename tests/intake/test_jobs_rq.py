@@ -292,3 +292,26 @@ def test_a_job_left_started_by_a_dead_worker_runs_again_when_the_sweep_asks(rq_r
         assert queue.job_ids == [f"{queue.name}-process-51"]  # the dead worker's job, not the live one's
     finally:
         alive.register_death()
+
+
+def test_a_job_taken_off_the_queue_by_a_worker_that_died_runs_again_when_the_sweep_asks(
+    rq_runtime: Runtime,
+) -> None:
+    # A worker listening on two queues (acknowledgements first, then items) takes a job with BLPOP,
+    # which removes its id from the queue before the job is marked `started`. A worker SIGKILLed in
+    # between leaves a job that says `queued` but is in no queue: nothing would ever run it (found by
+    # the fault campaign: an item `received` for good after "kill the email poller").
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    connection = rq_runtime.jobs.connection
+    rq_runtime.jobs.enqueue_process_item(61)
+    job_id = f"{queue.name}-process-61"
+    assert connection.blpop([rq_runtime.jobs.acknowledgements.key, queue.key], timeout=1) is not None
+    assert queue.job_ids == []
+    assert Job.fetch(job_id, connection=connection, serializer=JSONSerializer).get_status() == "queued"
+
+    rq_runtime.jobs.enqueue_process_item(61)  # what the sweep does for an overdue item
+
+    assert queue.job_ids == [job_id]
+    rq_runtime.jobs.enqueue_process_item(61)  # asked again while it waits in the queue: still one job
+    assert queue.job_ids == [job_id]

@@ -61,3 +61,15 @@ def test_the_evaluation_of_a_real_model_reports_its_urgent_safety_recall(trained
     assert current is None  # the candidate is the version in use: nothing to compare with
     found = [r for r in Classifier.load(trained_model_dir).classify_many(safety) if "urgent_safety" in r.flags]
     assert candidate["test"]["urgent_safety_recall"] == pytest.approx(len(found) / len(safety), abs=1e-4)
+
+
+@pytest.mark.parametrize("flag", ["urgent_safety", "safeguarding"])
+def test_a_candidate_whose_safety_recall_could_not_be_measured_is_refused(flag: str) -> None:
+    # A gate that skips a figure it cannot read would promote a model nobody checked for safety.
+    candidate = _report()
+    del candidate["test"][f"{flag}_recall"]
+
+    decision = decide_promotion(_report(), candidate)
+
+    assert not decision.promote
+    assert f"{flag}_recall" in decision.reason

@@ -23,7 +23,7 @@ EVERY_FIELD = {
 def _no_live_script(page: str) -> None:
     # Our own pages load one script, from /static; nothing typed by a resident may become a tag.
     tags = re.findall(r"<script[^>]*>", page)
-    ours = {'<script src="/static/intake.js" defer>', '<script src="/static/notifications.js" defer>'}
+    ours = {f'<script src="/static/{name}.js" defer>' for name in ("intake", "notifications", "replies")}
     assert all(tag in ours for tag in tags), tags
     assert "&lt;script&gt;" in page
 
