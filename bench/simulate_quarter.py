@@ -47,7 +47,7 @@ from intake.reports.periods import custom_period
 from intake.reports.service import build_view
 from intake.runtime import Runtime
 from intake.web.queue_view import QueueFilters, due_counts, queue_page
-from models import Acknowledgement, AuditEntry, Item
+from models import Acknowledgement, AuditEntry, Deadline, Item
 
 LONDON = ZoneInfo("Europe/London")
 SEED_DIR = Path(__file__).resolve().parent.parent / "data" / "seed"
@@ -137,6 +137,7 @@ class Quarter:
         self.people: list[Person] = []
         self.calendar = runtime.calendar
         self._letters_checked = 0
+        self.progress = False  # a line a simulated week on stderr (the command turns it on)
 
     # --- the plan ------------------------------------------------------------------------
 
@@ -253,6 +254,11 @@ class Quarter:
                 if check:
                     self.check_day(day)
                 self.figures.days += 1
+                if self.progress and offset % 7 == 6:
+                    print(
+                        f"  {day}: {index} of {len(arrivals)} messages in, {len(self.figures.violations)} violations, "
+                        f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True,
+                    )
         self.figures.seconds = time.perf_counter() - started
         return self.figures
 
@@ -375,6 +381,11 @@ class Quarter:
                     .options(selectinload(Item.deadlines))
                 )
             )
+            # Nothing is checked about a message that was never processed: that is a violation itself.
+            waiting = session.scalar(select(func.count()).select_from(Item).where(Item.status == "received"))
+            if waiting:
+                self._violation(day, f"{waiting} messages received but never processed")
+            self.figures.checks["every message processed"] += 1
             for root in roots:
                 self._check_case(day, root)
             self._check_overdue_counts(day, session, now)
@@ -386,6 +397,8 @@ class Quarter:
 
     def _violation(self, day: date, what: str) -> None:
         self.figures.violations.append(f"{day.isoformat()}: {what}")
+        if self.progress:  # as it happens: a long run's violations are not lost to a stopped run
+            print(f"  VIOLATION {self.figures.violations[-1]}", file=sys.stderr, flush=True)
 
     def _check_case(self, day: date, root: Item) -> None:
         checks = self.figures.checks
@@ -479,7 +492,10 @@ class Quarter:
             except LookupError:
                 met, in_target = 0, 0
             if (met, in_target) != (ch02["base"], ch02["count"]):
-                self._violation(day, f"{stage}: timeliness {in_target}/{met} but CH02 {ch02['count']}/{ch02['base']}")
+                self._violation(
+                    day, f"{stage}: timeliness {in_target}/{met} but CH02 {ch02['count']}/{ch02['base']}; "
+                    + "; ".join(self._responses_judged_apart(stage, period.first_day, day)),
+                )
         corrections = build_view(self.runtime, "corrections", period, now=now)
         window = queries.Window(_at(period.first_day, 0, 0), _at(period.last_day + timedelta(days=1), 0, 0))
         with self.runtime.database.session() as session:
@@ -494,6 +510,53 @@ class Quarter:
         self.figures.checks["reports reconcile"] += 1
 
 
+    def _responses_judged_apart(self, stage: str, first_day: date, last_day: date) -> list[str]:
+        """The cases whose first response at `stage` in the period the two reports judge differently,
+        each with the dates both used: what a person needs to find the cause of a mismatch."""
+        from intake.reports.timescales import code_timescales
+        from triage_rules.working_days import london_date
+
+        code = code_timescales()[stage]
+        start, end = _at(first_day, 0, 0), _at(last_day + timedelta(days=1), 0, 0)
+        found: list[str] = []
+        with self.runtime.database.session() as session:
+            roots = session.scalars(
+                select(Item).where(Item.type == "complaint", Item.case_id.is_(None))
+                .options(selectinload(Item.deadlines))
+            )
+            for root in roots:
+                def first(kind: str, item: Item = root) -> Deadline | None:
+                    rows = [d for d in item.deadlines if d.kind == kind and d.stage == stage and d.met_at is not None]
+                    return min(rows, key=lambda d: (d.met_at, d.id)) if rows else None
+
+                respond = first("respond")
+                if respond is None or respond.met_at is None or not start <= respond.met_at < end:
+                    continue
+                acknowledged = first("acknowledge")
+                entered = root.stage_started_at if root.complaint_stage == stage and root.stage_started_at else root.received_at
+                extensions = [
+                    e.details.get("until") for e in session.scalars(
+                        select(AuditEntry).where(AuditEntry.item_id == root.id, AuditEntry.action == "extended")
+                        .order_by(AuditEntry.at, AuditEntry.id)
+                    ) if e.details.get("stage") == stage
+                ]
+                extended = london_date(datetime.fromisoformat(extensions[-1])) if extensions and extensions[-1] else None
+                due_day = code.due_day(
+                    self.calendar, entered=london_date(entered),
+                    acknowledged=london_date(acknowledged.met_at) if acknowledged and acknowledged.met_at else None,
+                    extended_until=extended,
+                )
+                in_target = respond.met_at <= respond.due_at
+                in_time = london_date(respond.met_at) <= due_day
+                if in_target != in_time:
+                    found.append(
+                        f"{root.reference}: responded {respond.met_at:%Y-%m-%d %H:%M}, due {respond.due_at:%Y-%m-%d} "
+                        f"({respond.basis}); CH02 entered {london_date(entered)}, acknowledged "
+                        f"{acknowledged.met_at if acknowledged else None}, extended {extended}, due {due_day}"
+                    )
+        return found
+
+
 def _at(day: date, hour: int, minute: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 
@@ -504,7 +567,9 @@ def _runtime(database_url: str, workdir: Path) -> Iterator[Runtime]:
 
     settings = Settings(
         _env_file=None, environment="test", database_url=database_url, outbox_dir=workdir / "outbox",  # type: ignore[call-arg]
-        raw_store_dir=workdir / "raw", redis_url=None,
+        # Jobs inline: each message is processed (and each letter sent) at its simulated moment. A
+        # queue with no worker would leave every message `received` and nothing to check.
+        raw_store_dir=workdir / "raw", redis_url=None, jobs="inline",
     )
     runtime = Runtime.build(settings)
     runtime.database.upgrade()
@@ -518,17 +583,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--database", default=None, help="a database URL (default: SQLite in a temp folder)")
     parser.add_argument("--seed", type=int, default=QuarterConfig.seed)
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="keep the SQLite database and outbox here (default: a temp folder, removed)")
     args = parser.parse_args(argv)
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        return _run(args, args.workdir)
     # /dev/shm when there is one: the simulation measures the product, not the disk's fsync.
     with tempfile.TemporaryDirectory(dir="/dev/shm" if Path("/dev/shm").is_dir() else None) as folder:
-        workdir = Path(folder)
-        url = args.database or f"sqlite:///{workdir / 'quarter.db'}"
-        for runtime in _runtime(url, workdir):
-            quarter = Quarter(runtime, QuarterConfig(messages=args.messages, seed=args.seed))
-            figures = quarter.run()
-            print(f"database: {url.split('://')[0]}; messages: {args.messages}")
-            print(figures.report())
-            return 1 if figures.violations else 0
+        return _run(args, Path(folder))
+
+
+def _run(args: argparse.Namespace, workdir: Path) -> int:
+    url = args.database or f"sqlite:///{workdir / 'quarter.db'}"
+    for runtime in _runtime(url, workdir):
+        quarter = Quarter(runtime, QuarterConfig(messages=args.messages, seed=args.seed))
+        quarter.progress = True
+        figures = quarter.run()
+        print(f"database: {url.split('://')[0]}; messages: {args.messages}")
+        print(figures.report())
+        return 1 if figures.violations else 0
     return 1
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from channels.message import InboundMessage
@@ -43,6 +44,7 @@ class OutboundMessage:
     recipient: str  # email address or E.164 number
     subject: str | None
     body_text: str
+    written_at: datetime  # when intake wrote it, by the runtime's clock: the email's Date header
     body_html: str | None = None
     in_reply_to: str | None = None  # the inbound Message-ID, for email threading
     references: tuple[str, ...] = ()

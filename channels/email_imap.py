@@ -132,6 +132,10 @@ class MailboxStore(Protocol):
         """Keep the outcome of a poll (last poll, last error, messages waiting) for people to see."""
         ...
 
+    def now(self) -> datetime:
+        """Intake's clock: a sender's Date header is checked against it (time is an input here too)."""
+        ...
+
 
 def describe_error(error: BaseException) -> tuple[str, str]:
     """(code, message) for a failed poll: named for sign-in problems, the exception otherwise."""
@@ -320,6 +324,7 @@ class MailboxPoller:
             mailbox_hint=self.mailbox.hint,
             max_attachment_bytes=self.mailbox.max_attachment_bytes,
             received_at=internal_date if isinstance(internal_date, datetime) else None,
+            now=self.store.now(),
         )
         self._note_origin(message, uid, validity)
         try:

@@ -274,33 +274,34 @@ def xoauth2_response(user: str, token: str) -> str:
     return f"user={user}\x01auth=Bearer {token}\x01\x01"
 
 
+# How the token endpoint refuses, in the order checked: (Entra ID codes in the description, the
+# OAuth2 error, the named error raised, what the landlord's IT team should do).
+_TOKEN_REFUSALS: tuple[tuple[tuple[str, ...], str, type[MailAuthError], str], ...] = (
+    (
+        _NOT_FOUND, "unauthorized_client", AppNotFound,
+        "the tenant {tenant} or app {client} was not found ({said}); "
+        "check the tenant id and the application (client) id on the app's Overview page",
+    ),
+    (
+        _WRONG_SECRET, "invalid_client", WrongSecret,
+        "the token endpoint refused the client secret or certificate of app {client} "
+        "({said}); create a new client secret under Certificates & secrets and set it (use its Value, "
+        "not its ID), or upload the certificate whose key is configured",
+    ),
+    (
+        _NO_CONSENT, "consent_required", ConsentNotGranted,
+        "admin consent has not been granted to app {client} ({said}); in Entra ID, "
+        "API permissions → Grant admin consent",
+    ),
+)
+
+
 def _named_token_error(error: str, description: str, credentials: OAuth2Credentials) -> MailAuthError:
     # Entra's description starts with its AADSTS code; keep its first line (no secrets in it).
     said = description.splitlines()[0][:300] if description else error
-    if any(code in description for code in _NOT_FOUND) or error == "unauthorized_client":
-        kind = "not-found"
-    elif any(code in description for code in _WRONG_SECRET) or error == "invalid_client":
-        kind = "secret"
-    elif any(code in description for code in _NO_CONSENT) or error == "consent_required":
-        kind = "consent"
-    else:
-        kind = "other"
-    if kind == "not-found":
-        return AppNotFound(
-            f"the tenant {credentials.tenant_id} or app {credentials.client_id} was not found ({said}); "
-            "check the tenant id and the application (client) id on the app's Overview page"
-        )
-    if kind == "secret":
-        return WrongSecret(
-            f"the token endpoint refused the client secret or certificate of app {credentials.client_id} "
-            f"({said}); create a new client secret under Certificates & secrets and set it (use its Value, "
-            "not its ID), or upload the certificate whose key is configured"
-        )
-    if kind == "consent":
-        return ConsentNotGranted(
-            f"admin consent has not been granted to app {credentials.client_id} ({said}); in Entra ID, "
-            "API permissions → Grant admin consent"
-        )
+    for codes, oauth_error, named, advice in _TOKEN_REFUSALS:
+        if any(code in description for code in codes) or error == oauth_error:
+            return named(advice.format(tenant=credentials.tenant_id, client=credentials.client_id, said=said))
     return TokenRefused(f"the token endpoint refused to issue a token ({said}); check the scope and app settings")
 
 

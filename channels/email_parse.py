@@ -58,12 +58,18 @@ def parse_email(
     mailbox_hint: str | None = None,
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
     received_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> InboundMessage:
-    """Read one email. `received_at` (the IMAP INTERNALDATE) wins over the sender's Date header."""
+    """Read one email. `received_at` (the IMAP INTERNALDATE) wins over the sender's Date header.
+
+    `now` is the caller's clock (the runtime's, handed down): the Date header is the sender's own
+    clock, so it is believed only when checked against ours. Without `now` (and without
+    `received_at`) the message has no `received_at` and the pipeline stamps it as it takes it in.
+    """
     raw = bytes(raw) if not isinstance(raw, bytes) else raw
     try:
         return _EmailReader(raw, max_attachment_bytes).read(
-            mailbox_hint=mailbox_hint, received_at=received_at
+            mailbox_hint=mailbox_hint, received_at=received_at, now=now
         )
     except Exception as error:  # never lose a message to a parser bug: keep it for a person
         # The error's text can quote a header (an address, a name): the log gets its type only.
@@ -112,7 +118,9 @@ class _EmailReader(MimeBodyWalker):
 
     # --- the whole message -------------------------------------------------------------------
 
-    def read(self, *, mailbox_hint: str | None, received_at: datetime | None) -> InboundMessage:
+    def read(
+        self, *, mailbox_hint: str | None, received_at: datetime | None, now: datetime | None
+    ) -> InboundMessage:
         message = self.message
         headers = self._all_headers()
         if not headers:
@@ -140,7 +148,7 @@ class _EmailReader(MimeBodyWalker):
             channel="email",
             external_id=normalise_message_id(headers.get("message-id")) or content_message_id(self.raw),
             body=body,
-            received_at=received_at or self._date(headers.get("date")),
+            received_at=received_at or self._date(headers.get("date"), now=now),
             subject=subject,
             sender_address=address,
             sender_name=name,
@@ -247,8 +255,8 @@ class _EmailReader(MimeBodyWalker):
         return list(dict.fromkeys(in_reply_to + references[::-1]))[:MAX_THREAD_KEYS]
 
     @staticmethod
-    def _date(value: str | None) -> datetime | None:
-        if not value:
+    def _date(value: str | None, *, now: datetime | None) -> datetime | None:
+        if not value or now is None:
             return None
         try:
             parsed = parsedate_to_datetime(value)
@@ -258,7 +266,6 @@ class _EmailReader(MimeBodyWalker):
             return None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        now = datetime.now(UTC)
         # A sender's clock a day or more ahead, or years behind, would put deadlines in the wrong place.
         if parsed > now + timedelta(days=1) or parsed.year < 2000:
             return None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import html
 import smtplib
 import ssl
-from datetime import UTC, datetime
+from datetime import UTC
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -144,7 +144,7 @@ class SmtpSender:
         message["From"] = self.from_header
         message["To"] = recipient
         message["Subject"] = _subject(acknowledgement)
-        message["Date"] = format_datetime(datetime.now(UTC))
+        message["Date"] = format_datetime(acknowledgement.written_at.astimezone(UTC))
         message["Message-ID"] = make_msgid(domain=self.sender.domain)
         if acknowledgement.automatic:
             message["Auto-Submitted"] = "auto-replied"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -51,7 +51,8 @@ def message_from_twilio_form(
         channel="sms",
         external_id=(form.get("MessageSid") or form.get("SmsSid") or "").strip(),
         body=body,
-        received_at=received_at or datetime.now(UTC),
+        # None: the pipeline stamps it with the runtime's clock as it takes the message in.
+        received_at=received_at,
         # A short code or an alphanumeric sender id is not a phone number: kept as it came.
         sender_address=sender or sender_raw or None,
         sender_phone=sender,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -75,7 +75,8 @@ def message_from_twilio_transcription(
         channel=CHANNEL,
         external_id=(form.get("CallSid") or form.get("RecordingSid") or "").strip(),
         body=text,
-        received_at=received_at or datetime.now(UTC),
+        # None: the pipeline stamps it with the runtime's clock as it takes the message in.
+        received_at=received_at,
         sender_address=caller,
         sender_phone=caller,
         sender_name=form.get("CallerName") or None,
@@ -171,7 +172,8 @@ def message_from_transcript(transcript: TranscriptIn, *, raw: bytes, client_name
         # Namespaced by the sending system, as in /api/v1/items: two systems' call ids never collide.
         external_id=f"{client_name}:{transcript.call_id}",
         body=body,
-        received_at=transcript.started_at or datetime.now(UTC),
+        # No start time given: the pipeline stamps it with the runtime's clock.
+        received_at=transcript.started_at,
         sender_address=caller or email,
         sender_name=transcript.caller_name,
         sender_email=email,

@@ -339,6 +339,7 @@ def _start_sending(
         recipient=acknowledgement.recipient or "",
         subject=acknowledgement.subject,
         body_text=acknowledgement.body_text,
+        written_at=now,
         body_html=acknowledgement.body_html,
         in_reply_to=reply.in_reply_to if reply else item.external_id if item.channel == "email" else None,
         references=tuple(reply.references) if reply

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.clock import session_now
 from models import AuditEntry, AuditText
 
 # Detail keys that carry words a person typed about a case.
@@ -37,7 +38,7 @@ def record(session: Session, *, actor: str, action: str, item_id: int | None = N
     details = _take_free_text(session, actor=actor, action=action, item_id=item_id, details=details)
     # Stored as JSON: normalise now so the hash is over exactly what the database will hand back.
     stored_details = json.loads(json.dumps(details))
-    at = datetime.now(UTC)
+    at = session_now(session)  # the runtime's clock, installed on the session's engine
     # No autoflush: recording must never push the caller's half-built objects to the database early.
     # Entries still pending in this session are not seen, so they share a predecessor (allowed).
     with session.no_autoflush:

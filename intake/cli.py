@@ -344,7 +344,7 @@ def ingest(
 
     runtime = _runtime()
     try:
-        messages = messages_from_file(file, channel=channel)
+        messages = messages_from_file(file, channel=channel, now=runtime.clock.now())
     except SERVICE_ERRORS as error:
         _fail(error)
     created = duplicates = failed = 0

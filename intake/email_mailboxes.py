@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -230,8 +230,11 @@ class DatabaseMailboxStore:
             if cursor is not None and cursor.validity == validity and uid > cursor.position:
                 cursor.position = uid
 
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
+
     def record_poll(self, mailbox: str, report: PollReport) -> None:
-        now = datetime.now(UTC)
+        now = self.runtime.clock.now()
         for attempt in (1, 2):
             try:
                 with self.runtime.database.session() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,12 @@ from intake.errors import InvalidMessage
 from triage_rules.taxonomy import CHANNELS
 
 
-def messages_from_file(path: Path, *, channel: str | None) -> list[tuple[int, InboundMessage]]:
-    """(line number, message) pairs. A .jsonl file is read line by line; anything else is one message."""
+def messages_from_file(
+    path: Path, *, channel: str | None, now: datetime | None = None
+) -> list[tuple[int, InboundMessage]]:
+    """(line number, message) pairs. A .jsonl file is read line by line; anything else is one message.
+
+    `now` (the runtime's clock) is what an email's Date header is checked against."""
     if not path.exists():
         raise InvalidMessage(f"no such file: {path}")
     if channel is not None and channel not in CHANNELS:
@@ -27,7 +32,7 @@ def messages_from_file(path: Path, *, channel: str | None) -> list[tuple[int, In
     if channel == "email" and path.suffix == ".eml":
         from channels.email_parse import parse_email
 
-        return [(1, parse_email(raw))]
+        return [(1, parse_email(raw, now=now))]
     return [
         (
             1,

@@ -10,10 +10,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from intake.clock import Clock, SystemClock
+from intake.clock import Clock, SystemClock, install_clock
 from intake.db import Database
 from intake.queueing import DatabaseQueue, InProcessJobQueue, JobQueue, RqJobQueue
 from intake.settings import Settings, get_settings
@@ -33,6 +34,14 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)  # the one "now" domain code reads
     _senders: dict[str, AcknowledgementSender] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        # The tables' default timestamps and session-only code read this runtime's clock, whichever
+        # clock it holds at the moment (tests may swap it).
+        install_clock(self.database.engine, self.now)
+
+    def now(self) -> datetime:
+        return self.clock.now()
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -268,6 +268,7 @@ def send(runtime: Runtime, alert_id: int) -> str:
             recipient=alert.recipient,
             subject=alert.subject,
             body_text=alert.body_text,
+            written_at=now,
         )
         attempts = alert.attempts
     # Committed as `sending` before the provider is called: a crash from here on is never re-sent.

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from intake.clock import session_now
 from models import StaffSession, User
 
 SESSION_LIFETIME = timedelta(hours=10)  # one working day; then sign in again
@@ -25,7 +26,7 @@ def _hash(token: str) -> str:
 
 def open_session(session: Session, user_id: int, *, now: datetime | None = None) -> str:
     """A new session for the user; the token (for the cookie) is returned once and never stored."""
-    now = now or datetime.now(UTC)
+    now = now or session_now(session)
     token = secrets.token_urlsafe(32)
     session.add(
         StaffSession(token_hash=_hash(token), user_id=user_id, created_at=now, expires_at=now + SESSION_LIFETIME)
@@ -38,7 +39,7 @@ def session_user(session: Session, token: str | None, *, now: datetime | None = 
     """The active user of a live session, or None (unknown, revoked, expired, or user deactivated)."""
     if not token or len(token) > 200:
         return None
-    now = now or datetime.now(UTC)
+    now = now or session_now(session)
     return session.scalars(
         select(User)
         .join(StaffSession, StaffSession.user_id == User.id)
@@ -56,7 +57,7 @@ def end_session(session: Session, token: str | None, *, reason: str = "signed_ou
         session.execute(
             update(StaffSession)
             .where(StaffSession.token_hash == _hash(token), StaffSession.revoked_at.is_(None))
-            .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
+            .values(revoked_at=session_now(session), revoked_reason=reason)
         )
 
 
@@ -65,6 +66,6 @@ def end_all_sessions(session: Session, user_id: int, *, reason: str) -> int:
     result = session.execute(
         update(StaffSession)
         .where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC), revoked_reason=reason)
+        .values(revoked_at=session_now(session), revoked_reason=reason)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake import audit
-from intake.clock import SYSTEM_CLOCK, Clock
+from intake.clock import Clock, session_now
 from intake.errors import Forbidden, InvalidMessage, NotAuthorised
 from models import ApiToken
 
@@ -66,11 +66,11 @@ def create_token(
     return token
 
 
-def revoke_token(session: Session, name: str, *, actor: str, clock: Clock = SYSTEM_CLOCK) -> None:
+def revoke_token(session: Session, name: str, *, actor: str, clock: Clock | None = None) -> None:
     token = session.scalars(select(ApiToken).where(ApiToken.name == name)).first()
     if token is None:
         raise InvalidMessage(f"no token named {name!r}")
-    token.revoked_at = clock.now()
+    token.revoked_at = clock.now() if clock is not None else session_now(session)
     audit.record(session, actor=actor, action="api_token_revoked", token_name=name)
 
 
@@ -90,7 +90,7 @@ def authenticate(
         raise NotAuthorised("the API token is not valid")
     if scope is not None:
         require_scope(found, scope)
-    now = now or datetime.now(UTC)
+    now = now or session_now(session)  # the runtime's clock
     if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
         found.last_used_at = now
     return found

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -43,8 +43,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 JSONType: Any = JSON().with_variant(JSONB(), "postgresql")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+# The engine execution option that carries the clock: a callable giving the current aware moment.
+# Intake puts its runtime's clock there (intake/clock.py `install_clock`); models never read the machine's.
+CLOCK_OPTION = "intake_clock"
+
+
+def utcnow(context: ExecutionContext) -> datetime:
+    """A column's default (and `onupdate`) "now": the clock on the engine the row is written through.
+
+    Time is an input: a test or the lifecycle simulation that moves the runtime's clock gets rows
+    stamped with that time, never the machine's. An engine without a clock is a mistake, said loudly.
+    """
+    clock = context.execution_options.get(CLOCK_OPTION)
+    if clock is None:
+        raise RuntimeError(
+            "this engine has no clock for column defaults: build it through intake's Runtime, or call "
+            "intake.clock.install_clock(engine, clock)"
+        )
+    return clock().astimezone(UTC)  # type: ignore[no-any-return]
 
 
 class Base(DeclarativeBase):

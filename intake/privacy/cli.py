@@ -71,7 +71,7 @@ def export(
     query = _query(email, phone, contact)
     try:
         _show_match(service.look_up(runtime, query))
-        result = service.export_subject(runtime, query, actor=actor, now=datetime.now(UTC), confirm=include or [])
+        result = service.export_subject(runtime, query, actor=actor, now=runtime.clock.now(), confirm=include or [])
     except IntakeError as error:
         _fail(error)
     out.write_bytes(result.content)
@@ -92,7 +92,7 @@ def erase(
     runtime = get_runtime()
     try:
         result = service.erase_subject(
-            runtime, _query(email, phone, contact), actor=actor, now=datetime.now(UTC), reason=reason,
+            runtime, _query(email, phone, contact), actor=actor, now=runtime.clock.now(), reason=reason,
             confirm=include or [], override=override,
         )
     except IntakeError as error:
@@ -115,9 +115,10 @@ def restrict(
     actor: Annotated[str, typer.Option()] = "cli",
 ) -> None:
     """Keep their items but hide them from everyone except admins (or --lift the restriction)."""
+    runtime = get_runtime()
     try:
         request_id, changed = service.restrict_subject(
-            get_runtime(), _query(email, phone, contact), actor=actor, now=datetime.now(UTC),
+            runtime, _query(email, phone, contact), actor=actor, now=runtime.clock.now(),
             confirm=include or [], lift=lift,
         )
     except IntakeError as error:
@@ -147,7 +148,8 @@ def retention_command(
     apply: Annotated[bool, typer.Option("--apply", help="Anonymise what is listed (default: a dry run)")] = False,
 ) -> None:
     """List the cases past their retention period; with --apply, anonymise them and audit the counts."""
-    result = retention.run(get_runtime(), now=datetime.now(UTC), apply=apply, actor="cli")
+    runtime = get_runtime()
+    result = retention.run(runtime, now=runtime.clock.now(), apply=apply, actor="cli")
     for expired in result.expired:
         typer.echo(f"{expired.reference or expired.root_id}\t{expired.rule}\texpired {expired.expired_at:%Y-%m-%d}"
                    f"\t{len(expired.item_ids)} items")
@@ -165,10 +167,11 @@ def log_command(
     actor: Annotated[str, typer.Option()] = "cli",
 ) -> None:
     """Record a request as it arrives; the one-month clock runs from the day it was received."""
+    runtime = get_runtime()
     try:
         received_at = datetime.combine(date.fromisoformat(received), time(9), tzinfo=UTC) if received else None
-        request_id = service.log_request(get_runtime(), _query(email, phone, contact), kind=kind, actor=actor,
-                                         now=datetime.now(UTC), received_at=received_at)
+        request_id = service.log_request(runtime, _query(email, phone, contact), kind=kind, actor=actor,
+                                         now=runtime.clock.now(), received_at=received_at)
     except ValueError:
         _fail(IntakeError("--received must be a date such as 2026-11-03"))
     except IntakeError as error:
@@ -179,8 +182,9 @@ def log_command(
 @app.command("requests")
 def requests_command() -> None:
     """Data-rights requests with their due dates (one month from receipt) and days left."""
-    now = datetime.now(UTC)
-    with get_runtime().database.session() as session:
+    runtime = get_runtime()
+    now = runtime.clock.now()
+    with runtime.database.session() as session:
         rows = list_requests(session, now=now)
         for row in rows:
             request = row.request

@@ -3,7 +3,7 @@ restriction, legal holds, the access trail and the retention schedule (services 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -26,9 +26,10 @@ from models import Item
 router = APIRouter()
 
 
-def privacy_clock() -> datetime:
-    """The clock the privacy pages count with; tests override this dependency to fix the date."""
-    return datetime.now(UTC)
+def privacy_clock(runtime: RuntimeDep) -> datetime:
+    """The moment the privacy pages count from: the runtime's clock (tests may override this
+    dependency to fix the date)."""
+    return runtime.clock.now()
 
 
 Clock = Annotated[datetime, Depends(privacy_clock)]

@@ -7,7 +7,7 @@ counted in the audit log like the contact form's rate limit so every API process
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -143,7 +143,7 @@ def _count_failure(runtime: Runtime, address_key: str) -> None:
 
 def _too_many_failures(runtime: Runtime, address_key: str) -> bool:
     settings = runtime.settings
-    since = datetime.now(UTC) - timedelta(seconds=settings.sign_in_failure_window_seconds)
+    since = runtime.clock.now() - timedelta(seconds=settings.sign_in_failure_window_seconds)
     with runtime.database.session() as session:
         count = session.scalar(
             select(func.count())

@@ -5,6 +5,7 @@ asks Entra ID) whether the token may send as that mailbox."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default
 from pathlib import Path
@@ -59,6 +60,7 @@ def _acknowledgement(recipient: str = "pat.resident@example.net") -> OutboundAck
         recipient=recipient,
         subject="We have received your complaint",
         body_text="Thank you. Your reference is CMP-2026-000042.",
+        written_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
     )
 
 

@@ -129,10 +129,21 @@ def test_plain_text_is_preferred_unless_it_is_a_stub_of_the_html() -> None:
 
 def test_the_imap_arrival_time_wins_over_the_senders_clock() -> None:
     arrived = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-    future = datetime.now(UTC) + timedelta(days=30)
+    now = datetime(2026, 11, 2, 10, tzinfo=UTC)
 
-    assert parse_email(build_email("Hi"), received_at=arrived).received_at == arrived
-    assert parse_email(build_email("Hi", date=future)).received_at is None
+    assert parse_email(build_email("Hi"), received_at=arrived, now=now).received_at == arrived
+    assert parse_email(build_email("Hi", date=now + timedelta(days=30)), now=now).received_at is None
+
+
+def test_the_senders_date_header_is_checked_against_the_clock_handed_in_not_the_machines() -> None:
+    now = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    sent = now - timedelta(hours=3)
+
+    assert parse_email(build_email("Hi", date=sent), now=now).received_at == sent
+    # Ahead of the caller's clock by more than a day: the sender's clock is wrong, whatever the machine's says.
+    assert parse_email(build_email("Hi", date=now + timedelta(days=2)), now=now).received_at is None
+    # No clock handed in: the header is not believed; the pipeline stamps the message with its own clock.
+    assert parse_email(build_email("Hi", date=sent)).received_at is None
 
 
 def test_thread_keys_put_in_reply_to_first_then_the_newest_references() -> None:

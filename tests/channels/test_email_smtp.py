@@ -33,6 +33,9 @@ def _sender(server: SmtpServer, port: int | None = None) -> SmtpSender:
     )
 
 
+WRITTEN_AT = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)  # not the machine's time: the caller's clock
+
+
 def _acknowledgement(**changes: object) -> OutboundAcknowledgement:
     values: dict[str, object] = {
         "acknowledgement_id": 7,
@@ -40,6 +43,7 @@ def _acknowledgement(**changes: object) -> OutboundAcknowledgement:
         "recipient": "pat.resident@example.net",
         "subject": "[CMP-2026-000123] We have received your complaint",
         "body_text": "Dear Pat,\n\nYour reference is CMP-2026-000123. We will reply by Monday 16 November 2026.",
+        "written_at": WRITTEN_AT,
         "body_html": "<p>Dear Pat,</p><p>Your reference is <b>CMP-2026-000123</b>.</p>",
         "in_reply_to": "<original.1@mail.example.net>",
         "references": ("<older.0@mail.example.net>", "<original.1@mail.example.net>"),
@@ -72,6 +76,12 @@ def test_an_acknowledgement_arrives_as_plain_and_html_and_says_it_is_automatic(
     assert message["From"].addresses[0].addr_spec == LANDLORD_ADDRESS
     assert result.provider_id == message["Message-ID"]
     assert result.provider_id.startswith("<") and result.provider_id.endswith("@riverside-homes.example>")
+
+
+def test_the_date_header_is_when_intake_wrote_the_letter_by_its_clock(smtp_server: SmtpServer) -> None:
+    _sender(smtp_server).send(_acknowledgement())
+
+    assert _received(smtp_server)["Date"].datetime == WRITTEN_AT
 
 
 def test_the_reference_is_put_in_a_subject_that_lacks_it(smtp_server: SmtpServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,8 @@ def _acknowledgement(
     to: str, body: str = "We have your message. Your reference is SR-2026-000042."
 ) -> OutboundAcknowledgement:
     return OutboundAcknowledgement(
-        acknowledgement_id=42, reference="SR-2026-000042", recipient=to, subject=None, body_text=body
+        acknowledgement_id=42, reference="SR-2026-000042", recipient=to, subject=None, body_text=body,
+        written_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
     )
 
 

@@ -164,7 +164,8 @@ def test_the_sweep_sends_an_acknowledgement_whose_job_was_lost(runtime: Runtime)
 
 def _mobile_acknowledgement(to: str) -> OutboundAcknowledgement:
     return OutboundAcknowledgement(acknowledgement_id=1, reference="SR-2026-000001", recipient=to,
-                                   subject=None, body_text="We have your message.", body_html=None)
+                                   subject=None, body_text="We have your message.", body_html=None,
+                                   written_at=datetime(2026, 11, 2, 9, 30, tzinfo=UTC))
 
 
 def test_twilio_taking_a_text_but_timing_out_marks_it_unknown_and_never_texts_twice(
