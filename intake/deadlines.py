@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from intake.runtime import Runtime
 from models import Deadline, Item
 from triage_rules.deadlines import ComputedDeadline, compute_deadlines
+from triage_rules.taxonomy import JUNK_QUEUE
 
 # Deadlines that are not the landlord's to meet, or that are met by another row: never "overdue",
 # never a case's next due date.
@@ -164,7 +165,9 @@ def recompute(runtime: Runtime, session: Session, item: Item, *, reset: Iterable
     """
     now = runtime.clock.now()
     extended = item.details.get("extended_until")
-    computed = compute_deadlines(
+    # Junk is never acknowledged or worked, so it owes nobody a date (junk is never applied when a
+    # safety, safeguarding or complaint signal is present); a correction out of junk recomputes.
+    computed = [] if item.queue == JUNK_QUEUE else compute_deadlines(
         runtime.policy,
         item_type=item.type,
         stage=item.complaint_stage,

@@ -194,3 +194,21 @@ def test_the_sidebar_the_queue_filter_and_the_reports_count_the_same_overdue_cas
         )
         report_cases = len({g for g in queries.overdue_case_ids(session, now)})
         assert sidebar == denormalised == report_cases == 3
+
+
+def test_junk_owes_nobody_a_reply_so_it_has_no_deadline_and_is_never_overdue(runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    phishing = (
+        "Dear user,\n\nYour mailbox password will expire in 24 hours. To keep using your account without "
+        "interruption please validate your credentials using the link below.\n\nValidate Now\n\n"
+        "Failure to validate will result in your mailbox being suspended.\n\nIT Service Desk"
+    )
+    result = ingest(runtime, email_message(phishing, subject="Your password expires today",
+                                           sender="it-support@helpdesk-validate.example"))
+    clock.shift(timedelta(days=30))
+    now = datetime.now(UTC)
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        assert item.queue == "not_for_triage"
+        assert deadlines.current(item) == [] and item.next_due_at is None
+        assert due_counts(session, now=now)["overdue"] == 0
+        assert queries.overdue_case_ids(session, now) == []
