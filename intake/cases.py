@@ -320,6 +320,9 @@ def record_action(
         raise InvalidTransition(f"nothing on this case is waiting for '{meeting.words}'")
     when = at or runtime.clock.now()
     met = deadlines.mark_met(item, action, at=when)
+    if item.complaint_stage and any(d.kind == "acknowledge" for d in met):
+        # A stage response counts from its acknowledgement (a call back is one): count from it now.
+        deadlines.recompute(runtime, session, item)
     if action == "called_back":
         for acknowledgement in item.acknowledgements:
             if acknowledgement.status == "needs_callback":

@@ -78,3 +78,33 @@ def test_a_response_before_the_acknowledgement_counts_alike_in_timeliness_and_ch
     respond = build_view(runtime, "timeliness", period, now=now).find(measure="respond", type="complaint", stage="stage_1")
     ch02 = build_view(runtime, "tsm", period, now=now).find(measure="CH02 stage 1")
     assert (respond["met"], respond["in_target"]) == (ch02["base"], ch02["count"])
+
+
+def test_a_late_call_back_then_a_response_counts_alike_in_timeliness_and_ch02(runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    # Found by the 3,000-message quarter: a landline caller (no letter can go) called back after the
+    # acknowledgement was due, then answered the same day. The response counts from that
+    # acknowledgement (capped at its due date), so the response deadline must move when it is met.
+    from channels.message import InboundMessage
+
+    landline = "+441632960123"  # a UK landline: cannot receive texts
+    result = ingest(runtime, InboundMessage(
+        channel="call_transcript", external_id="call-landline-late", body=f"Caller: {COMPLAINT}",
+        sender_address=landline, sender_phone=landline, sender_name="Lee Landline",
+    ))
+    clock.shift(timedelta(days=17))  # past 10 working days from receipt, within 5 + 10
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        if item.type != "complaint":
+            from intake.corrections import correct_item
+
+            correct_item(runtime, session, item, user="tina", type="complaint", categories=[], flags=[],
+                         queue=None, reason="a complaint")
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        cases.record_action(runtime, session, item, action="called_back", actor="officer")
+        cases.record_response(runtime, session, item, actor="officer", summary="reply")
+    now = datetime.now(UTC)
+    period = quarter_of(now.date())
+    respond = build_view(runtime, "timeliness", period, now=now).find(measure="respond", type="complaint", stage="stage_1")
+    ch02 = build_view(runtime, "tsm", period, now=now).find(measure="CH02 stage 1")
+    assert (respond["met"], respond["in_target"]) == (ch02["base"], ch02["count"]) == (1, 1)
