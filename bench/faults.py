@@ -285,9 +285,11 @@ class Campaign:
     def _api_token(self) -> str:
         from sqlalchemy.orm import Session
 
+        from intake.clock import SYSTEM_CLOCK, install_clock
         from intake.tokens import create_token
 
         engine = create_engine(self.postgres.url())
+        install_clock(engine, SYSTEM_CLOCK.now)  # the token's audit entry is stamped by the engine's clock
         with Session(engine) as session:
             token = create_token(session, "faults")
             session.commit()

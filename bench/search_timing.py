@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 import intake.web.queue_view as queue_view
+from intake.clock import SYSTEM_CLOCK, install_clock
 from intake.db import upgrade_database
 from intake.web.queue_view import QueueFilters, queue_page
 from models import Item
@@ -51,6 +52,7 @@ def _best_ms(engine: Any, term: str) -> tuple[float, int]:
 def main(count: int) -> None:
     path = Path(tempfile.mkdtemp()) / "bench.db"
     engine = create_engine(f"sqlite:///{path}")
+    install_clock(engine, SYSTEM_CLOCK.now)  # rows' default timestamps come from the engine's clock
     upgrade_database(engine)
     rng = random.Random(1)
     vocabulary = [f"word{n}" for n in range(20_000)]

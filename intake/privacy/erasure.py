@@ -246,6 +246,11 @@ def compact_storage(runtime: Runtime, tables: Iterable[str]) -> bool:
         cursor = raw.cursor()
         if engine.dialect.name == "sqlite":
             cursor.execute("PRAGMA secure_delete=ON")
+            # The search index (FTS5) records a deletion as a marker beside the old terms; merging
+            # its segments drops the erased words before VACUUM rewrites the file.
+            if cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'items_fts'").fetchone():
+                cursor.execute("INSERT INTO items_fts(items_fts) VALUES ('optimize')")
+                raw.commit()
             cursor.execute("VACUUM")
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         elif engine.dialect.name == "postgresql":
