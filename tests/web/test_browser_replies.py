@@ -145,6 +145,8 @@ def test_a_triage_officer_works_a_queue_of_twenty_with_corrections_replies_and_c
             page.keyboard.press("Tab")  # the remedy (none)
             page.keyboard.press("Tab")  # the Close button
             page.keyboard.press("Enter")
+            # After a reply the page is already at this URL: wait for the close's own banner, not the URL.
+            page.locator(".notification-banner", has_text="Case closed").wait_for()
             page.wait_for_url(re.compile(rf".*/staff/items/{current}\?from=.*"))
             assert "Case closed" in page.locator(".notification-banner").inner_text()
             page.locator("[data-correction-form]").wait_for()
