@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from intake.clock import SYSTEM_CLOCK
 from intake.errors import SERVICE_ERRORS, IntakeError
 from intake.runtime import Runtime, get_runtime
 from intake.settings import get_settings
@@ -128,7 +129,7 @@ def model_ensure() -> None:
 
     train, _ = split_examples(load_examples(seed_files()))
     console.print(f"no model yet: training on {len(train)} seed examples (offline, under a minute)")
-    train_model(train, out_dir=settings.model_dir)
+    train_model(train, out_dir=settings.model_dir, clock=SYSTEM_CLOCK)  # the CLI is the edge: the machine's clock
     console.print(f"model {ModelRegistry(settings.model_dir).current_version()} installed")
 
 

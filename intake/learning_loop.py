@@ -326,6 +326,7 @@ def retrain(runtime: Runtime, *, actor: str = "worker") -> RetrainOutcome:
             evaluation_examples=test,
             promote=False,
             progress=progress,
+            clock=runtime.clock,  # the version's name and created_at are the runtime's "now"
         )
         assert result.version is not None
         progress("comparing", 0, 1)
