@@ -89,6 +89,8 @@ class TriageModel:
     type_classifier: Any
     category_classifier: OneVsRestClassifier | None
     category_thresholds: np.ndarray
+    # per category: the (lower) probability at which a category-hint rule adds it (>1: hints unused)
+    category_hint_thresholds: np.ndarray | None = None
     flag_classifiers: dict[str, LogisticRegression] = field(default_factory=dict)
     flag_thresholds: dict[str, float] = field(default_factory=dict)
     # flag -> the flag-model probability a safety-net rule needs to raise it (decision.SAFETY_NET_RULES)
@@ -179,10 +181,14 @@ class TriageModel:
             {flag: classifier.predict_proba(features)[:, 1] for flag, classifier in self.flag_classifiers.items()},
         )
 
-    def choose_categories(self, probabilities: np.ndarray) -> list[str]:
-        """Categories over their threshold; a complaint always gets at least its most likely one."""
-        chosen = [name for name, p, t in zip(self.categories, probabilities, self.category_thresholds, strict=True)
-                  if p >= t]
+    def choose_categories(self, probabilities: np.ndarray, hinted: Sequence[str] = ()) -> list[str]:
+        """Categories over their threshold, or over their hint threshold when a category-hint rule
+        named them (`hinted`); a complaint always gets at least its most likely one."""
+        hint_thresholds = (self.category_hint_thresholds if self.category_hint_thresholds is not None
+                           else np.full(len(self.categories), 2.0))
+        chosen = [name for name, p, t, h in zip(self.categories, probabilities, self.category_thresholds,
+                                                hint_thresholds, strict=True)
+                  if p >= t or (name in hinted and p >= h)]
         if not chosen and len(probabilities):
             chosen = [self.categories[int(np.argmax(probabilities))]]
         return chosen
@@ -207,6 +213,8 @@ class TriageModel:
             "type_classifier": self.type_classifier,
             "category_classifier": self.category_classifier,
             "category_thresholds": np.asarray(self.category_thresholds, dtype=np.float64),
+            **({"category_hint_thresholds": np.asarray(self.category_hint_thresholds, dtype=np.float64)}
+               if self.category_hint_thresholds is not None else {}),
             "flag_classifiers": dict(self.flag_classifiers),
             "flag_thresholds": {flag: float(value) for flag, value in self.flag_thresholds.items()},
             "confirm_thresholds": {flag: float(value) for flag, value in self.confirm_thresholds.items()},
@@ -222,6 +230,9 @@ class TriageModel:
             type_classifier=parts["type_classifier"],
             category_classifier=parts["category_classifier"],
             category_thresholds=np.asarray(parts["category_thresholds"], dtype=np.float64),
+            # models saved before hint thresholds existed: hints unused (decision.RULE_CATEGORIES still apply)
+            category_hint_thresholds=(np.asarray(parts["category_hint_thresholds"], dtype=np.float64)
+                                      if "category_hint_thresholds" in parts else None),
             flag_classifiers=dict(parts["flag_classifiers"]),
             flag_thresholds=dict(parts["flag_thresholds"]),
             # models saved before the safety-net confirmation existed have none: every rule counts

@@ -39,6 +39,44 @@ def category_thresholds(probabilities: np.ndarray, truth: np.ndarray, default: f
     )
 
 
+# "Never": a hint threshold above any probability means the rule hint is not used for that category.
+HINT_UNUSED = 2.0
+HINT_GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
+
+
+def category_hint_thresholds(
+    probabilities: np.ndarray, truth: np.ndarray, hinted: np.ndarray, default: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per category, a pair (threshold, hint threshold): the category is chosen when the model's
+    probability reaches the threshold, or a category-hint rule fired and it reaches the (lower) hint
+    threshold. The pair with the best F1 on cross-validated predictions wins (ties: hints unused,
+    then the threshold nearest `default`); a rule hint then needs the model to agree a little,
+    which keeps a rule that fires on any mention of a wheelchair from adding discrimination alone.
+    """
+    truth = truth.astype(bool)
+    hinted = hinted.astype(bool)
+    thresholds, hint_thresholds = [], []
+    for column in range(truth.shape[1]):
+        if not truth[:, column].any():
+            thresholds.append(default)
+            hint_thresholds.append(HINT_UNUSED)
+            continue
+        p, t, h = probabilities[:, column], truth[:, column], hinted[:, column]
+        best = None
+        for hint_at in (HINT_UNUSED, *HINT_GRID) if h.any() else (HINT_UNUSED,):
+            for threshold in GRID:
+                if hint_at >= threshold and hint_at != HINT_UNUSED:
+                    continue
+                predicted = (p >= threshold) | (h & (p >= hint_at))
+                key = (round(f1(t, predicted), 6), hint_at == HINT_UNUSED, -abs(threshold - default))
+                if best is None or key > best[0]:
+                    best = (key, float(threshold), float(hint_at))
+        assert best is not None
+        thresholds.append(best[1])
+        hint_thresholds.append(best[2])
+    return np.array(thresholds), np.array(hint_thresholds)
+
+
 @dataclass(frozen=True)
 class FlagChoice:
     flag: str
