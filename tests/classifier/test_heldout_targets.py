@@ -18,7 +18,6 @@ def missed(figure: str) -> pytest.MarkDecorator:
     return pytest.mark.xfail(strict=True, reason=f"missed by the shipped model ({figure}): see docs/classifier.md")
 
 
-@missed("complaint F1 0.9495")
 def test_complaint_f1_is_at_least_095(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["complaint_f1"] >= 0.95
 
@@ -48,31 +47,27 @@ def test_junk_filed_is_almost_always_junk(held_out_report: dict[str, Any]) -> No
     assert held_out_report["junk"]["precision"] >= 0.9
 
 
-@missed("urgent_safety precision 0.662")
 def test_urgent_safety_flags_are_mostly_right(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["flag_precision"]["urgent_safety"] >= 0.7
 
 
-@missed("safeguarding precision 0.651, queue precision 0.652")
 def test_the_safeguarding_queue_stays_usable(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["flag_precision"]["safeguarding"] >= 0.7
 
 
-@missed("emergency queue precision 0.662")
 def test_the_emergency_queue_stays_usable(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["queue_precision"]["emergency"]["precision"] >= 0.7
 
 
-@missed("junk F1 0.857")
 def test_junk_f1_is_at_least_09(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["junk"]["f1"] >= 0.9
 
 
-@missed("category micro-F1 0.771")
+@missed("category micro-F1 0.784")
 def test_category_micro_f1_is_at_least_085(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["category_micro_f1"] >= 0.85
 
 
-@missed("routed items right 0.926")
+@missed("routed items right 0.951 at automation 0.925")
 def test_routed_items_are_96_percent_right(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["routed_queue_accuracy"] >= 0.96

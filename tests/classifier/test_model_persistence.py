@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -69,3 +70,19 @@ def test_a_file_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
     sio.dump(np.array([1, 2, 3]), path)
     with pytest.raises(UntrustedModelError):
         load_parts(path)
+
+
+def test_category_hint_thresholds_are_saved_and_used(small_classifier: Classifier, small_model_dir: Path) -> None:
+    model = small_classifier.model
+    assert model.category_hint_thresholds is not None
+    assert model.category_hint_thresholds.shape == (len(model.categories),)
+    reloaded = Classifier.load(small_model_dir).model
+    assert np.array_equal(reloaded.category_hint_thresholds, model.category_hint_thresholds)
+    # A hinted category is chosen between its hint threshold and its threshold; unhinted, it is not.
+    chosen = replace(model, category_thresholds=np.full(len(model.categories), 0.5),
+                     category_hint_thresholds=np.full(len(model.categories), 0.2))
+    probabilities = np.zeros(len(model.categories))
+    probabilities[0], probabilities[1] = 0.9, 0.3
+    second = model.categories[1]
+    assert chosen.choose_categories(probabilities) == [model.categories[0]]
+    assert chosen.choose_categories(probabilities, hinted=[second]) == [model.categories[0], second]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.thresholds import (
+    HINT_UNUSED,
     best_f1_threshold,
+    category_hint_thresholds,
     choose_flag_model,
     choose_review_threshold,
     wilson_lower_bound,
@@ -17,6 +19,20 @@ def test_best_f1_threshold_separates_the_classes() -> None:
     truth = np.array([0, 0, 0, 1, 1, 1])
     threshold = best_f1_threshold(probabilities, truth)
     assert 0.35 < threshold <= 0.4
+
+
+def test_a_category_hint_is_used_where_it_finds_cases_the_model_ranks_low() -> None:
+    # Column 0: three positives the model ranks below two negatives (0.2 < 0.3) all carry the rule
+    # hint; the one negative with a hint has 0.05. Column 1: the hint fires on negatives only.
+    probabilities = np.array([[0.9, 0.9], [0.8, 0.8], [0.2, 0.1], [0.2, 0.1], [0.2, 0.1], [0.05, 0.1],
+                              [0.3, 0.05], [0.3, 0.05]])
+    truth = np.array([[1, 1], [1, 1], [1, 0], [1, 0], [1, 0], [0, 0], [0, 0], [0, 0]])
+    hinted = np.array([[0, 0], [0, 0], [1, 1], [1, 1], [1, 1], [1, 0], [0, 0], [0, 0]], dtype=bool)
+    thresholds, hint_thresholds = category_hint_thresholds(probabilities, truth, hinted)
+    assert 0.05 < hint_thresholds[0] <= 0.2  # the hint needs the model to agree a little
+    assert thresholds[0] > 0.3  # no threshold alone separates the classes; with the hint, all are right
+    assert hint_thresholds[1] == HINT_UNUSED
+    assert 0.1 < thresholds[1] <= 0.8
 
 
 def test_flag_model_is_used_only_when_it_helps() -> None:
