@@ -28,7 +28,7 @@ from triage_rules.errors import RulesError
 from triage_rules.hits import RuleHit
 from triage_rules.language import detect_language, warm_up
 from triage_rules.nlp import get_nlp
-from triage_rules.pattern_compiler import compile_pattern, expand_to_phrases, gate_of, max_length
+from triage_rules.pattern_compiler import compile_pattern, expand_to_phrases, gate_of, max_length, required_words
 from triage_rules.rule_spec import Rule, Trigger, read_rule_file
 
 __all__ = [
@@ -58,9 +58,22 @@ class _TokenGroup:
     always: bool = False
     regex: re.Pattern[str] | None = None
     reach: int | None = 0  # the longest match in tokens; None when a pattern is unbounded
+    # Per pattern: the word sets (LOWER hashes) of its required word tokens. A pattern one of whose
+    # sets has no word in the Doc cannot match there; when that is true of every pattern, the
+    # Matcher is not run at all. (Most messages hold a gate word of a group but not the rest of
+    # any of its patterns: this skips ~4 in 5 Matcher runs, without changing a single match.)
+    needs: list[list[frozenset[int]]] = field(default_factory=list)
+
+    def can_match(self, view: _FieldView) -> bool:
+        lowers = view.lowers
+        return any(all(not words.isdisjoint(lowers) for words in needed) for needed in self.needs)
 
     def windows(self, view: _FieldView) -> list[tuple[int, int]]:
-        """The token ranges worth scanning: around each gate word, or all of it, or none."""
+        """The token ranges worth scanning: none when no pattern can match, else the gate's."""
+        return self.gate_windows(view) if self.can_match(view) else []
+
+    def gate_windows(self, view: _FieldView) -> list[tuple[int, int]]:
+        """Around each gate word, or all of it, or none (the gate alone: see `windows`)."""
         whole = [(0, len(view.doc))]
         if self.always or (self.regex is not None and self.regex.search(view.unique_lowers)):
             return whole
@@ -76,9 +89,10 @@ class _TokenGroup:
                 ranges.append((start, end))
         return ranges
 
-    def scan(self, view: _FieldView) -> Iterator[tuple[int, int]]:
+    def scan(self, view: _FieldView, *, gate_only: bool = False) -> Iterator[tuple[int, int]]:
+        """Matches in the Doc; `gate_only` skips the can-match check (tests compare the two)."""
         seen: set[tuple[int, int]] = set()
-        for start, end in self.windows(view):
+        for start, end in self.gate_windows(view) if gate_only else self.windows(view):
             for _, match_start, match_end in self.matcher(view.doc[start:end]):
                 found = (start + match_start, start + match_end)
                 if found not in seen:
@@ -94,6 +108,14 @@ class _FieldView:
         self._gate_words = gate_words
         self._positions: dict[int, list[int]] | None = None
         self._lowers: str | None = None
+        self._lower_set: frozenset[int] | None = None
+
+    @property
+    def lowers(self) -> frozenset[int]:
+        """The distinct LOWER hashes of the Doc's tokens."""
+        if self._lower_set is None:
+            self._lower_set = frozenset(self.doc.to_array(LOWER).tolist())
+        return self._lower_set
 
     @property
     def positions(self) -> dict[int, list[int]]:
@@ -110,7 +132,7 @@ class _FieldView:
         """Each distinct lower-cased token on its own line, for regex gates (^ and $ are token edges)."""
         if self._lowers is None:
             strings = self.doc.vocab.strings
-            self._lowers = "\n".join(strings[lower] for lower in set(self.doc.to_array(LOWER).tolist()))
+            self._lowers = "\n".join(strings[lower] for lower in self.lowers)
         return self._lowers
 
 
@@ -239,6 +261,8 @@ class RuleEngine:
             group.always |= gate.always
             group.words |= {self._nlp.vocab.strings.add(word) for word in gate.words or ()}
             group.regexes.extend(gate.regexes)
+            group.needs.append([frozenset(self._nlp.vocab.strings.add(word) for word in words)
+                                for words in required_words(pattern)])
         if group.regexes:
             group.regex = re.compile("|".join(f"(?:{regex})" for regex in group.regexes), re.MULTILINE)
         if role == "trigger":
