@@ -36,6 +36,22 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
+def reference_speed(seconds: float = 1.0) -> float:
+    """Runs per second of a fixed pure-Python workload (dicts, strings, sorting: what the classifier
+    spends its time on), timed in this process. The machine is shared, so a figure is only
+    comparable with another run's after dividing by this (see "per_reference" below)."""
+    words = [f"w{(i * 7919) % 10007}" for i in range(5_000)]
+    runs = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        counts: dict[str, int] = {}
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        runs += 1
+    return runs / (time.perf_counter() - started)
+
+
 def bench_load(model_dir: Path) -> dict[str, float]:
     from triage_rules.rules import load_rule_engine
 
@@ -144,6 +160,7 @@ def main() -> None:
     parser.add_argument("--latency-items", type=int, default=2000)
     parser.add_argument("--train-items", type=int, default=5000, help="0 to skip the training benchmark")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--skip-cold-start", action="store_true", help="skip the fresh-process timing")
     arguments = parser.parse_args()
 
     examples = load_examples(seed_files())
@@ -157,12 +174,18 @@ def main() -> None:
         model_dir = Path(temporary.name)
         train_model(split_examples(examples)[0], out_dir=model_dir)
 
-    results.update(bench_cold_start(model_dir))
+    results["load_average"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    if not arguments.skip_cold_start:
+        results.update(bench_cold_start(model_dir))
     results["rss_before_load_mb"] = resident_mb()
     results.update(bench_load(model_dir))
     results["rss_after_load_mb"] = resident_mb()
+    reference_before = reference_speed()
     results.update(bench_throughput(model_dir, examples, arguments.rounds))
     results.update(bench_latency(model_dir, examples, arguments.latency_items))
+    results["reference_runs_per_second"] = (reference_before + reference_speed()) / 2
+    # Items per second divided by reference runs per second: compare runs made under different load.
+    results["items_per_reference_run"] = results["items_per_second"] / results["reference_runs_per_second"]
     results["rss_after_classifying_mb"] = resident_mb()
     if arguments.train_items:
         results.update(bench_training(examples, arguments.train_items))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,11 +50,21 @@ def spans_in(original: str, words: str) -> list[tuple[int, int]]:
     """Where `words` occur in the original message (exact, else ignoring case and spacing)."""
     if not words:
         return []
-    found = [(m.start(), m.end()) for m in re.finditer(re.escape(words), original)]
+    # Exact: what re.finditer(re.escape(words)) gives (left to right, not overlapping), without
+    # compiling a pattern per term (thousands of distinct terms overflow re's own cache).
+    found = []
+    start = original.find(words)
+    while start >= 0:
+        found.append((start, start + len(words)))
+        start = original.find(words, start + len(words))
     if found:
         return found
-    loose = r"\s+".join(re.escape(part) for part in words.split())
-    return [(m.start(), m.end()) for m in re.finditer(loose, original, flags=re.IGNORECASE)]
+    return [(m.start(), m.end()) for m in _loose_pattern(words).finditer(original)]
+
+
+@lru_cache(maxsize=4096)
+def _loose_pattern(words: str) -> re.Pattern[str]:
+    return re.compile(r"\s+".join(re.escape(part) for part in words.split()), flags=re.IGNORECASE)
 
 
 @dataclass
@@ -106,8 +117,9 @@ class Explainer:
         return cls(names=names, type_weights=weights[:, :words], category_weights=category_weights)
 
     def _top(self, row: sp.csr_matrix, weights: np.ndarray, words: WordMap | None) -> list[TermWeight]:
-        columns = row.indices[row.indices < len(weights)]
-        values = row.data[: len(row.indices)][row.indices < len(weights)]
+        inside = row.indices < len(weights)
+        columns = row.indices[inside]
+        values = row.data[: len(row.indices)][inside]
         if not len(columns):
             return []
         contributions = values * weights[columns]

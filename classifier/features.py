@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from spacy.attrs import ORTH
+from spacy.attrs import IDX, ORTH
 from spacy.tokens import Doc
 
 from triage_rules.nlp import get_nlp
@@ -88,6 +88,7 @@ class Lemmatizer:
         lemmatizer: Any = self._nlp.get_pipe("lemmatizer")
         self._table = lemmatizer.lookups.get_table("lemma_lookup")
         self._memo: dict[int, str] = {}
+        self._lengths: dict[int, int] = {}  # characters of each remembered word
 
     def _token_for(self, orth: int) -> str:
         lexeme = self._nlp.vocab[orth]
@@ -107,19 +108,24 @@ class Lemmatizer:
             token = self._table.get(lower, lower)
         if len(self._memo) < self.MAX_MEMO:
             self._memo[orth] = token
+            self._lengths[orth] = len(text)
         return token
 
     def aligned(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(lemma, start, end) for each token that gives a lemma: where in the text each lemma came
         from, so a model feature can be shown as the resident's own words."""
-        memo = self._memo
+        memo, lengths = self._memo, self._lengths
         result = []
-        for token in doc:
-            lemma = memo.get(token.orth)
+        # One array read instead of a Token object per word: (ORTH, IDX) per token.
+        for orth, start in doc.to_array([ORTH, IDX]).tolist():
+            lemma = memo.get(orth)
             if lemma is None:
-                lemma = self._token_for(token.orth)
+                lemma = self._token_for(orth)
             if lemma:
-                result.append((lemma, token.idx, token.idx + len(token.text)))
+                length = lengths.get(orth)
+                if length is None:
+                    length = len(self._nlp.vocab.strings[orth])
+                result.append((lemma, start, start + length))
         return result
 
     def tokens(self, doc: Doc) -> list[str]:
