@@ -16,7 +16,7 @@ from classifier.data import LabelledExample
 from classifier.decision import Decision, decide, decide_unusable
 from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.errors import InvalidInputError, ModelNotFoundError
-from classifier.explanation import Explainer, WordMap
+from classifier.explanation import Explainer, RowView, WordMap
 from classifier.features import FeatureSettings, aligned_lemmas
 from classifier.model import ModelSettings, TriageModel
 from classifier.persistence import load_parts
@@ -166,12 +166,12 @@ class Classifier:
                 review_threshold=threshold,
                 flag_probabilities=self.model.row_probabilities(predictions.flag_probabilities, row),
             )
-            results.append(self._result(item, decision, features[row], predictions.type_probabilities[row],
+            results.append(self._result(item, decision, RowView.of(features, row), predictions.type_probabilities[row],
                                         predictions.category_probabilities[row], model_flags))
         return results
 
     def _result(
-        self, item: EncodedItem, decision: Decision, row: Any, type_probabilities: np.ndarray,
+        self, item: EncodedItem, decision: Decision, row: RowView, type_probabilities: np.ndarray,
         category_probabilities: np.ndarray, model_flags: dict[str, float],
     ) -> Classification:
         shown = JUNK if decision.junk else decision.type

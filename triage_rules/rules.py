@@ -151,6 +151,15 @@ class RuleEngine:
                 self._add(index, rule, role, getattr(rule, role))
         groups = self._trigger_groups + [g for gs in self._refining_groups.values() for g in gs]
         self._gate_words = frozenset(word for group in groups for word in group.words)
+        # Which trigger groups a gate word can open, and those that need no gate word: a message
+        # then visits only the groups it can open, not all of them.
+        self._triggers_by_word: dict[int, list[int]] = defaultdict(list)
+        for position, group in enumerate(self._trigger_groups):
+            for word in group.words:
+                self._triggers_by_word[word].append(position)
+        self._trigger_words = frozenset(self._triggers_by_word)
+        self._ungated_triggers = frozenset(position for position, group in enumerate(self._trigger_groups)
+                                           if group.always or group.regex is not None)
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_RULES_DIR) -> RuleEngine:
@@ -200,7 +209,7 @@ class RuleEngine:
         for field_index, (_, view) in enumerate(fields):
             for match_id, start, end in self._phrase_matcher(view.doc):
                 record(*self._phrase_keys[match_id], field_index, start, end)
-            for group in self._trigger_groups:
+            for group in self._openable_triggers(view):
                 if self._rules[group.rule_index].applies_to(channel):
                     for start, end in group.scan(view):
                         record(group.rule_index, "trigger", field_index, start, end)
@@ -248,6 +257,14 @@ class RuleEngine:
             self._phrase_matcher.add(key, phrase_docs)
         if matcher_patterns:
             self._add_token_group(index, rule, role, matcher_patterns, where)
+
+    def _openable_triggers(self, view: _FieldView) -> list[_TokenGroup]:
+        """The trigger groups, in order, that have a gate word in the Doc or need none (the others'
+        windows are empty)."""
+        positions = set(self._ungated_triggers)
+        for word in view.lowers & self._trigger_words:
+            positions.update(self._triggers_by_word[word])
+        return [self._trigger_groups[position] for position in sorted(positions)]
 
     def _add_token_group(self, index: int, rule: Rule, role: str, patterns: list[Any], where: str) -> None:
         group = _TokenGroup(index, role, Matcher(self._nlp.vocab, validate=True))
