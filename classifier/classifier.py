@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 from collections.abc import Iterable, Mapping
@@ -97,6 +98,7 @@ class Classifier:
         # The environment INTAKE_REVIEW_THRESHOLD is read from: the process's unless one is passed in.
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self._engine = engine or load_rule_engine()
+        model.scorer()  # built now, before the first message: it also takes over the weights' memory
         self._explainer = Explainer.for_model(model)
 
     @classmethod
@@ -114,7 +116,10 @@ class Classifier:
         metadata = registry.metadata(version)
         parts = load_parts(path / MODEL_FILE)
         model = TriageModel.from_parts(parts, settings_from_metadata(metadata.get("settings", {})))
-        return cls(model, metadata)
+        del parts
+        classifier = cls(model, metadata)
+        _release_freed_memory()
+        return classifier
 
     @property
     def version(self) -> str:
@@ -223,6 +228,17 @@ class Classifier:
                                     hazard_reason=decision.hazard_reason),
             hazard_state=decision.hazard_state,
         )
+
+
+def _release_freed_memory() -> None:
+    """Give the heap that loading used and freed (skops' temporaries) back to the system: glibc
+    keeps it otherwise, and a worker's resident size is what the host pays for. Best effort:
+    elsewhere than glibc this does nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @cache

@@ -127,7 +127,7 @@ class Explainer:
             for name, estimator in zip(model.categories, model.category_classifier.estimators_, strict=True):
                 row = _linear_weights(estimator)
                 if row.shape[1]:
-                    category_weights[name] = row[0, :words]
+                    category_weights[name] = row[0, :words].copy()  # not a view: keeps no coef_ alive
         return cls(names=names, type_weights=weights[:, :words], category_weights=category_weights)
 
     def _top(self, row: sp.csr_matrix | RowView, weights: np.ndarray, words: WordMap | None) -> list[TermWeight]:
