@@ -80,6 +80,33 @@ def bench_cold_start(model_dir: Path) -> dict[str, float]:
     return {"cold_import_and_load_s": loaded, "cold_first_result_s": first}
 
 
+def bench_worker_memory(model_dir: Path) -> dict[str, float]:
+    """A fresh process that does what a worker does: load the model once, classify every seed
+    message (twice, in batches), then report its resident size. (The figures taken in this process
+    come after loading three classifiers and encoding the whole corpus at once: pessimistic.)"""
+    script = (
+        "import gc\n"
+        "from pathlib import Path\n"
+        "from classifier.classifier import Classifier\n"
+        "from classifier.data import load_examples, seed_files\n"
+        "def rss():\n"
+        "    for line in Path('/proc/self/status').read_text().splitlines():\n"
+        "        if line.startswith('VmRSS:'):\n"
+        "            return int(line.split()[1]) / 1024\n"
+        f"classifier = Classifier.load({str(model_dir)!r})\n"
+        "examples = load_examples(seed_files())\n"
+        "loaded = rss()\n"
+        "for _ in range(2):\n"
+        "    for start in range(0, len(examples), 256):\n"
+        "        classifier.classify_many(examples[start:start + 256])\n"
+        "gc.collect()\n"
+        "print(loaded, rss())\n"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    loaded, classified = map(float, output.split())
+    return {"worker_rss_after_load_mb": loaded, "worker_rss_after_classifying_mb": classified}
+
+
 def bench_throughput(model_dir: Path, examples: list[LabelledExample], rounds: int) -> dict[str, float]:
     from classifier.classifier import Classifier
     from classifier.encoding import MessageInput, encode
@@ -177,6 +204,7 @@ def main() -> None:
     results["load_average"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
     if not arguments.skip_cold_start:
         results.update(bench_cold_start(model_dir))
+    results.update(bench_worker_memory(model_dir))
     results["rss_before_load_mb"] = resident_mb()
     results.update(bench_load(model_dir))
     results["rss_after_load_mb"] = resident_mb()
