@@ -141,6 +141,7 @@ class _FieldView:
 class RuleEngine:
     def __init__(self, rules: list[Rule], nlp: Language) -> None:
         self._rules = rules
+        self._by_name = {rule.name: rule for rule in rules}
         self._nlp = nlp
         self._phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._phrase_keys: dict[int, tuple[int, str]] = {}  # match_id -> (rule index, role)
@@ -300,7 +301,7 @@ class RuleEngine:
 
     def _drop_superseded(self, hits: list[RuleHit]) -> list[RuleHit]:
         """Drop hits whose rule steps aside for a flag another hit set (third_party for designated)."""
-        by_name = {rule.name: rule for rule in self._rules}
+        by_name = self._by_name
         flags = {hit.value for hit in hits if hit.effect == "flag"}
         return [hit for hit in hits if hit.rule not in by_name or not (by_name[hit.rule].unless_flags & flags)]
 
