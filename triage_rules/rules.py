@@ -28,7 +28,13 @@ from triage_rules.errors import RulesError
 from triage_rules.hits import RuleHit
 from triage_rules.language import detect_language, warm_up
 from triage_rules.nlp import get_nlp
-from triage_rules.pattern_compiler import compile_pattern, expand_to_phrases, gate_of, max_length, required_words
+from triage_rules.pattern_compiler import (
+    compile_pattern,
+    expand_to_phrases,
+    gate_of,
+    max_length,
+    required_words,
+)
 from triage_rules.rule_spec import Rule, Trigger, read_rule_file
 
 __all__ = [
