@@ -27,6 +27,7 @@ from spacy.tokens import Doc
 from triage_rules.errors import RulesError
 from triage_rules.hits import RuleHit
 from triage_rules.language import detect_language, warm_up
+from triage_rules.lemma_forms import forget_forms
 from triage_rules.nlp import get_nlp
 from triage_rules.pattern_compiler import (
     compile_pattern,
@@ -348,6 +349,9 @@ def load_rule_engine() -> RuleEngine:
     """The process-wide engine built from DEFAULT_RULES_DIR, with the language detector warmed up."""
     engine = RuleEngine.load()
     warm_up()
+    # The lemma-forms table (~26,000 lemmas) is needed only to compile patterns: not kept all
+    # process long (another engine built later reads it again).
+    forget_forms()
     return engine
 
 

@@ -227,3 +227,13 @@ def test_a_group_whose_other_words_are_missing_is_not_run_but_is_when_they_are_t
     assert gas.gate_windows(lonely) and not gas.windows(lonely)
     assert gas.windows(smelly)
     assert "urgent_safety" in flags("I can smell gas in the kitchen")
+
+
+def test_an_engine_built_after_the_forms_table_was_forgotten_matches_the_same() -> None:
+    from triage_rules.lemma_forms import forget_forms
+    from triage_rules.rules import RuleEngine
+
+    forget_forms()  # load_rule_engine drops the table once built; a later engine reads it again
+    rebuilt = RuleEngine.load()
+    for text in ("Smelt GAS in the hallway, it is SMELLING strong", "my son has been hit by his dad"):
+        assert rebuilt.match(text) == ENGINE.match(text)
