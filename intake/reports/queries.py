@@ -326,6 +326,11 @@ def overdue_case_ids(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(select(Item.id).where(deadline_rules.overdue_case_condition(now))))
 
 
+def overdue_case_count(session: Session, now: datetime) -> int:
+    """How many cases `overdue_case_ids` finds, counted in the database."""
+    return session.scalar(select(func.count()).where(deadline_rules.overdue_case_condition(now))) or 0
+
+
 # --- outcomes -----------------------------------------------------------------------------
 
 
