@@ -8,9 +8,10 @@ Isolation, so two runs (or two pytest-xdist workers) on one machine never collid
 - PostgreSQL: each run (each xdist worker) migrates one template database once; every test gets its
   own `CREATE DATABASE … TEMPLATE` clone, dropped afterwards;
 - Redis: every rq test uses its own queue name, and rq job ids are namespaced by the queue name;
-- the model: trained once from the seed TRAIN split into var/test-models/<hash of what shapes it>,
-  reused by later runs, and copied per run, so nothing a test does (or the learning loop does to
-  var/models/CURRENT) moves the model under test.
+- the model: trained once from the seed TRAIN split into var/test-models/<hash of what shapes it>
+  (or copied from var/models when `make model` trained it from the same inputs), reused by later
+  runs, and copied per run, so nothing a test does (or the learning loop does to var/models/CURRENT)
+  moves the model under test.
 
 A job that fails in the in-process queue fails the test that ran it, unless the test takes the
 `job_failures` fixture and asserts on them itself.
@@ -19,7 +20,6 @@ A job that fails in the in-process queue fails the test that ran it, unless the 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import itertools
 import logging
 import os
@@ -119,39 +119,52 @@ def queue_name() -> str:
 # --- the pinned model ----------------------------------------------------------------------------
 
 
-def _model_inputs_hash() -> str:
-    """A hash of everything that shapes the trained model: the seed data and the code that trains it."""
-    from classifier.data import seed_files
+def _installed_model_dir() -> Path:
+    """Where `make model` (`intake model ensure`) installs the service's model."""
+    try:
+        return Settings().model_dir
+    except Exception:  # settings that do not load here: the default place
+        return REPO / "var" / "models"
 
-    digest = hashlib.sha256()
-    sources = [Path(path) for path in seed_files()]
-    for package in ("classifier", "triage_rules"):
-        sources += sorted(
-            path for path in (REPO / package).rglob("*") if path.suffix in {".py", ".yaml", ".yml", ".json", ".txt"}
-        )
-    for path in sorted(set(sources)):
-        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+
+def _adopt_installed_model(inputs_hash: str, into: Path, installed: Path | None = None) -> bool:
+    """Copy the installed model's version into `into` when it was trained on the seed TRAIN split
+    from these very inputs (its metadata says so): the same model the fixture would train, so a fresh
+    clone's `make test` (which runs `make model` first) trains once, not twice. A copy: what the
+    service or the learning loop later does to var/models never reaches the model under test."""
+    from classifier import ModelRegistry
+
+    registry = ModelRegistry(installed or _installed_model_dir())
+    version = registry.version_trained_from_seed(inputs_hash)
+    if version is None:
+        return False
+    shutil.copytree(registry.path_of(version), into / version)
+    ModelRegistry(into).promote(version)
+    return True
 
 
 def _cached_model() -> Path:
-    """The model trained on the seed TRAIN split, trained at most once per change of its inputs.
+    """The model trained on the seed TRAIN split, trained at most once per change of its inputs
+    (the seed data and the code that trains it), or adopted from `make model`'s when it has the same.
 
     A lock file makes concurrent runs (and xdist workers) wait for one training instead of racing.
     """
     from classifier import ModelRegistry, train_model
     from classifier.data import load_examples, seed_files, split_examples
+    from classifier.registry import SEED_INPUTS_KEY, seed_inputs_hash
 
-    target = MODEL_CACHE / _model_inputs_hash()
+    inputs_hash = seed_inputs_hash()
+    target = MODEL_CACHE / inputs_hash
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)
     with open(MODEL_CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target.exists() and ModelRegistry(target).current_version() is not None):
             building = MODEL_CACHE / f".building-{RUN_ID}"
             shutil.rmtree(building, ignore_errors=True)
-            train, _ = split_examples(load_examples(seed_files()))
-            train_model(train, out_dir=building)
+            building.mkdir()
+            if not _adopt_installed_model(inputs_hash, building):
+                train, _ = split_examples(load_examples(seed_files()))
+                train_model(train, out_dir=building, notes={SEED_INPUTS_KEY: inputs_hash})
             shutil.rmtree(target, ignore_errors=True)
             building.rename(target)
     return target
