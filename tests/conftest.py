@@ -275,6 +275,33 @@ def job_failures(_fail_on_job_failures: _JobFailures) -> list[logging.LogRecord]
     return _fail_on_job_failures.records
 
 
+# --- the order files run in ------------------------------------------------------------------
+
+# Seconds the slowest files took in a whole run (`pytest -n 2 --dist loadfile --durations=0`, setup +
+# call + teardown summed per file; docs/testing.md says when and under what load). Only the ORDER
+# reads them: `make test` gives pytest-xdist whole files (`--dist loadfile --no-loadscope-reorder`)
+# in collection order, so the slowest start first and the quick ones fill in around them, instead
+# of a several-minute file starting last while the other worker has nothing left to do (xdist's own
+# order, most tests first, put the one-test fault campaign and full training at the very end).
+SLOW_FILES_SECONDS: dict[str, float] = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slowest files first (measured above), then the files with the most tests; a file's own
+    tests keep their order (a stable sort on a key every test of a file shares)."""
+    tests_in: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        tests_in[path] = tests_in.get(path, 0) + 1
+
+    def file_order(item: pytest.Item) -> tuple[float, int, str]:
+        path = item.nodeid.split("::", 1)[0]
+        return (-SLOW_FILES_SECONDS.get(path, 0.0), -tests_in[path], path)
+
+    items.sort(key=file_order)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Find (or train, once per change of its inputs) the pinned model before any test's timeout
     starts counting: on a loaded machine training alone can outlast one test's 300 s."""
