@@ -278,12 +278,42 @@ def job_failures(_fail_on_job_failures: _JobFailures) -> list[logging.LogRecord]
 # --- the order files run in ------------------------------------------------------------------
 
 # Seconds the slowest files took in a whole run (`pytest -n 2 --dist loadfile --durations=0`, setup +
-# call + teardown summed per file; docs/testing.md says when and under what load). Only the ORDER
+# call + teardown summed per file by scripts/file_durations.py; 5 Dec 2026 with a CPU hog beside it,
+# load average ~10: see docs/testing.md). Files under 60 s are left to the test count. Only the ORDER
 # reads them: `make test` gives pytest-xdist whole files (`--dist loadfile --no-loadscope-reorder`)
 # in collection order, so the slowest start first and the quick ones fill in around them, instead
 # of a several-minute file starting last while the other worker has nothing left to do (xdist's own
 # order, most tests first, put the one-test fault campaign and full training at the very end).
-SLOW_FILES_SECONDS: dict[str, float] = {}
+SLOW_FILES_SECONDS: dict[str, float] = {
+    "tests/channels/test_email_imap.py": 278,
+    "tests/intake/test_workers.py": 235,
+    "tests/lifecycle/test_quarter.py": 220,
+    "tests/classifier/test_training.py": 192,
+    "tests/intake/test_jobs_rq.py": 176,
+    "tests/intake/test_training.py": 168,
+    "tests/security/test_bad_input.py": 167,
+    "tests/reports/test_reports_daily_facts.py": 136,
+    "tests/web/test_search.py": 124,
+    "tests/reports/test_reports_service.py": 120,
+    "tests/intake/test_faults_campaign.py": 112,
+    "tests/web/test_team_workflow.py": 100,
+    "tests/web/test_single_sign_on.py": 95,
+    "tests/web/test_auth.py": 93,
+    "tests/web/test_staff_workspace.py": 91,
+    "tests/privacy/test_pages.py": 90,
+    "tests/web/test_replies.py": 86,
+    "tests/security/test_openapi_fuzz.py": 81,
+    "tests/channels/test_email_oauth2.py": 78,
+    "tests/web/test_browser.py": 76,
+    "tests/web/test_notes_and_notifications.py": 72,
+    "tests/privacy/test_erasure.py": 71,
+    "tests/web/test_staff_alerts.py": 65,
+    "tests/channels/test_transcripts.py": 65,
+    "tests/intake/test_acknowledgement_sending.py": 64,
+    "tests/reports/test_reports_views.py": 64,
+    "tests/security/test_sessions.py": 63,
+    "tests/web/test_contact.py": 62,
+}
 
 
 @pytest.hookimpl(trylast=True)
