@@ -43,10 +43,6 @@ RESPAWN_PAUSE_SECONDS = 1.0  # a worker that keeps dying is not restarted in a h
 # Asked to stop, a worker finishes its job first; one still busy after this is killed, and its job
 # handed back (every job is idempotent), so stopping never hangs on a stuck job.
 STOP_GRACE_SECONDS = 15.0
-# The workers `intake serve` starts beside the web server (embedded mode, `parent_pid` set) run at a
-# lower CPU priority: on a small machine a burst of webhooks then gets the CPU first and the queue
-# evens it out; with idle CPU the workers run at full speed (niceness only matters under contention).
-EMBEDDED_WORKER_NICENESS = 10
 
 
 @dataclass(frozen=True)
@@ -57,15 +53,6 @@ class WorkerOptions:
     poll_seconds: float = 0.2
     sweep_every: int = 60  # seconds; 0: never
     parent_pid: int | None = None  # stop when this process (e.g. `intake serve`) is gone
-    # Added to the worker processes' niceness; None: EMBEDDED_WORKER_NICENESS beside a web server
-    # (`parent_pid` set), else 0 (a worker machine of its own).
-    niceness: int | None = None
-
-    @property
-    def worker_niceness(self) -> int:
-        if self.niceness is not None:
-            return self.niceness
-        return EMBEDDED_WORKER_NICENESS if self.parent_pid is not None else 0
 
 
 def run(runtime: Runtime, options: WorkerOptions) -> int:
@@ -156,8 +143,6 @@ class _Supervisor:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 # The parent's pooled connections belong to the parent: open our own.
                 self.runtime.database.engine.dispose(close=False)
-                if self.options.worker_niceness:
-                    os.nice(self.options.worker_niceness)  # the supervisor keeps its own priority
                 code = self.mode.child(worker_name())
             except BaseException:
                 log.exception("worker process failed")

@@ -421,10 +421,3 @@ def _holder(runtime: Runtime) -> str | None:
         return session.scalar(select(QueuedJob.locked_by).where(QueuedJob.status == "running"))
 
 
-
-def test_workers_started_beside_the_web_server_yield_the_cpu_to_it_and_workers_of_their_own_do_not() -> None:
-    from intake.workers import EMBEDDED_WORKER_NICENESS, WorkerOptions
-
-    assert WorkerOptions(parent_pid=os.getpid()).worker_niceness == EMBEDDED_WORKER_NICENESS > 0
-    assert WorkerOptions().worker_niceness == 0
-    assert WorkerOptions(parent_pid=os.getpid(), niceness=0).worker_niceness == 0
