@@ -14,7 +14,9 @@ bench/reports_dataset.py with COPY, runs ANALYZE, builds the reports' daily fact
 - each view as a page, GET /staff/reports?view=… signed in as a manager (queries + SVG + HTML), and
   the whole page, one CSV and the board report for the quarter and the year;
 - one change to an item (a case closed through the ORM) and the next report read, which recomputes
-  the days that change touched before reading.
+  the days that change touched before reading;
+- a same-run reference, `SELECT count(*) FROM items` (an index-only scan of every item), at the start
+  and at the end, so a figure taken on a loaded machine can be read as a multiple of it.
 `--reuse` keeps an already loaded database. `--write-docs` puts the table under "## Reports" in
 docs/benchmarks.md. Not a test.
 """
@@ -125,9 +127,12 @@ def timed(function: Callable[[], object], repeat: int) -> tuple[float, float, fl
 Result = tuple[str, str, float, float, float]
 
 
+REFERENCE = "reference: SELECT count(*) FROM items"
+
+
 def target_for(what: str, period: str) -> float | None:
-    """The issue's target for a row (None: a one-off cost, shown without a target)."""
-    if what.startswith("facts:"):
+    """The issue's target for a row (None: a one-off cost or the reference, shown without a target)."""
+    if what.startswith(("facts:", "reference:")):
         return None
     if what.startswith("board report"):
         return BOARD_TARGET_SECONDS
@@ -150,7 +155,13 @@ def run(url: str, repeat: int) -> list[Result]:
     runtime = Runtime.build(
         Settings(_env_file=None, database_url=url, environment="test", redis_url=None, homes=40_000)
     )  # type: ignore[call-arg]
-    results: list[Result] = []
+
+    def count_items() -> object:
+        with runtime.database.session() as session:
+            return session.scalar(text("SELECT count(*) FROM items"))
+
+    results: list[Result] = [(REFERENCE, "start", *timed(count_items, repeat))]
+    print(f"  reference at the start: {results[0][3]:.3f} s (load {_load()})", file=sys.stderr)
     started = time.perf_counter()
     refreshed = refresh_facts(runtime)
     seconds = time.perf_counter() - started
@@ -229,13 +240,25 @@ def run(url: str, repeat: int) -> list[Result]:
         return build_report(runtime, parse_period("FY2026-27"), now=NOW)
 
     results.append(("service: every view after closing a case", "FY2026-27", *timed(close_one_then_read, repeat)))
+    results.append((REFERENCE, "end", *timed(count_items, repeat)))
+    print(f"  reference at the end: {results[-1][3]:.3f} s (load {_load()})", file=sys.stderr)
     runtime.database.dispose()
     return results
 
 
-def markdown(results: list[Result], counts: dict[str, int], items: int, repeat: int, url: str) -> str:
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs (load average {load} at the end), Python {platform.python_version()}"
+def _load() -> str:
+    return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def markdown(
+    results: list[Result], counts: dict[str, int], items: int, repeat: int, url: str, load_at_start: str
+) -> str:
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs (load average {load_at_start} at the start, "
+        f"{_load()} at the end), Python {platform.python_version()}"
+    )
+    references = [r[3] for r in results if r[0] == REFERENCE]
+    reference = statistics.median(references) if references else 0.0
     lines = [
         f"`.venv/bin/python bench/bench_reports.py --items {items} --repeat {repeat}` — {datetime.now(UTC):%Y-%m-%d}, "
         f"{machine}, PostgreSQL on 127.0.0.1 (database {make_url(url).database}).",
@@ -250,16 +273,21 @@ def markdown(results: list[Result], counts: dict[str, int], items: int, repeat: 
         + (f" Loaded with COPY in {counts['seconds']} s." if "seconds" in counts else ""),
         "",
         "Targets: 1 s for a month or a quarter, 2 s for a financial year and for the board report. Times in "
-        f"seconds: the first run (coldest), the median of the other {repeat - 1}, and the slowest of all {repeat}.",
+        f"seconds: the first run (coldest), the median of the other {repeat - 1}, and the slowest of all {repeat}. "
+        f"The last column is the median as a multiple of the same-run reference ({REFERENCE.split(': ')[1]}, "
+        f"{reference:.3f} s: the median of its medians at the start and the end), a figure that survives load.",
         "",
-        "| what | period | first | median | slowest | target | met |",
-        "|---|---|---:|---:|---:|---:|---|",
+        "| what | period | first | median | slowest | target | met | × reference |",
+        "|---|---|---:|---:|---:|---:|---|---:|",
     ]
     for what, period, first, median, worst in results:
         target = target_for(what, period)
         verdict = "—" if target is None else ("yes" if worst <= target else "NO")
         shown = "—" if target is None else f"{target:.0f} s"
-        lines.append(f"| {what} | {period} | {first:.3f} | {median:.3f} | {worst:.3f} | {shown} | {verdict} |")
+        ratio = f"{median / reference:.2f}" if reference else "—"
+        lines.append(
+            f"| {what} | {period} | {first:.3f} | {median:.3f} | {worst:.3f} | {shown} | {verdict} | {ratio} |"
+        )
     timed_rows = [r for r in results if target_for(r[0], r[1]) is not None]
     slowest = max(timed_rows, key=lambda r: r[4])
     lines += ["", f"Slowest: {slowest[0]} for {slowest[1]}, {slowest[4]:.3f} s.", ""]
@@ -287,6 +315,7 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true", help="write the figures into docs/benchmarks.md")
     options = parser.parse_args()
 
+    load_at_start = _load()
     counts: dict[str, int] = {}
     engine = create_engine(options.url) if options.reuse else None
     if engine is not None:
@@ -302,7 +331,7 @@ def main() -> None:
         recreate_database(options.url)
         counts = load(options.url, options.items)
     results = run(options.url, options.repeat)
-    section = HEADING + "\n\n" + markdown(results, counts, options.items, options.repeat, options.url)
+    section = HEADING + "\n\n" + markdown(results, counts, options.items, options.repeat, options.url, load_at_start)
     print(section)
     if options.write_docs:
         write_docs(section)

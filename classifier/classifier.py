@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,7 @@ from classifier.data import LabelledExample
 from classifier.decision import Decision, decide, decide_unusable
 from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.errors import InvalidInputError, ModelNotFoundError
-from classifier.explanation import Explainer, WordMap
+from classifier.explanation import Explainer, RowView, WordMap
 from classifier.features import FeatureSettings, aligned_lemmas
 from classifier.model import ModelSettings, TriageModel
 from classifier.persistence import load_parts
@@ -25,6 +26,10 @@ from classifier.result import Classification, Explanation
 from classifier.rule_layer import RuleEngine, language_of
 from triage_rules.rules import load_rule_engine
 from triage_rules.taxonomy import CHANNELS, JUNK
+
+# A batch this large leaves megabytes of freed temporaries (Docs, matrices) on the heap; handing
+# them back costs well under a millisecond, so it is done after big batches, not after one message.
+RELEASE_AFTER_BATCH = 64
 
 MessageLike = MessageInput | LabelledExample | Mapping[str, Any]
 
@@ -97,6 +102,7 @@ class Classifier:
         # The environment INTAKE_REVIEW_THRESHOLD is read from: the process's unless one is passed in.
         self._environ: Mapping[str, str] = os.environ if environ is None else environ
         self._engine = engine or load_rule_engine()
+        model.scorer()  # built now, before the first message: it also takes over the weights' memory
         self._explainer = Explainer.for_model(model)
 
     @classmethod
@@ -114,7 +120,10 @@ class Classifier:
         metadata = registry.metadata(version)
         parts = load_parts(path / MODEL_FILE)
         model = TriageModel.from_parts(parts, settings_from_metadata(metadata.get("settings", {})))
-        return cls(model, metadata)
+        del parts
+        classifier = cls(model, metadata)
+        _release_freed_memory()
+        return classifier
 
     @property
     def version(self) -> str:
@@ -166,12 +175,14 @@ class Classifier:
                 review_threshold=threshold,
                 flag_probabilities=self.model.row_probabilities(predictions.flag_probabilities, row),
             )
-            results.append(self._result(item, decision, features[row], predictions.type_probabilities[row],
+            results.append(self._result(item, decision, RowView.of(features, row), predictions.type_probabilities[row],
                                         predictions.category_probabilities[row], model_flags))
+        if len(messages) >= RELEASE_AFTER_BATCH:
+            _release_freed_memory()
         return results
 
     def _result(
-        self, item: EncodedItem, decision: Decision, row: Any, type_probabilities: np.ndarray,
+        self, item: EncodedItem, decision: Decision, row: RowView, type_probabilities: np.ndarray,
         category_probabilities: np.ndarray, model_flags: dict[str, float],
     ) -> Classification:
         shown = JUNK if decision.junk else decision.type
@@ -223,6 +234,17 @@ class Classifier:
                                     hazard_reason=decision.hazard_reason),
             hazard_state=decision.hazard_state,
         )
+
+
+def _release_freed_memory() -> None:
+    """Give the heap that loading used and freed (skops' temporaries) back to the system: glibc
+    keeps it otherwise, and a worker's resident size is what the host pays for. Best effort:
+    elsewhere than glibc this does nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 @cache

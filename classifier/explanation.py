@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,11 +50,35 @@ def spans_in(original: str, words: str) -> list[tuple[int, int]]:
     """Where `words` occur in the original message (exact, else ignoring case and spacing)."""
     if not words:
         return []
-    found = [(m.start(), m.end()) for m in re.finditer(re.escape(words), original)]
+    # Exact: what re.finditer(re.escape(words)) gives (left to right, not overlapping), without
+    # compiling a pattern per term (thousands of distinct terms overflow re's own cache).
+    found = []
+    start = original.find(words)
+    while start >= 0:
+        found.append((start, start + len(words)))
+        start = original.find(words, start + len(words))
     if found:
         return found
-    loose = r"\s+".join(re.escape(part) for part in words.split())
-    return [(m.start(), m.end()) for m in re.finditer(loose, original, flags=re.IGNORECASE)]
+    return [(m.start(), m.end()) for m in _loose_pattern(words).finditer(original)]
+
+
+@lru_cache(maxsize=4096)
+def _loose_pattern(words: str) -> re.Pattern[str]:
+    return re.compile(r"\s+".join(re.escape(part) for part in words.split()), flags=re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RowView:
+    """One row of a CSR matrix as its column indices and values (what `matrix[row]` would hold,
+    without building a matrix for it: that cost more than the explanation itself)."""
+
+    indices: np.ndarray
+    data: np.ndarray
+
+    @classmethod
+    def of(cls, matrix: sp.csr_matrix, row: int) -> RowView:
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        return cls(matrix.indices[start:end], matrix.data[start:end])
 
 
 @dataclass
@@ -102,23 +127,26 @@ class Explainer:
             for name, estimator in zip(model.categories, model.category_classifier.estimators_, strict=True):
                 row = _linear_weights(estimator)
                 if row.shape[1]:
-                    category_weights[name] = row[0, :words]
+                    category_weights[name] = row[0, :words].copy()  # not a view: keeps no coef_ alive
         return cls(names=names, type_weights=weights[:, :words], category_weights=category_weights)
 
-    def _top(self, row: sp.csr_matrix, weights: np.ndarray, words: WordMap | None) -> list[TermWeight]:
-        columns = row.indices[row.indices < len(weights)]
-        values = row.data[: len(row.indices)][row.indices < len(weights)]
+    def _top(self, row: sp.csr_matrix | RowView, weights: np.ndarray, words: WordMap | None) -> list[TermWeight]:
+        inside = row.indices < len(weights)
+        columns = row.indices[inside]
+        values = row.data[: len(row.indices)][inside]
         if not len(columns):
             return []
         contributions = values * weights[columns]
+        order = np.argsort(-contributions).tolist()
+        amounts, column_list = contributions.tolist(), columns.tolist()  # plain floats/ints: cheap to read
         terms: list[TermWeight] = []
-        for index in np.argsort(-contributions):
-            if contributions[index] <= 0 or len(terms) == TOP_TERMS:
+        for index in order:
+            if amounts[index] <= 0 or len(terms) == TOP_TERMS:
                 break
-            term = str(self.names[columns[index]])
+            term = str(self.names[column_list[index]])
             if _is_hidden(term):
                 continue
-            weight = round(float(contributions[index]), 4)
+            weight = round(amounts[index], 4)
             if words is None:
                 terms.append(TermWeight(term=term, weight=weight))
                 continue
@@ -127,11 +155,11 @@ class Explainer:
                 terms.append(TermWeight(term=term, weight=weight, text=found[0], spans=found[1]))
         return terms
 
-    def type_terms(self, row: sp.csr_matrix, type_index: int, words: WordMap | None = None) -> list[TermWeight]:
+    def type_terms(self, row: sp.csr_matrix | RowView, type_index: int, words: WordMap | None = None) -> list[TermWeight]:
         return self._top(row, self.type_weights[type_index], words)
 
     def category_terms(
-        self, row: sp.csr_matrix, categories: list[str], words: WordMap | None = None
+        self, row: sp.csr_matrix | RowView, categories: list[str], words: WordMap | None = None
     ) -> dict[str, list[TermWeight]]:
         return {
             name: self._top(row, self.category_weights[name], words)

@@ -17,6 +17,7 @@ In a call transcript the agent's words are added with a lower weight than the ca
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from spacy.attrs import ORTH
+from spacy.attrs import IDX, ORTH
 from spacy.tokens import Doc
 
 from triage_rules.nlp import get_nlp
@@ -88,6 +89,7 @@ class Lemmatizer:
         lemmatizer: Any = self._nlp.get_pipe("lemmatizer")
         self._table = lemmatizer.lookups.get_table("lemma_lookup")
         self._memo: dict[int, str] = {}
+        self._lengths: dict[int, int] = {}  # characters of each remembered word
 
     def _token_for(self, orth: int) -> str:
         lexeme = self._nlp.vocab[orth]
@@ -107,19 +109,24 @@ class Lemmatizer:
             token = self._table.get(lower, lower)
         if len(self._memo) < self.MAX_MEMO:
             self._memo[orth] = token
+            self._lengths[orth] = len(text)
         return token
 
     def aligned(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(lemma, start, end) for each token that gives a lemma: where in the text each lemma came
         from, so a model feature can be shown as the resident's own words."""
-        memo = self._memo
+        memo, lengths = self._memo, self._lengths
         result = []
-        for token in doc:
-            lemma = memo.get(token.orth)
+        # One array read instead of a Token object per word: (ORTH, IDX) per token.
+        for orth, start in doc.to_array([ORTH, IDX]).tolist():
+            lemma = memo.get(orth)
             if lemma is None:
-                lemma = self._token_for(token.orth)
+                lemma = self._token_for(orth)
             if lemma:
-                result.append((lemma, token.idx, token.idx + len(token.text)))
+                length = lengths.get(orth)
+                if length is None:
+                    length = len(self._nlp.vocab.strings[orth])
+                result.append((lemma, start, start + length))
         return result
 
     def tokens(self, doc: Doc) -> list[str]:
@@ -216,7 +223,7 @@ class FeatureBuilder:
     char: TfidfVectorizer | None = None
     meta: CountVectorizer | None = None
     _analyzers: dict[str, Callable[[str], list[str]]] = field(default_factory=dict, repr=False)
-    _word_columns: dict[str, dict[str, list[int]]] = field(default_factory=dict, repr=False)
+    _word_columns: dict[str, dict[str, array[int]]] = field(default_factory=dict, repr=False)
 
     def fit(self, items: Sequence[TextForModel]) -> FeatureBuilder:
         self.fit_transform(items)
@@ -288,18 +295,19 @@ class FeatureBuilder:
         memo = self._word_columns.setdefault(name, {})
         low, high = vectorizer.ngram_range
         vocabulary = vectorizer.vocabulary_
-        columns: list[int] = []
+        columns = array("i")
         for word in document.split():
             known = memo.get(word)
             if known is None:
-                known = [column for gram in char_wb_ngrams(word, low, high)
-                         if (column := vocabulary.get(gram)) is not None]
+                # array("i"): a fifth of the memory of a list of ints, and appended with one copy
+                known = array("i", [column for gram in char_wb_ngrams(word, low, high)
+                                    if (column := vocabulary.get(gram)) is not None])
                 if len(memo) < MAX_REMEMBERED_WORDS:
                     memo[word] = known
             columns.extend(known)
         if not columns:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        unique, counts = np.unique(np.asarray(columns, dtype=np.int64), return_counts=True)
+        unique, counts = np.unique(np.frombuffer(columns, dtype=np.int32).astype(np.int64), return_counts=True)
         return unique, counts.astype(np.float32)
 
     def _compose(self, items: Sequence[TextForModel], main: dict[str, sp.csr_matrix]) -> sp.csr_matrix:

@@ -34,6 +34,7 @@ class LinearScorer:
     def __init__(self, type_classifier: Any, categories: OneVsRestClassifier | None, flags: dict[str, Any],
                  n_types: int, n_categories: int) -> None:
         self._weights: list[np.ndarray] = []
+        self._owners: list[tuple[Any, slice]] = []  # (estimator, its columns), until _share_weights
         self._intercepts: list[np.ndarray] = []
         self._width = 0
         self.n_types = n_types
@@ -44,7 +45,7 @@ class LinearScorer:
             for fold in type_classifier.calibrated_classifiers_:
                 if not all(isinstance(c, _SigmoidCalibration) for c in fold.calibrators):
                     raise TypeError("only sigmoid calibration is supported")
-                columns = self._add(fold.estimator.coef_, fold.estimator.intercept_)
+                columns = self._add(fold.estimator.coef_, fold.estimator.intercept_, fold.estimator)
                 positions = np.searchsorted(fold.classes, fold.estimator.classes_)
                 if n_types == 2:
                     positions = np.array([1])
@@ -53,26 +54,41 @@ class LinearScorer:
                     np.array([c.a_ for c in fold.calibrators]), np.array([c.b_ for c in fold.calibrators]),
                 ))
         elif isinstance(type_classifier, LogisticRegression):
-            self._type_softmax = self._add(type_classifier.coef_, type_classifier.intercept_)
+            self._type_softmax = self._add(type_classifier.coef_, type_classifier.intercept_, type_classifier)
         else:
             raise TypeError(f"no fast path for {type(type_classifier).__name__}")
         self._category_columns: list[slice | float] = []
         if categories is not None:
             for estimator in categories.estimators_:
                 if hasattr(estimator, "coef_"):
-                    self._category_columns.append(self._add(estimator.coef_, estimator.intercept_))
+                    self._category_columns.append(self._add(estimator.coef_, estimator.intercept_, estimator))
                 else:  # a category with no positive example: a constant
                     self._category_columns.append(float(np.ravel(estimator.y_)[0]))
-        self._flag_columns = {flag: self._add(model.coef_, model.intercept_) for flag, model in flags.items()}
+        self._flag_columns = {flag: self._add(model.coef_, model.intercept_, model) for flag, model in flags.items()}
         self._matrix = np.ascontiguousarray(np.hstack(self._weights), dtype=np.float32)
         self._intercept = np.concatenate(self._intercepts).astype(np.float32)
+        self._weights = []
+        self._share_weights()
 
-    def _add(self, coef: Any, intercept: Any) -> slice:
+    def _share_weights(self) -> None:
+        """Point each estimator's float32 `coef_` at its columns of the stacked matrix (the same
+        numbers) so the weights are held once, not twice: ~11 MB for the shipped model. A coef_
+        of another type (float64, sparse) is left as it is."""
+        for estimator, columns in self._owners:
+            coef = estimator.coef_
+            if isinstance(coef, np.ndarray) and coef.dtype == np.float32:
+                shared = self._matrix[:, columns].T
+                if shared.shape == coef.shape and np.array_equal(shared, coef):
+                    estimator.coef_ = shared
+        self._owners = []
+
+    def _add(self, coef: Any, intercept: Any, owner: Any) -> slice:
         coef = coef.toarray() if sp.issparse(coef) else np.asarray(coef)
         self._weights.append(coef.T)
         self._intercepts.append(np.ravel(intercept))
         columns = slice(self._width, self._width + coef.shape[0])
         self._width += coef.shape[0]
+        self._owners.append((owner, columns))
         return columns
 
     def scores(self, features: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:

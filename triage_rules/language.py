@@ -11,7 +11,7 @@ is sure AND few of its words are English.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -62,7 +62,13 @@ def _detector() -> LanguageDetector:
 
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of the main language of `text` ("en", "pl", ...), or None when too little text."""
-    sample = (text or "")[:SAMPLE_CHARS]
+    return _language_of_sample((text or "")[:SAMPLE_CHARS])
+
+
+# The rule engine and the classifier both ask about the same message; the answer depends only on
+# the (bounded) sample, so remembering recent samples halves the work and bounds the memory.
+@lru_cache(maxsize=1024)
+def _language_of_sample(sample: str) -> str | None:
     words = [word.lower() for word in WORD.findall(sample)]
     letters = sum(len(word) for word in words)
     latin = [word for word in words if word.isascii() or _is_latin(word)]

@@ -42,3 +42,8 @@ def forms_of(lemmas: Iterable[str]) -> list[str]:
         found.add(lemma)
         found.update(table.get(lemma, ()))
     return sorted(found)
+
+
+def forget_forms() -> None:
+    """Drop the table read by `forms_of` (it is read again if needed)."""
+    _forms_by_lemma.cache_clear()

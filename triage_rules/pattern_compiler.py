@@ -92,6 +92,21 @@ def gate_of(pattern: TokenPattern) -> Gate:
     return Gate(regexes=tuple(regexes))
 
 
+def required_words(pattern: TokenPattern) -> list[frozenset[str]]:
+    """For each token the pattern cannot match without, the lower-cased words it can be (when its
+    test is a word test): a message missing every word of one of these sets cannot match it.
+    Tokens whose test is not a plain word list (flags, REGEX, NOT_IN) are left out: no claim."""
+    needed = []
+    for token in pattern:
+        low, _ = _repeats(token.get("OP"))
+        if low == 0:
+            continue
+        words = _word_values(token) or _case_blind_values(token)
+        if words is not None:
+            needed.append(frozenset(words))
+    return needed
+
+
 def max_length(pattern: TokenPattern) -> int | None:
     """The most tokens a match of the pattern can span; None when a token repeats without bound."""
     total = 0

@@ -19,7 +19,7 @@ from intake.formatting import uk_time
 from intake.reports import presentation
 from intake.reports.charts import render_svg
 from intake.reports.periods import Period
-from intake.reports.service import build_report
+from intake.reports.service import build_reports
 from intake.reports.tables import Cell, ReportTable
 from intake.runtime import Runtime
 
@@ -57,11 +57,13 @@ def render_board_report(
     prepared_by: str | None = None,
 ) -> str:
     now = now or runtime.clock.now()
-    tables = {table.view: table for table in build_report(runtime, period, now=now, homes=homes)}
     year_to_date = period.financial_year_to_date()
-    tsm_year = None
+    wanted: list[tuple[Period, list[str] | None]] = [(period, None)]
     if year_to_date.label != period.label:
-        tsm_year = build_report(runtime, year_to_date, views=["tsm"], now=now, homes=homes)[0]
+        wanted.append((year_to_date, ["tsm"]))
+    built = build_reports(runtime, wanted, now=now, homes=homes)
+    tables = {table.view: table for table in built[0]}
+    tsm_year = built[1][0] if len(built) > 1 else None
     return _environment.get_template("board.html").render(
         style=BOARD_STYLE,
         period=period,

@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
     and_,
+    bindparam,
     case,
     exists,
     func,
@@ -326,6 +328,11 @@ def overdue_case_ids(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(select(Item.id).where(deadline_rules.overdue_case_condition(now))))
 
 
+def overdue_case_count(session: Session, now: datetime) -> int:
+    """How many cases `overdue_case_ids` finds, counted in the database."""
+    return session.scalar(select(func.count()).where(deadline_rules.overdue_case_condition(now))) or 0
+
+
 # --- outcomes -----------------------------------------------------------------------------
 
 
@@ -411,66 +418,20 @@ def classifier_corrections_by_day(session: Session, window: Window) -> dict[date
 
     Two passes, so the many uncorrected items are only counted: one over the whole cohort (labels
     now), one over the corrected few (labels before and now)."""
-    day = london_date(Item.received_at)
-    cohort = and_(within(Item.received_at, window), Item.model_version.is_not(None), reviewed_by_staff())
-    plan = [("category", "categories", label, Item.categories) for label in CATEGORIES]
-    plan += [("flag", "flags", label, Item.flags) for label in FLAGS]
-
-    now_counts = {
-        row[0]: row[1:]
-        for row in session.execute(
-            select(day, *(_count_if(has_label(column, label)) for _, _, label, column in plan))
-            .where(cohort)
-            .group_by(day)
-        )
-    }
+    plan = _CORRECTION_PLAN
+    cohort_query, corrected_types_query, deltas_query = _corrections_statements()
+    bounds = {"window_start": window.start, "window_end": window.end}
+    now_counts: dict[date, list[int]] = {}
     type_counts: dict[date, dict[str | None, int]] = {}
-    for received, item_type, count in session.execute(
-        select(day, Item.type, func.count()).where(cohort).group_by(day, Item.type)
-    ):
+    for received, item_type, count, *labels in session.execute(cohort_query, bounds):
         type_counts.setdefault(received, {})[item_type] = int(count)
-
-    first = (
-        select(Correction.item_id, func.min(Correction.id).label("first_id"))
-        .group_by(Correction.item_id)
-        .subquery("first_corrections")
-    )
-    correction = aliased(Correction)
-    before_type = correction.before["type"].as_string()
-    model_type = func.coalesce(before_type, Item.type)
-    labelled = (
-        select(day.label("day"), model_type.label("model_type"), Item.type.label("final_type"))
-        .select_from(Item)
-        .join(first, first.c.item_id == Item.id)
-        .join(correction, correction.id == first.c.first_id)
-        .where(cohort)
-        .subquery("corrected")
-    )
+        day_labels = now_counts.setdefault(received, [0] * len(labels))
+        for index, value in enumerate(labels):
+            day_labels[index] += int(value)
     corrected_types: dict[date, list[tuple[str | None, str | None, int]]] = {}
-    keys = (labelled.c.day, labelled.c.model_type, labelled.c.final_type)
-    for received, model, final, count in session.execute(select(*keys, func.count()).group_by(*keys)):
+    for received, model, final, count in session.execute(corrected_types_query, bounds):
         corrected_types.setdefault(received, []).append((model, final, int(count)))
-    columns: list[ColumnElement[Any]] = [day]
-    for _, key, label, column in plan:
-        before = correction.before[key]
-        final_has = has_label(column, label)
-        model_has = case((before.as_string().is_not(None), has_label(before, label)), else_=final_has)
-        columns += [
-            _count_if(and_(model_has, final_has)),
-            _count_if(and_(model_has, ~final_has)),
-            _count_if(and_(~model_has, final_has)),
-        ]
-    deltas = {
-        row[0]: row[1:]
-        for row in session.execute(
-            select(*columns)
-            .select_from(Item)
-            .join(first, first.c.item_id == Item.id)
-            .join(correction, correction.id == first.c.first_id)
-            .where(cohort)
-            .group_by(day)
-        )
-    }
+    deltas = {row[0]: row[1:] for row in session.execute(deltas_query, bounds)}
     no_deltas = (0,) * (3 * len(plan))
     return {
         received: _correction_counts(
@@ -482,6 +443,65 @@ def classifier_corrections_by_day(session: Session, window: Window) -> dict[date
         )
         for received in now_counts
     }
+
+
+_CORRECTION_PLAN: list[tuple[str, str, str, Any]] = [
+    ("category", "categories", label, Item.categories) for label in CATEGORIES
+] + [("flag", "flags", label, Item.flags) for label in FLAGS]
+
+
+@cache
+def _corrections_statements() -> tuple[Any, Any, Any]:
+    """The three statements of `classifier_corrections_by_day`, built once with the window as bound
+    parameters: they are large (three counts per label), and building them afresh cost more CPU than
+    running them when the facts of a day or two are refreshed after a change. Each item's first
+    correction is found per item (an index look-up for the items in the window), not by grouping
+    every correction ever made."""
+    day = london_date(Item.received_at)
+    received = and_(
+        Item.received_at >= bindparam("window_start", type_=UTCDateTime()),
+        Item.received_at < bindparam("window_end", type_=UTCDateTime()),
+    )
+    cohort = and_(received, Item.model_version.is_not(None), reviewed_by_staff())
+    plan = _CORRECTION_PLAN
+
+    # The cohort once: per (day, type) its size and its labels now.
+    cohort_query = (
+        select(day, Item.type, func.count(), *(_count_if(has_label(c, label)) for _, _, label, c in plan))
+        .where(cohort)
+        .group_by(day, Item.type)
+    )
+
+    correction, earlier = aliased(Correction), aliased(Correction)
+    first_correction = and_(
+        correction.item_id == Item.id,
+        ~exists().where(earlier.item_id == correction.item_id, earlier.id < correction.id),
+    )
+    before_type = correction.before["type"].as_string()
+    model_type = func.coalesce(before_type, Item.type)
+    labelled = (
+        select(day.label("day"), model_type.label("model_type"), Item.type.label("final_type"))
+        .select_from(Item)
+        .join(correction, first_correction)
+        .where(cohort)
+        .subquery("corrected")
+    )
+    keys = (labelled.c.day, labelled.c.model_type, labelled.c.final_type)
+    corrected_types_query = select(*keys, func.count()).group_by(*keys)
+    columns: list[ColumnElement[Any]] = [day]
+    for _, key, label, column in plan:
+        before = correction.before[key]
+        final_has = has_label(column, label)
+        model_has = case((before.as_string().is_not(None), has_label(before, label)), else_=final_has)
+        columns += [
+            _count_if(and_(model_has, final_has)),
+            _count_if(and_(model_has, ~final_has)),
+            _count_if(and_(~model_has, final_has)),
+        ]
+    deltas_query = (
+        select(*columns).select_from(Item).join(correction, first_correction).where(cohort).group_by(day)
+    )
+    return cohort_query, corrected_types_query, deltas_query
 
 
 def _correction_counts(

@@ -5,7 +5,7 @@ The views themselves are intake/reports/measures/, one module per report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -42,6 +42,8 @@ class ViewSpec:
     name: str
     title: str
     build: Callable[[ReportContext], ReportTable]
+    # Period reports sum the daily facts; "overdue now" reads the live deadlines and needs no refresh.
+    reads_facts: bool = True
 
 
 VIEWS: dict[str, ViewSpec] = {
@@ -64,7 +66,10 @@ VIEWS: dict[str, ViewSpec] = {
             lambda c: timeliness(session=c.session, period=c.period, policy=c.policy),
         ),
         ViewSpec(
-            "overdue", "Overdue now", lambda c: overdue(session=c.session, now=c.now, calendar=c.calendar)
+            "overdue",
+            "Overdue now",
+            lambda c: overdue(session=c.session, now=c.now, calendar=c.calendar),
+            reads_facts=False,
         ),
         ViewSpec("outcomes", "Outcomes and remedies", lambda c: outcomes(session=c.session, period=c.period)),
         ViewSpec(
@@ -94,21 +99,37 @@ def build_report(
     homes: int | None = None,
 ) -> list[ReportTable]:
     """The named views (all by default) for `period`, from one read-only unit of work."""
-    specs = [resolve_view(name) for name in (views or VIEWS)]
-    refresh_facts(runtime)
+    return build_reports(runtime, [(period, views)], now=now, homes=homes)[0]
+
+
+def build_reports(
+    runtime: Runtime,
+    wanted: Sequence[tuple[Period, Iterable[str] | None]],
+    *,
+    now: datetime | None = None,
+    homes: int | None = None,
+) -> list[list[ReportTable]]:
+    """Several periods' views (all by default) after one refresh of the facts, from one read-only
+    unit of work, so a page that shows two periods (the board report: the quarter and the year to
+    date) reads them from the same moment and pays for the refresh once."""
+    chosen = [(period, [resolve_view(name) for name in (views or VIEWS)]) for period, views in wanted]
+    if any(spec.reads_facts for _, specs in chosen for spec in specs):
+        refresh_facts(runtime)
     with runtime.database.session() as session:
         queries.prepare_session(session)
-        context = ReportContext(
-            session=session,
-            period=period,
-            now=now or runtime.clock.now(),
-            calendar=runtime.calendar,
-            policy=runtime.policy,
-            homes=homes or runtime.settings.homes,
-        )
-        tables = [spec.build(context) for spec in specs]
+        built = []
+        for period, specs in chosen:
+            context = ReportContext(
+                session=session,
+                period=period,
+                now=now or runtime.clock.now(),
+                calendar=runtime.calendar,
+                policy=runtime.policy,
+                homes=homes or runtime.settings.homes,
+            )
+            built.append([spec.build(context) for spec in specs])
         session.rollback()  # nothing to write; end the read transaction cleanly
-    return tables
+    return built
 
 
 def refresh_facts(runtime: Runtime) -> daily_facts.Refreshed:

@@ -15,7 +15,7 @@ from intake import case_links, cases, deadlines
 from intake.api.deps import RuntimeDep
 from intake.references import parse_reference
 from intake.web.deps import ManagerUser, TriageUser
-from intake.web.staff_items import FieldError, _act, _form_text
+from intake.web.staff_items import FieldError, _act, _form_text, _required_text
 from models import Item
 
 router = APIRouter()
@@ -38,9 +38,9 @@ async def deadline_action(item_id: int, request: Request, runtime: RuntimeDep, u
 @router.post("/items/{item_id}/unlink")
 async def unlink(item_id: int, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
-        reason = _form_text(form, "reason")
-        if not reason:
-            raise FieldError("case-actions", "Enter why this message is not part of the case")
+        reason = _required_text(
+            form, "reason", field="case-actions", missing="Enter why this message is not part of the case"
+        )
         new_root = case_links.unlink(runtime, session, item, actor=user.username, reason=reason)
         return f"Taken out of the case: {new_root.reference} is now a case of its own with its own deadlines."
 

@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from intake import deadlines, replies, reply_templates, staff_alerts
 from intake.api.deps import RuntimeDep
-from intake.privacy import access
 from intake.replies import ReplyRefused
 from intake.runtime import Runtime
 from intake.users import list_users
@@ -26,7 +25,7 @@ from intake.web.deps import RowId, TriageUser
 from intake.web.flash import set_flash
 from intake.web.pages import PageNotFound
 from intake.web.queue_walk import MAX_FROM_LENGTH, came_from, next_case_in
-from intake.web.staff_items import _check_visible, _form_text
+from intake.web.staff_items import _check_visible, _form_text, _record_item_view
 from intake.web.templating import render
 from models import Acknowledgement, Item
 from triage_rules.acknowledgement_wording import sms_segments
@@ -119,9 +118,7 @@ def reply_page(
 
 @router.get("/items/{item_id}/reply", response_class=HTMLResponse)
 def show_reply(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
-    with runtime.database.session() as session:
-        _check_visible(session, item_id, user)
-        access.record_view(session, actor=user.username, action=access.VIEW_ITEM, item_id=item_id)
+    _record_item_view(runtime, item_id, user)
     return reply_page(request, runtime, item_id, user)
 
 

@@ -122,11 +122,17 @@ def item_page(
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
 def show_item(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> HTMLResponse:
+    _record_item_view(runtime, item_id, user)
+    # The page reads in its own short session and renders after it closes (item_page).
+    return item_page(request, runtime, item_id, user, from_view=request.query_params.get("from"))
+
+
+def _record_item_view(runtime: Runtime, item_id: int, user: StaffUser) -> None:
+    """Before a page shows an item (its page, its reply form): hidden unless this user may see it,
+    and the view recorded in the access log, in one short transaction."""
     with runtime.database.session() as session:
         _check_visible(session, item_id, user)
         access.record_view(session, actor=user.username, action=access.VIEW_ITEM, item_id=item_id)
-    # The page reads in its own short session and renders after it closes (item_page).
-    return item_page(request, runtime, item_id, user, from_view=request.query_params.get("from"))
 
 
 def _check_visible(session: Session, item_id: int, user: StaffUser) -> None:
@@ -229,6 +235,14 @@ class FieldError(InvalidMessage):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+def _required_text(form: Any, name: str, *, field: str, missing: str) -> str:
+    """A form's text that may not be left blank: the text, or a FieldError on `field` saying `missing`."""
+    value = _form_text(form, name)
+    if not value:
+        raise FieldError(field, missing)
+    return value
 
 
 @router.post("/items/{item_id}/correct")
@@ -339,13 +353,16 @@ async def escalate(item_id: RowId, request: Request, runtime: RuntimeDep, user: 
 async def extend(item_id: RowId, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
         raw_date = _form_text(form, "until", 20)
-        reason = _form_text(form, "reason")
         try:
             until_day = date.fromisoformat(raw_date)
         except ValueError:
             raise FieldError("until", "Enter the new date, for example 2026-12-24") from None
-        if not reason:
-            raise FieldError("extend-reason", "Enter the reason for the extension: the resident will be told it")
+        reason = _required_text(
+            form,
+            "reason",
+            field="extend-reason",
+            missing="Enter the reason for the extension: the resident will be told it",
+        )
         until = datetime.combine(until_day, time(17, 0), tzinfo=UK)
         letter = cases.extend(runtime, session, item, actor=user.username, until=until, reason=reason)
         told = {
@@ -360,9 +377,9 @@ async def extend(item_id: RowId, request: Request, runtime: RuntimeDep, user: Ma
 @router.post("/items/{item_id}/response")
 async def record_response(item_id: RowId, request: Request, runtime: RuntimeDep, user: TriageUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
-        summary = _form_text(form, "summary")
-        if not summary:
-            raise FieldError("summary", "Enter a summary of the response you sent")
+        summary = _required_text(
+            form, "summary", field="summary", missing="Enter a summary of the response you sent"
+        )
         cases.record_response(runtime, session, item, actor=user.username, summary=summary)
         return "Response recorded; the deadline it met is marked as met."
 
@@ -386,9 +403,9 @@ async def close(item_id: RowId, request: Request, runtime: RuntimeDep, user: Tri
 @router.post("/items/{item_id}/reopen")
 async def reopen(item_id: RowId, request: Request, runtime: RuntimeDep, user: ManagerUser) -> Response:
     def action(session: Session, item: Item, form: Any) -> str:
-        reason = _form_text(form, "reason")
-        if not reason:
-            raise FieldError("reopen-reason", "Enter why the case is being reopened")
+        reason = _required_text(
+            form, "reason", field="reopen-reason", missing="Enter why the case is being reopened"
+        )
         cases.reopen(runtime, session, item, actor=user.username, reason=reason)
         return "Case reopened; its deadlines have been recomputed."
 

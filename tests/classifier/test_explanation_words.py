@@ -30,3 +30,41 @@ def test_expanded_sms_shorthand_keeps_its_words_without_a_false_span(small_class
 def test_spans_are_found_ignoring_case_and_spacing() -> None:
     assert spans_in("Nobody  has\nBEEN here", "nobody has been") == [(0, 16)]
     assert spans_in("abc", "") == []
+
+
+def _spans_by_regex(original: str, words: str) -> list[tuple[int, int]]:
+    """What spans_in did before it stopped compiling a pattern per term: the reference."""
+    import re
+
+    if not words:
+        return []
+    found = [(m.start(), m.end()) for m in re.finditer(re.escape(words), original)]
+    if found:
+        return found
+    loose = r"\s+".join(re.escape(part) for part in words.split())
+    return [(m.start(), m.end()) for m in re.finditer(loose, original, flags=re.IGNORECASE)]
+
+
+def test_exact_spans_are_found_like_a_regex_search_would() -> None:
+    cases = [
+        ("aaaa", "aa"), ("the leak, the leak and THE LEAK", "the leak"), ("a.b a*b", "a*b"),
+        ("no match here", "leak"), ("Leak\tagain", "leak again"), ("x(y) x(y)", "x(y)"), ("", "a"),
+    ]
+    for original, words in cases:
+        assert spans_in(original, words) == _spans_by_regex(original, words), (original, words)
+
+
+def test_a_feature_row_is_read_as_the_matrix_row_holds_it(small_classifier: Classifier) -> None:
+    import numpy as np
+
+    from classifier.encoding import MessageInput, encode
+    from classifier.explanation import RowView
+
+    items = encode([MessageInput("the boiler is broken again", "sms"), MessageInput("thanks for the repair", "sms")])
+    features = small_classifier.model.features([item.model_input for item in items])  # type: ignore[misc]
+    for row in range(features.shape[0]):
+        view, reference = RowView.of(features, row), features[row]
+        assert np.array_equal(view.indices, reference.indices) and np.array_equal(view.data, reference.data)
+        weights = small_classifier._explainer.type_weights[0]
+        assert small_classifier._explainer._top(view, weights, None) == small_classifier._explainer._top(
+            reference, weights, None)

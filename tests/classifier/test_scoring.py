@@ -37,3 +37,17 @@ def test_fast_scores_equal_sklearn_predict_proba(small_classifier: Classifier) -
     assert fast.flag_probabilities.keys() == reference.flag_probabilities.keys()
     for flag, values in fast.flag_probabilities.items():
         assert np.allclose(values, reference.flag_probabilities[flag], atol=1e-5)
+
+
+def test_the_scorer_holds_the_weights_once_and_sklearn_still_agrees(small_classifier: Classifier) -> None:
+    from sklearn.calibration import CalibratedClassifierCV
+
+    model = small_classifier.model
+    matrix = model.scorer()._matrix
+    estimators = ([fold.estimator for fold in model.type_classifier.calibrated_classifiers_]
+                  if isinstance(model.type_classifier, CalibratedClassifierCV) else [model.type_classifier])
+    estimators += list(model.flag_classifiers.values())
+    assert estimators
+    for estimator in estimators:
+        assert np.shares_memory(estimator.coef_, matrix)
+    test_fast_scores_equal_sklearn_predict_proba(small_classifier)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bench.simulate_quarter import Quarter, QuarterConfig
 from intake import cases, jobs
+from intake.deadlines import overdue_case_condition
 from intake.reports import daily_facts
 from intake.reports.periods import Period, parse_period
 from intake.reports.service import build_view, refresh_facts
@@ -61,6 +62,24 @@ def test_every_write_leaves_a_mark_and_the_next_read_takes_them(report_runtime: 
     with report_runtime.database.session() as session:
         assert session.scalar(select(ReportFactMark.id).limit(1)) is None
         assert session.scalar(select(ReportDailyFact.id).limit(1)) is not None
+
+
+def test_overdue_now_reads_the_live_deadlines_and_leaves_the_refresh_to_period_reports(report_runtime: Runtime, fixed_data) -> None:  # type: ignore[no-untyped-def]
+    # "Overdue now" never reads the facts, so reading it alone does not pay for bringing them up to date.
+    build_view(report_runtime, "volume", Q3, now=dataset.NOW)
+    before = build_view(report_runtime, "overdue", Q3, now=dataset.NOW).totals["cases"]
+    with report_runtime.database.session() as session:
+        overdue_case = session.scalars(
+            select(Item).where(overdue_case_condition(dataset.NOW)).order_by(Item.id).limit(1)
+        ).one()
+        cases.close(report_runtime, session, overdue_case, actor="manager", outcome="Upheld", remedy=None)
+    assert build_view(report_runtime, "overdue", Q3, now=dataset.NOW).totals["cases"] == before - 1  # type: ignore[operator]
+    with report_runtime.database.session() as session:
+        assert session.scalar(select(ReportFactMark.id).limit(1)) is not None  # still waiting for a refresh
+    build_view(report_runtime, "outcomes", Q3, now=dataset.NOW)
+    with report_runtime.database.session() as session:
+        assert session.scalar(select(ReportFactMark.id).limit(1)) is None
+    _incremental_equals_rebuild(report_runtime)
 
 
 def test_a_closure_and_a_reopening_show_in_the_next_read(report_runtime: Runtime, fixed_data) -> None:  # type: ignore[no-untyped-def]

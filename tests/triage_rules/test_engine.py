@@ -179,3 +179,61 @@ def test_matching_is_fast_enough_for_a_thousand_messages_a_second() -> None:
     # The best of three runs, against a ceiling ten times the rules' share of the 1 ms budget: it
     # catches a pathological pattern (backtracking), not a busy machine. bench/ measures the real speed.
     assert min(cpu_per_message() for _ in range(3)) < 0.01
+
+
+# --- the engine's shortcuts find exactly what the plain per-window matching finds ------------------
+
+
+def _seed_field_views() -> list[object]:
+    from classifier.data import load_examples, seed_files
+    from classifier.preparation import prepare
+    from triage_rules.rules import _FieldView
+
+    nlp = get_nlp()
+    views = []
+    for example in load_examples(seed_files()):
+        prepared = prepare(example.body, channel=example.channel, subject=example.subject)
+        texts = [prepared.rules_text] + ([prepared.subject] if prepared.subject else [])
+        views.extend(_FieldView(nlp.make_doc(text), ENGINE._gate_words) for text in texts)
+    return views
+
+
+def test_skipping_groups_that_cannot_match_changes_no_match_on_the_seed_corpus() -> None:
+    """The engine skips a token group's Matcher when no pattern can match the Doc and visits only
+    the trigger groups a gate word opens; run every group on every seed message both ways."""
+    groups = ENGINE._trigger_groups + [group for groups in ENGINE._refining_groups.values() for group in groups]
+    compared = skipped = 0
+    for view in _seed_field_views():
+        openable = {id(group) for group in ENGINE._openable_triggers(view)}  # type: ignore[arg-type]
+        for group in groups:
+            reference = set(group.scan(view, gate_only=True))  # type: ignore[arg-type]
+            assert set(group.scan(view)) == reference, group.rule_index  # type: ignore[arg-type]
+            if group in ENGINE._trigger_groups and id(group) not in openable:
+                assert group.gate_windows(view) == []  # type: ignore[arg-type]
+            compared += bool(reference)
+            skipped += bool(group.gate_windows(view)) and not group.windows(view)  # type: ignore[arg-type]
+    assert compared > 100  # the corpus does exercise the groups
+    assert skipped > 1000  # and the shortcut does skip Matcher runs
+
+
+def test_a_group_whose_other_words_are_missing_is_not_run_but_is_when_they_are_there() -> None:
+    from triage_rules.rules import _FieldView
+
+    gas = next(group for group in ENGINE._trigger_groups
+               if ENGINE._rules[group.rule_index].name == "urgent_safety.gas_smell")
+    nlp = get_nlp()
+    lonely = _FieldView(nlp.make_doc("the gas bill is too high this month"), ENGINE._gate_words)
+    smelly = _FieldView(nlp.make_doc("I can smell gas in the kitchen"), ENGINE._gate_words)
+    assert gas.gate_windows(lonely) and not gas.windows(lonely)
+    assert gas.windows(smelly)
+    assert "urgent_safety" in flags("I can smell gas in the kitchen")
+
+
+def test_an_engine_built_after_the_forms_table_was_forgotten_matches_the_same() -> None:
+    from triage_rules.lemma_forms import forget_forms
+    from triage_rules.rules import RuleEngine
+
+    forget_forms()  # load_rule_engine drops the table once built; a later engine reads it again
+    rebuilt = RuleEngine.load()
+    for text in ("Smelt GAS in the hallway, it is SMELLING strong", "my son has been hit by his dad"):
+        assert rebuilt.match(text) == ENGINE.match(text)

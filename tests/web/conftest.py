@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from intake import audit
 from intake.app import create_app
 from intake.runtime import Runtime
 from intake.users import create_user
@@ -92,3 +95,21 @@ def post_contact(
         "submission_token": match.group(1) if submission_token is None else submission_token,
     }
     return client.post("/contact", data=data, files=files or [], headers=headers, follow_redirects=False)
+
+
+def with_a_rejected_version(runtime: Runtime, tmp_path: Path, trained_model_dir: Path) -> tuple[str, str]:
+    """A copy of the trained model as the version in use, and a second version the quality check
+    rejected (as the worker records it): (in use, rejected). The runtime reads the copy."""
+    from classifier import ModelRegistry
+
+    runtime.settings.model_dir = tmp_path / "models"
+    shutil.copytree(trained_model_dir, runtime.settings.model_dir)
+    current = ModelRegistry(runtime.settings.model_dir).current_version()
+    assert current is not None
+    rejected = "99991231T000000Z-rejected"
+    shutil.copytree(runtime.settings.model_dir / current, runtime.settings.model_dir / rejected)
+    with runtime.database.session() as session:
+        audit.record(session, actor="worker", action="model_evaluated", version=rejected, promoted=False,
+                     reason="not promoted: worse than the version in use on held-out urgent safety recall",
+                     comparisons=[])
+    return current, rejected

@@ -12,9 +12,12 @@ from email.message import EmailMessage
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
+from intake.corrections import correct_item
 from intake.runtime import Runtime
 from intake.settings import SmtpSettings
+from models import Item
 from tests.channels.mail_servers import SmtpServer
 from tests.channels.twilio_standin import TwilioStandIn
 from tests.channels.twilio_support import ACCOUNT_SID, AUTH_TOKEN, twilio_settings
@@ -53,6 +56,24 @@ def connect(runtime: Runtime, smtp_sink: SmtpServer, twilio: TwilioStandIn | Non
         runtime.settings.twilio = twilio_settings(twilio)
     runtime._senders.clear()
     return runtime
+
+
+def as_complaint(runtime: Runtime, session: Session, item: Item) -> Item:
+    """The item as a complaint (delay): the classifier may read a complaint's text as something else,
+    and these tests are about what happens to a complaint, not about the classifier."""
+    if item.type != "complaint":
+        correct_item(
+            runtime,
+            session,
+            item,
+            user="test",
+            type="complaint",
+            categories=["delay"],
+            flags=[],
+            queue=None,
+            reason=None,
+        )
+    return item
 
 
 def mails(smtp_sink: SmtpServer) -> list[EmailMessage]:

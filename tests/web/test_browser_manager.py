@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from intake import audit
 from intake.pipeline import ingest
 from intake.runtime import Runtime
 from models import AuditEntry, Deadline, Item
 from tests.factories import email_message
-from tests.web.conftest import PASSWORD, add_user
+from tests.web.conftest import PASSWORD, add_user, with_a_rejected_version
 from tests.web.test_browser import BROWSER_CEILING_MS, _shot, browser, server  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -51,22 +49,6 @@ def _make_overdue(runtime: Runtime, item_id: int) -> str:
         return item.reference
 
 
-def _a_rejected_version(runtime: Runtime, tmp_path: Path, trained_model_dir: Path) -> tuple[str, str]:
-    from classifier import ModelRegistry
-
-    runtime.settings.model_dir = tmp_path / "models"
-    shutil.copytree(trained_model_dir, runtime.settings.model_dir)
-    current = ModelRegistry(runtime.settings.model_dir).current_version()
-    assert current is not None
-    rejected = "99991231T000000Z-rejected"
-    shutil.copytree(runtime.settings.model_dir / current, runtime.settings.model_dir / rejected)
-    with runtime.database.session() as session:
-        audit.record(session, actor="worker", action="model_evaluated", version=rejected, promoted=False,
-                     reason="not promoted: worse than the version in use on held-out urgent safety recall",
-                     comparisons=[])
-    return current, rejected
-
-
 def test_a_manager_exports_the_overdue_list_and_promotes_a_model(  # type: ignore[no-untyped-def]
     browser, server: str, runtime: Runtime, tmp_path: Path, trained_model_dir: Path  # noqa: F811
 ) -> None:
@@ -75,7 +57,7 @@ def test_a_manager_exports_the_overdue_list_and_promotes_a_model(  # type: ignor
     results = [ingest(runtime, email_message(text, subject="Complaint", sender=f"resident{n}@example.com"))
                for n, text in enumerate(COMPLAINTS)]
     overdue = sorted(_make_overdue(runtime, result.item_id) for result in results[:2])
-    current, rejected = _a_rejected_version(runtime, tmp_path, trained_model_dir)
+    current, rejected = with_a_rejected_version(runtime, tmp_path, trained_model_dir)
     add_user(runtime, "maria", "admin")
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)

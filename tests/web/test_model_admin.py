@@ -3,7 +3,6 @@ a rejected version used only after a confirmation that is recorded."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -12,23 +11,7 @@ from sqlalchemy import select
 from intake import audit
 from intake.runtime import Runtime
 from models import AuditEntry
-from tests.web.conftest import signed_in, staff_post
-
-
-def _two_versions(runtime: Runtime, tmp_path: Path, trained_model_dir: Path) -> tuple[str, str]:
-    from classifier import ModelRegistry
-
-    runtime.settings.model_dir = tmp_path / "models"
-    shutil.copytree(trained_model_dir, runtime.settings.model_dir)
-    current = ModelRegistry(runtime.settings.model_dir).current_version()
-    assert current is not None
-    rejected = "99991231T000000Z-rejected"
-    shutil.copytree(runtime.settings.model_dir / current, runtime.settings.model_dir / rejected)
-    with runtime.database.session() as session:
-        audit.record(session, actor="worker", action="model_evaluated", version=rejected, promoted=False,
-                     reason="not promoted: worse than the version in use on held-out urgent safety recall",
-                     comparisons=[])
-    return current, rejected
+from tests.web.conftest import signed_in, staff_post, with_a_rejected_version
 
 
 def test_a_version_the_quality_check_rejected_needs_a_confirmation_and_the_override_is_recorded(
@@ -36,7 +19,7 @@ def test_a_version_the_quality_check_rejected_needs_a_confirmation_and_the_overr
 ) -> None:
     from classifier import ModelRegistry
 
-    current, rejected = _two_versions(runtime, tmp_path, trained_model_dir)
+    current, rejected = with_a_rejected_version(runtime, tmp_path, trained_model_dir)
     signed_in(client, runtime, "ada", "admin")
     registry = ModelRegistry(runtime.settings.model_dir)
 
@@ -58,7 +41,7 @@ def test_a_version_the_quality_check_rejected_needs_a_confirmation_and_the_overr
 def test_measures_are_named_in_words_and_a_running_retraining_says_so(
     client: TestClient, runtime: Runtime, tmp_path: Path, trained_model_dir: Path
 ) -> None:
-    _two_versions(runtime, tmp_path, trained_model_dir)
+    with_a_rejected_version(runtime, tmp_path, trained_model_dir)
     with runtime.database.session() as session:
         audit.record(session, actor="ada", action="retrain_scheduled")
     signed_in(client, runtime, "ada", "admin")

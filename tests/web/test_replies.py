@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from intake import deadlines, jobs
-from intake.corrections import correct_item
 from intake.pipeline import ingest
 from intake.runtime import Runtime
 from models import Acknowledgement, AuditEntry, Item, Reply, SmsOptOut
@@ -23,7 +22,7 @@ from tests.channels.twilio_standin import TwilioStandIn
 from tests.channels.twilio_support import new_mobile
 from tests.factories import email_message, sms_message
 from tests.web.conftest import signed_in
-from tests.web.reply_support import connect, mails, reply_form, smtp_sink, twilio  # noqa: F401 (fixtures)
+from tests.web.reply_support import as_complaint, connect, mails, reply_form, smtp_sink, twilio  # noqa: F401 (fixtures)
 
 QUESTION = (
     "Hello, could you tell me when the communal hallway at 4 Birch Court will next be cleaned? Thanks, Pat"
@@ -43,6 +42,16 @@ def _case(runtime: Runtime, body: str = QUESTION, **extra: object) -> Item:
         assert item is not None
         session.expunge(item)
         return item
+
+
+def _complaint(runtime: Runtime) -> Item:
+    """A case that is a complaint, whatever the classifier makes of its text."""
+    item = _case(runtime, COMPLAINT)
+    with runtime.database.session() as session:
+        root = session.get(Item, item.id)
+        assert root is not None
+        as_complaint(runtime, session, root)
+    return item
 
 
 def _send(client: TestClient, item_id: int, form: dict[str, str], **fields: str) -> object:
@@ -152,22 +161,7 @@ def test_a_reply_marked_as_the_stage_response_meets_the_response_deadline_once_s
     client: TestClient, runtime: Runtime, smtp_sink: SmtpServer
 ) -> None:
     connect(runtime, smtp_sink)
-    item = _case(runtime, COMPLAINT)
-    with runtime.database.session() as session:
-        root = session.get(Item, item.id)
-        assert root is not None
-        if root.type != "complaint":
-            correct_item(
-                runtime,
-                session,
-                root,
-                user="test",
-                type="complaint",
-                categories=["delay"],
-                flags=[],
-                queue=None,
-                reason=None,
-            )
+    item = _complaint(runtime)
     with runtime.database.session() as session:
         assert "respond" in deadlines.open_kinds(session.get(Item, item.id))  # type: ignore[arg-type]
     signed_in(client, runtime, "tina", "triage")
@@ -194,22 +188,7 @@ def test_a_stage_response_that_fails_to_send_is_not_recorded(
     client: TestClient, runtime: Runtime, smtp_sink: SmtpServer
 ) -> None:
     connect(runtime, smtp_sink)
-    item = _case(runtime, COMPLAINT)
-    with runtime.database.session() as session:
-        root = session.get(Item, item.id)
-        assert root is not None
-        if root.type != "complaint":
-            correct_item(
-                runtime,
-                session,
-                root,
-                user="test",
-                type="complaint",
-                categories=["delay"],
-                flags=[],
-                queue=None,
-                reason=None,
-            )
+    item = _complaint(runtime)
     signed_in(client, runtime, "tina", "triage")
     form = reply_form(client, item.id)
     smtp_sink.refuse_next("550 5.1.1 mailbox unavailable")

@@ -13,14 +13,13 @@ from sqlalchemy import select
 
 from intake import jobs, staff_alerts
 from intake.clock import FixedClock
-from intake.corrections import correct_item
 from intake.pipeline import ingest
 from intake.runtime import Runtime
 from models import Deadline, Item, StaffAlertEmail, User
 from tests.channels.mail_servers import SmtpServer
 from tests.factories import email_message
 from tests.web.conftest import signed_in, staff_post
-from tests.web.reply_support import connect, mails, smtp_sink  # noqa: F401 (fixture)
+from tests.web.reply_support import as_complaint, connect, mails, smtp_sink  # noqa: F401 (fixture)
 
 GAS = "There is a strong smell of gas in my kitchen at 9 Oak Lane and my neighbour says she can smell it too."
 COMPLAINT = "I want to make a formal complaint: my repair at 12 Ash Grove has been outstanding for months."
@@ -82,18 +81,7 @@ def test_a_deadline_about_to_be_missed_is_emailed_to_the_assignee_once(
     with runtime.database.session() as session:
         item = session.get(Item, result.item_id)
         assert item is not None
-        if item.type != "complaint":
-            correct_item(
-                runtime,
-                session,
-                item,
-                user="test",
-                type="complaint",
-                categories=["delay"],
-                flags=[],
-                queue=None,
-                reason=None,
-            )
+        as_complaint(runtime, session, item)
         item.assigned_to = "tina"
     with runtime.database.session() as session:
         respond = session.scalars(

@@ -180,10 +180,15 @@ def test_case_actions_assign_extend_respond_and_close(client: TestClient, runtim
     assert too_far.status_code == 409 and "allows an extension of at most" in too_far.text
     until = (respond_by + timedelta(days=7)).date().isoformat()
     assert staff_post(client, url, f"{url}/extend", {"until": until, "reason": "waiting for a survey"}).status_code == 303
+    no_summary = staff_post(client, url, f"{url}/response", {"summary": "   "})
+    assert no_summary.status_code == 400 and "Enter a summary of the response you sent" in no_summary.text
     assert staff_post(client, url, f"{url}/response", {"summary": "Apologised, booked the repair"}).status_code == 303
     assert staff_post(client, url, f"{url}/close", {"outcome": "upheld", "remedy": "£50"}).status_code == 303
     item = _item(runtime, result.item_id)
     assert (item.assigned_to, item.case_status, item.outcome) == ("mo", "closed", "upheld")
+    no_reopen_reason = staff_post(client, url, f"{url}/reopen", {"reason": ""})
+    assert no_reopen_reason.status_code == 400 and "Enter why the case is being reopened" in no_reopen_reason.text
+    assert _item(runtime, result.item_id).case_status == "closed"
     with runtime.database.session() as session:
         actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.item_id == item.id)))
     assert {"assigned", "extended", "response_recorded", "closed"} <= set(actions)

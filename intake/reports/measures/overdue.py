@@ -72,6 +72,6 @@ def overdue(*, session: Session, now: datetime, calendar: WorkingCalendar) -> Re
         totals={
             "overdue": sum(sum(v) for v in grouped.values()),
             # Cases, as the queue's sidebar counts them (a case may have several overdue deadlines).
-            "cases": len(queries.overdue_case_ids(session, now)),
+            "cases": queries.overdue_case_count(session, now),
         },
     )
