@@ -42,11 +42,12 @@ system-deps:
 
 # Two pytest-xdist workers, whole files per worker (module fixtures such as the browser stay put);
 # each worker has its own PostgreSQL template, queue names and temp dirs. TEST_WORKERS=0 runs serially.
+# Files go out in collection order, which tests/conftest.py sorts slowest first (SLOW_FILES_SECONDS).
 TEST_WORKERS ?= 2
 test: install-dev system-deps model
 	bash scripts/ensure-services.sh
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -56,7 +56,9 @@ AUTH_TOKEN = "bench-auth-token-0123456789abcdef"
 LANDLORD_NUMBER = "+447480000001"
 PUBLIC_BASE_URL = "https://intake.bench.example"
 SMS_PATH = "/webhooks/twilio/sms"
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_sms"
+# BENCH_DB_PREFIX: another name for the database this recreates, so two people's runs on one
+# PostgreSQL never drop each other's (e.g. BENCH_DB_PREFIX=pipeline_speed_bench).
+DEFAULT_POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_sms"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 TARGET_P99_MS = 50.0
 

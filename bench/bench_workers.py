@@ -37,7 +37,9 @@ from intake.runtime import Runtime  # noqa: E402
 from intake.settings import Settings  # noqa: E402
 from models import Acknowledgement, Item  # noqa: E402
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/intake_bench_workers"
+# BENCH_DB_PREFIX: another name for the database this recreates, so two people's runs on one
+# PostgreSQL never drop each other's (e.g. BENCH_DB_PREFIX=pipeline_speed_bench).
+DEFAULT_POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_workers"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 
 

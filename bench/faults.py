@@ -384,9 +384,14 @@ class Campaign:
             engine.dispose()
 
     def run(self, faults: int, per_round: int, interval: float, *, probe: bool = True,
-            budget_seconds: float | None = None) -> None:
+            budget_seconds: float | None = None, only: list[str] | None = None) -> None:
         deadline = time.monotonic() + budget_seconds if budget_seconds else None
         kinds = self.fault_kinds()
+        if only:  # one kind of fault alone, e.g. to time its recovery before and after a fix
+            unknown = sorted(set(only) - set(kinds))
+            if unknown:
+                raise SystemExit(f"no such kind of fault: {unknown}; the kinds are {sorted(kinds)}")
+            kinds = {kind: fault for kind, fault in kinds.items() if kind in only}
         if probe:  # how long a message takes end to end with no fault: recovery times compare with it
             self.baseline = [None if t is None else round(t, 2) for t in (self.probe() for _ in range(3))]
         order: list[str] = []  # every kind once, in a random order, then again: each kind lands evenly
@@ -549,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path,
                         help="write the JSON report here too (rewritten after every checked round)")
     parser.add_argument("--minutes", type=float, help="stop landing faults after this long (then check)")
+    parser.add_argument("--kind", action="append", dest="kinds", metavar="KIND",
+                        help="land only this kind of fault (repeatable), e.g. --kind 'kill a worker'")
     parser.add_argument("--no-probe", action="store_true",
                         help="land faults back to back without measuring recovery (the short campaign)")
     args = parser.parse_args(argv)
@@ -560,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
         with Campaign(root, args.seed).running() as campaign:
             campaign.progress = args.out
             campaign.run(args.faults, args.round, args.interval, probe=not args.no_probe,
-                         budget_seconds=args.minutes * 60 if args.minutes else None)
+                         budget_seconds=args.minutes * 60 if args.minutes else None, only=args.kinds)
             report = campaign.report()
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -5,8 +5,9 @@
 #   SECONDS_PACED=60 bash bench/run_all.sh   # the issue's 60 s sustained run (longer)
 #
 # Needs the shared PostgreSQL and Redis on 127.0.0.1 and a trained model in var/models
-# (`make model`). It recreates the databases intake_bench_sms and intake_bench_workers and flushes
-# Redis database ${BENCH_REDIS_DB:-12}. Read the load average printed beside each figure: on a
+# (`make model`). It recreates the databases ${BENCH_DB_PREFIX:-intake_bench}_sms and
+# ${BENCH_DB_PREFIX:-intake_bench}_workers and flushes Redis database ${BENCH_REDIS_DB:-12}: set
+# both to run beside someone else's run without touching it. Read the load average printed beside each figure: on a
 # shared machine, figures are pessimistic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,14 +15,17 @@ PY=.venv/bin/python
 OUT=${BENCH_OUT:-var/bench/$(date -u +%Y%m%dT%H%M%SZ)}
 REDIS=redis://127.0.0.1:6379/${BENCH_REDIS_DB:-12}
 PACED=${SECONDS_PACED:-20}
+# uvicorn processes in the PostgreSQL runs, for the product and the bare app alike (production runs
+# several API processes; the ratio compares equal process counts). SQLite: always one.
+API=${BENCH_API_WORKERS:-1}
 mkdir -p "$OUT"
 echo "uptime before: $(uptime)"
 $PY bench/bench_sms_webhook.py --mode sqlite --requests 500 --concurrency 8 --json-out "$OUT/sms_sqlite.json" >/dev/null
-$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --requests 500 --concurrency 8 \
+$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --api-workers "$API" --requests 500 --concurrency 8 \
     --redis-url "$REDIS" --json-out "$OUT/sms_postgres.json" >/dev/null
-$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --skip-bare --rate 100 --concurrency 64 \
+$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --api-workers "$API" --skip-bare --rate 100 --concurrency 64 \
     --requests $((100 * PACED)) --redis-url "$REDIS" --ack-timeout 120 --json-out "$OUT/ack_100.json" >/dev/null || true
-$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --skip-bare --rate 150 --concurrency 64 \
+$PY bench/bench_sms_webhook.py --mode postgres --workers 2 --api-workers "$API" --skip-bare --rate 150 --concurrency 64 \
     --requests $((150 * PACED)) --redis-url "$REDIS" --ack-timeout 120 --json-out "$OUT/end_to_end_150.json" >/dev/null || true
 $PY bench/bench_workers.py --items 600 --processes 1 2 4 --mode rq --redis-url "$REDIS" --json-out "$OUT/workers.json" >/dev/null
 echo "uptime after: $(uptime)"

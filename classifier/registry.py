@@ -7,6 +7,7 @@ renamed into place once complete.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -24,6 +25,27 @@ MODEL_FILE = "model.skops"
 METADATA_FILE = "metadata.json"
 CURRENT_FILE = "CURRENT"
 HISTORY_FILE = "HISTORY.json"  # versions promoted so far, oldest first, for rollback()
+# In the metadata of a model trained on the seed TRAIN split alone (`intake model ensure`, the tests'
+# pinned model): the hash of what shaped it, so one training serves both (`make test` trained twice).
+SEED_INPUTS_KEY = "seed_inputs_hash"
+
+
+def seed_inputs_hash() -> str:
+    """A hash of everything that shapes a model trained on the seed corpus: the seed files and the
+    code of the classifier and rule packages (their .py and data files)."""
+    import triage_rules
+    from classifier.data import seed_files
+
+    packages = [Path(__file__).resolve().parent, Path(triage_rules.__file__).resolve().parent]
+    root = packages[0].parent
+    sources = [Path(path).resolve() for path in seed_files()]
+    for package in packages:
+        sources += [path for path in package.rglob("*") if path.suffix in {".py", ".yaml", ".yml", ".json", ".txt"}]
+    digest = hashlib.sha256()
+    for path in sorted(set(sources)):
+        digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -72,6 +94,16 @@ class ModelRegistry:
 
     def metadata(self, version: str) -> dict[str, Any]:
         return json.loads((self.path_of(version) / METADATA_FILE).read_text(encoding="utf-8"))
+
+    def version_trained_from_seed(self, inputs_hash: str) -> str | None:
+        """The newest version whose metadata says it was trained on the seed corpus from these inputs."""
+        for version in reversed(self.versions()):
+            try:
+                if self.metadata(version).get(SEED_INPUTS_KEY) == inputs_hash:
+                    return version
+            except (OSError, ValueError):  # a version being written or damaged: not this one
+                continue
+        return None
 
     def new_version_name(self, data_hash: str, now: datetime) -> str:
         """`<UTC time>-<hash prefix>`, from the moment passed in (the registry reads no clock)."""

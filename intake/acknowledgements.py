@@ -231,6 +231,8 @@ def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
         raise failed[acknowledgement_id]
 
 
+# On SQLite, acknowledgements sent per write transaction (see send_acknowledgements).
+SQLITE_PER_TRANSACTION = 8
 # A batch's items and their deadlines in two queries, not two lazy loads per acknowledgement.
 _WITH_ITEM = selectinload(Acknowledgement.item).selectinload(Item.deadlines)
 
@@ -252,6 +254,21 @@ def send_acknowledgements(
     come back in `failed` (their rows already say `retry` and when) for the job queue to retry;
     every other outcome is recorded on the row.
     """
+    batch = SentBatch()
+    if runtime.database.engine.dialect.name == "sqlite" and len(acknowledgement_ids) + len(also) > SQLITE_PER_TRANSACTION:
+        # SQLite has one writer: a webhook waits for each of these transactions, so they stay short.
+        ids = list(dict.fromkeys([*acknowledgement_ids, *also]))
+        own = set(acknowledgement_ids)
+        for start in range(0, len(ids), SQLITE_PER_TRANSACTION):
+            chunk = ids[start : start + SQLITE_PER_TRANSACTION]
+            part = _send_batch(runtime, [i for i in chunk if i in own], [i for i in chunk if i not in own])
+            batch.taken += part.taken
+            batch.failed.update(part.failed)
+        return batch
+    return _send_batch(runtime, acknowledgement_ids, also)
+
+
+def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequence[int]) -> SentBatch:
     batch = SentBatch()
     with runtime.database.session() as session:
         rows = list(

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from intake.clock import session_now
@@ -39,24 +39,39 @@ def record(session: Session, *, actor: str, action: str, item_id: int | None = N
     # Stored as JSON: normalise now so the hash is over exactly what the database will hand back.
     stored_details = json.loads(json.dumps(details))
     at = session_now(session)  # the runtime's clock, installed on the session's engine
+    previous_id, previous_hash = _predecessor(session)
+    entry = AuditEntry(
+        at=at,
+        actor=actor,
+        action=action,
+        item_id=item_id,
+        details=stored_details,
+        previous_id=previous_id,
+        chain_hash=entry_hash(previous_id, previous_hash, at, actor, action, item_id, stored_details),
+    )
+    session.add(entry)
+    session.info[_LAST_WRITTEN] = entry
+
+
+# The entry this session recorded last: once it is in the database, the next one links to it
+# without a query (a worker's batch records three entries an item; issue 14's profile).
+_LAST_WRITTEN = "audit.last_written"
+
+
+def _predecessor(session: Session) -> tuple[int | None, str | None]:
+    """The entry a new one links to: this session's own last entry when it is written (it has an
+    id, so a lower one than the new entry's), else the newest the database shows."""
+    last = session.info.get(_LAST_WRITTEN)
+    # Persistent: flushed in this transaction or committed before. A rolled-back one is transient again.
+    if last is not None and inspect(last).persistent and last.id is not None:
+        return last.id, last.chain_hash
     # No autoflush: recording must never push the caller's half-built objects to the database early.
     # Entries still pending in this session are not seen, so they share a predecessor (allowed).
     with session.no_autoflush:
         previous = session.execute(
             select(AuditEntry.id, AuditEntry.chain_hash).order_by(AuditEntry.id.desc()).limit(1)
         ).first()
-    previous_id, previous_hash = (previous[0], previous[1]) if previous else (None, None)
-    session.add(
-        AuditEntry(
-            at=at,
-            actor=actor,
-            action=action,
-            item_id=item_id,
-            details=stored_details,
-            previous_id=previous_id,
-            chain_hash=entry_hash(previous_id, previous_hash, at, actor, action, item_id, stored_details),
-        )
-    )
+    return (previous[0], previous[1]) if previous else (None, None)
 
 
 def entry_hash(

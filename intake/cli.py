@@ -117,6 +117,7 @@ def tokens_revoke(name: str) -> None:
 def model_ensure() -> None:
     """Train a model from the seed corpus when none is installed yet (used by `make run`)."""
     from classifier import ModelRegistry
+    from classifier.registry import SEED_INPUTS_KEY, seed_inputs_hash
 
     settings = get_settings()
     registry = ModelRegistry(settings.model_dir)
@@ -129,7 +130,14 @@ def model_ensure() -> None:
 
     train, _ = split_examples(load_examples(seed_files()))
     console.print(f"no model yet: training on {len(train)} seed examples (offline, under a minute)")
-    train_model(train, out_dir=settings.model_dir, clock=SYSTEM_CLOCK)  # the CLI is the edge: the machine's clock
+    # What it was trained from, so the tests' pinned model (tests/conftest.py) can start from a copy
+    # of it instead of training the same model again.
+    train_model(
+        train,
+        out_dir=settings.model_dir,
+        clock=SYSTEM_CLOCK,  # the CLI is the edge: the machine's clock
+        notes={SEED_INPUTS_KEY: seed_inputs_hash()},
+    )
     console.print(f"model {ModelRegistry(settings.model_dir).current_version()} installed")
 
 

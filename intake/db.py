@@ -12,7 +12,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.settings import Settings
+from intake.sqlite_writers import SqliteWriters
 
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations"
 
 
@@ -21,7 +23,27 @@ def make_engine(database_url: str) -> Engine:
         _ensure_sqlite_directory(database_url)
         engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        path = database_url.split("///", 1)[-1]
+        if not path or path == ":memory:" or "mode=memory" in path:
+            event.listen(engine, "begin", _sqlite_begin_immediate)
+            return engine
+        # Writers take turns (intake/sqlite_writers.py) rather than sleeping in SQLite's busy handler.
+        writers = SqliteWriters(path.split("?", 1)[0], timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
+
+        def begin(connection) -> None:  # type: ignore[no-untyped-def]
+            info = connection.connection.info
+            writers.acquire(info)
+            try:
+                _sqlite_begin_immediate(connection)
+            except BaseException:
+                writers.release(info)
+                raise
+
+        event.listen(engine, "begin", begin)
+        event.listen(engine, "commit", lambda connection: writers.release(connection.connection.info))
+        event.listen(engine, "rollback", lambda connection: writers.release(connection.connection.info))
+        # A connection handed back to the pool never keeps the writer's turn.
+        event.listen(engine, "checkin", lambda _dbapi, record: writers.release(record.info))
         return engine
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -37,7 +59,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.close()
     # The driver's own BEGIN (deferred, and only before DML) is replaced by _sqlite_begin_immediate.
     dbapi_connection.isolation_level = None

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -242,8 +244,26 @@ class RqJobQueue:
         return self.connection.lpos(queue.key, job_id) is not None
 
     def _worker_alive(self, name: str | None) -> bool:
-        # A worker's key lives while it heartbeats (every 30 s during a job, TTL 90 s): gone means dead.
-        return bool(name) and bool(self.connection.exists(Worker.redis_worker_namespace_prefix + str(name)))
+        """Whether the rq worker `name` may still be running its job.
+
+        Its key alone is no sign of life: rq sets its TTL when a job starts (a `SimpleWorker`: the
+        job's timeout + 60 s, 240 s by default; idle: 480 s), so a SIGKILLed worker's key outlives it
+        by minutes, and the sweep's re-queue used to wait that long (the short fault campaign waited
+        ~8 minutes on one item). A worker of this host is judged by its process instead, at once; one
+        of another host by its key, which is all there is to go on.
+        """
+        if not name:
+            return False
+        key = Worker.redis_worker_namespace_prefix + name
+        hostname, pid, death = (
+            value.decode() if isinstance(value, bytes) else value
+            for value in self.connection.hmget(key, ["hostname", "pid", "death"])
+        )
+        if hostname is None or death is not None:  # expired, or it said it was stopping
+            return False
+        if hostname == socket.gethostname() and pid is not None and pid.isdigit():
+            return process_alive(int(pid))
+        return True
 
     def failed_jobs(self) -> list[dict[str, Any]]:
         job_ids = [job_id for queue in self.queues for job_id in queue.failed_job_registry.get_job_ids()]
@@ -272,3 +292,21 @@ def _import_function(path: str) -> Callable[..., Any]:
     module_name, _, attribute = path.rpartition(".")
     module = __import__(module_name, fromlist=[attribute])
     return getattr(module, attribute)  # type: ignore[no-any-return]
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this host is running (a zombie, killed but not yet reaped, is not).
+
+    A pid reused by another process reads as alive: the caller then waits, as it would have anyway.
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:  # no /proc (not Linux): kill(0) is all we know
+        return True

@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Index, Integer, String, Text, event, insert, inspect, select
-from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, mapped_column
 
 from models.base import Base
 from models.tables import Acknowledgement, AuditEntry, Correction, Deadline, Item
@@ -34,6 +34,7 @@ from models.tables import Acknowledgement, AuditEntry, Correction, Deadline, Ite
 # The reports' days are the office's days (intake/reports/local_dates.py does the same in SQL).
 LONDON = ZoneInfo("Europe/London")
 _PENDING = "report_fact_marks.pending"
+_UNWRITTEN = "report_fact_marks.unwritten"
 
 
 class ReportDailyFact(Base):
@@ -143,16 +144,37 @@ def _note_changes(session: Session, flush_context: UOWTransaction, instances: ob
 
 
 @event.listens_for(Session, "after_flush")
-def _write_marks(session: Session, flush_context: UOWTransaction) -> None:
+def _collect_marks(session: Session, flush_context: UOWTransaction) -> None:
+    """The flush's marks, kept until the transaction commits: a worker's batch flushes a few times
+    per item, and one INSERT at commit replaces one per flush (issue 14's profile)."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    ids: set[int] = set(pending["ids"])
+    unwritten: dict[str, set[Any]] = session.info.setdefault(_UNWRITTEN, {"ids": set(), "days": set()})
+    unwritten["ids"] |= pending["ids"]
     for instance in pending["objects"]:
         item_id = instance.id if isinstance(instance, Item) else instance.item_id
         if item_id is not None:
-            ids.add(item_id)
-    rows = [{"item_id": item_id, "day": None} for item_id in sorted(ids)]
-    rows += [{"item_id": None, "day": day} for day in sorted(pending["days"])]
+            unwritten["ids"].add(item_id)
+    unwritten["days"] |= pending["days"]
+
+
+@event.listens_for(Session, "before_commit")
+def _write_marks(session: Session) -> None:
+    """Flush what is left first, so its marks are written with the rest, in this transaction."""
+    session.flush()
+    unwritten = session.info.pop(_UNWRITTEN, None)
+    if not unwritten:
+        return
+    rows = [{"item_id": item_id, "day": None} for item_id in sorted(unwritten["ids"])]
+    rows += [{"item_id": None, "day": day} for day in sorted(unwritten["days"])]
     if rows:
         session.connection().execute(insert(ReportFactMark), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_marks(session: Session, previous_transaction: SessionTransaction) -> None:
+    # The whole transaction rolled back: nothing they named was written. A savepoint's rollback
+    # keeps them: a mark too many only recomputes a day, one too few would leave it stale.
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_UNWRITTEN, None)

@@ -8,9 +8,10 @@ Isolation, so two runs (or two pytest-xdist workers) on one machine never collid
 - PostgreSQL: each run (each xdist worker) migrates one template database once; every test gets its
   own `CREATE DATABASE … TEMPLATE` clone, dropped afterwards;
 - Redis: every rq test uses its own queue name, and rq job ids are namespaced by the queue name;
-- the model: trained once from the seed TRAIN split into var/test-models/<hash of what shapes it>,
-  reused by later runs, and copied per run, so nothing a test does (or the learning loop does to
-  var/models/CURRENT) moves the model under test.
+- the model: trained once from the seed TRAIN split into var/test-models/<hash of what shapes it>
+  (or copied from var/models when `make model` trained it from the same inputs), reused by later
+  runs, and copied per run, so nothing a test does (or the learning loop does to var/models/CURRENT)
+  moves the model under test.
 
 A job that fails in the in-process queue fails the test that ran it, unless the test takes the
 `job_failures` fixture and asserts on them itself.
@@ -19,7 +20,6 @@ A job that fails in the in-process queue fails the test that ran it, unless the 
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import itertools
 import logging
 import os
@@ -119,39 +119,52 @@ def queue_name() -> str:
 # --- the pinned model ----------------------------------------------------------------------------
 
 
-def _model_inputs_hash() -> str:
-    """A hash of everything that shapes the trained model: the seed data and the code that trains it."""
-    from classifier.data import seed_files
+def _installed_model_dir() -> Path:
+    """Where `make model` (`intake model ensure`) installs the service's model."""
+    try:
+        return Settings().model_dir
+    except Exception:  # settings that do not load here: the default place
+        return REPO / "var" / "models"
 
-    digest = hashlib.sha256()
-    sources = [Path(path) for path in seed_files()]
-    for package in ("classifier", "triage_rules"):
-        sources += sorted(
-            path for path in (REPO / package).rglob("*") if path.suffix in {".py", ".yaml", ".yml", ".json", ".txt"}
-        )
-    for path in sorted(set(sources)):
-        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+
+def _adopt_installed_model(inputs_hash: str, into: Path, installed: Path | None = None) -> bool:
+    """Copy the installed model's version into `into` when it was trained on the seed TRAIN split
+    from these very inputs (its metadata says so): the same model the fixture would train, so a fresh
+    clone's `make test` (which runs `make model` first) trains once, not twice. A copy: what the
+    service or the learning loop later does to var/models never reaches the model under test."""
+    from classifier import ModelRegistry
+
+    registry = ModelRegistry(installed or _installed_model_dir())
+    version = registry.version_trained_from_seed(inputs_hash)
+    if version is None:
+        return False
+    shutil.copytree(registry.path_of(version), into / version)
+    ModelRegistry(into).promote(version)
+    return True
 
 
 def _cached_model() -> Path:
-    """The model trained on the seed TRAIN split, trained at most once per change of its inputs.
+    """The model trained on the seed TRAIN split, trained at most once per change of its inputs
+    (the seed data and the code that trains it), or adopted from `make model`'s when it has the same.
 
     A lock file makes concurrent runs (and xdist workers) wait for one training instead of racing.
     """
     from classifier import ModelRegistry, train_model
     from classifier.data import load_examples, seed_files, split_examples
+    from classifier.registry import SEED_INPUTS_KEY, seed_inputs_hash
 
-    target = MODEL_CACHE / _model_inputs_hash()
+    inputs_hash = seed_inputs_hash()
+    target = MODEL_CACHE / inputs_hash
     MODEL_CACHE.mkdir(parents=True, exist_ok=True)
     with open(MODEL_CACHE / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (target.exists() and ModelRegistry(target).current_version() is not None):
             building = MODEL_CACHE / f".building-{RUN_ID}"
             shutil.rmtree(building, ignore_errors=True)
-            train, _ = split_examples(load_examples(seed_files()))
-            train_model(train, out_dir=building)
+            building.mkdir()
+            if not _adopt_installed_model(inputs_hash, building):
+                train, _ = split_examples(load_examples(seed_files()))
+                train_model(train, out_dir=building, notes={SEED_INPUTS_KEY: inputs_hash})
             shutil.rmtree(target, ignore_errors=True)
             building.rename(target)
     return target
@@ -260,6 +273,63 @@ def _fail_on_job_failures(request: pytest.FixtureRequest) -> Iterator[_JobFailur
 def job_failures(_fail_on_job_failures: _JobFailures) -> list[logging.LogRecord]:
     """The jobs that failed so far in this test; a test taking this fixture checks them itself."""
     return _fail_on_job_failures.records
+
+
+# --- the order files run in ------------------------------------------------------------------
+
+# Seconds the slowest files took in a whole run (`pytest -n 2 --dist loadfile --durations=0`, setup +
+# call + teardown summed per file by scripts/file_durations.py; 5 Dec 2026 with a CPU hog beside it,
+# load average ~10: see docs/testing.md). Files under 60 s are left to the test count. Only the ORDER
+# reads them: `make test` gives pytest-xdist whole files (`--dist loadfile --no-loadscope-reorder`)
+# in collection order, so the slowest start first and the quick ones fill in around them, instead
+# of a several-minute file starting last while the other worker has nothing left to do (xdist's own
+# order, most tests first, put the one-test fault campaign and full training at the very end).
+SLOW_FILES_SECONDS: dict[str, float] = {
+    "tests/channels/test_email_imap.py": 278,
+    "tests/intake/test_workers.py": 235,
+    "tests/lifecycle/test_quarter.py": 220,
+    "tests/classifier/test_training.py": 192,
+    "tests/intake/test_jobs_rq.py": 176,
+    "tests/intake/test_training.py": 168,
+    "tests/security/test_bad_input.py": 167,
+    "tests/reports/test_reports_daily_facts.py": 136,
+    "tests/web/test_search.py": 124,
+    "tests/reports/test_reports_service.py": 120,
+    "tests/intake/test_faults_campaign.py": 112,
+    "tests/web/test_team_workflow.py": 100,
+    "tests/web/test_single_sign_on.py": 95,
+    "tests/web/test_auth.py": 93,
+    "tests/web/test_staff_workspace.py": 91,
+    "tests/privacy/test_pages.py": 90,
+    "tests/web/test_replies.py": 86,
+    "tests/security/test_openapi_fuzz.py": 81,
+    "tests/channels/test_email_oauth2.py": 78,
+    "tests/web/test_browser.py": 76,
+    "tests/web/test_notes_and_notifications.py": 72,
+    "tests/privacy/test_erasure.py": 71,
+    "tests/web/test_staff_alerts.py": 65,
+    "tests/channels/test_transcripts.py": 65,
+    "tests/intake/test_acknowledgement_sending.py": 64,
+    "tests/reports/test_reports_views.py": 64,
+    "tests/security/test_sessions.py": 63,
+    "tests/web/test_contact.py": 62,
+}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slowest files first (measured above), then the files with the most tests; a file's own
+    tests keep their order (a stable sort on a key every test of a file shares)."""
+    tests_in: dict[str, int] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        tests_in[path] = tests_in.get(path, 0) + 1
+
+    def file_order(item: pytest.Item) -> tuple[float, int, str]:
+        path = item.nodeid.split("::", 1)[0]
+        return (-SLOW_FILES_SECONDS.get(path, 0.0), -tests_in[path], path)
+
+    items.sort(key=file_order)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -326,6 +326,50 @@ def test_a_job_left_started_by_a_dead_worker_runs_again_when_the_sweep_asks(rq_r
         alive.register_death()
 
 
+def test_a_job_of_a_sigkilled_worker_whose_key_lives_on_runs_again_as_soon_as_the_sweep_asks(
+    rq_runtime: Runtime, start_worker: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    # The fault campaign's "kill a worker": SIGKILL to the whole `intake worker` process group while
+    # a job runs, so no supervisor hands the job back. rq keeps the dead worker's key for the job's
+    # timeout + 60 s (240 s), and the sweep's re-queue used to read that key as a live worker and do
+    # nothing for minutes. A worker of this host is judged by its process: the re-queue is at once.
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    from rq import Worker
+
+    result = ingest(rq_runtime, email_message("The boiler in flat 12 makes a banging noise every morning."))
+    queue = rq_runtime.jobs.queue
+    job_id = f"{queue.name}-process-{result.item_id}"
+    connection = rq_runtime.jobs.connection
+    engine = create_engine(rq_runtime.settings.database_url, isolation_level="READ COMMITTED")
+    try:
+        with engine.connect() as blocker:
+            transaction = blocker.begin()  # hold the item's row: the job blocks mid-run
+            blocker.execute(text("SELECT id FROM items WHERE id = :id FOR UPDATE"), {"id": result.item_id})
+            worker = start_worker()
+            holder = blocker.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            running_job = _wait_for_process_waiting_on(engine, holder, worker.pid)
+            os.killpg(worker.pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+            worker.wait(timeout=60)
+            _wait_for(lambda: not _alive(running_job), "the killed worker process is gone")
+            transaction.rollback()
+        job = Job.fetch(job_id, connection=connection, serializer=JSONSerializer)
+        assert job.get_status(refresh=True) == "started"
+        assert job.worker_name is not None
+        assert connection.ttl(Worker.redis_worker_namespace_prefix + job.worker_name) > 60, "its key lives on"
+
+        rq_runtime.jobs.enqueue_process_item(result.item_id)  # what the sweep does for an overdue item
+
+        assert queue.job_ids == [job_id]
+        start_worker()
+        _wait_for(lambda: _processed(rq_runtime) == 1, "the item is processed by the job queued again")
+        print(f"processed {time.monotonic() - killed_at:.1f} s after the kill")  # for docs/reliability.md
+        _wait_for(lambda: _acknowledgement_statuses(rq_runtime) == ["sent"], "the acknowledgement is sent")
+    finally:
+        engine.dispose()
+    assert len(list((rq_runtime.settings.outbox_dir / "email").iterdir())) == 1
+
+
 def test_a_job_taken_off_the_queue_by_a_worker_that_died_runs_again_when_the_sweep_asks(
     rq_runtime: Runtime,
 ) -> None:
