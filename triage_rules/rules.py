@@ -117,13 +117,21 @@ class _FieldView:
         self._gate_words = gate_words
         self._positions: dict[int, list[int]] | None = None
         self._lowers: str | None = None
+        self._lower_list: list[int] | None = None
         self._lower_set: frozenset[int] | None = None
+
+    @property
+    def lower_list(self) -> list[int]:
+        """The LOWER hash of each token, read from the Doc once for both views below."""
+        if self._lower_list is None:
+            self._lower_list = self.doc.to_array(LOWER).tolist()
+        return self._lower_list
 
     @property
     def lowers(self) -> frozenset[int]:
         """The distinct LOWER hashes of the Doc's tokens."""
         if self._lower_set is None:
-            self._lower_set = frozenset(self.doc.to_array(LOWER).tolist())
+            self._lower_set = frozenset(self.lower_list)
         return self._lower_set
 
     @property
@@ -131,9 +139,11 @@ class _FieldView:
         """Where each gate word occurs (LOWER hash -> token indices)."""
         if self._positions is None:
             self._positions = {}
-            for index, lower in enumerate(self.doc.to_array(LOWER).tolist()):
-                if lower in self._gate_words:
-                    self._positions.setdefault(lower, []).append(index)
+            gate_words = self._gate_words
+            if not self.lowers.isdisjoint(gate_words):  # most Docs: no gate word, no walk
+                for index, lower in enumerate(self.lower_list):
+                    if lower in gate_words:
+                        self._positions.setdefault(lower, []).append(index)
         return self._positions
 
     @property
@@ -149,6 +159,7 @@ class RuleEngine:
     def __init__(self, rules: list[Rule], nlp: Language) -> None:
         self._rules = rules
         self._by_name = {rule.name: rule for rule in rules}
+        self._sender_rules = frozenset(index for index, rule in enumerate(rules) if rule.sender is not None)
         self._nlp = nlp
         self._phrase_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self._phrase_keys: dict[int, tuple[int, str]] = {}  # match_id -> (rule index, role)
@@ -228,7 +239,9 @@ class RuleEngine:
                         record(index, group.role, field_index, start, end)
 
         hits: list[RuleHit] = []
-        for index, rule in enumerate(self._rules):
+        # Only a rule with a match or a sender test can fire; visited in rule-file order.
+        for index in sorted(self._sender_rules.union(found)):
+            rule = self._rules[index]
             if not rule.applies_to(channel):
                 continue
             span = _first_surviving(rule, found[index]) if index in found else None

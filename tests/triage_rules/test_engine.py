@@ -10,6 +10,7 @@ from classifier.result import RuleHit
 from triage_rules.nlp import get_nlp
 from triage_rules.rules import (
     NON_ENGLISH_RULE,
+    RuleEngine,
     category_hints_from,
     flags_from,
     hazards_from,
@@ -214,6 +215,42 @@ def test_skipping_groups_that_cannot_match_changes_no_match_on_the_seed_corpus()
             skipped += bool(group.gate_windows(view)) and not group.windows(view)  # type: ignore[arg-type]
     assert compared > 100  # the corpus does exercise the groups
     assert skipped > 1000  # and the shortcut does skip Matcher runs
+
+
+def test_gate_positions_are_every_gate_word_token_on_the_seed_corpus() -> None:
+    """`_FieldView.positions` reads the LOWER array shared with `lowers` and skips the walk when the
+    Doc holds no gate word; it must still list every token of every gate word."""
+    from triage_rules.rules import LOWER
+
+    with_gate_words = without = 0
+    for view in _seed_field_views():
+        reference: dict[int, list[int]] = {}
+        for index, token in enumerate(view.doc):
+            if token.lower in ENGINE._gate_words:
+                reference.setdefault(token.lower, []).append(index)
+        assert view.positions == reference
+        assert view.lowers == frozenset(view.doc.to_array(LOWER).tolist())
+        with_gate_words += bool(reference)
+        without += not reference
+    assert with_gate_words > 100 and without > 10  # both branches are exercised
+
+
+def test_hits_are_the_same_as_asking_every_rule_in_file_order() -> None:
+    """`match` visits only the rules that matched or test the sender; a rule visited by neither
+    could not fire. Reference: every rule that fires on its own (a one-rule engine), in file order."""
+    rules = ENGINE.rules
+    singles = [RuleEngine([rule], get_nlp()) for rule in rules]
+    cases = [("I can smell gas and my daughter is disabled, contact my MP", "office@parliament.uk", "email"),
+             ("Any update?", "Office <jo.bloggs.mp@parliament.uk>", "email"),
+             ("I am writing on behalf of my mother who is the tenant. You are useless idiots", None, "sms"),
+             ("the boiler is broken and you are useless idiots", None, "call")]
+    for text, sender, channel in cases:
+        got = ENGINE.match(text, sender=sender, channel=channel)
+        reference = [hit for single in singles
+                     for hit in single.match(text, sender=sender, channel=channel) if hit.rule != NON_ENGLISH_RULE]
+        reference = ENGINE._drop_superseded(reference)
+        assert [hit for hit in got if hit.rule != NON_ENGLISH_RULE] == reference
+        assert reference  # each case fires something
 
 
 def test_a_group_whose_other_words_are_missing_is_not_run_but_is_when_they_are_there() -> None:
