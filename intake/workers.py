@@ -293,12 +293,12 @@ class _RqMode(_Mode):
 
     def child(self, name: str) -> int:
         from redis import Redis
-        from rq import Queue, SimpleWorker
+        from rq import Queue
         from rq.serializers import JSONSerializer
 
         connection = Redis.from_url(self.runtime.settings.redis_url or "")
         queues = [Queue(q.name, connection=connection, serializer=JSONSerializer) for q in self.jobs.queues]
-        worker = SimpleWorker(queues, connection=connection, serializer=JSONSerializer, name=name)
+        worker = _simple_worker_class()(queues, connection=connection, serializer=JSONSerializer, name=name)
         worker.work(burst=self.options.burst, with_scheduler=False, logging_level="WARNING")
         return 0
 
@@ -310,6 +310,28 @@ class _RqMode(_Mode):
         # (rq's scheduler methods carry no type hints; the ignores say only that.)
         if self.scheduler.acquire_locks():  # type: ignore[no-untyped-call]
             self.scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
+
+
+# How often a worker's command listener wakes to see whether it should stop. rq polls every 60 s and
+# redis-py 8 waits for the listener on stop, so a worker's exit (a burst run, a SIGTERM) could take a
+# minute: seen as ~64 s start-ups in bench/bench_workers.py (py-spy: teardown -> unsubscribe ->
+# PubSubWorkerThread.stop -> join).
+PUBSUB_POLL_SECONDS = 1.0
+
+
+def _simple_worker_class() -> type[Any]:
+    """rq's SimpleWorker whose command listener wakes every second instead of every minute."""
+    from rq import SimpleWorker
+
+    class IntakeSimpleWorker(SimpleWorker):
+        def subscribe(self) -> None:
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]  # rq declares it None until subscribed
+                sleep_time=PUBSUB_POLL_SECONDS, daemon=True, exception_handler=self._pubsub_exception_handler
+            )
+
+    return IntakeSimpleWorker
 
 
 def recover_rq_worker(jobs: RqJobQueue, name: str) -> list[str]:
