@@ -219,7 +219,7 @@ class DatabaseJobQueue:
             if holder is None:
                 continue
             name, _, pid = holder.rpartition(".")
-            dead = name == host and pid.isdigit() and not _alive(int(pid))
+            dead = name == host and pid.isdigit() and not process_alive(int(pid))
             overdue = locked_at is not None and locked_at + timedelta(seconds=timeout) < now
             if dead or overdue:
                 holders.add(holder)
@@ -241,16 +241,19 @@ class DatabaseJobQueue:
             ]
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` of this host is running (a zombie, killed but not yet reaped, is not).
+
+    A pid reused by another process reads as alive: the caller then waits, as it would have anyway.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    # A zombie child still "exists" for kill(0); its state in /proc says it is dead.
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
             return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
+    except OSError:  # no /proc (not Linux): kill(0) is all we know
         return True

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import socket
 from collections.abc import Callable
 from datetime import datetime
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     from intake.db import Database
 
 from channels.base import TemporarySendError
+from intake.database_queue import process_alive
 
 log = logging.getLogger(__name__)
 
@@ -292,21 +292,3 @@ def _import_function(path: str) -> Callable[..., Any]:
     module_name, _, attribute = path.rpartition(".")
     module = __import__(module_name, fromlist=[attribute])
     return getattr(module, attribute)  # type: ignore[no-any-return]
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process `pid` of this host is running (a zombie, killed but not yet reaped, is not).
-
-    A pid reused by another process reads as alive: the caller then waits, as it would have anyway.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:  # no /proc (not Linux): kill(0) is all we know
-        return True
