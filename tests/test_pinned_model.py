@@ -22,12 +22,7 @@ def test_the_pinned_model_records_the_inputs_it_was_trained_from(trained_model_d
 def test_an_installed_model_trained_from_the_same_inputs_is_copied_not_trained_again(
     trained_model_dir: Path, tmp_path: Path
 ) -> None:
-    installed = tmp_path / "var-models"
-    shutil.copytree(trained_model_dir, installed)
-    version = ModelRegistry(installed).current_version()
-    assert version is not None
-    into = tmp_path / "pinned"
-    into.mkdir()
+    installed, version, into = _an_installed_model_and_an_empty_pin(trained_model_dir, tmp_path)
 
     assert _adopt_installed_model(seed_inputs_hash(), into, installed)
 
@@ -41,12 +36,7 @@ def test_an_installed_model_trained_from_the_same_inputs_is_copied_not_trained_a
 def test_an_installed_model_from_other_inputs_or_retrained_is_not_adopted(
     trained_model_dir: Path, tmp_path: Path
 ) -> None:
-    installed = tmp_path / "var-models"
-    shutil.copytree(trained_model_dir, installed)
-    version = ModelRegistry(installed).current_version()
-    assert version is not None
-    into = tmp_path / "pinned"
-    into.mkdir()
+    installed, version, into = _an_installed_model_and_an_empty_pin(trained_model_dir, tmp_path)
 
     assert not _adopt_installed_model("0" * 16, into, installed)  # other seed data or code
 
@@ -56,3 +46,14 @@ def test_an_installed_model_from_other_inputs_or_retrained_is_not_adopted(
     metadata_path.write_text(json.dumps(metadata))
     assert not _adopt_installed_model(seed_inputs_hash(), into, installed)
     assert ModelRegistry(into).current_version() is None
+
+
+def _an_installed_model_and_an_empty_pin(trained_model_dir: Path, tmp_path: Path) -> tuple[Path, str, Path]:
+    """A copy of the pinned model as `make model` would install it, its version, and an empty pin directory."""
+    installed = tmp_path / "var-models"
+    shutil.copytree(trained_model_dir, installed)
+    version = ModelRegistry(installed).current_version()
+    assert version is not None
+    into = tmp_path / "pinned"
+    into.mkdir()
+    return installed, version, into
