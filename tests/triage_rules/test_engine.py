@@ -195,7 +195,7 @@ def _seed_field_views() -> list[object]:
     for example in load_examples(seed_files()):
         prepared = prepare(example.body, channel=example.channel, subject=example.subject)
         texts = [prepared.rules_text] + ([prepared.subject] if prepared.subject else [])
-        views.extend(_FieldView(nlp.make_doc(text), ENGINE._gate_words) for text in texts)
+        views.extend(_FieldView(nlp.make_doc(text), ENGINE._gate_words, ENGINE._needs) for text in texts)
     return views
 
 
@@ -259,8 +259,8 @@ def test_a_group_whose_other_words_are_missing_is_not_run_but_is_when_they_are_t
     gas = next(group for group in ENGINE._trigger_groups
                if ENGINE._rules[group.rule_index].name == "urgent_safety.gas_smell")
     nlp = get_nlp()
-    lonely = _FieldView(nlp.make_doc("the gas bill is too high this month"), ENGINE._gate_words)
-    smelly = _FieldView(nlp.make_doc("I can smell gas in the kitchen"), ENGINE._gate_words)
+    lonely = _FieldView(nlp.make_doc("the gas bill is too high this month"), ENGINE._gate_words, ENGINE._needs)
+    smelly = _FieldView(nlp.make_doc("I can smell gas in the kitchen"), ENGINE._gate_words, ENGINE._needs)
     assert gas.gate_windows(lonely) and not gas.windows(lonely)
     assert gas.windows(smelly)
     assert "urgent_safety" in flags("I can smell gas in the kitchen")
