@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from spacy.tokens import Doc
-
-from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
+from classifier.features import DocLemmas, TextForModel, char_string, lemma_string, meta_tokens, read_lemmas
 from classifier.preparation import PreparedText, prepare
 from classifier.rule_layer import RuleEngine, rule_tokens, run_rules
 from triage_rules.hits import RuleHit
@@ -31,7 +29,8 @@ class EncodedItem:
     hits: list[RuleHit]
     model_input: TextForModel | None  # None when there is nothing to classify
     model_text: str = ""  # exactly what the main lemmas were read from (subject + prepared text)
-    doc: Doc | None = None  # its tokens, kept to map model features back to the resident's words
+    # Those lemmas with their spans in model_text, kept to map model features back to the words
+    lemmas: DocLemmas | None = None
 
 
 def _model_text(prepared: PreparedText) -> str:
@@ -62,12 +61,12 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
             strict=True)
     )
     inputs: dict[int, TextForModel] = {}
-    docs: dict[int, tuple[str, Doc]] = {}
+    read: dict[int, tuple[str, DocLemmas]] = {}
     for index, text, doc in zip(usable, main_texts, main_docs, strict=True):
-        docs[index] = (text, doc)
+        lemmas = read[index] = (text, read_lemmas(doc))
         agent_doc = agent_docs.get(index)
         inputs[index] = TextForModel(
-            lemmas=lemma_string(doc),
+            lemmas=lemmas[1].text,
             chars=char_string(text),
             meta=meta_tokens(messages[index].channel, rule_tokens(hits[index])),
             agent_lemmas=lemma_string(agent_doc) if agent_doc is not None else "",
@@ -75,7 +74,7 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
         )
     return [
         EncodedItem(message=message, prepared=item, hits=item_hits, model_input=inputs.get(index),
-                    model_text=docs[index][0] if index in docs else "",
-                    doc=docs[index][1] if index in docs else None)
+                    model_text=read[index][0] if index in read else "",
+                    lemmas=read[index][1] if index in read else None)
         for index, (message, item, item_hits) in enumerate(zip(messages, prepared, hits, strict=True))
     ]

@@ -21,7 +21,8 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import compress, repeat
+from operator import add
 from typing import Any
 
 import numpy as np
@@ -112,33 +113,51 @@ class Lemmatizer:
             self._lengths[orth] = len(text)
         return token
 
+    def read(self, doc: Doc) -> DocLemmas:
+        """The lemmas of `doc` with the span of the word each came from (tokens that give none,
+        such as spaces and most punctuation, left out)."""
+        table = doc.to_array([ORTH, IDX])  # one array read instead of a Token object per word
+        orths, starts = table[:, 0].tolist(), table[:, 1].tolist()
+        # map() and compress() walk the lists in C; only words not seen before take the slow path.
+        lemmas = list(map(self._memo.get, orths))
+        lengths = list(map(self._lengths.get, orths))
+        if None in lemmas or None in lengths:
+            for index, orth in enumerate(orths):
+                if lemmas[index] is None:
+                    lemmas[index] = self._token_for(orth)
+                if lengths[index] is None:
+                    lengths[index] = len(self._nlp.vocab.strings[orth])
+        kept_starts = list(compress(starts, lemmas))
+        return DocLemmas(lemmas=list(filter(None, lemmas)), starts=kept_starts,
+                         ends=list(map(add, kept_starts, compress(lengths, lemmas))))
+
     def aligned(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(lemma, start, end) for each token that gives a lemma: where in the text each lemma came
         from, so a model feature can be shown as the resident's own words."""
-        memo, lengths = self._memo, self._lengths
-        result = []
-        # One array read instead of a Token object per word: (ORTH, IDX) per token.
-        for orth, start in doc.to_array([ORTH, IDX]).tolist():
-            lemma = memo.get(orth)
-            if lemma is None:
-                lemma = self._token_for(orth)
-            if lemma:
-                length = lengths.get(orth)
-                if length is None:
-                    length = len(self._nlp.vocab.strings[orth])
-                result.append((lemma, start, start + length))
-        return result
+        read = self.read(doc)
+        return list(zip(read.lemmas, read.starts, read.ends, strict=True))
 
     def tokens(self, doc: Doc) -> list[str]:
-        memo = self._memo
-        result = []
-        for orth in doc.to_array(ORTH).tolist():
-            token = memo.get(orth)
-            if token is None:
-                token = self._token_for(orth)
-            if token:
-                result.append(token)
-        return result
+        lemmas = list(map(self._memo.get, doc.to_array(ORTH).tolist()))
+        if None in lemmas:
+            orths = doc.to_array(ORTH).tolist()
+            lemmas = [self._token_for(orth) if lemma is None else lemma for orth, lemma in zip(orths, lemmas,
+                                                                                                strict=True)]
+        return list(filter(None, lemmas))
+
+
+@dataclass(frozen=True)
+class DocLemmas:
+    """The lemmas a Doc gives the model, each with the character span of its word in the Doc's text."""
+
+    lemmas: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    @property
+    def text(self) -> str:
+        """What the word vectoriser reads: the lemmas, space-separated (`lemma_string`)."""
+        return " ".join(self.lemmas)
 
 
 _LEMMATIZER: Lemmatizer | None = None
@@ -180,6 +199,11 @@ def char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
 def aligned_lemmas(doc: Doc) -> list[tuple[str, int, int]]:
     """Each lemma of `doc` with the character span of the word it came from."""
     return _lemmatizer().aligned(doc)
+
+
+def read_lemmas(doc: Doc) -> DocLemmas:
+    """The lemmas of `doc` and their spans, read once for both the model and the explanation."""
+    return _lemmatizer().read(doc)
 
 
 def lemma_string(doc: Doc) -> str:
