@@ -34,6 +34,7 @@ from triage_rules.pattern_compiler import (
     expand_to_phrases,
     gate_of,
     max_length,
+    reach_around_gate,
     required_words,
 )
 from triage_rules.rule_spec import Rule, Trigger, read_rule_file
@@ -61,8 +62,27 @@ class _TokenPattern:
     # LOWER hashes one of which every match holds (the pattern's gate), or None when the pattern
     # is gated by a regex (or not at all): it then runs where its group's gate says.
     words: frozenset[int] | None
-    reach: int | None  # the longest match in tokens; None when unbounded
+    # Tokens a match can extend before and after a gate word (pattern_compiler.reach_around_gate);
+    # None when unbounded: then the whole Doc, once a gate word is there
+    reach: tuple[int, int] | None
     need_mask: int  # one bit per required word set (see _FieldView.need_mask); 0: no claim
+
+    def windows(self, view: _FieldView) -> list[tuple[int, int]]:
+        """The token ranges around this pattern's gate words that hold all its matches (merged)."""
+        positions = view.positions
+        anchors = sorted(p for word in self.words or () for p in positions.get(word, ()))
+        if not anchors or self.reach is None:
+            return [(0, len(view.doc))] if anchors else []
+        before, after = self.reach
+        size = len(view.doc)
+        ranges: list[tuple[int, int]] = []
+        for anchor in anchors:
+            start, end = max(0, anchor - before), min(size, anchor + after + 1)
+            if ranges and start <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+            else:
+                ranges.append((start, end))
+        return ranges
 
 
 @dataclass
@@ -117,15 +137,15 @@ class _TokenGroup:
                         yield found
             return
         # Each pattern on its own. A word-gated pattern's matches all hold one of its gate words,
-        # so the windows around those words (as wide as its longest match) hold all of them; the
-        # others run where the group's gate says, as they always did.
+        # so the windows around those words (as far as a match reaches from one) hold all of them;
+        # the others run where the group's gate says, as they always did.
         mask = view.need_mask
         group_windows: list[tuple[int, int]] | None = None
         for pattern in self.patterns:
             if pattern.need_mask & mask != pattern.need_mask:
                 continue  # a required word is missing: it cannot match
             if pattern.words is not None and not self.always:
-                windows = _around(view, pattern.words, pattern.reach)
+                windows = pattern.windows(view)
             else:
                 if group_windows is None:
                     group_windows = self.gate_windows(view)
@@ -219,8 +239,7 @@ class _FieldView:
     def unique_lowers(self) -> str:
         """Each distinct lower-cased token on its own line, for regex gates (^ and $ are token edges)."""
         if self._lowers is None:
-            strings = self.doc.vocab.strings
-            self._lowers = "\n".join(strings[lower] for lower in self.lowers)
+            self._lowers = "\n".join(map(self.doc.vocab.strings.__getitem__, self.lowers))
         return self._lowers
 
 
@@ -251,6 +270,7 @@ class RuleEngine:
             for word in group.words:
                 self._triggers_by_word[word].append(position)
         self._trigger_words = frozenset(self._triggers_by_word)
+        self._triggers_by_channel: dict[str | None, list[tuple[_TokenGroup, _TokenPattern]]] = {}
         self._ungated_triggers = frozenset(position for position, group in enumerate(self._trigger_groups)
                                            if group.always or group.regex is not None)
 
@@ -302,10 +322,8 @@ class RuleEngine:
         for field_index, (_, view) in enumerate(fields):
             for match_id, start, end in self._phrase_matcher(view.doc):
                 record(*self._phrase_keys[match_id], field_index, start, end)
-            for group in self._openable_triggers(view):
-                if self._rules[group.rule_index].applies_to(channel):
-                    for start, end in group.scan(view):
-                        record(group.rule_index, "trigger", field_index, start, end)
+            for rule_index, start, end in self._trigger_matches(view, channel):
+                record(rule_index, "trigger", field_index, start, end)
         for index in [index for index, roles in found.items() if roles.get("trigger")]:
             for group in self._refining_groups.get(index, ()):
                 for field_index, (_, view) in enumerate(fields):
@@ -353,6 +371,34 @@ class RuleEngine:
         if matcher_patterns:
             self._add_token_group(index, rule, role, matcher_patterns, where)
 
+    def _trigger_matches(self, view: _FieldView, channel: str | None) -> Iterator[tuple[int, int, int]]:
+        """(rule index, start, end) of the trigger patterns' matches in one field. Every pattern
+        whose required words are all there runs, in rule order: what scanning each openable group
+        would find (tests/triage_rules/test_engine.py compares the two), a span possibly twice."""
+        doc, mask = view.doc, view.need_mask
+        group_windows: dict[int, list[tuple[int, int]]] = {}
+        for group, pattern in self._trigger_patterns_for(channel):
+            if pattern.need_mask & mask != pattern.need_mask:
+                continue
+            if pattern.words is not None and not group.always:
+                windows = pattern.windows(view)
+            else:
+                known = group_windows.get(id(group))
+                windows = group_windows[id(group)] = group.gate_windows(view) if known is None else known
+            for start, end in windows:
+                for _, match_start, match_end in pattern.matcher(doc[start:end]):
+                    yield group.rule_index, start + match_start, start + match_end
+
+    def _trigger_patterns_for(self, channel: str | None) -> list[tuple[_TokenGroup, _TokenPattern]]:
+        """The trigger patterns of the rules that apply to `channel`, in rule order (made once per channel)."""
+        patterns = self._triggers_by_channel.get(channel)
+        if patterns is None:
+            patterns = self._triggers_by_channel[channel] = [
+                (group, pattern) for group in self._trigger_groups
+                if self._rules[group.rule_index].applies_to(channel) for pattern in group.patterns
+            ]
+        return patterns
+
     def _openable_triggers(self, view: _FieldView) -> list[_TokenGroup]:
         """The trigger groups, in order, that have a gate word in the Doc or need none (the others'
         windows are empty)."""
@@ -383,7 +429,7 @@ class RuleEngine:
             group.patterns.append(_TokenPattern(
                 matcher=single,
                 words=frozenset(self._nlp.vocab.strings.add(word) for word in gate.words) if gate.words else None,
-                reach=length, need_mask=self._need_mask_of(needed),
+                reach=reach_around_gate(pattern), need_mask=self._need_mask_of(needed),
             ))
         if group.regexes:
             group.regex = re.compile("|".join(f"(?:{regex})" for regex in group.regexes), re.MULTILINE)

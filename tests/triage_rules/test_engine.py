@@ -217,6 +217,20 @@ def test_skipping_groups_that_cannot_match_changes_no_match_on_the_seed_corpus()
     assert skipped > 1000  # and the shortcut does skip Matcher runs
 
 
+def test_the_trigger_patterns_run_alone_find_what_their_groups_find_on_the_seed_corpus() -> None:
+    """`match` runs each trigger pattern whose required words are all in the Doc, around its own
+    gate words; reference: each trigger group's one Matcher over the group's gate windows."""
+    compared = 0
+    for view in _seed_field_views():
+        for channel in (None, "sms"):
+            reference = {(group.rule_index, *span) for group in ENGINE._trigger_groups
+                         if ENGINE._rules[group.rule_index].applies_to(channel)
+                         for span in group.scan(view, gate_only=True)}  # type: ignore[arg-type]
+            assert set(ENGINE._trigger_matches(view, channel)) == reference  # type: ignore[arg-type]
+            compared += len(reference)
+    assert compared > 500  # the corpus does fire trigger patterns
+
+
 def test_gate_positions_are_every_gate_word_token_on_the_seed_corpus() -> None:
     """`_FieldView.positions` reads the LOWER array shared with `lowers` and skips the walk when the
     Doc holds no gate word; it must still list every token of every gate word."""
