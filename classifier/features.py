@@ -158,6 +158,14 @@ class DocLemmas:
         """What the word vectoriser reads: the lemmas, space-separated (`lemma_string`)."""
         return " ".join(self.lemmas)
 
+    def then(self, other: DocLemmas, offset: int) -> DocLemmas:
+        """The lemmas of a text made of this one's text, whitespace, then `other`'s text starting at
+        `offset`. (The tokenizer splits at whitespace first: no token crosses it, and whitespace
+        gives no lemma.)"""
+        return DocLemmas(lemmas=self.lemmas + other.lemmas,
+                         starts=self.starts + [start + offset for start in other.starts],
+                         ends=self.ends + [end + offset for end in other.ends])
+
 
 _LEMMATIZER: Lemmatizer | None = None
 

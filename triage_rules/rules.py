@@ -304,15 +304,17 @@ class RuleEngine:
         sender_name: str | None = None,
         channel: str | None = None,
         doc: Doc | None = None,
+        subject_doc: Doc | None = None,
     ) -> list[RuleHit]:
-        """Every rule that fires on this message. `doc`, if given, must be a Doc of `text`."""
+        """Every rule that fires on this message. `doc`, if given, must be a Doc of `text`, and
+        `subject_doc` one of `subject`."""
         text = text if isinstance(text, str) else ""
         if doc is None and "<" in text:
             # The classifier sends text, not HTML; if markup slips through, words glued to tags
             # ("<b>smell") would hide from the patterns, and a gas smell must not hide.
             text = HTML_TAG.sub(" ", text)
         fields = [(name, _FieldView(field_doc, self._gate_words, self._needs))
-                  for name, field_doc in self._docs(text, subject, doc)]
+                  for name, field_doc in self._docs(text, subject, doc, subject_doc)]
         found: dict[int, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))
 
         def record(index: int, role: str, field_index: int, start: int, end: int) -> None:
@@ -449,9 +451,13 @@ class RuleEngine:
             mask |= bit
         return mask
 
-    def _docs(self, text: str, subject: str | None, doc: Doc | None) -> Iterator[tuple[str, Doc]]:
+    def _docs(self, text: str, subject: str | None, doc: Doc | None,
+              subject_doc: Doc | None = None) -> Iterator[tuple[str, Doc]]:
         if isinstance(subject, str) and subject.strip():
-            yield "subject", self._nlp.make_doc(subject[:CHUNK_CHARS])
+            if subject_doc is not None and len(subject) <= CHUNK_CHARS:
+                yield "subject", subject_doc
+            else:
+                yield "subject", self._nlp.make_doc(subject[:CHUNK_CHARS])
         if doc is not None:
             yield "body", doc
             return
