@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from intake.api.token_cache import token_cache
+from intake.ingest_groups import IngestGroups
 from intake.runtime import Runtime
 from intake.tokens import READ_ITEMS, WRITE_ITEMS, require_scope
 from models import ApiToken
@@ -19,6 +20,13 @@ def get_runtime_dep(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime_dep)]
+
+
+def get_ingest_groups(request: Request) -> IngestGroups:
+    return request.app.state.ingest_groups  # type: ignore[no-any-return]
+
+
+IngestGroupsDep = Annotated[IngestGroups, Depends(get_ingest_groups)]
 
 
 def get_session(runtime: RuntimeDep) -> Iterator[Session]:

@@ -1,0 +1,104 @@
+"""Group commit for the request path: the webhooks waiting at the same moment are stored together.
+
+Each request hands its parsed message to the process's one writer thread and waits. The writer
+takes everything that is waiting (up to `MAX_GROUP`), stores it in one transaction
+(`pipeline.ingest_group`) and only then answers each request: a 200 still means "this message is
+durably committed", but on SQLite eight webhooks now share one commit's fsync (≈ 5 ms on this VM,
+synchronous=FULL) instead of paying one each, and on PostgreSQL one transaction's round trips.
+Nobody waits for a group to fill: while one group commits, the next one gathers by itself.
+
+If a group fails (a bad message, another process storing the same id between our look-up and our
+insert), nothing of it was stored and its messages are stored one by one with `pipeline.ingest`,
+so one message's failure is its own and the others are answered as usual.
+
+The thread starts on the first message and ends after `IDLE_SECONDS` with nothing to do, so an
+app built and dropped (tests) leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from channels.message import InboundMessage
+from intake.pipeline import IngestResult, _validate, ingest, ingest_group
+from intake.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 64
+IDLE_SECONDS = 2.0
+
+
+@dataclass
+class _Waiting:
+    message: InboundMessage
+    actor: str
+    answer: Future[IngestResult] = field(default_factory=Future)
+
+
+class IngestGroups:
+    """The one writer of a process's request path, for one runtime."""
+
+    def __init__(self, runtime: Runtime, *, max_group: int = MAX_GROUP, idle_seconds: float = IDLE_SECONDS) -> None:
+        self.runtime = runtime
+        self.max_group = max_group
+        self.idle_seconds = idle_seconds
+        self._waiting: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self.groups_written = 0  # how many transactions stored more than one message (for tests, benches)
+
+    def submit(self, message: InboundMessage, *, actor: str) -> Future[IngestResult]:
+        """Queue `message` for the next group; the future is answered once it is committed.
+        An invalid message (no external id, unknown channel) is refused here, before any group."""
+        _validate(message)
+        waiting = _Waiting(message, actor)
+        with self._lock:
+            self._waiting.put(waiting)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._run, name="intake-ingest-writer", daemon=True)
+                self._writer.start()
+        return waiting.answer
+
+    def ingest(self, message: InboundMessage, *, actor: str) -> IngestResult:
+        """`pipeline.ingest`, stored in the next group: blocks until committed (or raises its error)."""
+        return self.submit(message, actor=actor).result()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._waiting.get(timeout=self.idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if self._waiting.empty():
+                        self._writer = None
+                        return
+                continue
+            group = [first]
+            while len(group) < self.max_group:
+                try:
+                    group.append(self._waiting.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(group)
+
+    def _write(self, group: list[_Waiting]) -> None:
+        if len(group) > 1:
+            try:
+                results = ingest_group(self.runtime, [(waiting.message, waiting.actor) for waiting in group])
+            except Exception as error:  # noqa: BLE001 - each message is tried again alone, below
+                log.info("a group of %d messages failed (%s); storing them one by one", len(group), error)
+            else:
+                self.groups_written += 1
+                for waiting, result in zip(group, results, strict=True):
+                    waiting.answer.set_result(result)
+                return
+        for waiting in group:
+            try:
+                waiting.answer.set_result(ingest(self.runtime, waiting.message, actor=waiting.actor))
+            except BaseException as error:  # handed to the request that sent it, which raises it
+                waiting.answer.set_exception(error)
