@@ -11,8 +11,11 @@ If a group fails (a bad message, another process storing the same id between our
 insert), nothing of it was stored and its messages are stored one by one with `pipeline.ingest`,
 so one message's failure is its own and the others are answered as usual.
 
-The thread starts on the first message and ends after `IDLE_SECONDS` with nothing to do, so an
-app built and dropped (tests) leaves nothing running.
+SQLite has one writer, so one thread writes there. PostgreSQL takes several transactions at once,
+and a group's time there is mostly round trips (to PostgreSQL, and to Redis for rq's enqueue after
+the commit): one thread would leave the database idle while it waits, so `POSTGRES_WRITERS` groups
+are written side by side. Threads start with the first messages and end after `IDLE_SECONDS` with
+nothing to do, so an app built and dropped (tests) leaves nothing running.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_GROUP = 64
 IDLE_SECONDS = 2.0
+POSTGRES_WRITERS = 3
 
 
 @dataclass
@@ -43,26 +47,42 @@ class _Waiting:
 class IngestGroups:
     """The one writer of a process's request path, for one runtime."""
 
-    def __init__(self, runtime: Runtime, *, max_group: int = MAX_GROUP, idle_seconds: float = IDLE_SECONDS) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        writers: int | None = None,
+        max_group: int = MAX_GROUP,
+        idle_seconds: float = IDLE_SECONDS,
+    ) -> None:
         self.runtime = runtime
+        sqlite = runtime.database.engine.dialect.name == "sqlite"
+        self.writers = writers or (1 if sqlite else POSTGRES_WRITERS)
         self.max_group = max_group
         self.idle_seconds = idle_seconds
         self._waiting: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
         self._lock = threading.Lock()
-        self._writer: threading.Thread | None = None
+        self._running = 0  # writer threads alive
         self.groups_written = 0  # how many transactions stored more than one message (for tests, benches)
 
     def submit(self, message: InboundMessage, *, actor: str) -> Future[IngestResult]:
         """Queue `message` for the next group; the future is answered once it is committed.
         An invalid message (no external id, unknown channel) is refused here, before any group."""
-        _validate(message)
-        waiting = _Waiting(message, actor)
+        [answer] = self.submit_many([message], actor=actor)
+        return answer
+
+    def submit_many(self, messages: list[InboundMessage], *, actor: str) -> list[Future[IngestResult]]:
+        """Queue several messages at once: with no writer busy, they are stored as one group."""
+        for message in messages:
+            _validate(message)
+        waiting = [_Waiting(message, actor) for message in messages]
         with self._lock:
-            self._waiting.put(waiting)
-            if self._writer is None:
-                self._writer = threading.Thread(target=self._run, name="intake-ingest-writer", daemon=True)
-                self._writer.start()
-        return waiting.answer
+            for each in waiting:
+                self._waiting.put(each)
+            if self._running < self.writers:
+                self._running += 1
+                threading.Thread(target=self._run, name="intake-ingest-writer", daemon=True).start()
+        return [each.answer for each in waiting]
 
     def ingest(self, message: InboundMessage, *, actor: str) -> IngestResult:
         """`pipeline.ingest`, stored in the next group: blocks until committed (or raises its error)."""
@@ -75,7 +95,7 @@ class IngestGroups:
             except queue.Empty:
                 with self._lock:
                     if self._waiting.empty():
-                        self._writer = None
+                        self._running -= 1
                         return
                 continue
             group = [first]

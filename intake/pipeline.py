@@ -124,6 +124,8 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
                 channel=item.channel,
                 external_id=_fingerprint(item.external_id),
             )
+        session.flush()  # raw bytes and audit entries, one multi-row INSERT each, before the jobs
+        for item in items.values():
             runtime.jobs.enqueue_process_item(item.id, session=session)
         created = {keys[i]: IngestResult(item.id, True, item.reference, item.status) for i, item in items.items()}
     results: list[IngestResult] = []

@@ -15,14 +15,16 @@ from intake.tokens import READ_ITEMS, WRITE_ITEMS, require_scope
 from models import ApiToken
 
 
-def get_runtime_dep(request: Request) -> Runtime:
+# `async`, though they only read an attribute: FastAPI runs a plain `def` dependency in its thread
+# pool, a hop that cost every webhook more CPU than the dependency itself (issue 14's profile).
+async def get_runtime_dep(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime_dep)]
 
 
-def get_ingest_groups(request: Request) -> IngestGroups:
+async def get_ingest_groups(request: Request) -> IngestGroups:
     return request.app.state.ingest_groups  # type: ignore[no-any-return]
 
 
