@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from channels.message import InboundMessage
 from intake.pipeline import IngestResult, _validate, ingest, ingest_group
 from intake.runtime import Runtime
+from intake.sqlite_writers import request_path
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ class IngestGroups:
         return self.submit(message, actor=actor).result()
 
     def _run(self) -> None:
+        request_path()  # on SQLite, this thread's transactions go before the worker's
         while True:
             try:
                 first = self._waiting.get(timeout=self.idle_seconds)
