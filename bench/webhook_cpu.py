@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
@@ -68,7 +68,9 @@ def build(args: argparse.Namespace, work: Path) -> Runtime:
         public_base_url=BASE,
         outbox_dir=work / "outbox",
         raw_store_dir=work / "raw",
-        twilio=TwilioSettings(account_sid="AC" + "be" * 16, auth_token=SecretStr(TOKEN), from_number="+447480000001"),
+        twilio=TwilioSettings(
+            account_sid="AC" + "be" * 16, auth_token=SecretStr(TOKEN), from_number="+447480000001"
+        ),
     )
     runtime = Runtime.build(settings)
     runtime.database.upgrade()
@@ -80,17 +82,28 @@ def build(args: argparse.Namespace, work: Path) -> Runtime:
 def webhook(number: int, run: int) -> tuple[bytes, dict[str, str]]:
     sid = f"SM{run:08x}{number:024x}"
     form = {
-        "SmsMessageSid": sid, "NumMedia": "0", "SmsSid": sid, "SmsStatus": "received",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
         "Body": f"The boiler has stopped working again, no hot water since Monday ({number})",
-        "To": "+447480000001", "MessageSid": sid, "AccountSid": "AC" + "be" * 16,
-        "From": f"+4474001{number % 90000:05d}", "ApiVersion": "2010-04-01", "NumSegments": "1",
+        "To": "+447480000001",
+        "MessageSid": sid,
+        "AccountSid": "AC" + "be" * 16,
+        "From": f"+4474001{number % 90000:05d}",
+        "ApiVersion": "2010-04-01",
+        "NumSegments": "1",
     }
     signature = RequestValidator(TOKEN).compute_signature(BASE + PATH, form)
     return urlencode(form).encode(), {
-        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
+        "X-Twilio-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
 
 
-async def send(client: httpx.AsyncClient, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int) -> list[float]:
+async def send(
+    client: httpx.AsyncClient, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int
+) -> list[float]:
     queue = list(reversed(bodies))
     latencies: list[float] = []
 
@@ -117,6 +130,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runtime = build(args, Path(tmp))
         app = create_app(runtime)
+        statements = [0]
+        event.listen(
+            runtime.database.engine,
+            "before_cursor_execute",
+            lambda *_: statements.__setitem__(0, statements[0] + 1),
+        )
         transport = httpx.ASGITransport(app=app)
 
         async def run() -> tuple[float, float, list[float]]:
@@ -124,6 +143,8 @@ def main() -> None:
                 await send(client, [webhook(n, 0) for n in range(40)], args.concurrency)  # warm-up
                 bodies = [webhook(n, 1) for n in range(args.requests)]
                 profiler = cProfile.Profile() if args.profile else None
+                statements[0] = 0
+                getattr(app.state, 'ingest_groups', None) and setattr(app.state.ingest_groups, 'batches', 0)
                 cpu, wall = time.process_time(), time.perf_counter()
                 if profiler:
                     profiler.enable()
@@ -139,7 +160,7 @@ def main() -> None:
         print(
             f"{args.mode}: {n} webhooks, CPU {cpu / n * 1000:.2f} ms each, {n / wall:.0f}/s wall, "
             f"p50 {latencies[n // 2] * 1000:.1f} ms, p99 {latencies[int(n * 0.99)] * 1000:.1f} ms, "
-            f"load {os.getloadavg()[0]:.1f}"
+            f"SQL statements {statements[0] / n:.1f} each, {n / max(1, getattr(getattr(app.state, 'ingest_groups', None), 'batches', n)):.1f} a group, load {os.getloadavg()[0]:.1f}"
         )
         runtime.database.dispose()
 

@@ -65,6 +65,7 @@ class IngestGroups:
         self._lock = threading.Lock()
         self._running = 0  # writer threads alive
         self.groups_written = 0  # how many transactions stored more than one message (for tests, benches)
+        self.batches = 0  # how many times a writer took what was waiting (benches: mean group size)
 
     def submit(self, message: InboundMessage, *, actor: str) -> Future[IngestResult]:
         """Queue `message` for the next group; the future is answered once it is committed.
@@ -109,6 +110,7 @@ class IngestGroups:
             self._write(group)
 
     def _write(self, group: list[_Waiting]) -> None:
+        self.batches += 1
         if len(group) > 1:
             try:
                 results = ingest_group(self.runtime, [(waiting.message, waiting.actor) for waiting in group])
