@@ -107,7 +107,20 @@ class IngestGroups:
                     group.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
-            self._write(group)
+            # A request given up on (its client went away) is not stored: it was never answered, so
+            # the provider sends it again. The others can no longer be cancelled from here on.
+            group = [waiting for waiting in group if waiting.answer.set_running_or_notify_cancel()]
+            if not group:
+                continue
+            try:
+                self._write(group)
+            except BaseException as error:  # never leave a request waiting on a writer that is gone
+                for waiting in group:
+                    if not waiting.answer.done():
+                        waiting.answer.set_exception(error)
+                with self._lock:
+                    self._running -= 1
+                raise
 
     def _write(self, group: list[_Waiting]) -> None:
         self.batches += 1

@@ -3,10 +3,11 @@ in one transaction, and each one is still stored exactly once, kept raw, audited
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from intake import audit
 from intake.ingest_groups import IngestGroups
@@ -79,3 +80,21 @@ def test_a_bad_message_in_a_group_does_not_lose_the_good_ones(runtime: Runtime) 
         assert set(session.scalars(select(Item.external_id))) == {m.external_id for m in good}
         assert session.scalar(select(func.count()).select_from(RawMessage)) == 3
         assert audit.verify(session).intact
+
+
+def test_a_request_given_up_before_its_group_is_not_stored_and_the_writer_carries_on(runtime: Runtime) -> None:
+    groups = IngestGroups(runtime, writers=1)
+    kept, abandoned, later = (sms_message(f"{BOILER} ({n})", phone=f"+4477009005{n:02d}") for n in range(3))
+
+    with runtime.database.session() as session:  # holds the writer up while the second one is given up
+        if runtime.database.engine.dialect.name == "postgresql":
+            session.execute(text("LOCK TABLE items IN EXCLUSIVE MODE"))
+        first = groups.submit(kept, actor="twilio")
+        time.sleep(0.3)  # the writer has taken `kept` and waits for the database
+        given_up = groups.submit(abandoned, actor="twilio")
+        assert given_up.cancel()  # the client went away before its group was taken
+
+    assert first.result(timeout=60).created
+    assert groups.submit(later, actor="twilio").result(timeout=60).created
+    with runtime.database.session() as session:
+        assert set(session.scalars(select(Item.external_id))) == {kept.external_id, later.external_id}
