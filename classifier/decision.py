@@ -39,10 +39,6 @@ SAFETY_NET_RULES = frozenset({
     "urgent_safety.says_urgent_with_hazard",
     "urgent_safety.no_heat_or_water_vulnerable",
     "urgent_safety.locked_in_or_out_vulnerable",
-    # a door or window that will not lock or close with someone vulnerable at home: most such
-    # messages are ordinary repairs ("back door won't lock, I'm 80, no rush"), the model decides
-    "urgent_safety.insecure_opening_vulnerable",
-    "urgent_safety.insecure_opening_in_crisis",
 })
 # A complaint this likely is a complaint signal: the item is classified, not filed as junk. Chosen on
 # cross-validated TRAIN predictions: the one complaint the type model ranks as junk out of fold has
