@@ -58,7 +58,7 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     queue — the job), no look-up before the insert and no re-read after it. A repeat delivery is
     the rare case, found by the unique constraint and answered from a second, read-only look-up.
     """
-    _validate(message)
+    validate_message(message)
     try:
         with runtime.database.session() as session:
             item = _store(session, message, runtime.clock)
@@ -94,7 +94,7 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
     the whole group and is raised: the caller then ingests the messages one by one with `ingest`.
     """
     for message, _actor in messages:
-        _validate(message)
+        validate_message(message)
     keys = [(message.channel, message.external_id.strip()) for message, _actor in messages]
     firsts: dict[tuple[str, str], int] = {}  # key -> index of its first copy in the group
     with runtime.database.session() as session:
@@ -157,7 +157,7 @@ def _existing_results(session: Session, keys: Sequence[tuple[str, str]]) -> dict
     }
 
 
-def _validate(message: InboundMessage) -> None:
+def validate_message(message: InboundMessage) -> None:
     if message.channel not in CHANNELS:
         raise InvalidMessage(f"unknown channel {message.channel!r}; expected one of {', '.join(CHANNELS)}")
     if not message.external_id or not message.external_id.strip():
