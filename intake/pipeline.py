@@ -205,6 +205,9 @@ def process_items(
     return taken
 
 
+_BATCH_LOADS = (selectinload(Item.deadlines), selectinload(Item.contact))
+
+
 def _process_locked(
     runtime: Runtime, item_ids: list[int], also: Sequence[int], classified: dict[int, tuple[str, Any]], *, actor: str
 ) -> list[int]:
@@ -219,12 +222,13 @@ def _process_locked(
     what it would see were the items processed one after another.
     """
     with runtime.database.session() as session:
-        # The batch's deadlines in one query, not one lazy load per item in the deadlines step.
+        # The batch's deadlines and contacts in one query each, not one per item in the deadlines
+        # step and the acknowledgement's routing (which finds the contact in the session).
         locked = (
             select(Item)
             .where(Item.id.in_(item_ids))
             .order_by(Item.id)
-            .options(selectinload(Item.deadlines))
+            .options(*_BATCH_LOADS)
             .with_for_update()
         )
         items = list(session.scalars(locked))
@@ -236,7 +240,7 @@ def _process_locked(
                     select(Item)
                     .where(Item.id.in_(extra), Item.status == "received")
                     .order_by(Item.id)
-                    .options(selectinload(Item.deadlines))
+                    .options(*_BATCH_LOADS)
                     .with_for_update(skip_locked=True)
                 )
             )
