@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
@@ -291,6 +292,19 @@ def _triage(
     if item.reference is None:
         item.reference = make_reference(item.received_at, item.id)
     item.status = "processed"
+    # Every item of the batch writes the same columns, so their UPDATEs go as one executemany
+    # instead of one statement per distinct set of changed columns (the rows are locked: writing a
+    # column's unchanged value overwrites nothing).
+    for column in _TRIAGED_COLUMNS:
+        flag_modified(item, column)
+
+
+# What the first pass may change on an item.
+_TRIAGED_COLUMNS = (
+    "type", "confidence", "categories", "flags", "hazards", "queue", "model_version", "language",
+    "prepared_text", "explanation", "review_reason", "routing_reason", "suppress_acknowledgement_reason",
+    "details", "case_id", "complaint_stage", "stage_started_at", "next_due_at", "reference", "status",
+)
 
 
 def _finish(runtime: Runtime, session: Session, unplanned: list[Item], *, actor: str) -> None:

@@ -129,7 +129,7 @@ def queued_runtime(tmp_path: Path, database_url: str, trained_model_dir: Path, l
     built.database.dispose()
 
 
-def test_a_batch_writes_its_classification_runs_and_deadlines_in_one_statement_each(queued_runtime: Runtime) -> None:
+def test_a_batch_writes_its_classification_runs_deadlines_and_item_updates_in_one_statement_each(queued_runtime: Runtime) -> None:
     bodies = [
         "The lift in Cedar House has been broken for two weeks and nobody has fixed it.",
         "I want to make a formal complaint about how my repair was handled.",
@@ -142,6 +142,8 @@ def test_a_batch_writes_its_classification_runs_and_deadlines_in_one_statement_e
     if queued_runtime.database.engine.dialect.name == "postgresql":  # SQLite's driver inserts row by row
         assert sum(s.startswith("insert into classification_runs") for s in seen) == 1
         assert sum(s.startswith("insert into deadlines") for s in seen) == 1
+        # A complaint writes its stage, the lift its flags, the mould its hazards: one UPDATE still.
+        assert sum(s.startswith("update items") for s in seen) == 1
     with queued_runtime.database.session() as session:
         assert set(session.scalars(select(Item.status).where(Item.id.in_(ids)))) == {"processed"}
         assert session.scalar(select(func.count()).select_from(Acknowledgement)) == 4
