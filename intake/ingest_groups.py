@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from channels.message import InboundMessage
-from intake.pipeline import IngestResult, _validate, ingest, ingest_group
+from intake.pipeline import IngestResult, validate_message, ingest, ingest_group
 from intake.runtime import Runtime
 from intake.sqlite_writers import request_path
 
@@ -76,7 +76,7 @@ class IngestGroups:
     def submit_many(self, messages: list[InboundMessage], *, actor: str) -> list[Future[IngestResult]]:
         """Queue several messages at once: with no writer busy, they are stored as one group."""
         for message in messages:
-            _validate(message)
+            validate_message(message)
         waiting = [_Waiting(message, actor) for message in messages]
         with self._lock:
             for each in waiting:
@@ -107,8 +107,9 @@ class IngestGroups:
                     group.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
-            # A request given up on (its client went away) is not stored: it was never answered, so
-            # the provider sends it again. The others can no longer be cancelled from here on.
+            # The request path never cancels (store_or_keep shields its wait: a client gone away
+            # still has its message stored); a future cancelled by a direct caller is dropped here,
+            # and from here on none can be cancelled.
             group = [waiting for waiting in group if waiting.answer.set_running_or_notify_cancel()]
             if not group:
                 continue

@@ -81,7 +81,10 @@ async def store_or_keep(
     if isinstance(outcome, Refused):
         return await run_in_threadpool(ingest_or_keep, runtime, outcome, raw=raw, actor=actor)
     try:
-        return await asyncio.wrap_future(groups.submit(outcome, actor=actor))
+        # Shielded: a client that goes away (a provider's timeout, a server shutting down) must not
+        # take its message with it — Twilio does not send an inbound text again, and a repeat is
+        # recognised by its id anyway.
+        return await asyncio.shield(asyncio.wrap_future(groups.submit(outcome, actor=actor)))
     except InvalidMessage as error:
         kept = await run_in_threadpool(
             _keep,
