@@ -18,7 +18,7 @@ from classifier.decision import Decision, decide, decide_unusable
 from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.errors import InvalidInputError, ModelNotFoundError
 from classifier.explanation import Explainer, RowView, WordMap
-from classifier.features import FeatureSettings, aligned_lemmas
+from classifier.features import FeatureSettings
 from classifier.model import ModelSettings, TriageModel
 from classifier.persistence import load_parts
 from classifier.registry import MODEL_FILE, ModelRegistry
@@ -187,8 +187,8 @@ class Classifier:
     ) -> Classification:
         shown = JUNK if decision.junk else decision.type
         type_index = self.model.types.index(shown) if shown in self.model.types else 0
-        words = (WordMap(aligned_lemmas(item.doc), item.model_text, item.message.text)
-                 if item.doc is not None else None)
+        words = (WordMap(item.lemmas, item.model_text, item.message.text)
+                 if item.lemmas is not None else None)
         explanation = Explanation(
             rules=list(item.hits),
             type_terms=self._explainer.type_terms(row, type_index, words),

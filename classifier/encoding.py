@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from spacy.tokens import Doc
-
-from classifier.features import TextForModel, char_string, lemma_string, meta_tokens
+from classifier.features import DocLemmas, TextForModel, char_string, lemma_string, meta_tokens, read_lemmas
 from classifier.preparation import PreparedText, prepare
 from classifier.rule_layer import RuleEngine, rule_tokens, run_rules
 from triage_rules.hits import RuleHit
 from triage_rules.nlp import get_nlp
+from triage_rules.rules import CHUNK_CHARS
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,8 @@ class EncodedItem:
     hits: list[RuleHit]
     model_input: TextForModel | None  # None when there is nothing to classify
     model_text: str = ""  # exactly what the main lemmas were read from (subject + prepared text)
-    doc: Doc | None = None  # its tokens, kept to map model features back to the resident's words
+    # Those lemmas with their spans in model_text, kept to map model features back to the words
+    lemmas: DocLemmas | None = None
 
 
 def _model_text(prepared: PreparedText) -> str:
@@ -40,20 +40,36 @@ def _model_text(prepared: PreparedText) -> str:
     return prepared.text
 
 
+def _splittable(prepared: PreparedText) -> bool:
+    """The model reads subject + newline + text, and the rules read the subject and exactly that text
+    as it is (no markup to strip, one piece): both can share a subject Doc and a body Doc."""
+    return (bool(prepared.subject) and prepared.text == prepared.rules_text and "<" not in prepared.text
+            and len(prepared.text) <= CHUNK_CHARS)
+
+
 def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None) -> list[EncodedItem]:
     """Encode a batch: the spaCy tokenizer runs over the batch, the rules once per message."""
     nlp = get_nlp()
     tokenizer: Any = nlp.tokenizer
     prepared = [prepare(message.text, channel=message.channel, subject=message.subject) for message in messages]
     usable = [index for index, item in enumerate(prepared) if item.unusable is None]
-    main_texts = [_model_text(prepared[index]) for index in usable]
-    main_docs = list(tokenizer.pipe(main_texts, batch_size=256))
+    # A subject's message the rules read as the model does (web forms, most emails) is tokenised
+    # as subject and body, once: the rules get both Docs, the model their lemmas end to end.
+    split = [index for index in usable if _splittable(prepared[index])]
+    whole = [index for index in usable if not _splittable(prepared[index])]
+    whole_texts = [_model_text(prepared[index]) for index in whole]
+    docs = list(tokenizer.pipe(whole_texts + [prepared[index].subject or "" for index in split]
+                               + [prepared[index].text for index in split], batch_size=256))
+    whole_docs = dict(zip(whole, docs[:len(whole)], strict=True))
+    subject_docs = dict(zip(split, docs[len(whole):len(whole) + len(split)], strict=True))
+    body_docs = dict(zip(split, docs[len(whole) + len(split):], strict=True))
     # Where the rules read exactly what the model reads (SMS, calls), they get the same Doc.
-    shared = {index: doc for index, text, doc in zip(usable, main_texts, main_docs, strict=True)
+    shared = {index: doc for index, text, doc in zip(whole, whole_texts, docs[:len(whole)], strict=True)
               if text == prepared[index].rules_text}
+    shared.update(body_docs)
     hits = [
         run_rules(item, channel=message.channel, sender=message.sender, sender_name=message.sender_name,
-                  engine=engine, doc=shared.get(index))
+                  engine=engine, doc=shared.get(index), subject_doc=subject_docs.get(index))
         for index, (message, item) in enumerate(zip(messages, prepared, strict=True))
     ]
     with_agent = [index for index in usable if prepared[index].agent_text]
@@ -62,12 +78,18 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
             strict=True)
     )
     inputs: dict[int, TextForModel] = {}
-    docs: dict[int, tuple[str, Doc]] = {}
-    for index, text, doc in zip(usable, main_texts, main_docs, strict=True):
-        docs[index] = (text, doc)
+    read: dict[int, tuple[str, DocLemmas]] = {}
+    for index in usable:
+        text = _model_text(prepared[index])
+        if index in whole_docs:
+            lemmas = read_lemmas(whole_docs[index])
+        else:
+            subject = prepared[index].subject or ""
+            lemmas = read_lemmas(subject_docs[index]).then(read_lemmas(body_docs[index]), len(subject) + 1)
+        read[index] = (text, lemmas)
         agent_doc = agent_docs.get(index)
         inputs[index] = TextForModel(
-            lemmas=lemma_string(doc),
+            lemmas=lemmas.text,
             chars=char_string(text),
             meta=meta_tokens(messages[index].channel, rule_tokens(hits[index])),
             agent_lemmas=lemma_string(agent_doc) if agent_doc is not None else "",
@@ -75,7 +97,7 @@ def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None
         )
     return [
         EncodedItem(message=message, prepared=item, hits=item_hits, model_input=inputs.get(index),
-                    model_text=docs[index][0] if index in docs else "",
-                    doc=docs[index][1] if index in docs else None)
+                    model_text=read[index][0] if index in read else "",
+                    lemmas=read[index][1] if index in read else None)
         for index, (message, item, item_hits) in enumerate(zip(messages, prepared, hits, strict=True))
     ]

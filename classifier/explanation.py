@@ -10,7 +10,6 @@ that is not in the resident's own text (the agent's side of a call).
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,6 +18,7 @@ import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from classifier.features import DocLemmas
 from classifier.model import TriageModel
 from classifier.result import TermWeight
 
@@ -85,26 +85,26 @@ class RowView:
 class WordMap:
     """The lemmas the model read, each with the span of the word it came from."""
 
-    lemmas: list[tuple[str, int, int]]  # (lemma, start, end) in `model_text`
+    lemmas: DocLemmas  # spans in `model_text`
     model_text: str
     original: str  # the message as received
-    _positions: dict[str, list[int]] = field(default_factory=dict, repr=False)
-
-    def __post_init__(self) -> None:
-        positions: dict[str, list[int]] = defaultdict(list)
-        for index, (lemma, _, _) in enumerate(self.lemmas):
-            positions[lemma].append(index)
-        self._positions = dict(positions)
 
     def words_for(self, term: str) -> tuple[str, list[tuple[int, int]]] | None:
-        """The resident's words behind a lemma n-gram and their spans in the original, or None."""
+        """The resident's words behind a lemma n-gram and their spans in the original, or None:
+        its first occurrence in the lemmas read (list.index finds each candidate start in C)."""
         parts = term.split(" ")
-        for first in self._positions.get(parts[0], ()):
-            last = first + len(parts) - 1
-            if last < len(self.lemmas) and all(self.lemmas[first + k][0] == part for k, part in enumerate(parts)):
-                words = self.model_text[self.lemmas[first][1]:self.lemmas[last][2]]
+        lemmas = self.lemmas.lemmas
+        size = len(parts)
+        first = -1
+        while True:
+            try:
+                first = lemmas.index(parts[0], first + 1)
+            except ValueError:
+                return None
+            last = first + size - 1
+            if last < len(lemmas) and (size == 1 or lemmas[first:last + 1] == parts):
+                words = self.model_text[self.lemmas.starts[first]:self.lemmas.ends[last]]
                 return words, spans_in(self.original, words)
-        return None
 
 
 @dataclass
@@ -114,6 +114,13 @@ class Explainer:
     names: np.ndarray
     type_weights: np.ndarray  # (n_types, n_words)
     category_weights: dict[str, np.ndarray]  # category -> (n_words,)
+    # Per word column: a term never shown (function words only), worked out once, not per message
+    hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    def __post_init__(self) -> None:
+        if len(self.hidden) != len(self.names):
+            self.hidden = np.fromiter((_is_hidden(str(name)) for name in self.names), dtype=bool,
+                                      count=len(self.names))
 
     @classmethod
     def for_model(cls, model: TriageModel) -> Explainer:
@@ -137,16 +144,21 @@ class Explainer:
         if not len(columns):
             return []
         contributions = values * weights[columns]
-        order = np.argsort(-contributions).tolist()
-        amounts, column_list = contributions.tolist(), columns.tolist()  # plain floats/ints: cheap to read
+        order = np.argsort(-contributions)
+        # The terms in order of contribution, up to the first that does not push towards the
+        # answer, less the hidden ones: what a walk over `order` would keep, found by NumPy.
+        stop = np.flatnonzero(contributions[order] <= 0)
+        if len(stop):
+            order = order[: stop[0]]
+        order = order[~self.hidden[columns[order]]]
+        amounts, column_list = contributions[order].tolist(), columns[order].tolist()
         terms: list[TermWeight] = []
-        for index in order:
-            if amounts[index] <= 0 or len(terms) == TOP_TERMS:
+        names = self.names
+        for amount, column in zip(amounts, column_list, strict=True):
+            if len(terms) == TOP_TERMS:
                 break
-            term = str(self.names[column_list[index]])
-            if _is_hidden(term):
-                continue
-            weight = round(amounts[index], 4)
+            term = str(names[column])
+            weight = round(amount, 4)
             if words is None:
                 terms.append(TermWeight(term=term, weight=weight))
                 continue

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, compress, repeat
+from operator import add
 from typing import Any
 
 import numpy as np
@@ -112,33 +112,59 @@ class Lemmatizer:
             self._lengths[orth] = len(text)
         return token
 
+    def read(self, doc: Doc) -> DocLemmas:
+        """The lemmas of `doc` with the span of the word each came from (tokens that give none,
+        such as spaces and most punctuation, left out)."""
+        table = doc.to_array([ORTH, IDX])  # one array read instead of a Token object per word
+        orths, starts = table[:, 0].tolist(), table[:, 1].tolist()
+        # map() and compress() walk the lists in C; only words not seen before take the slow path.
+        lemmas = list(map(self._memo.get, orths))
+        lengths = list(map(self._lengths.get, orths))
+        if None in lemmas or None in lengths:
+            for index, orth in enumerate(orths):
+                if lemmas[index] is None:
+                    lemmas[index] = self._token_for(orth)
+                if lengths[index] is None:
+                    lengths[index] = len(self._nlp.vocab.strings[orth])
+        kept_starts = list(compress(starts, lemmas))
+        return DocLemmas(lemmas=list(filter(None, lemmas)), starts=kept_starts,
+                         ends=list(map(add, kept_starts, compress(lengths, lemmas))))
+
     def aligned(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(lemma, start, end) for each token that gives a lemma: where in the text each lemma came
         from, so a model feature can be shown as the resident's own words."""
-        memo, lengths = self._memo, self._lengths
-        result = []
-        # One array read instead of a Token object per word: (ORTH, IDX) per token.
-        for orth, start in doc.to_array([ORTH, IDX]).tolist():
-            lemma = memo.get(orth)
-            if lemma is None:
-                lemma = self._token_for(orth)
-            if lemma:
-                length = lengths.get(orth)
-                if length is None:
-                    length = len(self._nlp.vocab.strings[orth])
-                result.append((lemma, start, start + length))
-        return result
+        read = self.read(doc)
+        return list(zip(read.lemmas, read.starts, read.ends, strict=True))
 
     def tokens(self, doc: Doc) -> list[str]:
-        memo = self._memo
-        result = []
-        for orth in doc.to_array(ORTH).tolist():
-            token = memo.get(orth)
-            if token is None:
-                token = self._token_for(orth)
-            if token:
-                result.append(token)
-        return result
+        lemmas = list(map(self._memo.get, doc.to_array(ORTH).tolist()))
+        if None in lemmas:
+            orths = doc.to_array(ORTH).tolist()
+            lemmas = [self._token_for(orth) if lemma is None else lemma for orth, lemma in zip(orths, lemmas,
+                                                                                                strict=True)]
+        return list(filter(None, lemmas))
+
+
+@dataclass(frozen=True)
+class DocLemmas:
+    """The lemmas a Doc gives the model, each with the character span of its word in the Doc's text."""
+
+    lemmas: list[str]
+    starts: list[int]
+    ends: list[int]
+
+    @property
+    def text(self) -> str:
+        """What the word vectoriser reads: the lemmas, space-separated (`lemma_string`)."""
+        return " ".join(self.lemmas)
+
+    def then(self, other: DocLemmas, offset: int) -> DocLemmas:
+        """The lemmas of a text made of this one's text, whitespace, then `other`'s text starting at
+        `offset`. (The tokenizer splits at whitespace first: no token crosses it, and whitespace
+        gives no lemma.)"""
+        return DocLemmas(lemmas=self.lemmas + other.lemmas,
+                         starts=self.starts + [start + offset for start in other.starts],
+                         ends=self.ends + [end + offset for end in other.ends])
 
 
 _LEMMATIZER: Lemmatizer | None = None
@@ -162,6 +188,38 @@ def _is_plain_char_wb(vectorizer: CountVectorizer) -> bool:
             and vectorizer.strip_accents is None)
 
 
+def _is_plain_word(vectorizer: CountVectorizer) -> bool:
+    """Word n-grams of whitespace-separated tokens as given (what our lemma and meta strings are)."""
+    return (vectorizer.analyzer == "word" and vectorizer.token_pattern == r"\S+" and vectorizer.tokenizer is None
+            and not vectorizer.lowercase and vectorizer.preprocessor is None and vectorizer.strip_accents is None
+            and vectorizer.stop_words is None)
+
+
+def _word_entries(vectorizer: CountVectorizer, documents: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every in-vocabulary word n-gram: scikit-learn's n-grams (tokens joined by
+    one space, n from low to high) of `str.split()` tokens (the runs its token pattern finds)."""
+    low, high = vectorizer.ngram_range
+    lookup = vectorizer.vocabulary_.get
+    columns = []
+    for document in documents:
+        tokens = document.split()
+        grams: list[str] = []
+        for n in range(low, high + 1):
+            # zip stops at the shortest slice: the n-grams that fit, as sklearn's range does
+            grams.extend(tokens if n == 1 else map(" ".join, zip(*[tokens[k:] for k in range(n)], strict=False)))
+        columns.append(np.fromiter(map(lookup, grams, repeat(-1)), dtype=np.int64, count=len(grams)))
+    return _found_entries(columns)
+
+
+def _found_entries(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) pairs from each row's looked-up columns, -1 (not in the vocabulary) left out."""
+    rows = np.repeat(np.arange(len(columns), dtype=np.int64),
+                     np.fromiter(map(len, columns), dtype=np.int64, count=len(columns)))
+    flat = np.concatenate(columns) if columns else np.zeros(0, np.int64)
+    found = flat >= 0
+    return rows[found], flat[found]
+
+
 def char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
     """Exactly scikit-learn's `char_wb` n-grams (its quirks included), built with comprehensions:
     each word padded with one space either side; a word shorter than n gives itself once."""
@@ -180,6 +238,11 @@ def char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
 def aligned_lemmas(doc: Doc) -> list[tuple[str, int, int]]:
     """Each lemma of `doc` with the character span of the word it came from."""
     return _lemmatizer().aligned(doc)
+
+
+def read_lemmas(doc: Doc) -> DocLemmas:
+    """The lemmas of `doc` and their spans, read once for both the model and the explanation."""
+    return _lemmatizer().read(doc)
 
 
 def lemma_string(doc: Doc) -> str:
@@ -251,28 +314,22 @@ class FeatureBuilder:
 
     def _vectorize(self, name: str, vectorizer: CountVectorizer, documents: list[str]) -> sp.csr_matrix:
         """What `vectorizer.transform(documents)` returns, without scikit-learn's per-call input
-        checks (they cost more than the counting for one short message)."""
+        checks (they cost more than the counting for one short message), counted for the whole
+        batch at once: every n-gram's column, with the row it is in, then one np.unique."""
+        n_columns = len(vectorizer.vocabulary_)
         if _is_plain_char_wb(vectorizer):
-            rows = [self._char_columns(name, vectorizer, document) for document in documents]
+            rows, columns = self._char_entries(name, vectorizer, documents)
+        elif _is_plain_word(vectorizer):
+            rows, columns = _word_entries(vectorizer, documents)
         else:
-            analyzer = self._analyzers.get(name)
-            if analyzer is None:
-                analyzer = self._analyzers[name] = vectorizer.build_analyzer()
-            lookup = vectorizer.vocabulary_.get
-            rows = []
-            for document in documents:
-                counted = Counter(analyzer(document))  # counting and lookups run in C, not bytecode
-                columns = np.fromiter(map(lookup, counted, repeat(-1)), dtype=np.int64, count=len(counted))
-                values = np.fromiter(counted.values(), dtype=np.float32, count=len(counted))
-                found = columns >= 0
-                rows.append((columns[found], values[found]))
-        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum([len(columns) for columns, _ in rows])
+            rows, columns = self._analyzed_entries(name, vectorizer, documents)
+        # One key per (row, column): unique keys come out sorted, so the rows' columns are too.
+        keys, counts = np.unique(rows * n_columns + columns, return_counts=True)
+        indptr = np.zeros(len(documents) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum(np.bincount(keys // n_columns, minlength=len(documents)))
         matrix = sp.csr_matrix(
-            (np.concatenate([values for _, values in rows]) if rows else np.zeros(0, np.float32),
-             np.concatenate([columns for columns, _ in rows]).astype(np.int32) if rows else np.zeros(0, np.int32),
-             indptr),
-            shape=(len(documents), len(vectorizer.vocabulary_)),
+            (counts.astype(np.float32), (keys % n_columns).astype(np.int32), indptr),
+            shape=(len(documents), n_columns),
         )
         matrix.sort_indices()
         if vectorizer.binary:
@@ -287,28 +344,44 @@ class FeatureBuilder:
             matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
         return matrix
 
-    def _char_columns(
-        self, name: str, vectorizer: CountVectorizer, document: str
+    def _analyzed_entries(
+        self, name: str, vectorizer: CountVectorizer, documents: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Column counts of a document's char_wb n-grams. These n-grams never cross a word
+        """(row, column) of every in-vocabulary term, through scikit-learn's own analyzer (any settings)."""
+        analyzer = self._analyzers.get(name)
+        if analyzer is None:
+            analyzer = self._analyzers[name] = vectorizer.build_analyzer()
+        lookup = vectorizer.vocabulary_.get
+        columns = [np.fromiter(map(lookup, analyzer(document), repeat(-1)), dtype=np.int64) for document in documents]
+        return _found_entries(columns)
+
+    def _char_entries(
+        self, name: str, vectorizer: CountVectorizer, documents: list[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of every in-vocabulary char_wb n-gram. These n-grams never cross a word
         boundary, so each distinct word's columns are worked out once and remembered."""
         memo = self._word_columns.setdefault(name, {})
-        low, high = vectorizer.ngram_range
-        vocabulary = vectorizer.vocabulary_
-        columns = array("i")
-        for word in document.split():
-            known = memo.get(word)
-            if known is None:
-                # array("i"): a fifth of the memory of a list of ints, and appended with one copy
-                known = array("i", [column for gram in char_wb_ngrams(word, low, high)
-                                    if (column := vocabulary.get(gram)) is not None])
-                if len(memo) < MAX_REMEMBERED_WORDS:
-                    memo[word] = known
-            columns.extend(known)
-        if not columns:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        unique, counts = np.unique(np.frombuffer(columns, dtype=np.int32).astype(np.int64), return_counts=True)
-        return unique, counts.astype(np.float32)
+        split = [document.split() for document in documents]
+        words = list(chain.from_iterable(split))
+        known = list(map(memo.get, words))
+        if None in known:
+            low, high = vectorizer.ngram_range
+            vocabulary = vectorizer.vocabulary_
+            for index, word in enumerate(words):
+                if known[index] is None:
+                    columns = memo.get(word)  # the same new word earlier in this batch
+                    if columns is None:
+                        # array("i"): a fifth of the memory of a list of ints, joined with one copy
+                        columns = array("i", [column for gram in char_wb_ngrams(word, low, high)
+                                              if (column := vocabulary.get(gram)) is not None])
+                        if len(memo) < MAX_REMEMBERED_WORDS:
+                            memo[word] = columns
+                    known[index] = columns
+        joined = b"".join(known)  # type: ignore[arg-type]  # arrays are bytes-like
+        per_word = np.fromiter(map(len, known), dtype=np.int64, count=len(known))  # type: ignore[arg-type]
+        word_rows = np.repeat(np.arange(len(documents), dtype=np.int64),
+                              np.fromiter(map(len, split), dtype=np.int64, count=len(split)))
+        return np.repeat(word_rows, per_word), np.frombuffer(joined, dtype=np.int32).astype(np.int64)
 
     def _compose(self, items: Sequence[TextForModel], main: dict[str, sp.csr_matrix]) -> sp.csr_matrix:
         weight = self.settings.agent_weight

@@ -23,15 +23,16 @@ def run_rules(
     sender_name: str | None,
     engine: RuleEngine | None = None,
     doc: Doc | None = None,
+    subject_doc: Doc | None = None,
 ) -> list[RuleHit]:
     """Every rule that fires on the message (text as the rules read it, plus subject and sender).
 
-    `doc`, when given, is the shared pipeline's Doc of exactly `prepared.rules_text` (saves
-    tokenising the same text twice)."""
+    `doc`, when given, is the shared pipeline's Doc of exactly `prepared.rules_text`, and
+    `subject_doc` of `prepared.subject` (saves tokenising the same text twice)."""
     engine = engine or load_rule_engine()
     return engine.match(
         prepared.rules_text, subject=prepared.subject, sender=sender, sender_name=sender_name, channel=channel,
-        doc=doc,
+        doc=doc, subject_doc=subject_doc,
     )
 
 

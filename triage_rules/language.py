@@ -69,14 +69,15 @@ def detect_language(text: str) -> str | None:
 # the (bounded) sample, so remembering recent samples halves the work and bounds the memory.
 @lru_cache(maxsize=1024)
 def _language_of_sample(sample: str) -> str | None:
-    words = [word.lower() for word in WORD.findall(sample)]
-    letters = sum(len(word) for word in words)
-    latin = [word for word in words if word.isascii() or _is_latin(word)]
+    # map() over C methods rather than per-word bytecode: most samples take only this path.
+    words = list(map(str.lower, WORD.findall(sample)))
+    letters = sum(map(len, words))
+    latin = words if sample.isascii() else [word for word in words if word.isascii() or _is_latin(word)]
     mostly_latin = len(latin) * 2 >= len(words)
     if mostly_latin and (letters < MIN_LETTERS or len(words) < MIN_WORDS) or letters < MIN_NON_LATIN_LETTERS:
         return None
     if mostly_latin:
-        english = sum(word in ENGLISH_WORDS for word in latin)
+        english = sum(map(ENGLISH_WORDS.__contains__, latin))
         if english >= ENGLISH_WORD_SHARE * len(latin):
             return "en"  # the cheap path: most messages stop here
     best = _detector().compute_language_confidence_values(sample)

@@ -92,6 +92,28 @@ def gate_of(pattern: TokenPattern) -> Gate:
     return Gate(regexes=tuple(regexes))
 
 
+def reach_around_gate(pattern: TokenPattern) -> tuple[int, int] | None:
+    """How many tokens a match can extend before and after a token of its gate word (the token
+    `gate_of` chose, or any of its repeats), or None when that is unbounded or there is no gate word.
+    A match holds such a token, so the window those reaches span around every gate word holds
+    every match: narrower than the pattern's longest match on both sides."""
+    position, best = None, None
+    for index, token in enumerate(pattern):
+        low, _ = _repeats(token.get("OP"))
+        if low == 0:
+            continue
+        words = _word_values(token) or _case_blind_values(token)
+        if words is not None and (best is None or len(words) < len(best)):
+            position, best = index, words
+    if position is None:
+        return None
+    highs = [high for _, high in (_repeats(token.get("OP")) for token in pattern) if high is not None]
+    if len(highs) < len(pattern):
+        return None
+    repeats = highs[position] - 1  # the gate word may be any of its token's repeats
+    return sum(highs[:position]) + repeats, sum(highs[position + 1:]) + repeats
+
+
 def required_words(pattern: TokenPattern) -> list[frozenset[str]]:
     """For each token the pattern cannot match without, the lower-cased words it can be (when its
     test is a word test): a message missing every word of one of these sets cannot match it.

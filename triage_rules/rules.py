@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -34,6 +34,7 @@ from triage_rules.pattern_compiler import (
     expand_to_phrases,
     gate_of,
     max_length,
+    reach_around_gate,
     required_words,
 )
 from triage_rules.rule_spec import Rule, Trigger, read_rule_file
@@ -54,6 +55,37 @@ Span = tuple[int, int, int]  # (index of the field's Doc, start token, end token
 
 
 @dataclass
+class _TokenPattern:
+    """One Matcher pattern of a token group, with what it needs to have a chance."""
+
+    matcher: Matcher
+    # LOWER hashes one of which every match holds (the pattern's gate), or None when the pattern
+    # is gated by a regex (or not at all): it then runs where its group's gate says.
+    words: frozenset[int] | None
+    # Tokens a match can extend before and after a gate word (pattern_compiler.reach_around_gate);
+    # None when unbounded: then the whole Doc, once a gate word is there
+    reach: tuple[int, int] | None
+    need_mask: int  # one bit per required word set (see _FieldView.need_mask); 0: no claim
+
+    def windows(self, view: _FieldView) -> list[tuple[int, int]]:
+        """The token ranges around this pattern's gate words that hold all its matches (merged)."""
+        positions = view.positions
+        anchors = sorted(p for word in self.words or () for p in positions.get(word, ()))
+        if not anchors or self.reach is None:
+            return [(0, len(view.doc))] if anchors else []
+        before, after = self.reach
+        size = len(view.doc)
+        ranges: list[tuple[int, int]] = []
+        for anchor in anchors:
+            start, end = max(0, anchor - before), min(size, anchor + after + 1)
+            if ranges and start <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+            else:
+                ranges.append((start, end))
+        return ranges
+
+
+@dataclass
 class _TokenGroup:
     """The Matcher patterns of one rule and role, with the gate that decides where to run them."""
 
@@ -70,6 +102,10 @@ class _TokenGroup:
     # Matcher is not run at all. (Most messages hold a gate word of a group but not the rest of
     # any of its patterns: this skips ~4 in 5 Matcher runs, without changing a single match.)
     needs: list[list[frozenset[int]]] = field(default_factory=list)
+    # The same patterns one Matcher each: a pattern runs only when its own required words are all
+    # in the Doc, and only around its own gate words (spaCy tests every pattern of a Matcher at
+    # every token it is given, and its IN tests run in Python).
+    patterns: list[_TokenPattern] = field(default_factory=list)
 
     def can_match(self, view: _FieldView) -> bool:
         lowers = view.lowers
@@ -86,35 +122,77 @@ class _TokenGroup:
         whole = [(0, len(view.doc))]
         if self.always or (self.regex is not None and self.regex.search(view.unique_lowers)):
             return whole
-        anchors = sorted(p for word in self.words for p in view.positions.get(word, ()))
-        if not anchors or self.reach is None:
-            return whole if anchors else []
-        ranges: list[tuple[int, int]] = []
-        for anchor in anchors:
-            start, end = max(0, anchor - self.reach + 1), min(len(view.doc), anchor + self.reach)
-            if ranges and start <= ranges[-1][1]:
-                ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
-            else:
-                ranges.append((start, end))
-        return ranges
+        return _around(view, self.words, self.reach)
 
     def scan(self, view: _FieldView, *, gate_only: bool = False) -> Iterator[tuple[int, int]]:
-        """Matches in the Doc; `gate_only` skips the can-match check (tests compare the two)."""
+        """Matches in the Doc. `gate_only` is the plain way, kept as the tests' reference: the
+        group's Matcher over the group's gate windows, no can-match check."""
         seen: set[tuple[int, int]] = set()
-        for start, end in self.gate_windows(view) if gate_only else self.windows(view):
-            for _, match_start, match_end in self.matcher(view.doc[start:end]):
-                found = (start + match_start, start + match_end)
-                if found not in seen:
-                    seen.add(found)
-                    yield found
+        if gate_only:
+            for start, end in self.gate_windows(view):
+                for _, match_start, match_end in self.matcher(view.doc[start:end]):
+                    found = (start + match_start, start + match_end)
+                    if found not in seen:
+                        seen.add(found)
+                        yield found
+            return
+        # Each pattern on its own. A word-gated pattern's matches all hold one of its gate words,
+        # so the windows around those words (as far as a match reaches from one) hold all of them;
+        # the others run where the group's gate says, as they always did.
+        mask = view.need_mask
+        group_windows: list[tuple[int, int]] | None = None
+        for pattern in self.patterns:
+            if pattern.need_mask & mask != pattern.need_mask:
+                continue  # a required word is missing: it cannot match
+            if pattern.words is not None and not self.always:
+                windows = pattern.windows(view)
+            else:
+                if group_windows is None:
+                    group_windows = self.gate_windows(view)
+                windows = group_windows
+            doc, matcher = view.doc, pattern.matcher
+            for start, end in windows:
+                for _, match_start, match_end in matcher(doc[start:end]):
+                    found = (start + match_start, start + match_end)
+                    if found not in seen:
+                        seen.add(found)
+                        yield found
+
+
+def _around(view: _FieldView, words: Iterable[int], reach: int | None) -> list[tuple[int, int]]:
+    """The token ranges within `reach` of an occurrence of one of `words` (merged), or the whole
+    Doc when `reach` is unbounded and a word occurs; none when no word occurs."""
+    positions = view.positions
+    anchors = sorted(p for word in words for p in positions.get(word, ()))
+    if not anchors or reach is None:
+        return [(0, len(view.doc))] if anchors else []
+    size = len(view.doc)
+    ranges: list[tuple[int, int]] = []
+    for anchor in anchors:
+        start, end = max(0, anchor - reach + 1), min(size, anchor + reach)
+        if ranges and start <= ranges[-1][1]:
+            ranges[-1] = (ranges[-1][0], max(end, ranges[-1][1]))
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
+@dataclass(frozen=True)
+class _NeedTable:
+    """The required word sets of all Matcher patterns, numbered: a word's bits are the sets it is in."""
+
+    bits: Mapping[int, int]  # LOWER hash -> bits of the sets it is in
+    words: frozenset[int]  # the same words as a set (set & set runs over the smaller one)
 
 
 class _FieldView:
     """Per-Doc facts the gates ask for, computed at most once."""
 
-    def __init__(self, doc: Doc, gate_words: frozenset[int]) -> None:
+    def __init__(self, doc: Doc, gate_words: frozenset[int], needs: _NeedTable) -> None:
         self.doc = doc
         self._gate_words = gate_words
+        self._needs = needs
+        self._need_mask: int | None = None
         self._positions: dict[int, list[int]] | None = None
         self._lowers: str | None = None
         self._lower_list: list[int] | None = None
@@ -147,11 +225,21 @@ class _FieldView:
         return self._positions
 
     @property
+    def need_mask(self) -> int:
+        """One bit for each required word set (the engine's numbering) that has a word in the Doc."""
+        if self._need_mask is None:
+            mask = 0
+            bits = self._needs.bits
+            for word in self.lowers & self._needs.words:
+                mask |= bits[word]
+            self._need_mask = mask
+        return self._need_mask
+
+    @property
     def unique_lowers(self) -> str:
         """Each distinct lower-cased token on its own line, for regex gates (^ and $ are token edges)."""
         if self._lowers is None:
-            strings = self.doc.vocab.strings
-            self._lowers = "\n".join(strings[lower] for lower in self.lowers)
+            self._lowers = "\n".join(map(self.doc.vocab.strings.__getitem__, self.lowers))
         return self._lowers
 
 
@@ -165,9 +253,14 @@ class RuleEngine:
         self._phrase_keys: dict[int, tuple[int, str]] = {}  # match_id -> (rule index, role)
         self._trigger_groups: list[_TokenGroup] = []
         self._refining_groups: dict[int, list[_TokenGroup]] = defaultdict(list)  # also/unless by rule
+        # Every distinct required word set of a Matcher pattern gets a bit; a word maps to the bits
+        # of the sets it is in, so a Doc's word set gives, in one pass, which sets it meets.
+        self._need_set_bits: dict[frozenset[int], int] = {}
+        self._need_bits: dict[int, int] = defaultdict(int)  # LOWER hash -> bits of the sets it is in
         for index, rule in enumerate(rules):
             for role in ROLES:
                 self._add(index, rule, role, getattr(rule, role))
+        self._needs = _NeedTable(bits=dict(self._need_bits), words=frozenset(self._need_bits))
         groups = self._trigger_groups + [g for gs in self._refining_groups.values() for g in gs]
         self._gate_words = frozenset(word for group in groups for word in group.words)
         # Which trigger groups a gate word can open, and those that need no gate word: a message
@@ -177,6 +270,7 @@ class RuleEngine:
             for word in group.words:
                 self._triggers_by_word[word].append(position)
         self._trigger_words = frozenset(self._triggers_by_word)
+        self._triggers_by_channel: dict[str | None, list[tuple[_TokenGroup, _TokenPattern]]] = {}
         self._ungated_triggers = frozenset(position for position, group in enumerate(self._trigger_groups)
                                            if group.always or group.regex is not None)
 
@@ -210,15 +304,17 @@ class RuleEngine:
         sender_name: str | None = None,
         channel: str | None = None,
         doc: Doc | None = None,
+        subject_doc: Doc | None = None,
     ) -> list[RuleHit]:
-        """Every rule that fires on this message. `doc`, if given, must be a Doc of `text`."""
+        """Every rule that fires on this message. `doc`, if given, must be a Doc of `text`, and
+        `subject_doc` one of `subject`."""
         text = text if isinstance(text, str) else ""
         if doc is None and "<" in text:
             # The classifier sends text, not HTML; if markup slips through, words glued to tags
             # ("<b>smell") would hide from the patterns, and a gas smell must not hide.
             text = HTML_TAG.sub(" ", text)
-        fields = [(name, _FieldView(field_doc, self._gate_words))
-                  for name, field_doc in self._docs(text, subject, doc)]
+        fields = [(name, _FieldView(field_doc, self._gate_words, self._needs))
+                  for name, field_doc in self._docs(text, subject, doc, subject_doc)]
         found: dict[int, dict[str, list[Span]]] = defaultdict(lambda: defaultdict(list))
 
         def record(index: int, role: str, field_index: int, start: int, end: int) -> None:
@@ -228,10 +324,8 @@ class RuleEngine:
         for field_index, (_, view) in enumerate(fields):
             for match_id, start, end in self._phrase_matcher(view.doc):
                 record(*self._phrase_keys[match_id], field_index, start, end)
-            for group in self._openable_triggers(view):
-                if self._rules[group.rule_index].applies_to(channel):
-                    for start, end in group.scan(view):
-                        record(group.rule_index, "trigger", field_index, start, end)
+            for rule_index, start, end in self._trigger_matches(view, channel):
+                record(rule_index, "trigger", field_index, start, end)
         for index in [index for index, roles in found.items() if roles.get("trigger")]:
             for group in self._refining_groups.get(index, ()):
                 for field_index, (_, view) in enumerate(fields):
@@ -279,6 +373,34 @@ class RuleEngine:
         if matcher_patterns:
             self._add_token_group(index, rule, role, matcher_patterns, where)
 
+    def _trigger_matches(self, view: _FieldView, channel: str | None) -> Iterator[tuple[int, int, int]]:
+        """(rule index, start, end) of the trigger patterns' matches in one field. Every pattern
+        whose required words are all there runs, in rule order: what scanning each openable group
+        would find (tests/triage_rules/test_engine.py compares the two), a span possibly twice."""
+        doc, mask = view.doc, view.need_mask
+        group_windows: dict[int, list[tuple[int, int]]] = {}
+        for group, pattern in self._trigger_patterns_for(channel):
+            if pattern.need_mask & mask != pattern.need_mask:
+                continue
+            if pattern.words is not None and not group.always:
+                windows = pattern.windows(view)
+            else:
+                known = group_windows.get(id(group))
+                windows = group_windows[id(group)] = group.gate_windows(view) if known is None else known
+            for start, end in windows:
+                for _, match_start, match_end in pattern.matcher(doc[start:end]):
+                    yield group.rule_index, start + match_start, start + match_end
+
+    def _trigger_patterns_for(self, channel: str | None) -> list[tuple[_TokenGroup, _TokenPattern]]:
+        """The trigger patterns of the rules that apply to `channel`, in rule order (made once per channel)."""
+        patterns = self._triggers_by_channel.get(channel)
+        if patterns is None:
+            patterns = self._triggers_by_channel[channel] = [
+                (group, pattern) for group in self._trigger_groups
+                if self._rules[group.rule_index].applies_to(channel) for pattern in group.patterns
+            ]
+        return patterns
+
     def _openable_triggers(self, view: _FieldView) -> list[_TokenGroup]:
         """The trigger groups, in order, that have a gate word in the Doc or need none (the others'
         windows are empty)."""
@@ -301,8 +423,16 @@ class RuleEngine:
             group.always |= gate.always
             group.words |= {self._nlp.vocab.strings.add(word) for word in gate.words or ()}
             group.regexes.extend(gate.regexes)
-            group.needs.append([frozenset(self._nlp.vocab.strings.add(word) for word in words)
-                                for words in required_words(pattern)])
+            needed = [frozenset(self._nlp.vocab.strings.add(word) for word in words)
+                      for words in required_words(pattern)]
+            group.needs.append(needed)
+            single = Matcher(self._nlp.vocab, validate=True)
+            single.add(f"{rule.name}|{role}", [pattern])
+            group.patterns.append(_TokenPattern(
+                matcher=single,
+                words=frozenset(self._nlp.vocab.strings.add(word) for word in gate.words) if gate.words else None,
+                reach=reach_around_gate(pattern), need_mask=self._need_mask_of(needed),
+            ))
         if group.regexes:
             group.regex = re.compile("|".join(f"(?:{regex})" for regex in group.regexes), re.MULTILINE)
         if role == "trigger":
@@ -310,9 +440,24 @@ class RuleEngine:
         else:
             self._refining_groups[index].append(group)
 
-    def _docs(self, text: str, subject: str | None, doc: Doc | None) -> Iterator[tuple[str, Doc]]:
+    def _need_mask_of(self, needed: list[frozenset[int]]) -> int:
+        mask = 0
+        for words in needed:
+            bit = self._need_set_bits.get(words)
+            if bit is None:
+                bit = self._need_set_bits[words] = 1 << len(self._need_set_bits)
+                for word in words:
+                    self._need_bits[word] |= bit
+            mask |= bit
+        return mask
+
+    def _docs(self, text: str, subject: str | None, doc: Doc | None,
+              subject_doc: Doc | None = None) -> Iterator[tuple[str, Doc]]:
         if isinstance(subject, str) and subject.strip():
-            yield "subject", self._nlp.make_doc(subject[:CHUNK_CHARS])
+            if subject_doc is not None and len(subject) <= CHUNK_CHARS:
+                yield "subject", subject_doc
+            else:
+                yield "subject", self._nlp.make_doc(subject[:CHUNK_CHARS])
         if doc is not None:
             yield "body", doc
             return

@@ -62,8 +62,22 @@ def strip_signoff(text: str) -> str:
     return text
 
 
+@cache
+def _any_disclaimer() -> re.Pattern[str]:
+    """All the disclaimer patterns as one alternation: its first match is the earliest first match
+    of any of them (one scan of the text instead of one per pattern)."""
+    raw = load_resource("email_disclaimers.yaml")
+    return re.compile("|".join(f"(?:{pattern})" for pattern in raw["starts"]), re.IGNORECASE | re.MULTILINE)
+
+
 def strip_disclaimer(text: str) -> str:
     """Cut from the first line that opens a known disclaimer to the end of the text."""
+    earliest = _any_disclaimer().search(text)
+    if earliest is None:
+        return text.rstrip()
+    if earliest.start() > 0:
+        return text[:earliest.start()].rstrip()
+    # A pattern matches at the very start: that one is ignored, so ask each pattern on its own.
     cut = len(text)
     for pattern in _disclaimer_patterns():
         match = pattern.search(text)

@@ -195,7 +195,7 @@ def _seed_field_views() -> list[object]:
     for example in load_examples(seed_files()):
         prepared = prepare(example.body, channel=example.channel, subject=example.subject)
         texts = [prepared.rules_text] + ([prepared.subject] if prepared.subject else [])
-        views.extend(_FieldView(nlp.make_doc(text), ENGINE._gate_words) for text in texts)
+        views.extend(_FieldView(nlp.make_doc(text), ENGINE._gate_words, ENGINE._needs) for text in texts)
     return views
 
 
@@ -215,6 +215,20 @@ def test_skipping_groups_that_cannot_match_changes_no_match_on_the_seed_corpus()
             skipped += bool(group.gate_windows(view)) and not group.windows(view)  # type: ignore[arg-type]
     assert compared > 100  # the corpus does exercise the groups
     assert skipped > 1000  # and the shortcut does skip Matcher runs
+
+
+def test_the_trigger_patterns_run_alone_find_what_their_groups_find_on_the_seed_corpus() -> None:
+    """`match` runs each trigger pattern whose required words are all in the Doc, around its own
+    gate words; reference: each trigger group's one Matcher over the group's gate windows."""
+    compared = 0
+    for view in _seed_field_views():
+        for channel in (None, "sms"):
+            reference = {(group.rule_index, *span) for group in ENGINE._trigger_groups
+                         if ENGINE._rules[group.rule_index].applies_to(channel)
+                         for span in group.scan(view, gate_only=True)}  # type: ignore[arg-type]
+            assert set(ENGINE._trigger_matches(view, channel)) == reference  # type: ignore[arg-type]
+            compared += len(reference)
+    assert compared > 500  # the corpus does fire trigger patterns
 
 
 def test_gate_positions_are_every_gate_word_token_on_the_seed_corpus() -> None:
@@ -259,8 +273,8 @@ def test_a_group_whose_other_words_are_missing_is_not_run_but_is_when_they_are_t
     gas = next(group for group in ENGINE._trigger_groups
                if ENGINE._rules[group.rule_index].name == "urgent_safety.gas_smell")
     nlp = get_nlp()
-    lonely = _FieldView(nlp.make_doc("the gas bill is too high this month"), ENGINE._gate_words)
-    smelly = _FieldView(nlp.make_doc("I can smell gas in the kitchen"), ENGINE._gate_words)
+    lonely = _FieldView(nlp.make_doc("the gas bill is too high this month"), ENGINE._gate_words, ENGINE._needs)
+    smelly = _FieldView(nlp.make_doc("I can smell gas in the kitchen"), ENGINE._gate_words, ENGINE._needs)
     assert gas.gate_windows(lonely) and not gas.windows(lonely)
     assert gas.windows(smelly)
     assert "urgent_safety" in flags("I can smell gas in the kitchen")

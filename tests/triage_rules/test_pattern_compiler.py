@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from triage_rules.lemma_forms import forms_of
-from triage_rules.pattern_compiler import Gate, compile_pattern, expand_to_phrases, gate_of, max_length
+from triage_rules.pattern_compiler import (
+    Gate,
+    compile_pattern,
+    expand_to_phrases,
+    gate_of,
+    max_length,
+    reach_around_gate,
+)
 
 
 def test_lemma_becomes_every_lower_case_form() -> None:
@@ -37,3 +44,14 @@ def test_a_regex_only_pattern_is_gated_by_its_regex_and_a_bare_test_always_runs(
 def test_max_length_counts_repeats_and_knows_unbounded() -> None:
     assert max_length([{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "{0,3}"}, {"LOWER": "b", "OP": "?"}]) == 5
     assert max_length([{"LOWER": "a"}, {"IS_ALPHA": True, "OP": "*"}]) is None
+
+
+def test_a_match_reaches_from_its_gate_word_as_far_as_the_tokens_around_it_repeat() -> None:
+    smell_gas = [{"LOWER": {"IN": ["smell", "smelt", "smells"]}}, {"IS_ALPHA": True, "OP": "{0,3}"}, {"LOWER": "gas"}]
+    assert gate_of(smell_gas).words == frozenset({"gas"})
+    assert reach_around_gate(smell_gas) == (4, 0)  # "gas" ends every match: up to 4 tokens before it
+    # A repeated gate token: the gate word may be the first or the last of its repeats.
+    repeated = [{"IS_ALPHA": True, "OP": "?"}, {"LOWER": {"IN": ["a", "b"]}, "OP": "{1,3}"}, {"LOWER": "x", "OP": "?"}]
+    assert reach_around_gate(repeated) == (3, 3)
+    assert reach_around_gate([{"LOWER": "damp"}, {"OP": "*"}, {"LOWER": "mould"}]) is None  # unbounded
+    assert reach_around_gate([{"TEXT": {"REGEX": "^LIAR$"}}]) is None  # no gate word
