@@ -27,7 +27,7 @@ def email_message(
 
 
 def sms_message(
-    body: str, *, phone: str = "+447700900123", received_at: datetime | None = None, **extra: object
+    body: str, *, phone: str = "+447911123123", received_at: datetime | None = None, **extra: object
 ) -> InboundMessage:
     number = next(_counter)
     return InboundMessage(

@@ -30,10 +30,10 @@ def test_an_unknown_outbound_channel_is_refused() -> None:
 
 def test_the_sms_adapter_parses_a_form_and_refuses_bytes_that_are_not_utf8() -> None:
     adapter = resolve_inbound("twilio_sms")
-    raw = urlencode({"MessageSid": "SM1", "From": "07700 900123", "Body": "boiler broken"}).encode()
+    raw = urlencode({"MessageSid": "SM1", "From": "07911 123123", "Body": "boiler broken"}).encode()
     message = adapter.parse(raw, {})
     assert isinstance(message, InboundMessage)
-    assert (message.external_id, message.sender_phone, message.body) == ("SM1", "+447700900123", "boiler broken")
+    assert (message.external_id, message.sender_phone, message.body) == ("SM1", "+447911123123", "boiler broken")
     refused = adapter.parse(b"Body=\xff\xfe", {})
     assert isinstance(refused, Refused) and "UTF-8" in refused.reason
 
@@ -52,10 +52,10 @@ def test_the_items_adapter_namespaces_ids_and_refuses_an_item_without_one() -> N
     ("sender", "given", "expected"),
     [
         (" Pat@Example.COM ", {}, ("pat@example.com", "pat@example.com", None)),
-        ("07700 900123", {}, ("+447700900123", None, "+447700900123")),
-        ("07700 900123", {"email": "pat@example.com"}, ("pat@example.com", "pat@example.com", "+447700900123")),
+        ("07911 123123", {}, ("+447911123123", None, "+447911123123")),
+        ("07911 123123", {"email": "pat@example.com"}, ("pat@example.com", "pat@example.com", "+447911123123")),
         ("Housing Office", {}, ("Housing Office", None, None)),
-        (None, {"phone": "+44 7700 900124"}, ("+447700900124", None, "+447700900124")),
+        (None, {"phone": "+44 7911 123124"}, ("+447911123124", None, "+447911123124")),
     ],
 )
 def test_a_sender_is_cleaned_into_an_email_and_a_phone_once(

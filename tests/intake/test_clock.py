@@ -20,7 +20,7 @@ MOMENT = datetime(2031, 3, 4, 10, 15, tzinfo=UTC)
 
 def test_an_item_and_its_audit_trail_are_stamped_by_the_runtimes_clock(runtime: Runtime) -> None:
     runtime.clock = FixedClock(MOMENT)
-    form = {"From": "+447700900123", "To": "+447700900000", "Body": "my back door will not lock", "MessageSid": "SMclock1"}
+    form = {"From": "+447911123123", "To": "+447911123000", "Body": "my back door will not lock", "MessageSid": "SMclock1"}
 
     result = ingest(runtime, message_from_twilio_form(form, raw=b"From=..."))
 

@@ -28,7 +28,7 @@ def _count(runtime: Runtime, model: type, *where: object) -> int:
 
 def test_two_copies_in_one_group_and_a_later_replay_are_one_item(runtime: Runtime) -> None:
     groups = IngestGroups(runtime)
-    first, other = sms_message(BOILER, phone="+447700900201"), sms_message(BOILER, phone="+447700900202")
+    first, other = sms_message(BOILER, phone="+447911123201"), sms_message(BOILER, phone="+447911123202")
 
     answers = [f.result(timeout=60) for f in groups.submit_many([first, other, first], actor="twilio")]
     replay = groups.submit(first, actor="twilio").result(timeout=60)
@@ -44,7 +44,7 @@ def test_two_copies_in_one_group_and_a_later_replay_are_one_item(runtime: Runtim
 
 def test_concurrent_identical_replays_store_each_message_once(runtime: Runtime) -> None:
     groups = IngestGroups(runtime)
-    messages = [sms_message(f"{BOILER} ({n})", phone=f"+4477009003{n:02d}") for n in range(12)]
+    messages = [sms_message(f"{BOILER} ({n})", phone=f"+4479111233{n:02d}") for n in range(12)]
     deliveries = [message for message in messages for _ in range(4)]  # Twilio retrying, all at once
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -67,9 +67,9 @@ def test_concurrent_identical_replays_store_each_message_once(runtime: Runtime) 
 
 def test_a_bad_message_in_a_group_does_not_lose_the_good_ones(runtime: Runtime) -> None:
     groups = IngestGroups(runtime)
-    good = [sms_message(f"{BOILER} ({n})", phone=f"+4477009004{n:02d}") for n in range(3)]
+    good = [sms_message(f"{BOILER} ({n})", phone=f"+4479111234{n:02d}") for n in range(3)]
     # Passes validation, fails when written: its details cannot be stored as JSON.
-    bad = sms_message(BOILER, phone="+447700900499", metadata={"unstorable": object()})
+    bad = sms_message(BOILER, phone="+447911123499", metadata={"unstorable": object()})
 
     answers = groups.submit_many([good[0], bad, good[1], good[2]], actor="twilio")
 

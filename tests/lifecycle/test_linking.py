@@ -16,7 +16,7 @@ from intake.web.queue_view import QueueFilters, queue_page
 from models import Acknowledgement, AuditEntry, Item
 from tests.factories import email_message, sms_message
 
-SHARED = "+447700900456"
+SHARED = "+447911123456"
 COMPLIMENT = "Caller: I just wanted to say thank you, the plumber who came yesterday was brilliant and so polite."
 COUNCILLOR = (
     "This is Councillor Amira Shah's office. Constituent Mrs Joan Ellery and her two children at 4 Brook Row "

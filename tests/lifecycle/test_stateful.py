@@ -33,7 +33,7 @@ BODIES = (
     "please can someone fix my back door it wont lock",
     "any news on this? still waiting",
 )
-PHONES = ("+447700900001", "+447700900002", "+441632960003")  # the last is a landline
+PHONES = ("+447911123001", "+447911123002", "+441632960003")  # the last is a landline
 NAMES = ("Pat Jones", "Sam Okafor", None)
 START = datetime(2026, 10, 5, 9, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from models import Item
 
 NAME = "Morwenna Trelawney-Quist"
 EMAIL = "morwenna.tq@example.org"
-PHONE = "+447700900457"
+PHONE = "+447911123457"
 # Words only this resident wrote: after erasure, no copy of them may be anywhere.
 STORY = "the zebra-striped radiator in flat 9 Quillon Court"
 PHOTO = b"\xff\xd8\xff\xe0JFIF QUILLON-DAMP-PHOTO " + b"\x00" * 64

@@ -40,7 +40,7 @@ def test_the_resident_is_found_by_email_phone_and_contact_with_name_mentions_lis
     runtime: Runtime, resident: Resident
 ) -> None:
     by_email = service.look_up(runtime, SubjectQuery(email=EMAIL.upper()))
-    by_phone = service.look_up(runtime, SubjectQuery(phone="07700 900457"))
+    by_phone = service.look_up(runtime, SubjectQuery(phone="07911 123457"))
     assert by_email.item_ids == by_phone.item_ids == resident.mine
     by_contact = service.look_up(runtime, SubjectQuery(contact_id=by_email.contact_ids[0]))
     assert by_contact.item_ids == resident.mine

@@ -50,7 +50,7 @@ def item_json(**overrides: object) -> dict[str, object]:
         "and nobody has come. I am very unhappy with the service.",
         "sender": "pat@example.com",
         "sender_name": "Pat Resident",
-        "sender_phone": "+447700900123",
+        "sender_phone": "+447911123123",
     }
     body.update(overrides)
     return body

@@ -76,7 +76,7 @@ def test_values_that_cannot_be_stored_or_computed_with_are_refused(api: TestClie
     ],
 )
 def test_transcripts_with_unstorable_values_are_refused_or_cleaned(api: TestClient, overrides: dict) -> None:  # type: ignore[type-arg]
-    body = {"call_id": "call-1", "caller_number": "+447700900123", "text": "Caller: my boiler is broken", **overrides}
+    body = {"call_id": "call-1", "caller_number": "+447911123123", "text": "Caller: my boiler is broken", **overrides}
     assert api.post("/api/v1/transcripts", json=body).status_code in (202, 422)
 
 

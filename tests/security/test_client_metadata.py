@@ -44,12 +44,12 @@ def test_a_start_keyword_in_metadata_does_not_resubscribe_a_resident_who_texted_
     api: TestClient, runtime: Runtime
 ) -> None:
     with runtime.database.session() as session:
-        session.add(SmsOptOut(phone="+447700900123", opted_out=True, keyword="STOP"))
+        session.add(SmsOptOut(phone="+447911123123", opted_out=True, keyword="STOP"))
     response = api.post(
-        "/api/v1/items", json=item_json(channel="sms", sender="+447700900123", metadata={"sms_keyword": "START"})
+        "/api/v1/items", json=item_json(channel="sms", sender="+447911123123", metadata={"sms_keyword": "START"})
     )
     assert response.status_code == 202, response.text
-    assert _opt_outs(runtime) == {"+447700900123": True}
+    assert _opt_outs(runtime) == {"+447911123123": True}
     assert _item(runtime, response.json()["id"]).case_status == "open"
 
 
