@@ -61,9 +61,15 @@ class BaseUrlHttpClient(TwilioHttpClient):
 
 
 class TwilioSmsSender:
-    """Sends one acknowledgement as a text; raises Temporary/PermanentSendError for the pipeline."""
+    """Sends one acknowledgement as a text; raises Temporary/PermanentSendError for the pipeline.
+
+    One per process (the runtime keeps it), so its `requests` session keeps its connections to
+    Twilio alive between texts; it may be called from several threads at once (urllib3's pool is
+    thread-safe), which is how a batch's texts overlap their round trips.
+    """
 
     name = "sms"
+    concurrent_sends = True
 
     def __init__(
         self,
