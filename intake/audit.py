@@ -51,11 +51,16 @@ def record(session: Session, *, actor: str, action: str, item_id: int | None = N
     )
     session.add(entry)
     session.info[_LAST_WRITTEN] = entry
+    session.info[_LAST_LINK] = (previous_id, previous_hash)
 
 
 # The entry this session recorded last: once it is in the database, the next one links to it
 # without a query (a worker's batch records three entries an item; issue 14's profile).
 _LAST_WRITTEN = "audit.last_written"
+# What that entry links to: while it is still unwritten (no id to link to), the next one shares its
+# predecessor — which the query below would have found again — instead of asking once per entry
+# (a batch of acknowledgements sent records one entry each before its one flush; issue 14).
+_LAST_LINK = "audit.last_link"
 
 
 def _predecessor(session: Session) -> tuple[int | None, str | None]:
@@ -65,6 +70,9 @@ def _predecessor(session: Session) -> tuple[int | None, str | None]:
     # Persistent: flushed in this transaction or committed before. A rolled-back one is transient again.
     if last is not None and inspect(last).persistent and last.id is not None:
         return last.id, last.chain_hash
+    if last is not None and inspect(last).pending and _LAST_LINK in session.info:
+        link: tuple[int | None, str | None] = session.info[_LAST_LINK]
+        return link
     # No autoflush: recording must never push the caller's half-built objects to the database early.
     # Entries still pending in this session are not seen, so they share a predecessor (allowed).
     with session.no_autoflush:

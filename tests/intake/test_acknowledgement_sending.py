@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select, update
 
 from channels.base import OutboundAcknowledgement, SendResult, TemporarySendError
-from intake import acknowledgements, jobs
+from intake import acknowledgements, audit, jobs
 from intake.acknowledgements import MAX_SEND_ATTEMPTS, send_acknowledgement, send_acknowledgements
 from intake.clock import FixedClock
 from intake.pipeline import ingest
@@ -338,6 +338,10 @@ def test_a_batch_of_texts_goes_to_twilio_together_not_one_after_another(
         rows = session.scalars(select(Acknowledgement).where(Acknowledgement.id.in_(ids))).all()
     assert sorted(row.status for row in rows) == ["sent"] * 4
     assert len({row.provider_id for row in rows}) == 4  # each row keeps its own message's sid
+    with sms_runtime.database.session() as session:
+        sent_entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "acknowledgement_sent")).all()
+        assert sorted(entry.details["acknowledgement_id"] for entry in sent_entries) == sorted(ids)
+        assert audit.verify(session).intact  # the batch's entries, written in one flush, chain as any others
 
 
 def _plan_one_text(runtime: Runtime) -> int:
