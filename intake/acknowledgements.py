@@ -17,6 +17,7 @@ trip to the provider, and one after another they, not the CPU, bounded a worker'
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -430,7 +431,8 @@ def _call_providers(
     """Each acknowledgement handed to its channel's sender: what it answered, or what it raised.
 
     Senders that say they may be called from several threads at once (`concurrent_sends`, the
-    Twilio client) are called together; the others (SMTP) one after another, in this thread.
+    Twilio client) are called together; the others (SMTP) one after another, in this thread, inside
+    the sender's `batch()` when it has one (SMTP: one connection for the batch, not one a message).
     """
     senders = {channel: runtime.sender(channel) for channel in {channel for channel, _ in outgoing}}
 
@@ -448,9 +450,15 @@ def _call_providers(
         pool = _send_pool()
         futures = {outbound.acknowledgement_id: pool.submit(call, channel, outbound) for channel, outbound in together}
     outcomes = []
-    for channel, outbound in outgoing:
-        future = futures.get(outbound.acknowledgement_id)
-        outcomes.append((outbound, future.result() if future is not None else call(channel, outbound)))
+    with contextlib.ExitStack() as batches:
+        if len(outgoing) - len(together) > 1:
+            for sender in senders.values():
+                batch = getattr(sender, "batch", None)
+                if batch is not None and not getattr(sender, "concurrent_sends", False):
+                    batches.enter_context(batch())
+        for channel, outbound in outgoing:
+            future = futures.get(outbound.acknowledgement_id)
+            outcomes.append((outbound, future.result() if future is not None else call(channel, outbound)))
     return outcomes
 
 
