@@ -202,6 +202,7 @@ def choose_review_threshold(
     *,
     target: float,
     grid: Sequence[float] | None = None,
+    min_automation: float = 0.0,
 ) -> ReviewChoice:
     """The lowest threshold at which routed items are right at least `target` of the time.
 
@@ -209,12 +210,18 @@ def choose_review_threshold(
     accuracy must reach the target, not just the estimate, so the promise holds on new data with
     some margin. `queue_correct_at(threshold)` returns (routed, correct) boolean arrays for that
     threshold: the caller simulates routing exactly as classify() does.
+
+    Automation never goes below `min_automation`: when the target cannot be met above it, the
+    strictest threshold that still automates that share is returned (`met` False) — the most
+    accurate routing the automation floor allows. With no floor, the strictest threshold of all.
     """
     candidates = sorted(set(grid if grid is not None else np.round(np.arange(0.20, 0.99, 0.01), 2)))
     last: ReviewChoice | None = None
     for threshold in candidates:
         routed, correct = queue_correct_at(float(threshold))
         automation = float(routed.mean()) if len(routed) else 0.0
+        if last is not None and automation < min_automation:
+            return last  # automation only falls as the threshold rises
         accuracy = float(correct[routed].mean()) if routed.any() else 1.0
         bound = wilson_lower_bound(int(correct[routed].sum()), int(routed.sum())) if routed.any() else 1.0
         last = ReviewChoice(float(threshold), accuracy, bound, automation, target, bound >= target)

@@ -9,9 +9,12 @@ fresh check set (data/fresh/check.jsonl) is the unseen check.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from classifier import Classifier
 
 
 def missed(figure: str) -> pytest.MarkDecorator:
@@ -63,11 +66,34 @@ def test_junk_f1_is_at_least_09(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["junk"]["f1"] >= 0.9
 
 
-@missed("category micro-F1 0.784")
+@missed("category micro-F1 0.783; CV TRAIN 0.801 after the label pass, TEST labels unchanged")
 def test_category_micro_f1_is_at_least_085(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["category_micro_f1"] >= 0.85
 
 
-@missed("routed items right 0.951 at automation 0.925")
+@missed("routed items right 0.949 at automation 0.893")
 def test_routed_items_are_96_percent_right(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["routed_queue_accuracy"] >= 0.96
+
+
+def test_a_door_that_cannot_be_secured_after_a_break_in_reaches_the_emergency_queue(
+    trained_model_dir: Path,
+) -> None:
+    # The lead's decision for issue 11 (docs/taxonomy.md): an external door that will not lock after
+    # an attempted break-in, with a baby at home, is urgent_safety (fresh-006 of data/fresh/check.jsonl).
+    classifier = Classifier.load(trained_model_dir)
+    result = classifier.classify(
+        "Someone tried to kick my front door in last night and the frame is split, it won't lock now. "
+        "I live alone with my baby and I'm terrified they'll come back tonight. 31 Mill Lane",
+        channel="email", subject="Front door",
+    )
+    assert "urgent_safety" in result.flags
+    assert result.queue == "emergency"
+
+
+def test_a_stiff_lock_with_no_one_at_risk_is_a_routine_repair(trained_model_dir: Path) -> None:
+    classifier = Classifier.load(trained_model_dir)
+    result = classifier.classify("My back door is a bit stiff to lock since the cold weather, could someone "
+                                 "have a look? 12 Pine Close", channel="web_form")
+    assert "urgent_safety" not in result.flags
+    assert result.queue != "emergency"
