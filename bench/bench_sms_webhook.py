@@ -202,6 +202,24 @@ class Processes:
         self.running.clear()
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """CPU (user + system) the process `pid` has used so far, its threads included; None off Linux."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def cpu_ms_per_request(pid: int, before: float | None, requests: int) -> float | None:
+    """The API process's CPU per request over the measured load: unlike requests/s, it hardly
+    depends on what else the machine is running, so runs at different loads compare."""
+    after = process_cpu_seconds(pid)
+    if before is None or after is None or not requests:
+        return None
+    return round((after - before) / requests * 1000, 2)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -324,7 +342,7 @@ def main() -> None:
                 processes.start("worker", [*INTAKE, "worker", "--processes", str(args.workers)], env)
             base_url = f"http://127.0.0.1:{port}"
             wait_until_healthy(base_url + "/healthz", server)
-            report = measure(args, base_url, twilio)
+            report = measure(args, base_url, twilio, server.pid)
         finally:
             processes.stop_all()
     if bare is not None:
@@ -375,6 +393,7 @@ def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict
         texts = seed_texts()
         load_before = os.getloadavg()
         asyncio.run(run_load(base_url, requests=args.warmup, concurrency=4, rate=0, first_number=0, texts=texts))
+        cpu_before = process_cpu_seconds(server.pid)
         load = asyncio.run(
             run_load(
                 base_url,
@@ -385,6 +404,7 @@ def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict
                 texts=texts,
             )
         )
+        api_cpu_ms = cpu_ms_per_request(server.pid, cpu_before, len(load.sent))
     finally:
         processes.stop_all()
     latencies = [s.latency for s in load.sent]
@@ -398,6 +418,7 @@ def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict
             "p99": round(percentile(latencies, 0.99) * 1000, 1),
             "max": round(max(latencies) * 1000, 1),
         },
+        "api_cpu_ms_per_webhook": api_cpu_ms,
         "load_average": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],
     }
 
@@ -425,7 +446,7 @@ def wait_for_acknowledgements(twilio: TwilioStandIn, count: int, *, timeout: flo
             return
 
 
-def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> dict[str, object]:
+def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, server_pid: int) -> dict[str, object]:
     texts = seed_texts()
     load_before = os.getloadavg()
     # Warm-up: loads the model (in-process mode) and fills connection pools; not counted.
@@ -435,6 +456,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> d
     if args.mode == "sqlite" or args.workers > 0:
         wait_for_acknowledgements(twilio, len(warm.sent), timeout=args.ack_timeout)
     already = len(twilio.messages)
+    cpu_before = process_cpu_seconds(server_pid)  # the API process (`intake serve`; its worker is another)
     load = asyncio.run(
         run_load(
             base_url,
@@ -446,6 +468,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> d
         )
     )
     answered = time.monotonic()
+    api_cpu_ms = cpu_ms_per_request(server_pid, cpu_before, len(load.sent))
     processing = args.mode == "sqlite" or args.workers > 0
     if processing:  # with no worker nothing is processed: the run measures the webhook alone
         wait_for_acknowledgements(twilio, already + len(load.sent), timeout=args.ack_timeout)
@@ -467,6 +490,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn) -> d
             "max": round(max(latencies) * 1000, 1),
         },
         "p99_under_target": percentile(latencies, 0.99) * 1000 < TARGET_P99_MS,
+        "api_cpu_ms_per_webhook": api_cpu_ms,
         "acknowledged": len(to_ack),
         "receipt_to_ack_seconds": {
             "p50": round(percentile(to_ack, 0.50), 3),

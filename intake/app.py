@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from intake.api import health, items, transcripts
 from intake.api.errors import install_error_handlers
 from intake.api.webhooks import twilio as twilio_webhooks
+from intake.ingest_groups import IngestGroups
 from intake.privacy.logs import redact_access_log
 from intake.runtime import Runtime, get_runtime
 from intake.web import contact, landing, reports, staff
@@ -46,6 +47,8 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         description="Every message a landlord receives — stored once, labelled, routed and acknowledged.",
     )
     app.state.runtime = runtime
+    # Webhooks arriving together are stored in one transaction (intake/ingest_groups.py).
+    app.state.ingest_groups = IngestGroups(runtime)
     redact_access_log()  # search words and identifiers in query strings stay out of the access log
     install_error_handlers(app)
     for router in ROUTERS:

@@ -374,12 +374,18 @@ def _require_open_root(item: Item) -> None:
         raise InvalidTransition("the case is closed")
 
 
-def pending_acknowledgement_ids(session: Session, item_id: int) -> list[int]:
+def pending_acknowledgement_ids(session: Session, *item_ids: int) -> list[int]:
+    """The acknowledgements of these items still to be sent (pending, or due a retry), in id order."""
+    if not item_ids:
+        return []
     return list(
         session.scalars(
-            select(Acknowledgement.id).where(
-                Acknowledgement.item_id == item_id, Acknowledgement.status.in_(("pending", "retry"))
+            select(Acknowledgement.id)
+            .where(
+                Acknowledgement.item_id.in_(sorted(set(item_ids))),
+                Acknowledgement.status.in_(("pending", "retry")),
             )
+            .order_by(Acknowledgement.id)
         )
     )
 

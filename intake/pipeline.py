@@ -22,13 +22,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgement
 from intake.clock import SYSTEM_CLOCK, Clock
-from intake.contacts import find_or_create_contact
+from intake.contacts import find_or_create_contact, find_or_create_contacts
 from intake.control_messages import handle_without_triage as _handle_without_triage
 from intake.errors import InvalidMessage
 from intake.references import make_reference
@@ -58,7 +59,7 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     queue — the job), no look-up before the insert and no re-read after it. A repeat delivery is
     the rare case, found by the unique constraint and answered from a second, read-only look-up.
     """
-    _validate(message)
+    validate_message(message)
     try:
         with runtime.database.session() as session:
             item = _store(session, message, runtime.clock)
@@ -82,7 +83,82 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     return result
 
 
-def _validate(message: InboundMessage) -> None:
+def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]]) -> list[IngestResult]:
+    """Store several (message, actor) at once in ONE transaction — group commit: on SQLite one
+    fsync for the group instead of one a message — and queue each one's processing.
+
+    Same guarantees as `ingest`, message by message: one item per (channel, external id), so a
+    message stored before, or a second copy in this very group, is answered with the existing item
+    and stores nothing; raw bytes kept; one audit entry each (those written together may link to
+    the same predecessor, which the chain allows); each job queued in or after the commit.
+    Anything raised (one bad message, another process storing the same id meanwhile) rolls back
+    the whole group and is raised: the caller then ingests the messages one by one with `ingest`.
+    """
+    for message, _actor in messages:
+        validate_message(message)
+    keys = [(message.channel, message.external_id.strip()) for message, _actor in messages]
+    firsts: dict[tuple[str, str], int] = {}  # key -> index of its first copy in the group
+    with runtime.database.session() as session:
+        stored_before = _existing_results(session, keys)
+        new = [i for i, key in enumerate(keys) if key not in stored_before and firsts.setdefault(key, i) == i]
+        contacts = find_or_create_contacts(
+            session,
+            [
+                (m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role)
+                for m in (messages[i][0] for i in new)
+            ],
+        )
+        items: dict[int, Item] = {}
+        for i, contact in zip(new, contacts, strict=True):
+            item = _new_item(messages[i][0], runtime.clock)
+            item.contact = contact
+            session.add(item)
+            items[i] = item
+        session.flush()  # the new contacts, then the items: one multi-row INSERT each
+        for i, item in items.items():
+            _add_contents(session, item, messages[i][0])
+            audit.record(
+                session,
+                actor=messages[i][1],
+                action="received",
+                item_id=item.id,
+                channel=item.channel,
+                external_id=_fingerprint(item.external_id),
+            )
+        session.flush()  # raw bytes and audit entries, one multi-row INSERT each, before the jobs
+        for item in items.values():
+            runtime.jobs.enqueue_process_item(item.id, session=session)
+        created = {keys[i]: IngestResult(item.id, True, item.reference, item.status) for i, item in items.items()}
+    results: list[IngestResult] = []
+    for i, key in enumerate(keys):
+        if i in items:
+            results.append(created[key])
+        elif key in stored_before:
+            results.append(stored_before[key])
+        else:  # a second copy within the group: the first one's item
+            first = created[key]
+            results.append(IngestResult(first.item_id, False, first.reference, first.status))
+    return results
+
+
+def _existing_results(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IngestResult]:
+    """The items already stored for any of these (channel, external id), in one query."""
+    channels = {channel for channel, _ in keys}
+    external_ids = {external_id for _, external_id in keys}
+    rows = session.execute(
+        select(Item.id, Item.channel, Item.external_id, Item.reference, Item.status).where(
+            Item.channel.in_(channels), Item.external_id.in_(external_ids)
+        )
+    )
+    wanted = set(keys)
+    return {
+        (row.channel, row.external_id): IngestResult(row.id, False, row.reference, row.status)
+        for row in rows
+        if (row.channel, row.external_id) in wanted
+    }
+
+
+def validate_message(message: InboundMessage) -> None:
     if message.channel not in CHANNELS:
         raise InvalidMessage(f"unknown channel {message.channel!r}; expected one of {', '.join(CHANNELS)}")
     if not message.external_id or not message.external_id.strip():
@@ -98,7 +174,6 @@ def _find_existing(session: Session, message: InboundMessage) -> Item | None:
 
 
 def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOCK) -> Item:
-    received_at = (message.received_at or clock.now()).astimezone(UTC)
     contact = find_or_create_contact(
         session,
         email=message.sender_email,
@@ -106,6 +181,16 @@ def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOC
         name=_clean(message.sender_name),
         role=message.sender_role,
     )
+    item = _new_item(message, clock, contact_id=contact.id if contact else None)
+    session.add(item)
+    session.flush()
+    _add_contents(session, item, message)
+    return item
+
+
+def _new_item(message: InboundMessage, clock: Clock, *, contact_id: int | None = None) -> Item:
+    """The item a message becomes, not yet added to a session."""
+    received_at = (message.received_at or clock.now()).astimezone(UTC)
     item = Item(
         channel=message.channel,
         external_id=message.external_id.strip(),
@@ -114,7 +199,7 @@ def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOC
         body=_clean(message.body) or "",
         sender_address=_clean(message.sender_address),
         sender_name=_clean(message.sender_name),
-        contact_id=contact.id if contact else None,
+        contact_id=contact_id,
         headers={k: _clean(v) for k, v in message.headers.items()},
         thread_keys=[k for k in message.thread_keys if k][:100],
         details=_details(message),
@@ -128,8 +213,11 @@ def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOC
         item.details = {**item.details, "ack_channel": message.ack_channel}
     if message.sender_role:
         item.details = {**item.details, "sender_role": message.sender_role}
-    session.add(item)
-    session.flush()
+    return item
+
+
+def _add_contents(session: Session, item: Item, message: InboundMessage) -> None:
+    """The raw bytes as they arrived and the attachments, beside a flushed item (it has its id)."""
     raw = message.raw if message.raw is not None else (message.body or "").encode("utf-8", "surrogatepass")
     session.add(
         RawMessage(
@@ -151,7 +239,6 @@ def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOC
                 content=attachment.content,
             )
         )
-    return item
 
 
 def _details(message: InboundMessage) -> dict[str, Any]:
@@ -205,18 +292,30 @@ def process_items(
     return taken
 
 
+_BATCH_LOADS = (selectinload(Item.deadlines), selectinload(Item.contact))
+
+
 def _process_locked(
     runtime: Runtime, item_ids: list[int], also: Sequence[int], classified: dict[int, tuple[str, Any]], *, actor: str
 ) -> list[int]:
-    """One transaction: lock the items, triage each, queue their acknowledgements, commit."""
-    to_send: list[int] = []
+    """One transaction: lock the items, triage each, queue their acknowledgements, commit.
+
+    The batch is written in two passes so the database sees a few statements per batch rather than
+    per item: first every item is classified, linked, routed and given its dates, all flushed
+    together (one INSERT per table, the item UPDATEs in one executemany); then each item's
+    acknowledgement is planned and its `processed` entry recorded. Anything that reads what an
+    earlier item of the batch is still to write — a follow-up of a case opened earlier in the batch,
+    an SMS keyword or a bounce — first has the earlier items finished, so every item sees exactly
+    what it would see were the items processed one after another.
+    """
     with runtime.database.session() as session:
-        # The batch's deadlines in one query, not one lazy load per item in the deadlines step.
+        # The batch's deadlines and contacts in one query each, not one per item in the deadlines
+        # step and the acknowledgement's routing (which finds the contact in the session).
         locked = (
             select(Item)
             .where(Item.id.in_(item_ids))
             .order_by(Item.id)
-            .options(selectinload(Item.deadlines))
+            .options(*_BATCH_LOADS)
             .with_for_update()
         )
         items = list(session.scalars(locked))
@@ -228,53 +327,92 @@ def _process_locked(
                     select(Item)
                     .where(Item.id.in_(extra), Item.status == "received")
                     .order_by(Item.id)
-                    .options(selectinload(Item.deadlines))
+                    .options(*_BATCH_LOADS)
                     .with_for_update(skip_locked=True)
                 )
             )
         missing = set(item_ids) - {item.id for item in items}
         if missing:
             log.warning("process_items: no item(s) %s", sorted(missing))
-        for item in sorted([*items, *taken], key=lambda row: row.id):
+        batch = sorted([*items, *taken], key=lambda row: row.id)
+        unplanned: list[Item] = []  # triaged, acknowledgement not yet planned
+        owners: list[int] = []  # the items (and cases) whose pending acknowledgements are queued
+        for item in batch:
             if item.status == "processed":
-                to_send += cases.pending_acknowledgement_ids(session, item.id)
-            elif not _handle_without_triage(runtime, session, item):
-                ahead = classified.get(item.id)
-                # Classified before this transaction: used only if the text is still the same.
-                result = ahead[1] if ahead is not None and ahead[0] == item.body else None
-                to_send += _triage(runtime, session, item, result, actor=actor)
-        for acknowledgement_id in dict.fromkeys(to_send):
-            # Written in this transaction (database queue) or queued once it commits (rq, inline).
+                owners.append(item.id)  # done before: its still-pending acknowledgements go again
+                continue
+            if _acts_on_system_state(item):
+                _finish(runtime, session, unplanned, actor=actor)
+                if _handle_without_triage(runtime, session, item):
+                    continue
+            ahead = classified.get(item.id)
+            # Classified before this transaction: used only if the text is still the same.
+            result = ahead[1] if ahead is not None and ahead[0] == item.body else None
+            _triage(runtime, session, item, result, unplanned, actor=actor)
+            unplanned.append(item)
+            owners += [item.case_root_id, item.id]
+        _finish(runtime, session, unplanned, actor=actor)
+        # Written in this transaction (database queue) or queued once it commits (rq, inline).
+        for acknowledgement_id in cases.pending_acknowledgement_ids(session, *owners):
             runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
     return [item.id for item in taken]
 
 
-def _triage(runtime: Runtime, session: Session, item: Item, result: Any, *, actor: str) -> list[int]:
-    """The steps for one received item; the acknowledgements it leaves pending, to be queued."""
+def _acts_on_system_state(item: Item) -> bool:
+    """An SMS keyword or a bounce (intake/control_messages.py) may change what an earlier item's
+    acknowledgement does (an opt-out, a bounced address): those items are finished first."""
+    return "sms_keyword" in item.details or "bounce_of" in item.details
+
+
+def _triage(
+    runtime: Runtime, session: Session, item: Item, result: Any, unplanned: list[Item], *, actor: str
+) -> None:
+    """The first pass for one received item: classify → link → route → deadlines. `unplanned`: the
+    batch's items triaged before it, finished first if this item follows up one of their cases."""
     confident = _classify(runtime, session, item, result)
     root = cases.link_to_case(runtime, session, item)
+    if root is not None and any(earlier.id == root.id for earlier in unplanned):
+        _finish(runtime, session, unplanned, actor=actor)
     route_new_item(item, root=root, confident=confident)
     _set_deadlines(runtime, session, item, root)
     if item.reference is None:
         item.reference = make_reference(item.received_at, item.id)
-    plan_acknowledgement(runtime, session, item, purpose="received")
     item.status = "processed"
-    audit.record(
-        session,
-        actor=actor,
-        action="processed",
-        item_id=item.id,
-        reference=item.reference,
-        type=item.type,
-        queue=item.queue,
-        flags=item.flags,
-        case_id=item.case_root_id,
-    )
-    session.flush()
-    to_send = cases.pending_acknowledgement_ids(session, item.case_root_id)
-    if item.case_root_id != item.id:
-        to_send += cases.pending_acknowledgement_ids(session, item.id)
-    return to_send
+    # Every item of the batch writes the same columns, so their UPDATEs go as one executemany
+    # instead of one statement per distinct set of changed columns (the rows are locked: writing a
+    # column's unchanged value overwrites nothing).
+    for column in _TRIAGED_COLUMNS:
+        flag_modified(item, column)
+
+
+# What the first pass may change on an item.
+_TRIAGED_COLUMNS = (
+    "type", "confidence", "categories", "flags", "hazards", "queue", "model_version", "language",
+    "prepared_text", "explanation", "review_reason", "routing_reason", "suppress_acknowledgement_reason",
+    "details", "case_id", "complaint_stage", "stage_started_at", "next_due_at", "reference", "status",
+)
+
+
+def _finish(runtime: Runtime, session: Session, unplanned: list[Item], *, actor: str) -> None:
+    """The second pass: plan each triaged item's acknowledgement and record it processed. Empties
+    `unplanned`."""
+    if not unplanned:
+        return
+    session.flush()  # the first pass of every item at once
+    for item in unplanned:
+        plan_acknowledgement(runtime, session, item, purpose="received")
+        audit.record(
+            session,
+            actor=actor,
+            action="processed",
+            item_id=item.id,
+            reference=item.reference,
+            type=item.type,
+            queue=item.queue,
+            flags=item.flags,
+            case_id=item.case_root_id,
+        )
+    unplanned.clear()
 
 
 def _classify_ahead(runtime: Runtime, item_ids: list[int]) -> dict[int, tuple[str, Any]]:

@@ -25,8 +25,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Index, Integer, String, Text, event, insert, inspect, select
+from sqlalchemy import Date, Index, Integer, String, Text, event, insert, select
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, mapped_column
+from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.base import PassiveFlag
 
 from models.base import Base
 from models.tables import Acknowledgement, AuditEntry, Correction, Deadline, Item
@@ -96,10 +98,11 @@ def mark_everything(session: Session) -> None:
 
 
 def _days_left(instance: Any, names: tuple[str, ...]) -> set[date]:
-    state = inspect(instance)
     days: set[date] = set()
     for name in names:
-        for value in state.attrs[name].history.deleted:
+        # The attribute's history alone (not `inspect(instance).attrs`, which builds a state object
+        # for every column of the row the first time: most of this listener's time in a worker's batch).
+        for value in get_history(instance, name, passive=PassiveFlag.PASSIVE_NO_INITIALIZE).deleted:
             if isinstance(value, datetime):
                 days.add(london_day(value))
     return days
@@ -122,25 +125,29 @@ def _days_of_erased_item(session: Session, item: Item) -> set[date]:
 def _note_changes(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     """Collect what this flush changes; ids of new rows are known only after it, hence two steps."""
     pending: dict[str, Any] = session.info.setdefault(_PENDING, {"objects": [], "ids": set(), "days": set()})
-    for instance in (*session.new, *session.dirty, *session.deleted):
-        kind = type(instance)
-        if kind not in _DAY_COLUMNS:
-            continue
-        deleted = instance in session.deleted
-        if instance in session.dirty and not deleted and not session.is_modified(instance):
-            continue
-        pending["objects"].append(instance)
-        if instance in session.new:
-            continue
-        pending["days"] |= _days_left(instance, _DAY_COLUMNS[kind])
-        if deleted:  # the row goes, and with it the days it was filed under
-            values = (getattr(instance, name) for name in _DAY_COLUMNS[kind])
-            pending["days"] |= {london_day(value) for value in values if isinstance(value, datetime)}
-        if kind is Item:
-            # A follow-up moved to another case: the case it left counts its follow-ups' reviews.
-            pending["ids"].update(v for v in inspect(instance).attrs["case_id"].history.deleted if v)
-            if deleted and instance.id is not None:
-                pending["days"] |= _days_of_erased_item(session, instance)
+    # Each of session.new / .dirty / .deleted builds a new set when read: read once per flush.
+    new, dirty, deleted_ones = session.new, session.dirty, session.deleted
+    for changes in (new, dirty, deleted_ones):
+        for instance in changes:
+            kind = type(instance)
+            if kind not in _DAY_COLUMNS:
+                continue
+            deleted = instance in deleted_ones
+            if changes is dirty and not session.is_modified(instance):
+                continue
+            pending["objects"].append(instance)
+            if changes is new:
+                continue
+            pending["days"] |= _days_left(instance, _DAY_COLUMNS[kind])
+            if deleted:  # the row goes, and with it the days it was filed under
+                values = (getattr(instance, name) for name in _DAY_COLUMNS[kind])
+                pending["days"] |= {london_day(value) for value in values if isinstance(value, datetime)}
+            if kind is Item:
+                # A follow-up moved to another case: the case it left counts its follow-ups' reviews.
+                moved_from = get_history(instance, "case_id", passive=PassiveFlag.PASSIVE_NO_INITIALIZE).deleted
+                pending["ids"].update(value for value in moved_from if value)
+                if deleted and instance.id is not None:
+                    pending["days"] |= _days_of_erased_item(session, instance)
 
 
 @event.listens_for(Session, "after_flush")

@@ -8,6 +8,7 @@ id, unknown channel) is handled the same way as the adapter refusing it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
@@ -19,6 +20,7 @@ from channels.message import InboundMessage
 from intake.api.deps import ApiClientDep, RuntimeDep
 from intake.api.schemas import ItemAccepted, request_body
 from intake.errors import InvalidMessage, PayloadTooLarge
+from intake.ingest_groups import IngestGroups
 from intake.items import keep_rejected_payload
 from intake.pipeline import IngestResult, ingest
 from intake.runtime import Runtime
@@ -62,6 +64,30 @@ def ingest_or_keep(
         return ingest(runtime, outcome, actor=actor)
     except InvalidMessage as error:
         kept = _keep(
+            runtime,
+            channel=outcome.channel,
+            raw=outcome.raw or raw,
+            content_type=outcome.raw_content_type or "application/octet-stream",
+            reason=str(error),
+        )
+        raise InvalidMessage(f"{error} (payload kept as rejected #{kept})") from error
+
+
+async def store_or_keep(
+    runtime: Runtime, groups: IngestGroups, outcome: InboundMessage | Refused, *, raw: bytes, actor: str
+) -> IngestResult:
+    """`ingest_or_keep` for an async route, stored with whatever else is arriving at the same moment
+    (intake/ingest_groups.py): the request waits, holding no thread, until its group is committed."""
+    if isinstance(outcome, Refused):
+        return await run_in_threadpool(ingest_or_keep, runtime, outcome, raw=raw, actor=actor)
+    try:
+        # Shielded: a client that goes away (a provider's timeout, a server shutting down) must not
+        # take its message with it — Twilio does not send an inbound text again, and a repeat is
+        # recognised by its id anyway.
+        return await asyncio.shield(asyncio.wrap_future(groups.submit(outcome, actor=actor)))
+    except InvalidMessage as error:
+        kept = await run_in_threadpool(
+            _keep,
             runtime,
             channel=outcome.channel,
             raw=outcome.raw or raw,

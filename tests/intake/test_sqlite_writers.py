@@ -7,8 +7,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
+from intake import sqlite_writers
 from intake.db import make_engine
 from intake.sqlite_writers import SqliteWriters
 
@@ -104,3 +106,36 @@ def test_a_writer_that_cannot_get_its_turn_in_time_goes_ahead_to_sqlites_own_loc
     writers.release(info)
     writers.close()
     other.close()
+
+
+def test_the_request_path_writes_before_a_worker_that_began_waiting_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_writers, "YIELD_SECONDS", 5.0)  # timing-proof: the worker steps aside this long
+    engine = _engine(tmp_path / "priority.db")
+    order: list[str] = []
+
+    def hold() -> None:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (0)"))
+            time.sleep(0.4)
+
+    def write(name: str, *, request_path: bool) -> None:
+        if request_path:
+            sqlite_writers.request_path()
+        with engine.begin() as connection:
+            order.append(name)
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    time.sleep(0.05)
+    worker = threading.Thread(target=write, args=("worker",), kwargs={"request_path": False})
+    worker.start()
+    time.sleep(0.15)  # the worker has been waiting a while when the webhook's group arrives
+    webhook = threading.Thread(target=write, args=("webhook",), kwargs={"request_path": True})
+    webhook.start()
+    for thread in (holder, worker, webhook):
+        thread.join(10)
+    assert order == ["webhook", "worker"]
+    engine.dispose()

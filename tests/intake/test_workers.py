@@ -421,3 +421,27 @@ def _holder(runtime: Runtime) -> str | None:
         return session.scalar(select(QueuedJob.locked_by).where(QueuedJob.status == "running"))
 
 
+
+
+def test_the_supervisor_loads_what_every_worker_needs_before_it_forks(
+    queued_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    import holidays
+
+    from intake.workers import preload
+
+    queued_runtime.__dict__.pop("policy", None)
+    try:
+        preload(queued_runtime)
+        assert gc.get_freeze_count() > 0  # the collector leaves the loaded objects alone in every child
+    finally:
+        gc.unfreeze()
+    assert {"classifier", "policy", "calendar"} <= set(queued_runtime.__dict__)
+    built: list[object] = []
+    original = holidays.UnitedKingdom
+    monkeypatch.setattr(holidays, "UnitedKingdom", lambda *a, **k: built.append(k) or original(*a, **k))
+    christmas = datetime(queued_runtime.clock.now().year + 1, 12, 25).date()
+    assert queued_runtime.calendar.bank_holiday(christmas) == "Christmas Day"
+    assert built == []  # next year's bank holidays were loaded before the fork

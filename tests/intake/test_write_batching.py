@@ -1,15 +1,22 @@
 """Fewer statements per unit of work (issue 14): a session's audit entries link to its own last
-written entry without a query, and the reports' fact marks are written once, at commit."""
+written entry without a query, the reports' fact marks are written once, at commit, and a worker's
+batch writes each table in one statement while deciding every item as one at a time would."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 
 from intake import audit
-from intake.runtime import Runtime
-from models import AuditEntry, Item, ReportFactMark
+from intake.pipeline import ingest, process_items
+from intake.runtime import Runtime, use_runtime
+from models import Acknowledgement, AuditEntry, Item, ReportFactMark
+from tests.conftest import make_settings
+from tests.factories import email_message, sms_message
 
 
 def _statements(runtime: Runtime) -> list[str]:
@@ -37,6 +44,26 @@ def test_entries_recorded_in_one_transaction_link_to_each_other_and_the_chain_ve
         assert [entry.previous_id for entry in entries[1:]] == [entry.id for entry in entries[:-1]]
         result = audit.verify(session)
     assert result.intact and result.checked == 6
+
+
+def test_entries_recorded_between_two_flushes_are_linked_in_order_and_written_together(runtime: Runtime) -> None:
+    with runtime.database.session() as session:
+        audit.record(session, actor="tina", action="signed_in")
+    seen = _statements(runtime)
+    with runtime.database.session() as session:
+        for n in range(5):
+            audit.record(session, actor="worker", action="tested", n=n)  # as a batch of acknowledgements does
+    with runtime.database.session() as session:
+        entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        result = audit.verify(session)
+    assert result.intact and result.checked == 6
+    # PostgreSQL: ids taken from the sequence for all five at once, each entry linked to the one
+    # before it. (SQLite links them all to the head it read, which verify also accepts.)
+    if runtime.database.engine.dialect.name == "postgresql":
+        assert [entry.previous_id for entry in entries[1:]] == [entry.id for entry in entries[:-1]]
+        assert sum(s.startswith("select audit_log.id, audit_log.chain_hash") for s in seen) == 1
+        assert sum(s.startswith("insert into audit_log") for s in seen) == 1
+        assert sum("nextval" in s for s in seen) == 1
 
 
 def test_an_entry_rolled_back_is_never_linked_to(runtime: Runtime) -> None:
@@ -86,3 +113,97 @@ def test_fact_marks_are_written_once_per_transaction_and_not_after_a_rollback(ru
         assert session.scalar(select(func.count()).select_from(Item)) == len(ids) == 4
     assert ids <= marked
     assert len(marked - ids) == 0  # the rolled-back item's mark was never written
+
+
+# --- a worker's batch: each table written in one statement, with the outcome of one at a time ----------
+
+
+@pytest.fixture
+def queued_runtime(tmp_path: Path, database_url: str, trained_model_dir: Path, loaded_classifier) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
+    """Jobs go to the database queue and wait there, so a test processes a batch itself."""
+    settings = make_settings(tmp_path, database_url, model_dir=trained_model_dir, jobs="database")
+    built = Runtime.build(settings)
+    built.__dict__["classifier"] = loaded_classifier
+    with use_runtime(built):
+        yield built
+    built.database.dispose()
+
+
+def test_a_batch_writes_its_classification_runs_deadlines_and_item_updates_in_one_statement_each(queued_runtime: Runtime) -> None:
+    bodies = [
+        "The lift in Cedar House has been broken for two weeks and nobody has fixed it.",
+        "I want to make a formal complaint about how my repair was handled.",
+        "There is black mould spreading across the bedroom wall and my baby is coughing.",
+        "My kitchen tap is dripping all night.",
+    ]
+    ids = [ingest(queued_runtime, email_message(body, sender=f"b{n}@example.com")).item_id for n, body in enumerate(bodies)]
+    seen = _statements(queued_runtime)
+    process_items(queued_runtime, ids)
+    if queued_runtime.database.engine.dialect.name == "postgresql":  # SQLite's driver inserts row by row
+        assert sum(s.startswith("insert into classification_runs") for s in seen) == 1
+        assert sum(s.startswith("insert into deadlines") for s in seen) == 1
+        # A complaint writes its stage, the lift its flags, the mould its hazards: one UPDATE still.
+        assert sum(s.startswith("update items") for s in seen) == 1
+    with queued_runtime.database.session() as session:
+        assert set(session.scalars(select(Item.status).where(Item.id.in_(ids)))) == {"processed"}
+        assert session.scalar(select(func.count()).select_from(Acknowledgement)) == 4
+
+
+def _outcome(runtime: Runtime, ids: list[int]) -> list[tuple[object, ...]]:
+    """What processing decided for these items, in terms that do not depend on their ids."""
+    with runtime.database.session() as session:
+        items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
+        position = {item.id: n for n, item in enumerate(items)}
+        outcome: list[tuple[object, ...]] = []
+        for item in items:
+            letters = session.execute(
+                select(Acknowledgement.purpose, Acknowledgement.channel, Acknowledgement.status)
+                .where(Acknowledgement.item_id == item.id)
+                .order_by(Acknowledgement.id)
+            ).all()
+            actions = list(session.scalars(select(AuditEntry.action).where(AuditEntry.item_id == item.id).order_by(AuditEntry.id)))
+            outcome.append((
+                item.status, item.case_status, position.get(item.case_id) if item.case_id else None, item.queue,
+                item.suppress_acknowledgement_reason is not None, [tuple(letter) for letter in letters], actions,
+            ))
+    return outcome
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        # A follow-up joins the case its first text opened earlier in the same batch.
+        ["The boiler has stopped working and we have no heating.", "Still no heating, please send someone today."],
+        # STOP after a text: the text's acknowledgement is planned as it was before the opt-out.
+        ["The boiler has stopped working and we have no heating.", "STOP"],
+    ],
+    ids=["follow_up", "stop"],
+)
+def test_a_batch_decides_each_item_as_one_after_another_would(queued_runtime: Runtime, texts: list[str]) -> None:
+    def ingest_texts(phone: str) -> list[int]:
+        return [
+            ingest(queued_runtime, _text(body, phone, minute)).item_id for minute, body in enumerate(texts)
+        ]
+
+    together = ingest_texts("+447911123456")
+    one_by_one = ingest_texts("+447911123457")
+    process_items(queued_runtime, together)
+    for item_id in one_by_one:
+        process_items(queued_runtime, [item_id])
+    assert _outcome(queued_runtime, together) == _outcome(queued_runtime, one_by_one)
+    first = _outcome(queued_runtime, together)[0]
+    assert first[5] == [("received", "sms", "pending")]  # the case's one acknowledgement
+
+
+def _text(body: str, phone: str, minute: int) -> Any:
+    from datetime import UTC, datetime
+
+    from channels.sms_keywords import keyword_of
+
+    keyword = keyword_of(body)
+    return sms_message(
+        body,
+        phone=phone,
+        received_at=datetime(2026, 12, 1, 9, minute, tzinfo=UTC),
+        metadata={"sms_keyword": keyword} if keyword else {},
+    )

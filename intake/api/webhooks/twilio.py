@@ -15,8 +15,8 @@ from fastapi import APIRouter, Response
 
 from channels.registry import resolve_inbound
 from intake.acknowledgements import record_delivery_status
-from intake.api.deps import RuntimeDep
-from intake.api.inbound import ingest_or_keep
+from intake.api.deps import IngestGroupsDep, RuntimeDep
+from intake.api.inbound import store_or_keep
 from intake.api.webhooks.twilio_signature import SignedFormDep
 
 log = logging.getLogger(__name__)
@@ -37,25 +37,26 @@ def empty_twiml() -> Response:
     return Response(content=EMPTY_TWIML, media_type="text/xml")
 
 
-# Handlers are plain `def`: FastAPI runs them in its thread pool, so the database work in `ingest`
-# never blocks the event loop while the signature check (async, it reads the body) stays cheap.
+# Texts and transcriptions are parsed on the event loop (pure, no I/O) and stored by the process's
+# group writer (intake/ingest_groups.py): the handler awaits its commit without holding a thread.
+# The delivery-status handler is plain `def`: FastAPI runs it in its thread pool.
 
 
 @router.post("/sms", response_class=Response, responses=TWIML_RESPONSES)
-def inbound_sms(form: SignedFormDep, runtime: RuntimeDep) -> Response:
+async def inbound_sms(form: SignedFormDep, runtime: RuntimeDep, groups: IngestGroupsDep) -> Response:
     """An inbound text. A replayed MessageSid is answered the same way and changes nothing."""
     outcome = SMS.parse(form.raw, {})
-    result = ingest_or_keep(runtime, outcome, raw=form.raw, actor="twilio")
+    result = await store_or_keep(runtime, groups, outcome, raw=form.raw, actor="twilio")
     if not result.created:
         log.info("Twilio replayed text %s: already item %s", form.fields.get("MessageSid"), result.item_id)
     return empty_twiml()
 
 
 @router.post("/transcription", response_class=Response, responses=TWIML_RESPONSES)
-def transcription(form: SignedFormDep, runtime: RuntimeDep) -> Response:
+async def transcription(form: SignedFormDep, runtime: RuntimeDep, groups: IngestGroupsDep) -> Response:
     """A recorded call's transcription (completed or failed): one item per CallSid."""
     outcome = TRANSCRIPTION.parse(form.raw, {})
-    ingest_or_keep(runtime, outcome, raw=form.raw, actor="twilio")
+    await store_or_keep(runtime, groups, outcome, raw=form.raw, actor="twilio")
     return empty_twiml()
 
 

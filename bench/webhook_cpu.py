@@ -1,0 +1,169 @@
+"""CPU per signed SMS webhook, in-process: the real app behind httpx.ASGITransport, 8 at a time.
+
+    PYTHONPATH=$PWD .venv/bin/python bench/webhook_cpu.py --mode sqlite --requests 400
+    PYTHONPATH=$PWD .venv/bin/python bench/webhook_cpu.py --mode postgres --redis-url redis://127.0.0.1:6379/3
+    ... --profile out.pstats   (cProfile of the measured part)
+
+Jobs are queued (database queue on SQLite, rq on PostgreSQL) and never run: this measures the
+request path alone. CPU is this process's (time.process_time: client included, as in
+docs/benchmarks.md), so compare A/B runs of the same script in the same minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from twilio.request_validator import RequestValidator
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+# httpx's ASGITransport looks for sniffio on every request; absent, each look is a failed import
+# searching sys.path (~1 ms of the client's CPU a request). Known absent: fail at once.
+if "sniffio" not in sys.modules:
+    try:
+        import sniffio  # noqa: F401
+    except ImportError:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+from intake.app import create_app  # noqa: E402
+from intake.runtime import Runtime  # noqa: E402
+from intake.settings import Settings, TwilioSettings  # noqa: E402
+
+TOKEN = "cpu-bench-token-0123456789abcdef"
+BASE = "https://intake.bench.example"
+PATH = "/webhooks/twilio/sms"
+
+
+def build(args: argparse.Namespace, work: Path) -> Runtime:
+    if args.mode == "sqlite":
+        url, redis = f"sqlite:///{work}/intake.db", None
+    else:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DB_PREFIX', 'webhook_bench')}_cpu"
+        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            name = make_url(url).database
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        redis = args.redis_url
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        database_url=url,
+        redis_url=redis,
+        jobs="auto",
+        queue_name="webhook-cpu",
+        public_base_url=BASE,
+        outbox_dir=work / "outbox",
+        raw_store_dir=work / "raw",
+        twilio=TwilioSettings(
+            account_sid="AC" + "be" * 16, auth_token=SecretStr(TOKEN), from_number="+447480000001"
+        ),
+    )
+    runtime = Runtime.build(settings)
+    runtime.database.upgrade()
+    if redis:
+        runtime.jobs.connection.flushdb()  # type: ignore[attr-defined]
+    return runtime
+
+
+def webhook(number: int, run: int) -> tuple[bytes, dict[str, str]]:
+    sid = f"SM{run:08x}{number:024x}"
+    form = {
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": f"The boiler has stopped working again, no hot water since Monday ({number})",
+        "To": "+447480000001",
+        "MessageSid": sid,
+        "AccountSid": "AC" + "be" * 16,
+        "From": f"+4474001{number % 90000:05d}",
+        "ApiVersion": "2010-04-01",
+        "NumSegments": "1",
+    }
+    signature = RequestValidator(TOKEN).compute_signature(BASE + PATH, form)
+    return urlencode(form).encode(), {
+        "X-Twilio-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+async def send(
+    client: httpx.AsyncClient, bodies: list[tuple[bytes, dict[str, str]]], concurrency: int
+) -> list[float]:
+    queue = list(reversed(bodies))
+    latencies: list[float] = []
+
+    async def connection() -> None:
+        while queue:
+            body, headers = queue.pop()
+            started = time.perf_counter()
+            response = await client.post(PATH, content=body, headers=headers)
+            assert response.status_code == 200, response.text
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(connection() for _ in range(concurrency)))
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
+    parser.add_argument("--profile", type=Path, default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        runtime = build(args, Path(tmp))
+        app = create_app(runtime)
+        statements = [0]
+        event.listen(
+            runtime.database.engine,
+            "before_cursor_execute",
+            lambda *_: statements.__setitem__(0, statements[0] + 1),
+        )
+        transport = httpx.ASGITransport(app=app)
+
+        async def run() -> tuple[float, float, list[float]]:
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                await send(client, [webhook(n, 0) for n in range(40)], args.concurrency)  # warm-up
+                bodies = [webhook(n, 1) for n in range(args.requests)]
+                profiler = cProfile.Profile() if args.profile else None
+                statements[0] = 0
+                getattr(app.state, 'ingest_groups', None) and setattr(app.state.ingest_groups, 'batches', 0)
+                cpu, wall = time.process_time(), time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                latencies = await send(client, bodies, args.concurrency)
+                if profiler:
+                    profiler.disable()
+                    profiler.dump_stats(str(args.profile))
+                return time.process_time() - cpu, time.perf_counter() - wall, latencies
+
+        cpu, wall, latencies = asyncio.run(run())
+        latencies.sort()
+        n = len(latencies)
+        print(
+            f"{args.mode}: {n} webhooks, CPU {cpu / n * 1000:.2f} ms each, {n / wall:.0f}/s wall, "
+            f"p50 {latencies[n // 2] * 1000:.1f} ms, p99 {latencies[int(n * 0.99)] * 1000:.1f} ms, "
+            f"SQL statements {statements[0] / n:.1f} each, {n / max(1, getattr(getattr(app.state, 'ingest_groups', None), 'batches', n)):.1f} a group, load {os.getloadavg()[0]:.1f}"
+        )
+        runtime.database.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""Group commit on the request path (intake/ingest_groups.py): messages arriving together are stored
+in one transaction, and each one is still stored exactly once, kept raw, audited and queued."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select, text
+
+from intake import audit
+from intake.api.inbound import store_or_keep
+from intake.ingest_groups import IngestGroups
+from intake.pipeline import IngestResult
+from intake.runtime import Runtime
+from models import AuditEntry, Item, RawMessage
+from tests.factories import sms_message
+
+BOILER = "The boiler has stopped again and there is no hot water for the children. Please send someone."
+
+
+def _count(runtime: Runtime, model: type, *where: object) -> int:
+    with runtime.database.session() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0  # type: ignore[arg-type]
+
+
+def test_two_copies_in_one_group_and_a_later_replay_are_one_item(runtime: Runtime) -> None:
+    groups = IngestGroups(runtime)
+    first, other = sms_message(BOILER, phone="+447700900201"), sms_message(BOILER, phone="+447700900202")
+
+    answers = [f.result(timeout=60) for f in groups.submit_many([first, other, first], actor="twilio")]
+    replay = groups.submit(first, actor="twilio").result(timeout=60)
+
+    assert groups.groups_written == 1  # the three were stored in one transaction
+    assert [a.created for a in answers] == [True, True, False]
+    assert answers[0].item_id == answers[2].item_id == replay.item_id != answers[1].item_id
+    assert replay.created is False
+    assert _count(runtime, Item) == 2
+    assert _count(runtime, RawMessage) == 2
+    assert _count(runtime, AuditEntry, AuditEntry.action == "received") == 2
+
+
+def test_concurrent_identical_replays_store_each_message_once(runtime: Runtime) -> None:
+    groups = IngestGroups(runtime)
+    messages = [sms_message(f"{BOILER} ({n})", phone=f"+4477009003{n:02d}") for n in range(12)]
+    deliveries = [message for message in messages for _ in range(4)]  # Twilio retrying, all at once
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers: list[IngestResult] = list(
+            pool.map(lambda message: groups.submit(message, actor="twilio").result(timeout=120), deliveries)
+        )
+
+    by_sid: dict[str, set[int]] = {}
+    for message, answer in zip(deliveries, answers, strict=True):
+        by_sid.setdefault(message.external_id, set()).add(answer.item_id)
+    assert all(len(ids) == 1 for ids in by_sid.values())  # every copy answered with the same item
+    assert sum(answer.created for answer in answers) == 12  # one copy of each created it
+    assert _count(runtime, Item) == 12
+    assert _count(runtime, RawMessage) == 12
+    assert _count(runtime, AuditEntry, AuditEntry.action == "received") == 12
+    with runtime.database.session() as session:
+        assert audit.verify(session).intact
+        assert set(session.scalars(select(Item.status))) == {"processed"}  # each queued, and run (inline jobs)
+
+
+def test_a_bad_message_in_a_group_does_not_lose_the_good_ones(runtime: Runtime) -> None:
+    groups = IngestGroups(runtime)
+    good = [sms_message(f"{BOILER} ({n})", phone=f"+4477009004{n:02d}") for n in range(3)]
+    # Passes validation, fails when written: its details cannot be stored as JSON.
+    bad = sms_message(BOILER, phone="+447700900499", metadata={"unstorable": object()})
+
+    answers = groups.submit_many([good[0], bad, good[1], good[2]], actor="twilio")
+
+    with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises, it is this message's alone
+        answers[1].result(timeout=60)
+    stored = [answers[i].result(timeout=60) for i in (0, 2, 3)]
+    assert groups.groups_written == 0  # the group failed and each message was stored alone
+    assert all(answer.created for answer in stored)
+    with runtime.database.session() as session:
+        assert set(session.scalars(select(Item.external_id))) == {m.external_id for m in good}
+        assert session.scalar(select(func.count()).select_from(RawMessage)) == 3
+        assert audit.verify(session).intact
+
+
+def test_a_webhook_whose_client_goes_away_is_still_stored_and_the_writer_carries_on(runtime: Runtime) -> None:
+    groups = IngestGroups(runtime, writers=1)
+    kept, abandoned, later = (sms_message(f"{BOILER} ({n})", phone=f"+4479111235{n:02d}") for n in range(3))
+
+    async def client_gives_up() -> None:
+        request = asyncio.create_task(store_or_keep(runtime, groups, abandoned, raw=b"", actor="twilio"))
+        await asyncio.sleep(0)  # the message is handed to the writer
+        request.cancel()  # Twilio's 15 s are up, or the server is shutting down
+        with pytest.raises(asyncio.CancelledError):
+            await request
+
+    with runtime.database.session() as session:  # holds the writer up while the client gives up
+        if runtime.database.engine.dialect.name == "postgresql":
+            session.execute(text("LOCK TABLE items IN EXCLUSIVE MODE"))
+        first = groups.submit(kept, actor="twilio")
+        time.sleep(0.3)  # the writer has taken `kept` and waits for the database
+        asyncio.run(client_gives_up())
+
+    assert first.result(timeout=60).created
+    assert groups.submit(later, actor="twilio").result(timeout=60).created
+    expected = {kept.external_id, abandoned.external_id, later.external_id}
+    deadline = time.monotonic() + 60
+    while _stored_ids(runtime) != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _stored_ids(runtime) == expected  # Twilio never sends an inbound text again: nothing lost
+
+
+def _stored_ids(runtime: Runtime) -> set[str]:
+    with runtime.database.session() as session:
+        return set(session.scalars(select(Item.external_id)))
