@@ -140,7 +140,10 @@ async def run_load(
     for index in range(requests):
         queue.put_nowait(index)
     begin = time.monotonic()
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # Idle connections are dropped after 2 s, before uvicorn's 5 s keep-alive timeout: with both at
+    # 5 s (httpx's default) a connection idle that long could be reused just as the server closed
+    # it, and the run died of httpx.ReadError on a webhook the server never saw.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
 
         async def connection() -> None:

@@ -20,9 +20,12 @@ to the recipient or the message → `PermanentSendError` with the SMTP code.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import smtplib
 import ssl
+import threading
+from collections.abc import Iterator
 from datetime import UTC
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -91,6 +94,8 @@ class SmtpSender:
         self.starttls = starttls
         self.timeout = timeout
         self.ssl_context = ssl_context
+        # Inside `batch()`: the signed-in connection this thread's sends share (see `batch`).
+        self._batch = threading.local()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpSender:
@@ -164,18 +169,42 @@ class SmtpSender:
 
     # --- sending -----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Sends inside share one connection, signed in once, instead of one each (TLS and the
+        sign-in cost more than a message); closed at the end, and dropped after any failure so a
+        connection in an unknown state is never used again."""
+        self._batch.active = True
+        try:
+            yield
+        finally:
+            self._batch.active = False
+            connection, self._batch.connection = getattr(self._batch, "connection", None), None
+            if connection is not None:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    connection.quit()
+
     def send(self, acknowledgement: OutboundAcknowledgement) -> SendResult:
         message = self.build_message(acknowledgement)
         message_id = str(message["Message-ID"])
         connection: _TrackingSMTP | None = None
+        batching = getattr(self._batch, "active", False)
         try:
-            connection = self._connect()
-            with connection:
-                refused = connection.send_message(
-                    message,
-                    from_addr=self.sender.addr_spec,
-                    to_addrs=[str(message["To"].addresses[0].addr_spec)],
-                )
+            if batching:
+                # Held by this send until it succeeds: a failed one closes it (below), never shares it.
+                connection, self._batch.connection = getattr(self._batch, "connection", None), None
+            connection = connection or self._connect()
+            connection.data_started = False
+            if batching:
+                try:
+                    refused = self._send_on(connection, message)
+                except BaseException:
+                    connection.close()
+                    raise
+                self._batch.connection = connection
+            else:
+                with connection:
+                    refused = self._send_on(connection, message)
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
             raise _by_code(code, f"recipient refused: {code} {_text(reply)}") from error
@@ -213,6 +242,11 @@ class SmtpSender:
             code, reply = next(iter(refused.values()))
             raise _by_code(code, f"recipient refused: {code} {_text(reply)}")
         return SendResult(provider_id=message_id, status="sent")
+
+    def _send_on(self, connection: _TrackingSMTP, message: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        return connection.send_message(
+            message, from_addr=self.sender.addr_spec, to_addrs=[str(message["To"].addresses[0].addr_spec)]
+        )
 
     def _connect(self) -> _TrackingSMTP:
         context = self.ssl_context or ssl.create_default_context()

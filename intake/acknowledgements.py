@@ -7,16 +7,29 @@ after a crash is NOT re-sent (the provider may have accepted it): the sweep mark
 person to check, because a duplicate to a resident is worse than a prompt to look. The same holds
 when the provider took the message but its answer was lost (a read timeout, a connection dropped
 after the data went over): `UncertainSendError` marks it `unknown` at once instead of retrying.
+
+The wording is rendered once, when planned, and stored with a digest of what it was rendered from
+(`rendered_for`); the sender recomputes the digest and renders again only when it differs — a date
+moved, a date passed since, the item was corrected — so the letter is right on the day it goes.
+A batch's provider calls overlap (a small pool of threads per worker process): each is a round
+trip to the provider, and one after another they, not the CPU, bounded a worker's sending rate.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
+import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, literal, select
 from sqlalchemy.orm import Session, selectinload
 
 from channels.base import (
@@ -51,12 +64,15 @@ def plan_acknowledgement(
 
     `purpose` is received, complaint, stage_N (escalated) or extension_N (the response date moved).
     """
-    existing = session.scalars(
-        select(Acknowledgement).where(Acknowledgement.item_id == item.id, Acknowledgement.purpose == purpose)
-    ).first()
-    if existing is not None:
+    # Whether it exists, and the contact's email and phone, in one query.
+    existing_id, contact_email, contact_phone = session.execute(
+        _EXISTING_AND_CONTACT, {"item_id": item.id, "purpose": purpose, "contact_id": item.contact_id}
+    ).one()
+    if existing_id is not None:
+        existing = session.get(Acknowledgement, existing_id)
+        assert existing is not None
         return existing
-    channel, recipient, why_not = _route(runtime, session, item)
+    channel, recipient, why_not = _route(runtime, session, item, contact_email, contact_phone)
     acknowledgement = Acknowledgement(item_id=item.id, purpose=purpose, channel=channel, recipient=recipient)
     if extension_reason:
         acknowledgement.last_error = None
@@ -65,10 +81,9 @@ def plan_acknowledgement(
         acknowledgement.status = "needs_callback" if why_not.startswith("call back") else "suppressed"
         acknowledgement.last_error = why_not
     else:
-        rendered = _render(runtime, item, channel=channel, purpose=purpose, extension_reason=extension_reason)
-        acknowledgement.subject = rendered.subject or None
-        acknowledgement.body_text = rendered.text
-        acknowledgement.body_html = rendered.html
+        _store_rendering(
+            acknowledgement, *_render(runtime, item, channel=channel, purpose=purpose, extension_reason=extension_reason)
+        )
         acknowledgement.status = "pending"
     session.add(acknowledgement)
     session.flush()
@@ -136,18 +151,25 @@ def record_delivery_status(
     return True
 
 
-def _route(runtime: Runtime, session: Session, item: Item) -> tuple[str, str | None, str | None]:
+# Statements built once (bind parameters, not values): building them was a noticeable part of planning.
+_EXISTING_AND_CONTACT = select(
+    select(Acknowledgement.id)
+    .where(Acknowledgement.item_id == bindparam("item_id"), Acknowledgement.purpose == bindparam("purpose"))
+    .scalar_subquery(),
+    select(Contact.email).where(Contact.id == bindparam("contact_id")).scalar_subquery(),
+    select(Contact.phone).where(Contact.id == bindparam("contact_id")).scalar_subquery(),
+)
+
+
+def _route(
+    runtime: Runtime, session: Session, item: Item, contact_email: str | None, contact_phone: str | None
+) -> tuple[str, str | None, str | None]:
     """(channel, recipient, reason not to send or None)."""
     if item.suppress_acknowledgement_reason:
         return "none", None, item.suppress_acknowledgement_reason
-    contact = session.get(Contact, item.contact_id) if item.contact_id else None
-    email = contact.email if contact and contact.email else _email_of(item.sender_address)
-    phone = (
-        contact.phone
-        if contact and contact.phone
-        else normalise_phone(item.sender_address)
-        if looks_like_phone(item.sender_address)
-        else None
+    email = contact_email or _email_of(item.sender_address)
+    phone = contact_phone or (
+        normalise_phone(item.sender_address) if looks_like_phone(item.sender_address) else None
     )
     preferred = item.details.get("ack_channel") or ("email" if item.channel == "email" else "sms")
     if item.channel == "web_form" and not item.details.get("ack_channel"):
@@ -158,42 +180,60 @@ def _route(runtime: Runtime, session: Session, item: Item) -> tuple[str, str | N
         return "none", email, "sender is one of the landlord's own addresses"
 
     if preferred == "sms":
-        if phone and can_receive_sms(phone) and not _opted_out(session, phone):
-            return _rate_limited(runtime, session, "sms", phone)
+        opted_out = False
+        if phone:
+            opted_out, sent_today = _recipient_state(runtime, session, phone, opt_out=True)
+            if can_receive_sms(phone) and not opted_out:
+                return _rate_limited(runtime, "sms", phone, sent_today)
         if email:
-            return _rate_limited(runtime, session, "email", email)
-        if phone and _opted_out(session, phone):
+            return _rate_limited(runtime, "email", email, _recipient_state(runtime, session, email)[1])
+        if phone and opted_out:
             return "none", phone, "number has opted out of texts (STOP) and no email is known"
         if phone:
             return "none", phone, "call back: the number cannot receive texts and no email is known"
         return "none", None, "no contact details to acknowledge"
     if email:
-        return _rate_limited(runtime, session, "email", email)
-    if phone and can_receive_sms(phone) and not _opted_out(session, phone):
-        return _rate_limited(runtime, session, "sms", phone)
+        return _rate_limited(runtime, "email", email, _recipient_state(runtime, session, email)[1])
+    if phone and can_receive_sms(phone):
+        opted_out, sent_today = _recipient_state(runtime, session, phone, opt_out=True)
+        if not opted_out:
+            return _rate_limited(runtime, "sms", phone, sent_today)
     return "none", None, "no contact details to acknowledge"
 
 
-def _rate_limited(
-    runtime: Runtime, session: Session, channel: str, recipient: str
-) -> tuple[str, str, str | None]:
-    limit = runtime.settings.max_acknowledgements_per_sender_per_day
-    since = runtime.clock.now() - timedelta(days=1)
-    sent_today = session.scalar(
-        select(func.count(Acknowledgement.id)).where(
-            Acknowledgement.recipient == recipient,
-            Acknowledgement.created_at >= since,
-            Acknowledgement.status.in_(("pending", "sending", "sent", "delivered", "retry")),
-        )
+# Statuses that count towards the daily per-sender limit: planned, going, or gone.
+_COUNTED = ("pending", "sending", "sent", "delivered", "retry")
+
+
+_SENT_TODAY = (
+    select(func.count(Acknowledgement.id))
+    .where(
+        Acknowledgement.recipient == bindparam("recipient"),
+        Acknowledgement.created_at >= bindparam("since"),
+        Acknowledgement.status.in_(_COUNTED),
     )
-    if (sent_today or 0) >= limit:
+    .scalar_subquery()
+)
+_EMAIL_STATE = select(literal(False), _SENT_TODAY)
+_PHONE_STATE = select(
+    select(SmsOptOut.opted_out).where(SmsOptOut.phone == bindparam("recipient")).scalar_subquery(), _SENT_TODAY
+)
+
+
+def _recipient_state(
+    runtime: Runtime, session: Session, recipient: str, *, opt_out: bool = False
+) -> tuple[bool, int]:
+    """(has this number sent STOP, acknowledgements to `recipient` in the last 24 hours): one query."""
+    since = runtime.clock.now() - timedelta(days=1)
+    row = session.execute(_PHONE_STATE if opt_out else _EMAIL_STATE, {"recipient": recipient, "since": since}).one()
+    return bool(row[0]), row[1] or 0
+
+
+def _rate_limited(runtime: Runtime, channel: str, recipient: str, sent_today: int) -> tuple[str, str, str | None]:
+    limit = runtime.settings.max_acknowledgements_per_sender_per_day
+    if sent_today >= limit:
         return channel, recipient, f"more than {limit} acknowledgements to this sender in 24 hours"
     return channel, recipient, None
-
-
-def _opted_out(session: Session, phone: str) -> bool:
-    row = session.get(SmsOptOut, phone)
-    return bool(row and row.opted_out)
 
 
 def _email_of(address: str | None) -> str | None:
@@ -202,12 +242,28 @@ def _email_of(address: str | None) -> str | None:
 
 def _render(
     runtime: Runtime, item: Item, *, channel: str, purpose: str, extension_reason: str | None = None
-) -> RenderedAcknowledgement:
+) -> tuple[RenderedAcknowledgement, str]:
+    """The wording, and the digest of what it was rendered from (see `_rendered_for`)."""
+    inputs = _render_inputs(runtime, item, channel=channel, purpose=purpose, extension_reason=extension_reason)
+    return render_acknowledgement(**inputs), _rendered_for(inputs)
+
+
+def _store_rendering(acknowledgement: Acknowledgement, rendered: RenderedAcknowledgement, digest: str) -> None:
+    acknowledgement.subject = rendered.subject or None
+    acknowledgement.body_text = rendered.text
+    acknowledgement.body_html = rendered.html
+    acknowledgement.rendered_for = digest
+
+
+def _render_inputs(
+    runtime: Runtime, item: Item, *, channel: str, purpose: str, extension_reason: str | None = None
+) -> dict[str, Any]:
+    """The arguments of `render_acknowledgement` for this item now."""
     # An item held for review has no confirmed type: acknowledge receipt without promising a route.
     item_type = item.type if item.queue != "triage_review" or purpose != "received" else None
     if "urgent_safety" in item.flags:
         item_type = item.type
-    return render_acknowledgement(
+    return dict(
         channel=channel,
         item_type=item_type,
         reference=item.reference or "",
@@ -222,6 +278,28 @@ def _render(
         received_at=item.received_at,
         extension_reason=extension_reason or item.details.get(f"{purpose}_reason"),
     )
+
+
+def _rendered_for(inputs: dict[str, Any]) -> str:
+    """A digest of everything the wording depends on. Time enters only as which dates have passed
+    (a passed date is never promised: the letter says so instead), so the digest of a stored
+    wording changes exactly when rendering it again would say something else."""
+    now: datetime = inputs["now"]
+    policy = inputs["policy"]
+    facts = [
+        inputs["channel"],
+        inputs["item_type"],
+        inputs["reference"],
+        sorted(inputs["flags"]),
+        [(d.kind, d.stage, d.due_at.isoformat(), d.due_at < now) for d in inputs["deadlines"]],
+        [policy.name, policy.landlord_name, policy.short_name, repr(policy.contact)],
+        inputs["recipient_name"],
+        inputs["purpose"],
+        inputs["stage"],
+        inputs["received_at"].isoformat() if inputs["received_at"] else None,
+        inputs["extension_reason"],
+    ]
+    return hashlib.sha256(json.dumps(facts, default=str).encode("utf-8")).hexdigest()
 
 
 def send_acknowledgement(runtime: Runtime, acknowledgement_id: int) -> None:
@@ -300,10 +378,12 @@ def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequ
     # Committed as `sending` before any provider is called: a crash from here on is never re-sent blindly.
     sent: dict[int, SendResult] = {}
     failed = batch.failed
-    for channel, outbound in outgoing:
+    for outbound, outcome in _call_providers(runtime, outgoing):
         acknowledgement_id = outbound.acknowledgement_id
         try:
-            sent[acknowledgement_id] = runtime.sender(channel).send(outbound)
+            if isinstance(outcome, Exception):
+                raise outcome
+            sent[acknowledgement_id] = outcome
         except TemporarySendError as error:
             _record_failure(runtime, acknowledgement_id, str(error), temporary=True)
             failed[acknowledgement_id] = error
@@ -326,6 +406,62 @@ def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequ
     return batch
 
 
+# Provider calls one worker process has in flight at once. Each is a round trip (to Twilio: a
+# hundred milliseconds or more); one after another they, not the CPU, bounded how many texts a
+# worker sent a second. Twilio allows far more concurrent requests per account than workers × this.
+CONCURRENT_SENDS = 8
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _send_pool() -> ThreadPoolExecutor:
+    """This process's sending threads (made afresh in a forked child: threads do not survive a fork)."""
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=CONCURRENT_SENDS, thread_name_prefix="acknowledgement-send")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def _call_providers(
+    runtime: Runtime, outgoing: Sequence[tuple[str, OutboundAcknowledgement]]
+) -> list[tuple[OutboundAcknowledgement, SendResult | Exception]]:
+    """Each acknowledgement handed to its channel's sender: what it answered, or what it raised.
+
+    Senders that say they may be called from several threads at once (`concurrent_sends`, the
+    Twilio client) are called together; the others (SMTP) one after another, in this thread, inside
+    the sender's `batch()` when it has one (SMTP: one connection for the batch, not one a message).
+    """
+    senders = {channel: runtime.sender(channel) for channel in {channel for channel, _ in outgoing}}
+
+    def call(channel: str, outbound: OutboundAcknowledgement) -> SendResult | Exception:
+        try:
+            return senders[channel].send(outbound)
+        except Exception as error:  # handed back to the caller, which records every outcome
+            return error
+
+    together = [
+        pair for pair in outgoing if len(outgoing) > 1 and getattr(senders[pair[0]], "concurrent_sends", False)
+    ]
+    futures: dict[int, Future[SendResult | Exception]] = {}
+    if together:
+        pool = _send_pool()
+        futures = {outbound.acknowledgement_id: pool.submit(call, channel, outbound) for channel, outbound in together}
+    outcomes = []
+    with contextlib.ExitStack() as batches:
+        if len(outgoing) - len(together) > 1:
+            for sender in senders.values():
+                batch = getattr(sender, "batch", None)
+                if batch is not None and not getattr(sender, "concurrent_sends", False):
+                    batches.enter_context(batch())
+        for channel, outbound in outgoing:
+            future = futures.get(outbound.acknowledgement_id)
+            outcomes.append((outbound, future.result() if future is not None else call(channel, outbound)))
+    return outcomes
+
+
 def _start_sending(
     runtime: Runtime, session: Session, acknowledgement: Acknowledgement, now: datetime
 ) -> tuple[str, OutboundAcknowledgement] | None:
@@ -345,11 +481,12 @@ def _start_sending(
         else None
     )
     if acknowledgement.channel in ("email", "sms") and acknowledgement.purpose != "help" and reply is None:
-        # Rendered again as it goes, so its dates are the case's dates at the moment it is sent.
-        rendered = _render(runtime, item, channel=acknowledgement.channel, purpose=acknowledgement.purpose)
-        acknowledgement.subject = rendered.subject or None
-        acknowledgement.body_text = rendered.text
-        acknowledgement.body_html = rendered.html
+        # Its dates must be the case's dates at the moment it is sent: rendered again if they (or
+        # anything else it says) changed since it was planned, which the digest tells without rendering.
+        inputs = _render_inputs(runtime, item, channel=acknowledgement.channel, purpose=acknowledgement.purpose)
+        digest = _rendered_for(inputs)
+        if digest != acknowledgement.rendered_for:
+            _store_rendering(acknowledgement, render_acknowledgement(**inputs), digest)
     outbound = OutboundAcknowledgement(
         acknowledgement_id=acknowledgement.id,
         reference=item.reference or "",
@@ -458,12 +595,9 @@ def _fall_back_from_sms(
             session.add(SmsOptOut(phone=acknowledgement.recipient, opted_out=True, keyword="provider-21610"))
     contact = session.get(Contact, item.contact_id) if item.contact_id else None
     if contact and contact.email:
-        rendered = _render(runtime, item, channel="email", purpose=acknowledgement.purpose)
         acknowledgement.channel = "email"
         acknowledgement.recipient = contact.email
-        acknowledgement.subject = rendered.subject
-        acknowledgement.body_text = rendered.text
-        acknowledgement.body_html = rendered.html
+        _store_rendering(acknowledgement, *_render(runtime, item, channel="email", purpose=acknowledgement.purpose))
         acknowledgement.status = "pending"
         acknowledgement.next_attempt_at = None
     else:

@@ -199,6 +199,9 @@ class Acknowledgement(Base):
     subject: Mapped[str | None] = mapped_column(Text)
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str | None] = mapped_column(Text)
+    # A digest of what the wording above was rendered from (intake/acknowledgements.py): the sender
+    # renders again only when the case's dates or details have changed since. None: always again.
+    rendered_for: Mapped[str | None] = mapped_column(String(64))
     # pending -> sending -> sent -> delivered | failed | undelivered; suppressed; needs_callback; unknown
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     provider_id: Mapped[str | None] = mapped_column(String(320), index=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError
@@ -19,7 +22,7 @@ from intake.runtime import Runtime
 from intake.settings import Settings
 from models import Acknowledgement
 from tests.channels.conftest import LANDLORD_ADDRESS, smtp_settings
-from tests.channels.mail_servers import SmtpServer, free_port
+from tests.channels.mail_servers import SmtpCapture, SmtpServer, free_port
 from tests.factories import email_message
 
 
@@ -206,3 +209,86 @@ def test_a_permanent_failure_is_recorded_as_failed_and_not_retried(
     assert failed.status == "failed"
     assert "550" in (failed.last_error or "")
     assert smtp_server.received == []
+
+
+# --- a batch over one connection ------------------------------------------------------------------
+
+
+@dataclass
+class _ConnectionsCapture(SmtpCapture):
+    """Also notes which connection (the client's address and port) each message came over."""
+
+    peers: list[object] = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.peers.append(session.peer)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def counting_server() -> Iterator[tuple[SmtpServer, _ConnectionsCapture]]:
+    server = SmtpServer()
+    capture = _ConnectionsCapture()
+    server.controller.loop.close()  # the controller made for the plain handler is replaced unused
+    server.handler, server.controller = capture, Controller(capture, hostname=server.host, port=server.port)
+    server.start()
+    yield server, capture
+    server.stop()
+
+
+def test_a_batch_goes_over_one_connection_and_single_sends_over_their_own(
+    counting_server: tuple[SmtpServer, _ConnectionsCapture],
+) -> None:
+    server, capture = counting_server
+    sender = _sender(server)
+    with sender.batch():
+        for number in range(3):
+            sender.send(_acknowledgement(acknowledgement_id=number, recipient=f"r{number}@example.net"))
+    sender.send(_acknowledgement(acknowledgement_id=9))
+    sender.send(_acknowledgement(acknowledgement_id=10))
+
+    assert len(server.received) == 5
+    assert len(set(capture.peers[:3])) == 1  # the batch: one connection
+    assert len(set(capture.peers)) == 3  # and each single send its own
+
+
+def test_a_failure_in_a_batch_drops_its_connection_and_the_next_message_still_goes(
+    counting_server: tuple[SmtpServer, _ConnectionsCapture],
+) -> None:
+    server, capture = counting_server
+    sender = _sender(server)
+    server.refuse_next("451 4.3.0 try later")
+    with sender.batch():
+        with pytest.raises(TemporarySendError):
+            sender.send(_acknowledgement(acknowledgement_id=1, recipient="first@example.net"))
+        sender.send(_acknowledgement(acknowledgement_id=2, recipient="second@example.net"))
+        sender.send(_acknowledgement(acknowledgement_id=3, recipient="third@example.net"))
+
+    assert [mail.recipients for mail in server.received] == [["second@example.net"], ["third@example.net"]]
+    assert len(set(capture.peers)) == 1  # a fresh connection after the failure, shared by the rest
+
+
+def test_the_worker_sends_a_batch_of_emails_over_one_connection(
+    runtime: Runtime, counting_server: tuple[SmtpServer, _ConnectionsCapture]
+) -> None:
+    from intake.acknowledgements import send_acknowledgements
+    from intake.queueing import SEND_ACKNOWLEDGEMENT, InProcessJobQueue, _import_function
+
+    server, capture = counting_server
+    runtime._senders["email"] = _sender(server)  # type: ignore[assignment]
+    real_jobs = runtime.jobs
+    runtime.jobs = InProcessJobQueue(  # their send jobs lost: planned, waiting
+        resolve=lambda name: (lambda *args: None) if name == SEND_ACKNOWLEDGEMENT else _import_function(name)
+    )
+    for number in range(3):
+        ingest(runtime, email_message("The boiler is broken again", sender=f"tenant{number}@example.net"))
+    runtime.jobs = real_jobs
+    with runtime.database.session() as session:
+        ids = list(session.scalars(select(Acknowledgement.id)))
+
+    batch = send_acknowledgements(runtime, ids)
+
+    assert batch.failed == {} and len(server.received) == 3
+    assert len(set(capture.peers)) == 1
+    with runtime.database.session() as session:
+        assert {row.status for row in session.scalars(select(Acknowledgement))} == {"sent"}

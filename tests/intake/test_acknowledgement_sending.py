@@ -15,16 +15,19 @@ import pytest
 from sqlalchemy import select, update
 
 from channels.base import OutboundAcknowledgement, SendResult, TemporarySendError
-from intake import jobs
-from intake.acknowledgements import MAX_SEND_ATTEMPTS, send_acknowledgement
+from intake import acknowledgements, audit, jobs
+from intake.acknowledgements import MAX_SEND_ATTEMPTS, send_acknowledgement, send_acknowledgements
+from intake.clock import FixedClock
 from intake.pipeline import ingest
 from intake.queueing import SEND_ACKNOWLEDGEMENT, InProcessJobQueue, _import_function
 from intake.runtime import Runtime
-from models import Acknowledgement, AuditEntry
+from models import Acknowledgement, AuditEntry, Deadline
 from tests.channels.twilio_standin import TwilioStandIn
 from tests.channels.twilio_support import new_mobile
 from tests.factories import email_message, sms_message
+from triage_rules.acknowledgement_wording import date_in_words
 
+COMPLAINT = "I want to make a formal complaint. The repairs team missed three appointments and nobody called."
 REPAIR = "Hello, the light in the communal stairwell at 12 Birch Court has been out since Friday, please fix"
 
 
@@ -243,3 +246,113 @@ def test_an_smtp_server_that_takes_the_message_then_hangs_up_leaves_it_unknown(r
     unknown = _only_acknowledgement(runtime)
     assert (unknown.status, unknown.attempts) == ("unknown", 1)
     assert len(handler.received) == 1
+
+
+# --- rendered once, sent as rendered unless the case changed meanwhile ----------------------------
+
+
+def _plan_without_sending(runtime: Runtime, message) -> int:  # type: ignore[no-untyped-def]
+    """Ingest `message` with its send job lost, so its acknowledgement is planned and waits."""
+
+    def losing(name: str):  # type: ignore[no-untyped-def]
+        return (lambda *args: None) if name == SEND_ACKNOWLEDGEMENT else _import_function(name)
+
+    real_jobs = runtime.jobs
+    runtime.jobs = InProcessJobQueue(resolve=losing)
+    try:
+        ingest(runtime, message)
+    finally:
+        runtime.jobs = real_jobs
+    planned = _only_acknowledgement(runtime)
+    assert planned.status == "pending" and planned.rendered_for
+    return planned.id
+
+
+def test_an_unchanged_case_is_sent_in_the_wording_rendered_when_it_was_planned(
+    sms_runtime: Runtime, twilio_standin: TwilioStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    phone = new_mobile()
+    acknowledgement_id = _plan_without_sending(sms_runtime, sms_message(REPAIR, phone=phone))
+    planned = _only_acknowledgement(sms_runtime)
+    renders: list[str] = []
+    real_render = acknowledgements.render_acknowledgement
+    monkeypatch.setattr(
+        acknowledgements, "render_acknowledgement", lambda **kw: renders.append(kw["purpose"]) or real_render(**kw)
+    )
+
+    send_acknowledgement(sms_runtime, acknowledgement_id)
+
+    sent = _only_acknowledgement(sms_runtime)
+    assert sent.status == "sent" and renders == []  # nothing changed: not rendered again
+    assert [m.form["Body"] for m in twilio_standin.messages_to(phone)] == [planned.body_text]
+    assert sent.rendered_for == planned.rendered_for
+
+
+def test_a_date_that_moved_after_planning_is_the_date_the_letter_gives(runtime: Runtime) -> None:
+    acknowledgement_id = _plan_without_sending(runtime, email_message(COMPLAINT, sender="moved@example.com"))
+    with runtime.database.session() as session:
+        respond = session.scalars(
+            select(Deadline).where(Deadline.kind == "respond", Deadline.superseded_at.is_(None))
+        ).one()
+        planned_words, later = date_in_words(respond.due_at), respond.due_at + timedelta(days=7)
+        respond.due_at = later  # as a recomputation or an extension would
+    assert planned_words in _only_acknowledgement(runtime).body_text
+
+    send_acknowledgement(runtime, acknowledgement_id)
+
+    sent = _only_acknowledgement(runtime)
+    assert sent.status == "sent"
+    assert date_in_words(later) in sent.body_text and planned_words not in sent.body_text
+    assert date_in_words(later) in (runtime.settings.outbox_dir / "email" / f"{sent.id:08d}.txt").read_text()
+
+
+def test_a_date_that_passed_between_planning_and_sending_is_not_promised(runtime: Runtime) -> None:
+    clock = FixedClock(datetime.now(UTC))
+    runtime.clock = clock
+    acknowledgement_id = _plan_without_sending(runtime, email_message(COMPLAINT, sender="slow@example.com"))
+    with runtime.database.session() as session:
+        acknowledge = session.scalars(select(Deadline).where(Deadline.kind == "acknowledge")).one()
+        due = acknowledge.due_at
+    assert "has already passed" not in _only_acknowledgement(runtime).body_text
+
+    clock.move_to(due + timedelta(minutes=1))  # e.g. the queue was down for days
+    send_acknowledgement(runtime, acknowledgement_id)
+
+    sent = _only_acknowledgement(runtime)
+    assert sent.status == "sent" and "has already passed" in sent.body_text
+
+
+def test_a_batch_of_texts_goes_to_twilio_together_not_one_after_another(
+    sms_runtime: Runtime, twilio_standin: TwilioStandIn
+) -> None:
+    ids = [_plan_one_text(sms_runtime) for _ in range(4)]
+    twilio_standin.stall_next(4, seconds=1.0)  # each answer takes a second, as a slow network would
+
+    batch = send_acknowledgements(sms_runtime, ids)
+
+    assert batch.failed == {}
+    arrivals = sorted(request.at for request in twilio_standin.messages)
+    assert len(arrivals) == 4
+    assert arrivals[-1] - arrivals[0] < 1.0  # all four were asked before the first was answered
+    with sms_runtime.database.session() as session:
+        rows = session.scalars(select(Acknowledgement).where(Acknowledgement.id.in_(ids))).all()
+    assert sorted(row.status for row in rows) == ["sent"] * 4
+    assert len({row.provider_id for row in rows}) == 4  # each row keeps its own message's sid
+    with sms_runtime.database.session() as session:
+        sent_entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "acknowledgement_sent")).all()
+        assert sorted(entry.details["acknowledgement_id"] for entry in sent_entries) == sorted(ids)
+        assert audit.verify(session).intact  # the batch's entries, written in one flush, chain as any others
+
+
+def _plan_one_text(runtime: Runtime) -> int:
+    def losing(name: str):  # type: ignore[no-untyped-def]
+        return (lambda *args: None) if name == SEND_ACKNOWLEDGEMENT else _import_function(name)
+
+    real_jobs = runtime.jobs
+    runtime.jobs = InProcessJobQueue(resolve=losing)
+    try:
+        result = ingest(runtime, sms_message(REPAIR, phone=new_mobile()))
+    finally:
+        runtime.jobs = real_jobs
+    with runtime.database.session() as session:
+        return session.scalars(select(Acknowledgement.id).where(Acknowledgement.item_id == result.item_id)).one()

@@ -1,0 +1,180 @@
+"""CPU per acknowledgement, in-process: planned, rendered, sent through the real `twilio` client.
+
+    BENCH_DB_PREFIX=acks_bench PYTHONPATH=$PWD .venv/bin/python bench/bench_acknowledgements.py --texts 320 --batch 32
+
+On PostgreSQL (a database `<BENCH_DB_PREFIX>_acks`, recreated), with the Twilio stand-in
+(tests/channels/twilio_standin.py) in a process of its own so its CPU is not counted: stores N
+residents' texts from data/seed (their jobs collected, not run), processes them in batches as a
+worker does, then sends their acknowledgements in batches (`send_acknowledgements`). Reports, as
+CPU time of this process (time.process_time: all its threads):
+- plan: `plan_acknowledgement` alone, per call (the pipeline's pending changes flushed first, so
+  the item's own writes are not counted as planning's);
+- process: the whole of `process_items` per item (classification, rules, deadlines, plan);
+- send: `send_acknowledgements` per acknowledgement (mark `sending`, the provider call, record
+  `sent`), and its wall time. `--profile send|process` prints cProfile's top entries (CPU clock).
+The machine is shared: compare A/B in the same minute, and say the load (printed) with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import multiprocessing
+import os
+import pstats
+import random
+import sys
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from pydantic import SecretStr  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from intake import pipeline  # noqa: E402
+from intake.acknowledgements import send_acknowledgements  # noqa: E402
+from intake.db import upgrade_database  # noqa: E402
+from intake.pipeline import ingest, process_items  # noqa: E402
+from intake.runtime import Runtime, use_runtime  # noqa: E402
+from intake.settings import Settings, TwilioSettings  # noqa: E402
+from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
+from tests.factories import sms_message  # noqa: E402
+
+ACCOUNT_SID = "AC" + "ac" * 16
+AUTH_TOKEN = "bench-acknowledgements-0123456789"
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+class CollectedJobs:
+    """A job queue that keeps the ids it is given: the bench runs each step itself."""
+
+    def __init__(self) -> None:
+        self.items: list[int] = []
+        self.acknowledgements: list[int] = []
+
+    def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
+        self.items.append(item_id)
+
+    def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
+        self.acknowledgements.append(acknowledgement_id)
+
+    def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
+        pass
+
+
+def _serve_standin(connection: Connection) -> None:
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
+        connection.send(standin.url)
+        connection.recv()  # until the bench is done
+
+
+def seed_texts() -> list[str]:
+    texts = []
+    for path in sorted((REPO / "data" / "seed").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if row.get("channel") == "sms" and row.get("body") and row.get("type") != "junk" \
+                    and row.get("queue") != "not_for_triage":
+                texts.append(row["body"])
+    random.Random(5).shuffle(texts)
+    return texts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--texts", type=int, default=320)
+    parser.add_argument("--batch", type=int, default=32, help="items per process_items, acks per send batch")
+    parser.add_argument("--profile", choices=("send", "process"), default=None)
+    args = parser.parse_args()
+
+    database = f"{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_acks"
+    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{database}"'))
+    admin.dispose()
+    url = f"{SERVER}/{database}"
+    engine = create_engine(url)
+    upgrade_database(engine)
+    engine.dispose()
+
+    ours, theirs = multiprocessing.Pipe()
+    standin = multiprocessing.Process(target=_serve_standin, args=(theirs,), daemon=True)
+    standin.start()
+    work = Path(f"/tmp/{database}")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, environment="test", database_url=url, outbox_dir=work / "outbox",
+        raw_store_dir=work / "raw", redis_url=None, jobs="inline", model_dir=REPO / "var" / "models",
+        public_base_url="https://intake.bench.example",
+        twilio=TwilioSettings(account_sid=ACCOUNT_SID, auth_token=SecretStr(AUTH_TOKEN),
+                              from_number="+447480000001", api_base_url=ours.recv(), timeout_seconds=30.0),
+    )
+    runtime = Runtime.build(settings)
+    jobs = CollectedJobs()
+    runtime.jobs = jobs
+    planning = {"cpu": 0.0, "calls": 0}
+    plan = pipeline.plan_acknowledgement
+
+    def timed_plan(runtime: Runtime, session: Session, item: Any, **kwargs: Any) -> Any:
+        session.flush()  # the item's own pending writes are the pipeline's, not planning's
+        started = time.process_time()
+        try:
+            return plan(runtime, session, item, **kwargs)
+        finally:
+            planning["cpu"] += time.process_time() - started
+            planning["calls"] += 1
+
+    pipeline.plan_acknowledgement = timed_plan  # type: ignore[assignment]
+    texts = seed_texts()
+    warm = 20
+    with use_runtime(runtime):
+        runtime.classifier  # noqa: B018 - loaded before anything is timed
+        for number in range(args.texts + warm):
+            ingest(runtime, sms_message(texts[number % len(texts)], phone=f"+4474003{number:05d}"))
+        process_items(runtime, jobs.items[:warm])
+        send_acknowledgements(runtime, jobs.acknowledgements[:warm])
+        jobs.acknowledgements.clear()
+        planning.update(cpu=0.0, calls=0)
+        items = jobs.items[warm:]
+
+        profile = cProfile.Profile(time.process_time) if args.profile else None
+        if profile and args.profile == "process":
+            profile.enable()
+        started = time.process_time()
+        for start in range(0, len(items), args.batch):
+            process_items(runtime, items[start : start + args.batch])
+        process_cpu = time.process_time() - started
+        if profile and args.profile == "process":
+            profile.disable()
+
+        acknowledgements = list(jobs.acknowledgements)
+        if profile and args.profile == "send":
+            profile.enable()
+        started, wall = time.process_time(), time.perf_counter()
+        for start in range(0, len(acknowledgements), args.batch):
+            send_acknowledgements(runtime, acknowledgements[start : start + args.batch])
+        send_cpu, send_wall = time.process_time() - started, time.perf_counter() - wall
+        if profile and args.profile == "send":
+            profile.disable()
+    runtime.database.dispose()
+    ours.send("done")
+    standin.join(timeout=5)
+
+    per = 1000 / max(len(acknowledgements), 1)
+    print(f"load average {os.getloadavg()[0]:.2f}; {len(items)} texts, {len(acknowledgements)} acknowledgements, "
+          f"batches of {args.batch}")
+    print(f"plan    {1000 * planning['cpu'] / max(planning['calls'], 1):.2f} ms CPU per acknowledgement")
+    print(f"process {1000 * process_cpu / max(len(items), 1):.2f} ms CPU per item (plan included)")
+    print(f"send    {per * send_cpu:.2f} ms CPU per acknowledgement, {per * send_wall:.2f} ms wall")
+    if profile:
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()
