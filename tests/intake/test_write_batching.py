@@ -252,3 +252,28 @@ def test_a_number_that_sent_stop_in_an_earlier_batch_is_not_texted_and_falls_bac
         ).all()
     assert letters[0][:2] == (phone, "suppressed") and "opted out" in (letters[0][2] or "")
     assert letters[1][:2] == ("+447911123459", "pending")
+
+
+def test_a_follow_up_text_finds_its_case_opened_earlier_in_the_batch_past_another_senders_text(
+    queued_runtime: Runtime,
+) -> None:
+    texts = [
+        ("The boiler has stopped working and we have no heating.", 0),
+        ("My kitchen tap is dripping all night.", 1),
+        ("Still no heating, please send someone today.", 0),
+    ]
+
+    def ingest_texts(phones: tuple[str, str]) -> list[int]:
+        return [
+            ingest(queued_runtime, _text(body, phones[sender], minute)).item_id
+            for minute, (body, sender) in enumerate(texts)
+        ]
+
+    together = ingest_texts(("+447911123460", "+447911123461"))
+    one_by_one = ingest_texts(("+447911123462", "+447911123463"))
+    process_items(queued_runtime, together)
+    for item_id in one_by_one:
+        process_items(queued_runtime, [item_id])
+    outcome = _outcome(queued_runtime, together)
+    assert outcome == _outcome(queued_runtime, one_by_one)
+    assert outcome[2][2] == 0 and outcome[1][2] is None  # the follow-up joined the boiler's case
