@@ -27,13 +27,18 @@ def find_or_create_contact(
         session.add(contact)
         session.flush()
         return contact
+    _fill_in(contact, name=name, phone=phone, role=role)
+    return contact
+
+
+def _fill_in(contact: Contact, *, name: str | None, phone: str | None, role: str | None) -> None:
+    """What a later message tells us that the contact lacks (never overwriting what is known)."""
     if name and not contact.name:
         contact.name = name
     if phone and not contact.phone:
         contact.phone = phone
     if role and contact.role == "unknown":
         contact.role = role
-    return contact
 
 
 Sender = tuple[str | None, str | None, str | None, str | None]  # email, phone, name, role
@@ -65,11 +70,6 @@ def find_or_create_contacts(session: Session, senders: Sequence[Sender]) -> list
             session.add(match)
             known[key] = match
         else:
-            if name and not match.name:
-                match.name = name
-            if phone and not match.phone:
-                match.phone = phone
-            if role and match.role == "unknown":
-                match.role = role
+            _fill_in(match, name=name, phone=phone, role=role)
         found.append(match)
     return found

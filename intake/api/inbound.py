@@ -63,13 +63,7 @@ def ingest_or_keep(
     try:
         return ingest(runtime, outcome, actor=actor)
     except InvalidMessage as error:
-        kept = _keep(
-            runtime,
-            channel=outcome.channel,
-            raw=outcome.raw or raw,
-            content_type=outcome.raw_content_type or "application/octet-stream",
-            reason=str(error),
-        )
+        kept = _keep_refused(runtime, outcome, raw, error)
         raise InvalidMessage(f"{error} (payload kept as rejected #{kept})") from error
 
 
@@ -86,15 +80,19 @@ async def store_or_keep(
         # recognised by its id anyway.
         return await asyncio.shield(asyncio.wrap_future(groups.submit(outcome, actor=actor)))
     except InvalidMessage as error:
-        kept = await run_in_threadpool(
-            _keep,
-            runtime,
-            channel=outcome.channel,
-            raw=outcome.raw or raw,
-            content_type=outcome.raw_content_type or "application/octet-stream",
-            reason=str(error),
-        )
+        kept = await run_in_threadpool(_keep_refused, runtime, outcome, raw, error)
         raise InvalidMessage(f"{error} (payload kept as rejected #{kept})") from error
+
+
+def _keep_refused(runtime: Runtime, message: InboundMessage, raw: bytes, error: InvalidMessage) -> int:
+    """A parsed message `ingest` refused, kept as it came (the adapter's raw bytes where it has them)."""
+    return _keep(
+        runtime,
+        channel=message.channel,
+        raw=message.raw or raw,
+        content_type=message.raw_content_type or "application/octet-stream",
+        reason=str(error),
+    )
 
 
 def _keep(runtime: Runtime, *, channel: str, raw: bytes, content_type: str, reason: str) -> int:
