@@ -7,7 +7,7 @@ On PostgreSQL (a database `<BENCH_DB_PREFIX>_acks`, recreated), with the Twilio 
 residents' texts from data/seed (their jobs collected, not run), processes them in batches as a
 worker does, then sends their acknowledgements in batches (`send_acknowledgements`). Reports, as
 CPU time of this process (time.process_time: all its threads):
-- plan: `plan_acknowledgement` alone, per call (the pipeline's pending changes flushed first, so
+- plan: `plan_acknowledgements` alone, per acknowledgement planned (the pipeline's pending changes flushed first, so
   the item's own writes are not counted as planning's);
 - process: the whole of `process_items` per item (classification, rules, deadlines, plan);
 - send: `send_acknowledgements` per acknowledgement (mark `sending`, the provider call, record
@@ -119,18 +119,18 @@ def main() -> None:
     jobs = CollectedJobs()
     runtime.jobs = jobs
     planning = {"cpu": 0.0, "calls": 0}
-    plan = pipeline.plan_acknowledgement
+    plan = pipeline.plan_acknowledgements
 
-    def timed_plan(runtime: Runtime, session: Session, item: Any, **kwargs: Any) -> Any:
-        session.flush()  # the item's own pending writes are the pipeline's, not planning's
+    def timed_plan(runtime: Runtime, session: Session, items: Any, **kwargs: Any) -> Any:
+        session.flush()  # the items' own pending writes are the pipeline's, not planning's
         started = time.process_time()
         try:
-            return plan(runtime, session, item, **kwargs)
+            return plan(runtime, session, items, **kwargs)
         finally:
             planning["cpu"] += time.process_time() - started
-            planning["calls"] += 1
+            planning["calls"] += len(items)
 
-    pipeline.plan_acknowledgement = timed_plan  # type: ignore[assignment]
+    pipeline.plan_acknowledgements = timed_plan  # type: ignore[assignment]
     texts = seed_texts()
     warm = 20
     with use_runtime(runtime):

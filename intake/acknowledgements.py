@@ -1,6 +1,6 @@
 """Acknowledgements: decide whether, where and what to send, then send it once.
 
-`plan_acknowledgement` runs inside the item's processing transaction and writes one row per
+`plan_acknowledgement` (`plan_acknowledgements` for a batch) runs inside the item's processing transaction and writes one row per
 (item, purpose) — the unique constraint is what makes "never acknowledged twice" hold when a job is
 retried. `send_acknowledgement` moves a row pending → sending → sent. A row found still `sending`
 after a crash is NOT re-sent (the provider may have accepted it): the sweep marks it `unknown` for a
@@ -23,13 +23,13 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from channels.base import (
@@ -64,40 +64,80 @@ def plan_acknowledgement(
 
     `purpose` is received, complaint, stage_N (escalated) or extension_N (the response date moved).
     """
-    # Whether it exists, and the contact's email and phone, in one query.
-    existing_id, contact_email, contact_phone = session.execute(
-        _EXISTING_AND_CONTACT, {"item_id": item.id, "purpose": purpose, "contact_id": item.contact_id}
-    ).one()
-    if existing_id is not None:
-        existing = session.get(Acknowledgement, existing_id)
-        assert existing is not None
-        return existing
-    channel, recipient, why_not = _route(runtime, session, item, contact_email, contact_phone)
-    acknowledgement = Acknowledgement(item_id=item.id, purpose=purpose, channel=channel, recipient=recipient)
-    if extension_reason:
-        acknowledgement.last_error = None
-        item.details = {**item.details, f"{purpose}_reason": extension_reason}
-    if why_not is not None:
-        acknowledgement.status = "needs_callback" if why_not.startswith("call back") else "suppressed"
-        acknowledgement.last_error = why_not
-    else:
-        _store_rendering(
-            acknowledgement, *_render(runtime, item, channel=channel, purpose=purpose, extension_reason=extension_reason)
+    return plan_acknowledgements(runtime, session, [item], purpose=purpose, extension_reason=extension_reason)[0]
+
+
+def plan_acknowledgements(
+    runtime: Runtime,
+    session: Session,
+    items: Sequence[Item],
+    *,
+    purpose: str,
+    extension_reason: str | None = None,
+) -> list[Acknowledgement]:
+    """`plan_acknowledgement` for each of a batch's items, in order, with the outcome planning them
+    one after another would have — an item counts the rows planned for the items before it towards
+    its sender's daily limit — in a few queries a batch (the existing rows; the contacts; every
+    recipient's opt-out and 24-hour count) and one flush, not three queries and a flush an item."""
+    if not items:
+        return []
+    ids = list({item.id for item in items})
+    rows = {
+        row.item_id: row
+        for row in session.scalars(
+            select(Acknowledgement).where(Acknowledgement.item_id.in_(ids), Acknowledgement.purpose == purpose)
         )
-        acknowledgement.status = "pending"
-    session.add(acknowledgement)
+    }
+    contact_ids = list({item.contact_id for item in items if item.contact_id is not None and item.id not in rows})
+    contacts: dict[int, tuple[str | None, str | None]] = {}
+    if contact_ids:
+        found = session.execute(select(Contact.id, Contact.email, Contact.phone).where(Contact.id.in_(contact_ids)))
+        contacts = {contact_id: (email, phone) for contact_id, email, phone in found}
+    addresses = {
+        item.id: _addresses(item, *contacts.get(item.contact_id or 0, (None, None)))
+        for item in items
+        if item.id not in rows
+    }
+    states = _RecipientStates.load(runtime, session, addresses.values())
+    planned: list[Acknowledgement] = []
+    for item in items:
+        if item.id in rows:
+            continue
+        channel, recipient, why_not = _route(runtime, states, item, *addresses[item.id])
+        # Every column that any row of the batch sets is set on all of them, so they go as one INSERT.
+        acknowledgement = Acknowledgement(
+            item_id=item.id, purpose=purpose, channel=channel, recipient=recipient, last_error=None,
+            subject=None, body_text="", body_html=None, rendered_for=None,
+        )
+        if extension_reason:
+            item.details = {**item.details, f"{purpose}_reason": extension_reason}
+        if why_not is not None:
+            acknowledgement.status = "needs_callback" if why_not.startswith("call back") else "suppressed"
+            acknowledgement.last_error = why_not
+        else:
+            _store_rendering(
+                acknowledgement,
+                *_render(runtime, item, channel=channel, purpose=purpose, extension_reason=extension_reason),
+            )
+            acknowledgement.status = "pending"
+            if recipient is not None:  # counted by the next item to the same recipient, as once flushed
+                states.sent_today[recipient] = states.sent_today.get(recipient, 0) + 1
+        rows[item.id] = acknowledgement
+        planned.append(acknowledgement)
+    session.add_all(planned)
     session.flush()
-    audit.record(
-        session,
-        actor="worker",
-        action="acknowledgement_planned",
-        item_id=item.id,
-        purpose=purpose,
-        channel=channel,
-        status=acknowledgement.status,
-        reason=why_not,
-    )
-    return acknowledgement
+    for acknowledgement in planned:
+        audit.record(
+            session,
+            actor="worker",
+            action="acknowledgement_planned",
+            item_id=acknowledgement.item_id,
+            purpose=purpose,
+            channel=acknowledgement.channel,
+            status=acknowledgement.status,
+            reason=acknowledgement.last_error if acknowledgement.status != "pending" else None,
+        )
+    return [rows[item.id] for item in items]
 
 
 def plan_help_reply(runtime: Runtime, session: Session, item: Item) -> Acknowledgement:
@@ -151,26 +191,69 @@ def record_delivery_status(
     return True
 
 
-# Statements built once (bind parameters, not values): building them was a noticeable part of planning.
-_EXISTING_AND_CONTACT = select(
-    select(Acknowledgement.id)
-    .where(Acknowledgement.item_id == bindparam("item_id"), Acknowledgement.purpose == bindparam("purpose"))
-    .scalar_subquery(),
-    select(Contact.email).where(Contact.id == bindparam("contact_id")).scalar_subquery(),
-    select(Contact.phone).where(Contact.id == bindparam("contact_id")).scalar_subquery(),
-)
-
-
-def _route(
-    runtime: Runtime, session: Session, item: Item, contact_email: str | None, contact_phone: str | None
-) -> tuple[str, str | None, str | None]:
-    """(channel, recipient, reason not to send or None)."""
-    if item.suppress_acknowledgement_reason:
-        return "none", None, item.suppress_acknowledgement_reason
+def _addresses(item: Item, contact_email: str | None, contact_phone: str | None) -> tuple[str | None, str | None]:
+    """(email, phone) an acknowledgement of `item` may go to: the contact's, else the sender's."""
     email = contact_email or _email_of(item.sender_address)
     phone = contact_phone or (
         normalise_phone(item.sender_address) if looks_like_phone(item.sender_address) else None
     )
+    return email, phone
+
+
+# Statuses that count towards the daily per-sender limit: planned, going, or gone.
+_COUNTED = ("pending", "sending", "sent", "delivered", "retry")
+
+
+@dataclass
+class _RecipientStates:
+    """For a batch's recipients: the numbers that sent STOP, and acknowledgements in the last 24 hours."""
+
+    opted_out: set[str] = field(default_factory=set)
+    sent_today: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls, runtime: Runtime, session: Session, addresses: Iterable[tuple[str | None, str | None]]
+    ) -> _RecipientStates:
+        """One query, grouped: each number's opt-out and each address's count."""
+        states = cls()
+        pairs = list(addresses)
+        phones = sorted({phone for _, phone in pairs if phone})
+        recipients = sorted({*phones, *(email for email, _ in pairs if email)})
+        if not recipients:
+            return states
+        since = runtime.clock.now() - timedelta(days=1)
+        counts = (
+            select(literal("count"), Acknowledgement.recipient, func.count(Acknowledgement.id))
+            .where(
+                Acknowledgement.recipient.in_(recipients),
+                Acknowledgement.created_at >= since,
+                Acknowledgement.status.in_(_COUNTED),
+            )
+            .group_by(Acknowledgement.recipient)
+        )
+        statement = counts
+        if phones:
+            opt_outs = select(
+                literal("opted_out"), SmsOptOut.phone, case((SmsOptOut.opted_out, 1), else_=0)
+            ).where(SmsOptOut.phone.in_(phones))
+            statement = union_all(counts, opt_outs)  # type: ignore[assignment]
+        for kind, recipient, value in session.execute(statement):
+            if recipient is None:
+                continue
+            if kind == "count":
+                states.sent_today[recipient] = value
+            elif value:
+                states.opted_out.add(recipient)
+        return states
+
+
+def _route(
+    runtime: Runtime, states: _RecipientStates, item: Item, email: str | None, phone: str | None
+) -> tuple[str, str | None, str | None]:
+    """(channel, recipient, reason not to send or None)."""
+    if item.suppress_acknowledgement_reason:
+        return "none", None, item.suppress_acknowledgement_reason
     preferred = item.details.get("ack_channel") or ("email" if item.channel == "email" else "sms")
     if item.channel == "web_form" and not item.details.get("ack_channel"):
         preferred = "email" if email else "sms"
@@ -179,54 +262,23 @@ def _route(
     if email and email.lower() in own:
         return "none", email, "sender is one of the landlord's own addresses"
 
+    sent_today = states.sent_today
     if preferred == "sms":
-        opted_out = False
-        if phone:
-            opted_out, sent_today = _recipient_state(runtime, session, phone, opt_out=True)
-            if can_receive_sms(phone) and not opted_out:
-                return _rate_limited(runtime, "sms", phone, sent_today)
+        opted_out = phone in states.opted_out
+        if phone and can_receive_sms(phone) and not opted_out:
+            return _rate_limited(runtime, "sms", phone, sent_today.get(phone, 0))
         if email:
-            return _rate_limited(runtime, "email", email, _recipient_state(runtime, session, email)[1])
+            return _rate_limited(runtime, "email", email, sent_today.get(email, 0))
         if phone and opted_out:
             return "none", phone, "number has opted out of texts (STOP) and no email is known"
         if phone:
             return "none", phone, "call back: the number cannot receive texts and no email is known"
         return "none", None, "no contact details to acknowledge"
     if email:
-        return _rate_limited(runtime, "email", email, _recipient_state(runtime, session, email)[1])
-    if phone and can_receive_sms(phone):
-        opted_out, sent_today = _recipient_state(runtime, session, phone, opt_out=True)
-        if not opted_out:
-            return _rate_limited(runtime, "sms", phone, sent_today)
+        return _rate_limited(runtime, "email", email, sent_today.get(email, 0))
+    if phone and can_receive_sms(phone) and phone not in states.opted_out:
+        return _rate_limited(runtime, "sms", phone, sent_today.get(phone, 0))
     return "none", None, "no contact details to acknowledge"
-
-
-# Statuses that count towards the daily per-sender limit: planned, going, or gone.
-_COUNTED = ("pending", "sending", "sent", "delivered", "retry")
-
-
-_SENT_TODAY = (
-    select(func.count(Acknowledgement.id))
-    .where(
-        Acknowledgement.recipient == bindparam("recipient"),
-        Acknowledgement.created_at >= bindparam("since"),
-        Acknowledgement.status.in_(_COUNTED),
-    )
-    .scalar_subquery()
-)
-_EMAIL_STATE = select(literal(False), _SENT_TODAY)
-_PHONE_STATE = select(
-    select(SmsOptOut.opted_out).where(SmsOptOut.phone == bindparam("recipient")).scalar_subquery(), _SENT_TODAY
-)
-
-
-def _recipient_state(
-    runtime: Runtime, session: Session, recipient: str, *, opt_out: bool = False
-) -> tuple[bool, int]:
-    """(has this number sent STOP, acknowledgements to `recipient` in the last 24 hours): one query."""
-    since = runtime.clock.now() - timedelta(days=1)
-    row = session.execute(_PHONE_STATE if opt_out else _EMAIL_STATE, {"recipient": recipient, "since": since}).one()
-    return bool(row[0]), row[1] or 0
 
 
 def _rate_limited(runtime: Runtime, channel: str, recipient: str, sent_today: int) -> tuple[str, str, str | None]:

@@ -8,6 +8,7 @@ and merging cases live in `intake/case_links.py`.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -61,26 +62,39 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
         return None
     if item.channel in PHONE_CHANNELS and item.sender_address:
         window_start = item.received_at - timedelta(days=runtime.settings.follow_up_window_days)
-        recent = session.scalars(
-            select(Item)
-            .where(
-                Item.sender_address == item.sender_address,
-                Item.channel.in_(PHONE_CHANNELS),
-                Item.id != item.id,
-                Item.status == "processed",
-                Item.case_status == "open",  # not STOP/HELP texts: stored closed, they are no case
-                Item.received_at >= window_start,
-                Item.received_at <= item.received_at,
-            )
-            .order_by(Item.received_at.desc())
-            .limit(1)
-        ).first()
+        # Only an unwritten item from the same number can change what this finds (rows keep their
+        # sender): without one, the query need not write the batch's changes first (a flush an item).
+        flush_first = _unwritten_from(session, item)
+        with contextlib.nullcontext() if flush_first else session.no_autoflush:
+            recent = session.scalars(
+                select(Item)
+                .where(
+                    Item.sender_address == item.sender_address,
+                    Item.channel.in_(PHONE_CHANNELS),
+                    Item.id != item.id,
+                    Item.status == "processed",
+                    Item.case_status == "open",  # not STOP/HELP texts: stored closed, they are no case
+                    Item.received_at >= window_start,
+                    Item.received_at <= item.received_at,
+                )
+                .order_by(Item.received_at.desc())
+                .limit(1)
+            ).first()
         phone_root = session.get(Item, recent.case_root_id) if recent is not None else None
         if phone_root is not None and phone_root.case_status == "open" and _same_person(session, phone_root, item):
             if _can_hold(phone_root, item):
                 return phone_root
             _mark_related(item, phone_root)
     return None
+
+
+def _unwritten_from(session: Session, item: Item) -> bool:
+    """Whether another item from `item`'s address has changes not yet written (a batch's earlier one)."""
+    return any(
+        isinstance(other, Item) and other is not item and other.sender_address == item.sender_address
+        for pending in (session.new, session.dirty)
+        for other in pending
+    )
 
 
 def _can_hold(root: Item, item: Item) -> bool:

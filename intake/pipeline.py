@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines
-from intake.acknowledgements import plan_acknowledgement
+from intake.acknowledgements import plan_acknowledgements
 from intake.clock import SYSTEM_CLOCK, Clock
 from intake.contacts import find_or_create_contact, find_or_create_contacts
 from intake.control_messages import handle_without_triage as _handle_without_triage
@@ -399,8 +399,8 @@ def _finish(runtime: Runtime, session: Session, unplanned: list[Item], *, actor:
     if not unplanned:
         return
     session.flush()  # the first pass of every item at once
+    plan_acknowledgements(runtime, session, unplanned, purpose="received")
     for item in unplanned:
-        plan_acknowledgement(runtime, session, item, purpose="received")
         audit.record(
             session,
             actor=actor,

@@ -207,3 +207,73 @@ def _text(body: str, phone: str, minute: int) -> Any:
         received_at=datetime(2026, 12, 1, 9, minute, tzinfo=UTC),
         metadata={"sms_keyword": keyword} if keyword else {},
     )
+
+
+def test_a_batch_counts_its_own_earlier_acknowledgements_towards_a_senders_daily_limit(queued_runtime: Runtime) -> None:
+    limit = queued_runtime.settings.max_acknowledgements_per_sender_per_day
+    bodies = [f"Please send me a copy of letter {number}." for number in range(limit + 2)]
+
+    def ingest_emails(sender: str) -> list[int]:
+        return [ingest(queued_runtime, email_message(body, sender=sender)).item_id for body in bodies]
+
+    together = ingest_emails("busy@example.com")
+    one_by_one = ingest_emails("busier@example.com")
+    seen = _statements(queued_runtime)
+    process_items(queued_runtime, together)
+    batch_statements = list(seen)
+    for item_id in one_by_one:
+        process_items(queued_runtime, [item_id])
+    assert _outcome(queued_runtime, together) == _outcome(queued_runtime, one_by_one)
+    with queued_runtime.database.session() as session:
+        statuses = list(
+            session.scalars(
+                select(Acknowledgement.status).where(Acknowledgement.item_id.in_(together)).order_by(Acknowledgement.item_id)
+            )
+        )
+    assert statuses == ["pending"] * limit + ["suppressed"] * 2
+    if queued_runtime.database.engine.dialect.name == "postgresql":  # SQLite writes 4 items a transaction
+        # Planned together: every recipient's count read once, the rows written in one statement.
+        assert sum("count(acknowledgements.id)" in s for s in batch_statements) == 1
+        assert sum(s.startswith("insert into acknowledgements") for s in batch_statements) == 1
+
+
+def test_a_number_that_sent_stop_in_an_earlier_batch_is_not_texted_and_falls_back_to_email(queued_runtime: Runtime) -> None:
+    phone = "+447911123458"
+    stop = ingest(queued_runtime, _text("STOP", phone, 0)).item_id
+    process_items(queued_runtime, [stop])
+    texts = [ingest(queued_runtime, _text("The boiler has stopped working.", phone, 1)).item_id]
+    texts.append(ingest(queued_runtime, _text("My kitchen tap is dripping.", "+447911123459", 2)).item_id)
+    process_items(queued_runtime, texts)
+    with queued_runtime.database.session() as session:
+        letters = session.execute(
+            select(Acknowledgement.recipient, Acknowledgement.status, Acknowledgement.last_error)
+            .where(Acknowledgement.item_id.in_(texts))
+            .order_by(Acknowledgement.item_id)
+        ).all()
+    assert letters[0][:2] == (phone, "suppressed") and "opted out" in (letters[0][2] or "")
+    assert letters[1][:2] == ("+447911123459", "pending")
+
+
+def test_a_follow_up_text_finds_its_case_opened_earlier_in_the_batch_past_another_senders_text(
+    queued_runtime: Runtime,
+) -> None:
+    texts = [
+        ("The boiler has stopped working and we have no heating.", 0),
+        ("My kitchen tap is dripping all night.", 1),
+        ("Still no heating, please send someone today.", 0),
+    ]
+
+    def ingest_texts(phones: tuple[str, str]) -> list[int]:
+        return [
+            ingest(queued_runtime, _text(body, phones[sender], minute)).item_id
+            for minute, (body, sender) in enumerate(texts)
+        ]
+
+    together = ingest_texts(("+447911123460", "+447911123461"))
+    one_by_one = ingest_texts(("+447911123462", "+447911123463"))
+    process_items(queued_runtime, together)
+    for item_id in one_by_one:
+        process_items(queued_runtime, [item_id])
+    outcome = _outcome(queued_runtime, together)
+    assert outcome == _outcome(queued_runtime, one_by_one)
+    assert outcome[2][2] == 0 and outcome[1][2] is None  # the follow-up joined the boiler's case
