@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from intake.clock import FixedClock
 from intake.database_queue import DatabaseJobQueue
 from intake.pipeline import SQLITE_ITEMS_PER_TRANSACTION, ingest
 from intake.queueing import PROCESS_ITEM, DatabaseQueue
-from intake.runtime import Runtime, use_runtime
+from intake.runtime import Runtime
 from intake.tokens import create_token
 from intake.workers import run_claimed
 from models import Acknowledgement, ClassificationRun, Item, QueuedJob
@@ -37,16 +37,6 @@ from tests.factories import email_message, sms_message
 
 pytestmark = pytest.mark.timeout(600)
 
-
-@pytest.fixture
-def queued_runtime(tmp_path: Path, database_url: str, trained_model_dir: Path, loaded_classifier) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
-    """The embedded default: jobs go to the database queue, nothing runs them until a worker does."""
-    settings = make_settings(tmp_path, database_url, model_dir=trained_model_dir, jobs="database")
-    built = Runtime.build(settings)
-    built.__dict__["classifier"] = loaded_classifier
-    with use_runtime(built):
-        yield built
-    built.database.dispose()
 
 
 def _count(runtime: Runtime, what: object, *where: object) -> int:

@@ -4,8 +4,6 @@ batch writes each table in one statement while deciding every item as one at a t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +11,8 @@ from sqlalchemy import event, func, select
 
 from intake import audit
 from intake.pipeline import ingest, process_items
-from intake.runtime import Runtime, use_runtime
+from intake.runtime import Runtime
 from models import Acknowledgement, AuditEntry, Item, ReportFactMark
-from tests.conftest import make_settings
 from tests.factories import email_message, sms_message
 
 
@@ -117,16 +114,6 @@ def test_fact_marks_are_written_once_per_transaction_and_not_after_a_rollback(ru
 
 # --- a worker's batch: each table written in one statement, with the outcome of one at a time ----------
 
-
-@pytest.fixture
-def queued_runtime(tmp_path: Path, database_url: str, trained_model_dir: Path, loaded_classifier) -> Iterator[Runtime]:  # type: ignore[no-untyped-def]
-    """Jobs go to the database queue and wait there, so a test processes a batch itself."""
-    settings = make_settings(tmp_path, database_url, model_dir=trained_model_dir, jobs="database")
-    built = Runtime.build(settings)
-    built.__dict__["classifier"] = loaded_classifier
-    with use_runtime(built):
-        yield built
-    built.database.dispose()
 
 
 def test_a_batch_writes_its_classification_runs_deadlines_and_item_updates_in_one_statement_each(queued_runtime: Runtime) -> None:
