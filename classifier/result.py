@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from triage_rules.hits import RuleHit
@@ -63,4 +63,44 @@ class Classification:
         return self.queue == "triage_review"
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The same plain data as `dataclasses.asdict(self)` (same keys, order and container types,
+        fresh lists and dicts), written out by hand: `asdict` deep-copies generically and cost about a
+        tenth of a worker's CPU. Keep it in step with the fields (tests/classifier/test_result_dict.py)."""
+        return {
+            "type": self.type,
+            "confidence": self.confidence,
+            "type_probabilities": self.type_probabilities.copy(),
+            "categories": self.categories[:],
+            "category_probabilities": self.category_probabilities.copy(),
+            "flags": self.flags[:],
+            "queue": self.queue,
+            "model_version": self.model_version,
+            "language": self.language,
+            "prepared_text": self.prepared_text,
+            "explanation": _explanation_dict(self.explanation),
+            "junk": self.junk,
+            "hazard_state": self.hazard_state,
+        }
+
+
+def _term_dict(term: TermWeight) -> dict[str, Any]:
+    return {"term": term.term, "weight": term.weight, "text": term.text, "spans": [span[:] for span in term.spans]}
+
+
+def _explanation_dict(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "rules": [
+            {"rule": hit.rule, "effect": hit.effect, "value": hit.value, "matched": hit.matched}
+            for hit in explanation.rules
+        ],
+        "type_terms": [_term_dict(term) for term in explanation.type_terms],
+        "category_terms": {
+            category: [_term_dict(term) for term in terms] for category, terms in explanation.category_terms.items()
+        },
+        "review_reason": explanation.review_reason,
+        "routing_reason": explanation.routing_reason,
+        "preparation": explanation.preparation[:],
+        "model_flags": explanation.model_flags.copy(),
+        "hazard_reason": explanation.hazard_reason,
+        "flag_notes": explanation.flag_notes[:],
+    }
