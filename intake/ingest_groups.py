@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from channels.message import InboundMessage
-from intake.pipeline import IngestResult, validate_message, ingest, ingest_group
+from intake.pipeline import IngestResult, ingest, ingest_group, validate_message
 from intake.runtime import Runtime
 from intake.sqlite_writers import request_path
 
