@@ -33,8 +33,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench_db import recreate_postgres  # noqa: E402  (beside this script)
 from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from intake import pipeline  # noqa: E402
@@ -94,12 +95,8 @@ def main() -> None:
     args = parser.parse_args()
 
     database = f"{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_acks"
-    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
     url = f"{SERVER}/{database}"
+    recreate_postgres(url)
     engine = create_engine(url)
     upgrade_database(engine)
     engine.dispose()

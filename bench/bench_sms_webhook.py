@@ -40,12 +40,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from twilio.request_validator import RequestValidator
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench_db import recreate_postgres  # noqa: E402  (beside this script)
 
 from channels.sms_keywords import keyword_of  # noqa: E402
 from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
@@ -239,17 +239,6 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_secon
                     return
         time.sleep(0.3)
     raise RuntimeError(f"intake serve not healthy at {url}")
-
-
-def recreate_postgres(database_url: str) -> None:
-    url = make_url(database_url)
-    name = url.database
-    assert name and name.replace("_", "").isalnum(), f"unexpected database name {name!r}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
 
 
 def intake_environment(args: argparse.Namespace, work: Path, twilio_url: str) -> dict[str, str]:

@@ -24,8 +24,7 @@ from urllib.parse import urlencode
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
 from twilio.request_validator import RequestValidator
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,6 +36,8 @@ if "sniffio" not in sys.modules:
         import sniffio  # noqa: F401
     except ImportError:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+from bench_db import recreate_postgres  # noqa: E402  (beside this script)
 
 from intake.app import create_app  # noqa: E402
 from intake.ingest_groups import IDLE_SECONDS, IngestGroups  # noqa: E402
@@ -78,12 +79,7 @@ def build(args: argparse.Namespace, work: Path) -> Runtime:
         url, redis = f"sqlite:///{work}/intake.db", None
     else:
         url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DB_PREFIX', 'webhook_bench')}_cpu"
-        admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            name = make_url(url).database
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+        recreate_postgres(url)
         redis = args.redis_url
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
