@@ -16,7 +16,14 @@ from classifier.classifier import Classifier
 from classifier.data import LabelledExample, load_examples, seed_files
 from classifier.encoding import MessageInput, encode
 from classifier.explanation import WordMap, _is_hidden
-from classifier.features import FeatureBuilder, TextForModel, _lemmatizer, lemma_tokens, read_lemmas
+from classifier.features import (
+    FeatureBuilder,
+    TextForModel,
+    _lemmatizer,
+    counted_matrix,
+    lemma_tokens,
+    read_lemmas,
+)
 from classifier.preparation import prepare
 from classifier.preparation.email import _disclaimer_patterns, strip_disclaimer
 from triage_rules.nlp import get_nlp
@@ -95,6 +102,35 @@ def test_features_are_scikit_learns_own(builder: FeatureBuilder) -> None:
         reference.sort_indices()
         assert (ours.indptr == reference.indptr).all() and (ours.indices == reference.indices).all(), name
         np.testing.assert_allclose(ours.data, reference.data, rtol=1e-6, atol=1e-7)
+
+
+def test_pairs_counted_by_radix_sort_are_np_uniques_count() -> None:
+    """counted_matrix sorts by column then row (stable 16-bit radix sorts) instead of np.unique's
+    comparison sort of row * n_columns + column: the same CSR arrays, dtypes included."""
+    import scipy.sparse as sp
+
+    def reference(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
+        keys, counts = np.unique(rows * n_columns + columns, return_counts=True)
+        indptr = np.zeros(n_rows + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum(np.bincount(keys // n_columns, minlength=n_rows))
+        matrix = sp.csr_matrix((counts.astype(np.float32), (keys % n_columns).astype(np.int32), indptr),
+                               shape=(n_rows, n_columns))
+        matrix.sort_indices()
+        return matrix
+
+    generator = np.random.default_rng(7)
+    for trial in range(120):
+        n_rows, n_columns = int(generator.integers(1, 300)), int(generator.integers(1, 70_000))
+        rows = np.repeat(np.arange(n_rows, dtype=np.int64), generator.integers(0, 40, n_rows))
+        # every other trial draws from few columns: many repeated pairs within a row
+        high = n_columns if trial % 2 else min(n_columns, int(generator.integers(1, 60)))
+        columns = generator.integers(0, high, len(rows)).astype(np.int64)
+        ours, theirs = counted_matrix(rows, columns, n_rows, n_columns), reference(rows, columns, n_rows, n_columns)
+        assert ours.shape == theirs.shape
+        for name in ("indptr", "indices", "data"):
+            mine, expected = getattr(ours, name), getattr(theirs, name)
+            assert mine.dtype == expected.dtype and np.array_equal(mine, expected), (trial, name)
+        assert ours.has_sorted_indices
 
 
 def _reference_words_for(words: WordMap, term: str) -> tuple[str, list[tuple[int, int]]] | None:
