@@ -20,8 +20,9 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain, compress, repeat
-from operator import add
+from operator import add, is_not
 from typing import Any
 
 import numpy as np
@@ -229,7 +230,7 @@ def counted_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns
     back in row order with their columns ascending."""
     ascending = len(rows) < 2 or not bool(np.any(rows[1:] < rows[:-1]))
     if not (ascending and n_columns <= 1 << 16 and n_rows <= 1 << 16) or not len(rows):
-        keys, counts = np.unique(rows * n_columns + columns, return_counts=True)
+        keys, counts = np.unique(rows.astype(np.int64) * n_columns + columns, return_counts=True)
         indptr = np.zeros(n_rows + 1, dtype=np.int64)
         indptr[1:] = np.cumsum(np.bincount(keys // n_columns, minlength=n_rows))
         matrix = sp.csr_matrix((counts.astype(np.float32), (keys % n_columns).astype(np.int32), indptr),
@@ -251,6 +252,9 @@ def counted_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns
                            shape=(n_rows, n_columns))
     matrix.has_sorted_indices = True  # columns ascend within each row by construction
     return matrix
+
+
+_is_known = partial(is_not, None)  # a vocabulary lookup that found a column (0 included)
 
 
 def char_wb_ngrams(text: str, min_n: int, max_n: int) -> list[str]:
@@ -397,16 +401,16 @@ class FeatureBuilder:
                     columns = memo.get(word)  # the same new word earlier in this batch
                     if columns is None:
                         # array("i"): a fifth of the memory of a list of ints, joined with one copy
-                        columns = array("i", [column for gram in char_wb_ngrams(word, low, high)
-                                              if (column := vocabulary.get(gram)) is not None])
+                        columns = array("i", filter(_is_known, map(vocabulary.get, char_wb_ngrams(word, low, high))))
                         if len(memo) < MAX_REMEMBERED_WORDS:
                             memo[word] = columns
                     known[index] = columns
         joined = b"".join(known)  # type: ignore[arg-type]  # arrays are bytes-like
         per_word = np.fromiter(map(len, known), dtype=np.int64, count=len(known))  # type: ignore[arg-type]
-        word_rows = np.repeat(np.arange(len(documents), dtype=np.int64),
+        word_rows = np.repeat(np.arange(len(documents), dtype=np.int32),
                               np.fromiter(map(len, split), dtype=np.int64, count=len(split)))
-        return np.repeat(word_rows, per_word), np.frombuffer(joined, dtype=np.int32).astype(np.int64)
+        # int32 both: half the bytes to allocate, copy and sort of int64 (counted_matrix widens if it must)
+        return np.repeat(word_rows, per_word), np.frombuffer(joined, dtype=np.int32)
 
     def _compose(self, items: Sequence[TextForModel], main: dict[str, sp.csr_matrix]) -> sp.csr_matrix:
         weight = self.settings.agent_weight
