@@ -70,9 +70,12 @@ def detect_language(text: str) -> str | None:
 @lru_cache(maxsize=1024)
 def _language_of_sample(sample: str) -> str | None:
     # map() over C methods rather than per-word bytecode: most samples take only this path.
-    words = list(map(str.lower, WORD.findall(sample)))
+    ascii_only = sample.isascii()
+    # ASCII lower-casing maps letter to letter in place: the words of the lowered sample are the
+    # lowered words, found with one lower() instead of one per word.
+    words = WORD.findall(sample.lower()) if ascii_only else list(map(str.lower, WORD.findall(sample)))
     letters = sum(map(len, words))
-    latin = words if sample.isascii() else [word for word in words if word.isascii() or _is_latin(word)]
+    latin = words if ascii_only else [word for word in words if word.isascii() or _is_latin(word)]
     mostly_latin = len(latin) * 2 >= len(words)
     if mostly_latin and (letters < MIN_LETTERS or len(words) < MIN_WORDS) or letters < MIN_NON_LATIN_LETTERS:
         return None
