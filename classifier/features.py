@@ -34,7 +34,6 @@ from spacy.tokens import Doc
 from triage_rules.nlp import get_nlp
 
 _DIGITS = re.compile(r"\d+")
-_SPACES = re.compile(r"\s+")
 # Punctuation that says something about the type of message ("?" asks, "!" exclaims).
 _KEPT_PUNCT = frozenset({"?", "!"})
 NUMBER_TOKEN = "#num"
@@ -287,7 +286,9 @@ def lemma_string(doc: Doc) -> str:
 
 
 def char_string(text: str) -> str:
-    return _SPACES.sub(" ", _DIGITS.sub("0", text.lower())).strip()
+    # str.split() and re's \s both split at str.isspace() characters: the same as replacing each
+    # whitespace run by one space and stripping the ends, without a second regex pass.
+    return " ".join(_DIGITS.sub("0", text.lower()).split())
 
 
 def meta_tokens(channel: str, rule_tokens: Iterable[str]) -> str:

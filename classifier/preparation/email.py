@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from mailparser_reply import EmailReplyParser
+from mailparser_reply.parser import EmailMessage
 
 from classifier.resources import load_resource
 
@@ -31,6 +32,21 @@ class EmailParts:
 @cache
 def _parser() -> EmailReplyParser:
     return EmailReplyParser(languages=["en"])
+
+
+@cache
+def _compiled_patterns() -> dict[str, re.Pattern[str]]:
+    """The reply parser's three patterns, built once. `EmailReplyParser.read` makes a new
+    `EmailMessage` per email, which builds and compiles them again (they depend only on the
+    languages): handed in ready, the message reads the text exactly as it would otherwise."""
+    template = EmailMessage(text="", languages=list(_parser().languages))
+    return {"_header_regex": template.HEADER_REGEX, "_disclaimers_regex": template.DISCLAIMERS_REGEX,
+            "_signature_regex": template.SIGNATURE_REGEX}
+
+
+def _read_replies(text: str) -> EmailMessage:
+    """What `_parser().read(text)` returns."""
+    return EmailMessage(text=text, languages=_parser().languages, **_compiled_patterns()).read()
 
 
 @cache
@@ -87,7 +103,7 @@ def strip_disclaimer(text: str) -> str:
 
 
 def split_email(text: str) -> EmailParts:
-    message = _parser().read(text)
+    message = _read_replies(text)
     if not message.replies:
         return EmailParts(body="", with_signature="", quoted="")
     newest = message.replies[0]

@@ -30,6 +30,18 @@ def test_char_text_collapses_digits_and_spaces() -> None:
     assert char_string("Flat  12\nLarch   Close") == "flat 0 larch close"
 
 
+def test_char_text_collapses_every_kind_of_whitespace_as_a_regex_would() -> None:
+    """char_string joins str.split(); it was a \\s+ substitution then strip(): the same for every
+    whitespace character Python knows (no-break, line separator, ideographic, file separators...)."""
+    import re
+
+    spaces = "".join(chr(code) for code in range(0x110000) if chr(code).isspace())
+    texts = [f"{spaces}Boiler{spaces[::-1]}12 broken{spaces}", spaces, "", "a\u00a0b\u2028c\u3000 d\x1c\x85e  "]
+    for text in texts:
+        lowered = re.sub(r"\d+", "0", text.lower())
+        assert char_string(text) == re.sub(r"\s+", " ", lowered).strip()
+
+
 def _item(lemmas: str, agent: str = "") -> TextForModel:
     return TextForModel(lemmas=lemmas, chars=lemmas, meta="channel=sms", agent_lemmas=agent, agent_chars=agent)
 

@@ -83,3 +83,23 @@ def test_prepare_records_what_it_did_and_keeps_the_signature_for_rules() -> None
     assert "quoted_history_removed" in prepared.steps
     assert "routine repair" not in prepared.text
     assert prepared.subject == "Re: Your repair request"
+
+
+def test_reading_with_patterns_built_once_is_the_parsers_own_read() -> None:
+    """split_email hands the reply parser's patterns, built once, to each EmailMessage; the parser's
+    own read() builds them per email. Every reply, header, signature and disclaimer is the same."""
+    from classifier.data import load_examples, seed_files
+    from classifier.preparation.email import _parser, _read_replies
+
+    texts = [REPLY_WITH_HISTORY, OUTLOOK_REPLY, WITH_SIGNATURE_AND_DISCLAIMER, "", "Thanks\n\nSent from my iPhone"]
+    texts += [example.body for example in load_examples(seed_files()) if example.channel == "email"]
+
+    def parts(text: str, read_with_patterns_built_once: bool) -> list[tuple[object, ...]]:
+        message = _read_replies(text) if read_with_patterns_built_once else _parser().read(text)
+        return [(reply.content, reply.headers, reply.signatures, reply.disclaimers) for reply in message.replies]
+
+    cut = 0
+    for text in texts:
+        assert parts(text, True) == parts(text, False)
+        cut += len(parts(text, True)) > 1
+    assert cut > 10  # emails with quoted history were among them
