@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import re._constants as _sre  # the regex parser's own opcodes (matches_within_a_line)
+import re._parser as _sre_parser
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,3 +192,79 @@ def _repeats(op: Any) -> tuple[int, int | None]:
     if "," not in str(op):
         return low, low
     return low, int(found.group(2)) if found.group(2) else None
+
+
+def matches_within_a_line(pattern: str, flags: int = 0) -> bool:
+    """True when no match of the regex can hold a newline or depend on the text beyond the line it
+    is on (no \\A or \\Z, no flags switched inside): then searching "\\n".join(lines) finds a match
+    exactly when one of the lines holds one, and each line can be asked on its own (and its answer
+    remembered). Only for MULTILINE patterns (^ and $ at line edges). False when unsure: the
+    caller then searches the joined text as before."""
+    try:
+        parsed = _sre_parser.parse(pattern, flags)
+    except re.error:
+        return False
+    if parsed.state.flags & re.DOTALL or not parsed.state.flags & re.MULTILINE:
+        return False
+    return _line_local(parsed)
+
+
+_NEWLINE = ord("\n")
+_SAFE_CATEGORIES = frozenset({
+    _sre.CATEGORY_DIGIT, _sre.CATEGORY_WORD, _sre.CATEGORY_NOT_SPACE, _sre.CATEGORY_NOT_LINEBREAK,
+    _sre.CATEGORY_UNI_DIGIT, _sre.CATEGORY_UNI_WORD, _sre.CATEGORY_UNI_NOT_SPACE, _sre.CATEGORY_UNI_NOT_LINEBREAK,
+})
+_SAFE_ANCHORS = frozenset({_sre.AT_BEGINNING, _sre.AT_BEGINNING_LINE, _sre.AT_END, _sre.AT_END_LINE,
+                           _sre.AT_BOUNDARY, _sre.AT_NON_BOUNDARY})
+
+
+def _line_local(items: Any) -> bool:
+    for op, value in items:
+        if op is _sre.LITERAL:
+            if value == _NEWLINE:
+                return False
+        elif op is _sre.ANY:
+            pass  # "." stops at a newline unless DOTALL (refused above)
+        elif op is _sre.IN:
+            if not _class_line_local(value):
+                return False
+        elif op is _sre.AT:
+            if value not in _SAFE_ANCHORS:
+                return False
+        elif op is _sre.BRANCH:
+            if not all(_line_local(branch) for branch in value[1]):
+                return False
+        elif op is _sre.SUBPATTERN:
+            _, add_flags, del_flags, body = value
+            if add_flags or del_flags or not _line_local(body):
+                return False
+        elif op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            if not _line_local(value[2]):
+                return False
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            if not _line_local(value[1]):
+                return False
+        elif op is _sre.ATOMIC_GROUP:
+            if not _line_local(value):
+                return False
+        elif op is _sre.GROUPREF:
+            pass  # repeats text a group matched: on the same line
+        else:  # NOT_LITERAL, GROUPREF_EXISTS, anything new: not worth proving
+            return False
+    return True
+
+
+def _class_line_local(items: Any) -> bool:
+    for op, value in items:
+        if op is _sre.LITERAL:
+            if value == _NEWLINE:
+                return False
+        elif op is _sre.RANGE:
+            if value[0] <= _NEWLINE <= value[1]:
+                return False
+        elif op is _sre.CATEGORY:
+            if value not in _SAFE_CATEGORIES:
+                return False
+        else:  # NEGATE and the rest
+            return False
+    return True

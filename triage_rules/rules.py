@@ -33,6 +33,7 @@ from triage_rules.pattern_compiler import (
     compile_pattern,
     expand_to_phrases,
     gate_of,
+    matches_within_a_line,
     max_length,
     reach_around_gate,
     required_words,
@@ -50,6 +51,8 @@ NON_ENGLISH_RULE = "language.non_english"
 # and no pattern needs more context than this.
 CHUNK_CHARS = 100_000
 ROLES = ("trigger", "also", "unless")
+# Bounds the tokens a regex gate remembers its answer for (one set entry each).
+MAX_REMEMBERED_LOWERS = 200_000
 HTML_TAG = re.compile(r"<[a-zA-Z/!][^<>]{0,500}>")
 Span = tuple[int, int, int]  # (index of the field's Doc, start token, end token)
 
@@ -106,6 +109,9 @@ class _TokenGroup:
     # in the Doc, and only around its own gate words (spaCy tests every pattern of a Matcher at
     # every token it is given, and its IN tests run in Python).
     patterns: list[_TokenPattern] = field(default_factory=list)
+    # For a regex gate whose matches stay within a line: the engine's memo and the LOWER hashes whose
+    # token matches this gate; None: the joined tokens are searched every time.
+    token_memo: tuple[_RegexGateMemo, set[int]] | None = None
 
     def can_match(self, view: _FieldView) -> bool:
         lowers = view.lowers
@@ -120,9 +126,22 @@ class _TokenGroup:
     def gate_windows(self, view: _FieldView) -> list[tuple[int, int]]:
         """Around each gate word, or all of it, or none (the gate alone: see `windows`)."""
         whole = [(0, len(view.doc))]
-        if self.always or (self.regex is not None and self.regex.search(view.unique_lowers)):
+        if self.always or (self.regex is not None and self._regex_opens(view)):
             return whole
         return _around(view, self.words, self.reach)
+
+    def _regex_opens(self, view: _FieldView) -> bool:
+        """Whether the gate regex finds a match in the Doc's distinct lower-cased tokens, one per line.
+        When its matches stay within a line (pattern_compiler.matches_within_a_line) that is whether
+        one of the tokens alone holds a match: each token's answer is remembered (most Docs then
+        need no regex work at all) instead of joining and searching every Doc's tokens."""
+        assert self.regex is not None
+        lowers = view.lowers
+        if self.token_memo is None or not lowers:
+            return self.regex.search(view.unique_lowers) is not None
+        memo, matching = self.token_memo
+        memo.ask(view)
+        return not matching.isdisjoint(lowers)
 
     def scan(self, view: _FieldView, *, gate_only: bool = False) -> Iterator[tuple[int, int]]:
         """Matches in the Doc. `gate_only` is the plain way, kept as the tests' reference: the
@@ -157,6 +176,34 @@ class _TokenGroup:
                     if found not in seen:
                         seen.add(found)
                         yield found
+
+
+class _RegexGateMemo:
+    """Which tokens (LOWER hashes) each line-local regex gate matches, asked once per token of all
+    of them together: one remembered set of tokens asked for the engine, not one per gate."""
+
+    def __init__(self) -> None:
+        self._gates: list[tuple[re.Pattern[str], set[int]]] = []
+        self._asked: set[int] = set()
+
+    def add(self, regex: re.Pattern[str]) -> set[int]:
+        matching: set[int] = set()
+        self._gates.append((regex, matching))
+        self._asked.clear()  # a new gate has not been asked about any token
+        return matching
+
+    def ask(self, view: _FieldView) -> None:
+        """Make every gate's matching set complete for the Doc's tokens."""
+        unasked = view.lowers - self._asked
+        if not unasked:
+            return
+        strings = view.doc.vocab.strings
+        texts = [(lower, strings[lower]) for lower in unasked]
+        for regex, matching in self._gates:
+            search = regex.search
+            matching.update(lower for lower, text in texts if search(text) is not None)
+        if len(self._asked) < MAX_REMEMBERED_LOWERS:
+            self._asked.update(unasked)
 
 
 def _around(view: _FieldView, words: Iterable[int], reach: int | None) -> list[tuple[int, int]]:
@@ -257,6 +304,7 @@ class RuleEngine:
         # of the sets it is in, so a Doc's word set gives, in one pass, which sets it meets.
         self._need_set_bits: dict[frozenset[int], int] = {}
         self._need_bits: dict[int, int] = defaultdict(int)  # LOWER hash -> bits of the sets it is in
+        self._regex_memo = _RegexGateMemo()
         for index, rule in enumerate(rules):
             for role in ROLES:
                 self._add(index, rule, role, getattr(rule, role))
@@ -435,6 +483,8 @@ class RuleEngine:
             ))
         if group.regexes:
             group.regex = re.compile("|".join(f"(?:{regex})" for regex in group.regexes), re.MULTILINE)
+            if matches_within_a_line(group.regex.pattern, group.regex.flags):
+                group.token_memo = (self._regex_memo, self._regex_memo.add(group.regex))
         if role == "trigger":
             self._trigger_groups.append(group)
         else:

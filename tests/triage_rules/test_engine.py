@@ -199,6 +199,29 @@ def _seed_field_views() -> list[object]:
     return views
 
 
+def test_regex_gates_asked_token_by_token_open_where_the_joined_tokens_search_does() -> None:
+    """A line-local regex gate remembers each token's answer (RuleEngine's _RegexGateMemo) instead of
+    searching the Doc's distinct tokens joined by newlines: the same Docs open, seed corpus and
+    crafted ones, with the memo cold (first round) and warm (second)."""
+    nlp = get_nlp()
+    from triage_rules.rules import _FieldView
+
+    groups = [group for group in ENGINE._trigger_groups if group.regex is not None]
+    groups += [group for groups_ in ENGINE._refining_groups.values() for group in groups_ if group.regex is not None]
+    assert groups and all(group.token_memo is not None for group in groups)
+    crafted = ["", " ", "LIAR liar FCK f**k discriminated", "you are a LIAR\n\nand a c*** \n x", "s**t happens"]
+    views = _seed_field_views() + [_FieldView(nlp.make_doc(text), ENGINE._gate_words, ENGINE._needs)
+                                   for text in crafted]
+    opened = 0
+    for _ in range(2):
+        for view in views:
+            for group in groups:
+                joined = group.regex.search(view.unique_lowers) is not None  # type: ignore[attr-defined, union-attr]
+                assert group._regex_opens(view) == joined  # type: ignore[arg-type]
+                opened += joined
+    assert opened > 10
+
+
 def test_skipping_groups_that_cannot_match_changes_no_match_on_the_seed_corpus() -> None:
     """The engine skips a token group's Matcher when no pattern can match the Doc and visits only
     the trigger groups a gate word opens; run every group on every seed message both ways."""

@@ -8,6 +8,7 @@ from triage_rules.pattern_compiler import (
     compile_pattern,
     expand_to_phrases,
     gate_of,
+    matches_within_a_line,
     max_length,
     reach_around_gate,
 )
@@ -55,3 +56,20 @@ def test_a_match_reaches_from_its_gate_word_as_far_as_the_tokens_around_it_repea
     assert reach_around_gate(repeated) == (3, 3)
     assert reach_around_gate([{"LOWER": "damp"}, {"OP": "*"}, {"LOWER": "mould"}]) is None  # unbounded
     assert reach_around_gate([{"TEXT": {"REGEX": "^LIAR$"}}]) is None  # no gate word
+
+
+def test_a_regex_is_line_local_only_when_no_match_can_hold_or_look_past_a_newline() -> None:
+    import re
+
+    local = [r"^(f+u+c*k+|f[*#@]{2,}|fck)", r"^(LIAR|LIARS)$", r"^(?!sh[*]t|s[*]+t)[a-z]+[*]+[a-z]*$",
+             r"\w+\d", r"(a)\1", r"(?i)discriminat", r"x\b", r"[\x0b-\x7f]+"]
+    not_local = [r"a\sb", r"[^a]", r"(?s)a.b", r"\Aa", r"a\Z", r"a\nb", r"[\n]", r"[\x00-\x7f]", r"(?-m:^a)",
+                 r"[\W]", r"a(?=\n)", r"\Da", r"(?:a|b\s)"]
+    assert all(matches_within_a_line(pattern, re.MULTILINE) for pattern in local)
+    assert not any(matches_within_a_line(pattern, re.MULTILINE) for pattern in not_local)
+    assert not matches_within_a_line(r"^a$")  # without MULTILINE, ^ and $ are the text's ends
+    # What the claim is for: a line-local regex finds a match in the joined lines iff in one line.
+    lines = ["a*b", "LIAR", "fuuuck", "x1", "", "s**t", "sh*t"]
+    for pattern in local:
+        regex = re.compile(pattern, re.MULTILINE)
+        assert bool(regex.search("\n".join(lines))) == any(regex.search(line) for line in lines), pattern
