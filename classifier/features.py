@@ -200,15 +200,19 @@ def _word_entries(vectorizer: CountVectorizer, documents: list[str]) -> tuple[np
     one space, n from low to high) of `str.split()` tokens (the runs its token pattern finds)."""
     low, high = vectorizer.ngram_range
     lookup = vectorizer.vocabulary_.get
-    columns = []
+    grams: list[str] = []  # the whole batch's, looked up with one fromiter
+    per_document = []
     for document in documents:
         tokens = document.split()
-        grams: list[str] = []
+        before = len(grams)
         for n in range(low, high + 1):
             # zip stops at the shortest slice: the n-grams that fit, as sklearn's range does
             grams.extend(tokens if n == 1 else map(" ".join, zip(*[tokens[k:] for k in range(n)], strict=False)))
-        columns.append(np.fromiter(map(lookup, grams, repeat(-1)), dtype=np.int64, count=len(grams)))
-    return _found_entries(columns)
+        per_document.append(len(grams) - before)
+    flat = np.fromiter(map(lookup, grams, repeat(-1)), dtype=np.int64, count=len(grams))
+    rows = np.repeat(np.arange(len(documents), dtype=np.int64), per_document)
+    found = flat >= 0
+    return rows[found], flat[found]
 
 
 def _found_entries(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
