@@ -204,12 +204,13 @@ class Classifier:
         return Classification(
             type=decision.type,
             confidence=round(decision.confidence, 4),
-            type_probabilities={name: round(float(p), 4) for name, p in zip(self.model.types, type_probabilities,
-                                                                            strict=True)},
+            # tolist(): the same floats as float() of each NumPy scalar, without making the scalars
+            type_probabilities={name: round(p, 4) for name, p in zip(self.model.types, type_probabilities.tolist(),
+                                                                     strict=True)},
             categories=decision.categories,
             category_probabilities=(
-                {name: round(float(p), 4) for name, p in zip(self.model.categories, category_probabilities,
-                                                             strict=True)}
+                {name: round(p, 4) for name, p in zip(self.model.categories, category_probabilities.tolist(),
+                                                      strict=True)}
                 if decision.type == "complaint" else {}
             ),
             flags=decision.flags,
