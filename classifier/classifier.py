@@ -30,6 +30,8 @@ from triage_rules.taxonomy import CHANNELS, JUNK
 # A batch this large leaves megabytes of freed temporaries (Docs, matrices) on the heap; handing
 # them back costs well under a millisecond, so it is done after big batches, not after one message.
 RELEASE_AFTER_BATCH = 64
+# Messages encoded (tokenised, matched, lemmatised) at a time within a batch; each is on its own.
+ENCODE_SLICE = 64
 
 MessageLike = MessageInput | LabelledExample | Mapping[str, Any]
 
@@ -153,7 +155,10 @@ class Classifier:
         messages = [as_message(item) for item in items]
         if not messages:
             return []
-        encoded = encode(messages, engine=self._engine)
+        # In slices: a slice's Docs are freed before the next is tokenised, so a big batch's heap
+        # stays small (what malloc_trim hands back after it, the next batch would fault in again).
+        encoded = [item for start in range(0, len(messages), ENCODE_SLICE)
+                   for item in encode(messages[start:start + ENCODE_SLICE], engine=self._engine)]
         usable = [index for index, item in enumerate(encoded) if item.model_input is not None]
         features = self.model.features([encoded[index].model_input for index in usable])  # type: ignore[misc]
         predictions = self.model.predict(features)
