@@ -59,6 +59,13 @@ def spans_in(original: str, words: str) -> list[tuple[int, int]]:
         start = original.find(words, start + len(words))
     if found:
         return found
+    parts = words.split()
+    if parts and original.isascii() and words.isascii():
+        # In ASCII, ignoring case is comparing lower(): a part missing from the lowered original
+        # means no loose match either, found without compiling a pattern for a new term.
+        lowered = original.lower()
+        if any(part.lower() not in lowered for part in parts):
+            return []
     return [(m.start(), m.end()) for m in _loose_pattern(words).finditer(original)]
 
 

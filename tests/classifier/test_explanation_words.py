@@ -68,3 +68,18 @@ def test_a_feature_row_is_read_as_the_matrix_row_holds_it(small_classifier: Clas
         weights = small_classifier._explainer.type_weights[0]
         assert small_classifier._explainer._top(view, weights, None) == small_classifier._explainer._top(
             reference, weights, None)
+
+
+def test_a_loose_search_ruled_out_without_a_pattern_is_the_patterns_answer() -> None:
+    """spans_in skips compiling the loose pattern when, in ASCII, a word of the term is not in the
+    lowered original: the pattern would have found nothing there either."""
+    import re
+
+    originals = ["The BOILER is  broken\nagain", "u wont beleive it, no heat", "Flat 3\tkitchen tap", "KELVIN k s ſ",
+                 "İstanbul ısı", ""]
+    terms = ["boiler is broken", "boiler  IS", "you will not", "kitchen tap", "tap leaking", "k s", "s", "ı", "x y"]
+    for original in originals:
+        for words in terms:
+            pattern = re.compile(r"\s+".join(re.escape(part) for part in words.split()), flags=re.IGNORECASE)
+            exact = [(m.start(), m.end()) for m in re.finditer(re.escape(words), original)]
+            assert spans_in(original, words) == (exact or [(m.start(), m.end()) for m in pattern.finditer(original)])
