@@ -102,3 +102,14 @@ def test_pinning_changes_the_corpus_hash_only_of_pinned_items() -> None:
     plain = LabelledExample(id="a", body="one", type="enquiry")
     assert corpus_hash([plain]) == corpus_hash([LabelledExample(id="a", body="one", type="enquiry", split=None)])
     assert corpus_hash([plain]) != corpus_hash([LabelledExample(id="a", body="one", type="enquiry", split="train")])
+
+
+def test_the_seed_test_split_stays_the_702_items_every_earlier_figure_was_measured_on() -> None:
+    # Data added later (data/seed/blind_writers_*.jsonl) is pinned to TRAIN: TEST must not move.
+    from classifier.data import seed_files
+
+    examples = load_examples(seed_files())
+    _, test = split_examples(examples)
+    assert len(test) == 702
+    added = [example for example in examples if example.id.startswith(("bw1-", "bw2-", "bw3-"))]
+    assert len(added) == 360 and all(example.split == "train" for example in added)
