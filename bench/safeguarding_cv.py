@@ -55,9 +55,9 @@ def line(name: str, truth: np.ndarray, predicted: np.ndarray) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--min-precision", type=float, nargs="+", default=[training.RECALL_FIRST_MIN_PRECISION],
-                        help="out-of-fold precision(s) a recall-first flag must keep (training.py's constant); "
-                             "several: one cross-validation, the choice and the figures for each")
+    parser.add_argument("--min-precision", type=float, nargs="+", default=[None],
+                        help="out-of-fold precision(s) both recall-first flags must keep (default: training.py's "
+                             "constants, per flag); several: one cross-validation, the choice and figures for each")
     parser.add_argument("--misses", choices=("none", "dev"), default="none",
                         help="print the DEV half's missed and false-alarm items (never the CHECK half)")
     args = parser.parse_args(argv)
@@ -72,9 +72,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         report_floor(floor, args.misses if floor == args.min_precision[0] else "none", model, kept, encoded, out_of_fold)
 
 
-def report_floor(floor: float, misses: str, model: TriageModel, kept: list[LabelledExample],
+def report_floor(floor: float | None, misses: str, model: TriageModel, kept: list[LabelledExample],
                  encoded: list[EncodedItem], out_of_fold: training.OutOfFold) -> None:
-    training.RECALL_FIRST_MIN_PRECISION = floor
+    if floor is not None:
+        training.RECALL_FIRST_MIN_PRECISION = floor
+        training.RECALL_FIRST_MIN_PRECISION_BY_FLAG = {}
+
+    def floor_for(flag: str) -> float:
+        return training.RECALL_FIRST_MIN_PRECISION_BY_FLAG.get(flag, training.RECALL_FIRST_MIN_PRECISION)
     choices = training._choose_flags(kept, encoded, out_of_fold)
     model.flag_thresholds = {c.flag: c.threshold for c in choices if c.use_model}
     model.confirm_thresholds = {c.flag: c.confirm_threshold for c in choices if c.use_model and c.confirm_threshold > 0}
@@ -92,7 +97,8 @@ def report_floor(floor: float, misses: str, model: TriageModel, kept: list[Label
         "blind DEV half": halves == "dev",
         "blind CHECK half": halves == "check",
     }
-    print(f"TRAIN items {len(kept)}; min precision {floor}; review threshold {review.threshold:.2f}")
+    print(f"TRAIN items {len(kept)}; min precision {floor_for(FLAGS[0])} (safeguarding), {floor_for(FLAGS[1])} "
+          f"(urgent_safety); review threshold {review.threshold:.2f}")
     for choice in choices:
         if choice.flag in FLAGS:
             print(f"{choice.flag}: threshold {choice.threshold:.3f} confirm {choice.confirm_threshold:.3f}")
@@ -115,7 +121,7 @@ def report_floor(floor: float, misses: str, model: TriageModel, kept: list[Label
                                        for item in encoded)])
         choice = choose_flag_model(flag, rule_flags=rules[~check], model_probabilities=probabilities[~check],
                                    truth=truth[~check], recall_first=True,
-                                   min_precision_recall_first=floor, safety_net_only=net_only[~check])
+                                   min_precision_recall_first=floor_for(flag), safety_net_only=net_only[~check])
         predicted = ((rules & ~net_only) | (net_only & (probabilities >= choice.confirm_threshold))
                      | (probabilities >= choice.threshold))
         print(f"{flag}: CHECK half with thresholds chosen without it ({choice.threshold:.3f}/"

@@ -30,6 +30,16 @@ everything else is TRAIN — and a record with `"split": "train"` is TRAIN whate
 (data added after TEST was fixed, so TEST stays the same 702 items and every earlier TEST figure stays
 comparable; only TRAIN can be pinned). Nothing is tuned on TEST. `intake train` trains on TRAIN.
 
+**Blind writers** (`blind_writers_safeguarding.jsonl` bw1-, `blind_writers_urgent_safety.jsonl`
+bw2-, `blind_writers_mixed.jsonl` bw3-; 120 each): written by three people who saw only
+docs/taxonomy.md — never the corpus, the rules or the model — so that TRAIN holds ways of writing
+the rules were not fitted to: safeguarding disclosed in passing and its near misses; urgent safety
+and its near misses; ordinary messages that also disclose a risk, complaints and junk. Every record
+has `"split": "train"`. They also carry `hazard_state` (`live`, `none` or `resolved`; only
+`resolved` is read). Labels were checked against the taxonomy; 5 were changed (a threat to kill or
+hurt, or suicidal intent with a plan, carries `urgent_safety` as well as `safeguarding`).
+`bench/safeguarding_cv.py` reports the two recall-first flags on them out of fold.
+
 This file is generated: `python -m classifier.corpus_report` (counts below are from the files).
 """
 
