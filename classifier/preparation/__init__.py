@@ -39,7 +39,7 @@ def prepare(text: str, *, channel: str = "email", subject: str | None = None) ->
     steps: list[str] = []
     reason = unusable_reason(text)  # before cleaning: control characters are a sign of binary data
     cleaned = clean_control_characters(text)
-    if reason is None:
+    if reason is None and cleaned != text:  # the same text would get the same (no) reason again
         reason = unusable_reason(cleaned)
     if reason is None and len(text) > 2 * MAX_MODEL_CHARS:
         # Only the start of a very long message is read; the rest adds little and costs time.
