@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import Contact
@@ -73,3 +73,61 @@ def find_or_create_contacts(session: Session, senders: Sequence[Sender]) -> list
             _fill_in(match, name=name, phone=phone, role=role)
         found.append(match)
     return found
+
+
+def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]) -> list[int | None]:
+    """`find_or_create_contacts` through Core, for the request path (no ORM objects, no flush):
+    the contacts' ids, with at most two look-ups, one multi-row INSERT for the new ones and an
+    UPDATE for each known contact a message tells more about (rare: `_fill_in`'s rules)."""
+    table = Contact.__table__
+    columns = (table.c.id, table.c.email, table.c.phone, table.c.name, table.c.role)
+    emails = {email.lower() for email, _phone, _name, _role in senders if email}
+    phones = {phone for email, phone, _name, _role in senders if not email and phone}
+    known: dict[tuple[str, str], dict[str, object]] = {}
+    if emails:
+        for row in connection.execute(select(*columns).where(table.c.email.in_(emails)).order_by(table.c.id)):
+            known.setdefault(("email", row.email or ""), dict(row._mapping))
+    if phones:
+        for row in connection.execute(select(*columns).where(table.c.phone.in_(phones)).order_by(table.c.id)):
+            known.setdefault(("phone", row.phone or ""), dict(row._mapping))
+    keys: list[tuple[str, str] | None] = []
+    new: dict[tuple[str, str], dict[str, object]] = {}
+    changed: dict[int, dict[str, object]] = {}
+    for email, phone, name, role in senders:
+        if not email and not phone:
+            keys.append(None)
+            continue
+        key = ("email", email.lower()) if email else ("phone", phone or "")
+        keys.append(key)
+        match = known.get(key) or new.get(key)
+        if match is None:
+            new[key] = {"email": email.lower() if email else None, "phone": phone, "name": name, "role": role or "unknown"}
+            continue
+        before = dict(match)
+        if name and not match["name"]:
+            match["name"] = name
+        if phone and not match["phone"]:
+            match["phone"] = phone
+        if role and match["role"] == "unknown":
+            match["role"] = role
+        if match is not new.get(key) and match != before:
+            changed[match["id"]] = match  # type: ignore[index]
+    for contact_id, values in changed.items():
+        connection.execute(
+            update(table)
+            .where(table.c.id == contact_id)
+            .values(name=values["name"], phone=values["phone"], role=values["role"])
+        )
+    if new:
+        created = connection.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(new.values())
+        ).scalars()
+        for key, contact_id in zip(list(new), created, strict=True):
+            new[key]["id"] = contact_id
+    ids: list[int | None] = []
+    for key in keys:
+        if key is None:
+            ids.append(None)
+        else:
+            ids.append((known.get(key) or new[key])["id"])  # type: ignore[arg-type]
+    return ids

@@ -127,6 +127,44 @@ class DatabaseJobQueue:
         with self.database.session() as own:
             own.execute(statement)
 
+    def enqueue_many(
+        self,
+        function: str,
+        jobs: list[tuple[tuple[Any, ...], str]],
+        *,
+        priority: int = OTHER_PRIORITY,
+        max_attempts: int = len(BACKOFF_SECONDS),
+        session: Session,
+    ) -> None:
+        """`enqueue` for several (args, job id) of one function, in `session`'s transaction, as one
+        executemany through Core (the request path's group of webhooks)."""
+        if not jobs:
+            return
+        table = QueuedJob.__table__
+        insert = postgresql.insert if self.database.engine.dialect.name == "postgresql" else sqlite.insert
+        now = self.now()
+        statement = insert(table).on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={"status": "queued", "attempts": 0, "run_after": now, "last_error": None},
+            where=table.c.status == "failed",
+        )
+        rows = [
+            {
+                "key": job_id,
+                "function": function,
+                "args": list(args),
+                "priority": priority,
+                "status": "queued",
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "timeout_seconds": 600,
+                "run_after": now,
+                "created_at": now,
+            }
+            for args, job_id in jobs
+        ]
+        session.connection().execute(statement, rows)
+
     # --- claiming and finishing -----------------------------------------------------------------
 
     def claim(self, holder: str, *, limit: int) -> list[ClaimedJob]:

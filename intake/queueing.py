@@ -59,6 +59,7 @@ ACKNOWLEDGEMENT_QUEUE_SUFFIX = "-acknowledgements"
 
 class JobQueue(Protocol):
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None: ...
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None: ...
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None: ...
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None: ...
 
@@ -86,6 +87,10 @@ class InProcessJobQueue:
 
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
         after_commit(session, lambda: self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}"))
+
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
+        for item_id in item_ids:
+            self.enqueue_process_item(item_id, session=session)
 
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         after_commit(
@@ -124,6 +129,17 @@ class DatabaseQueue:
             PROCESS_ITEM, item_id, job_id=f"process-{item_id}", priority=PROCESS_PRIORITY, session=session
         )
 
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
+        """One job per item (workers claim them in batches), written in one statement."""
+        from intake.database_queue import PROCESS_PRIORITY
+
+        self.table.enqueue_many(
+            PROCESS_ITEM,
+            [((item_id,), f"process-{item_id}") for item_id in item_ids],
+            priority=PROCESS_PRIORITY,
+            session=session,
+        )
+
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         from intake.database_queue import ACKNOWLEDGEMENT_PRIORITY
 
@@ -160,6 +176,14 @@ class RqJobQueue:
         after_commit(
             session, lambda: self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
         )
+
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
+        # One job per item: rq workers take the next queued items along (intake/batches.py).
+        def enqueue() -> None:
+            for item_id in item_ids:
+                self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
+
+        after_commit(session, enqueue)
 
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         after_commit(
