@@ -178,12 +178,33 @@ class RqJobQueue:
         )
 
     def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
-        # One job per item: rq workers take the next queued items along (intake/batches.py).
-        def enqueue() -> None:
-            for item_id in item_ids:
-                self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
+        """One job per item (rq workers take the next queued items along, intake/batches.py), queued
+        after the commit in one Redis transaction (`Queue.enqueue_many`) rather than a round trip each."""
+        after_commit(session, lambda: self._enqueue_many(PROCESS_ITEM, item_ids, kind="process-", retry=PROCESS_RETRY))
 
-        after_commit(session, enqueue)
+    def _enqueue_many(self, function: str, ids: list[int], *, kind: str, retry: Retry) -> None:
+        # enqueue_many has no `unique`: a job id that exists already (asked for by the sweep, or left
+        # from a deleted row's id) goes through `_enqueue`, which decides by its state. One found
+        # absent here and created by another process before our transaction lands is queued twice;
+        # the job is idempotent (the item is processed once, under its row lock).
+        if len(ids) == 1:  # rq's own unique enqueue is one round trip too
+            self._enqueue(function, ids[0], job_id=f"{kind}{ids[0]}", retry=retry)
+            return
+        job_ids = [f"{self.job_id_prefix}{kind}{number}" for number in ids]
+        with self.connection.pipeline(transaction=False) as pipeline:
+            for job_id in job_ids:
+                pipeline.exists(Job.key_for(job_id))
+            found = pipeline.execute()
+        fresh = [
+            Queue.prepare_data(function, args=[number], job_id=job_id, retry=retry, failure_ttl=30 * 86400)
+            for number, job_id, exists in zip(ids, job_ids, found, strict=True)
+            if not exists
+        ]
+        if fresh:
+            self.queue.enqueue_many(fresh)
+        for number, exists in zip(ids, found, strict=True):
+            if exists:
+                self._enqueue(function, number, job_id=f"{kind}{number}", retry=retry)
 
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         after_commit(
