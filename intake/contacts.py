@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
+from intake.bulk_insert import insert_returning_ids
 from models import Contact
 
 ROLE_BY_FLAG = {"designated_person": "designated_person", "third_party": "advocate"}
@@ -119,9 +120,7 @@ def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]
             .values(name=values["name"], phone=values["phone"], role=values["role"])
         )
     if new:
-        created = connection.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(new.values())
-        ).scalars()
+        created = insert_returning_ids(connection, table, list(new.values()))
         for key, contact_id in zip(list(new), created, strict=True):
             new[key]["id"] = contact_id
     ids: list[int | None] = []

@@ -28,6 +28,7 @@ from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgements
+from intake.bulk_insert import insert_returning_ids
 from intake.clock import SYSTEM_CLOCK, Clock
 from intake.contacts import find_or_create_contact, find_or_create_contact_ids
 from intake.control_messages import handle_without_triage as _handle_without_triage
@@ -125,10 +126,7 @@ def _store_new(
         _new_item_values(message, runtime.clock, contact_id=contact_id)
         for (message, _actor), contact_id in zip(messages, contact_ids, strict=True)
     ]
-    items = Item.__table__
-    item_ids = list(
-        connection.execute(insert(items).returning(items.c.id, sort_by_parameter_order=True), rows).scalars()
-    )
+    item_ids = insert_returning_ids(connection, Item.__table__, rows)
     raw_rows, attachment_rows = [], []
     for item_id, (message, _actor) in zip(item_ids, messages, strict=True):
         raw_rows.append(_raw_values(item_id, message))
