@@ -72,7 +72,7 @@ def record_many(session: Session, entries: Sequence[tuple[str, str, int | None, 
     else:
         # SQLite: the transaction began IMMEDIATE (intake/db.py), so nobody else writes until it
         # ends and the ids after the newest are ours to give.
-        head = connection.execute(select(AuditEntry.id, AuditEntry.chain_hash).order_by(AuditEntry.id.desc()).limit(1)).first()
+        head = connection.execute(_HEAD).first()
         previous_id, previous_hash = (head[0], head[1]) if head else (None, None)
         first = (previous_id or 0) + 1
         ids = list(range(first, first + len(entries)))
@@ -93,7 +93,7 @@ def record_many(session: Session, entries: Sequence[tuple[str, str, int | None, 
             }
         )
         previous_id, previous_hash = entry_id, chain_hash
-    connection.execute(insert(AuditEntry.__table__), values)
+    connection.execute(_INSERT_ENTRIES, values)
     # A later `record` in this session reads the head again (these entries have no ORM object).
     session.info.pop(_LAST_WRITTEN, None)
     session.info.pop(_ITS_LINK, None)
@@ -165,6 +165,8 @@ session.connection().execute(_NEXT_IDS, {"count": len(entries)}).scalars()
     session.info[_LAST_WRITTEN] = entries[-1]
 
 
+_HEAD = select(AuditEntry.__table__.c.id, AuditEntry.__table__.c.chain_hash).order_by(AuditEntry.__table__.c.id.desc()).limit(1)
+_INSERT_ENTRIES = insert(AuditEntry.__table__)
 _HEAD_AND_NEXT_IDS = text(
     "WITH head AS MATERIALIZED (SELECT id, chain_hash FROM audit_log ORDER BY id DESC LIMIT 1) "
     "SELECT (SELECT id FROM head) AS head_id, (SELECT chain_hash FROM head) AS head_hash, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from intake.bulk_insert import insert_returning_ids
@@ -76,20 +76,29 @@ def find_or_create_contacts(session: Session, senders: Sequence[Sender]) -> list
     return found
 
 
+_CONTACTS = Contact.__table__
+_COLUMNS = (_CONTACTS.c.id, _CONTACTS.c.email, _CONTACTS.c.phone, _CONTACTS.c.name, _CONTACTS.c.role)
+_BY_EMAIL = (
+    select(*_COLUMNS).where(_CONTACTS.c.email.in_(bindparam("values", expanding=True))).order_by(_CONTACTS.c.id)
+)
+_BY_PHONE = (
+    select(*_COLUMNS).where(_CONTACTS.c.phone.in_(bindparam("values", expanding=True))).order_by(_CONTACTS.c.id)
+)
+
+
 def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]) -> list[int | None]:
     """`find_or_create_contacts` through Core, for the request path (no ORM objects, no flush):
     the contacts' ids, with at most two look-ups, one multi-row INSERT for the new ones and an
     UPDATE for each known contact a message tells more about (rare: `_fill_in`'s rules)."""
     table = Contact.__table__
-    columns = (table.c.id, table.c.email, table.c.phone, table.c.name, table.c.role)
     emails = {email.lower() for email, _phone, _name, _role in senders if email}
     phones = {phone for email, phone, _name, _role in senders if not email and phone}
     known: dict[tuple[str, str], dict[str, object]] = {}
     if emails:
-        for row in connection.execute(select(*columns).where(table.c.email.in_(emails)).order_by(table.c.id)):
+        for row in connection.execute(_BY_EMAIL, {"values": sorted(emails)}):
             known.setdefault(("email", row.email or ""), dict(row._mapping))
     if phones:
-        for row in connection.execute(select(*columns).where(table.c.phone.in_(phones)).order_by(table.c.id)):
+        for row in connection.execute(_BY_PHONE, {"values": sorted(phones)}):
             known.setdefault(("phone", row.phone or ""), dict(row._mapping))
     keys: list[tuple[str, str] | None] = []
     new: dict[tuple[str, str], dict[str, object]] = {}

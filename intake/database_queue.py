@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
@@ -140,14 +141,8 @@ class DatabaseJobQueue:
         executemany through Core (the request path's group of webhooks)."""
         if not jobs:
             return
-        table = QueuedJob.__table__
-        insert = postgresql.insert if self.database.engine.dialect.name == "postgresql" else sqlite.insert
         now = self.now()
-        statement = insert(table).on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={"status": "queued", "attempts": 0, "run_after": now, "last_error": None},
-            where=table.c.status == "failed",
-        )
+        statement = _queue_unless_queued(self.database.engine.dialect.name)
         rows = [
             {
                 "key": job_id,
@@ -295,3 +290,15 @@ def process_alive(pid: int) -> bool:
             return stat.read().rpartition(")")[2].split()[0] != "Z"
     except OSError:  # no /proc (not Linux): kill(0) is all we know
         return True
+
+
+@cache
+def _queue_unless_queued(dialect: str) -> Any:
+    """`enqueue_many`'s INSERT, built once: a failed job's row is queued again from now."""
+    table = QueuedJob.__table__
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"status": "queued", "attempts": 0, "run_after": statement.excluded.run_after, "last_error": None},
+        where=table.c.status == "failed",
+    )

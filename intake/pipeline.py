@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -28,7 +28,7 @@ from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgements
-from intake.bulk_insert import insert_returning_ids
+from intake.bulk_insert import insert_returning_ids, plain_insert
 from intake.clock import SYSTEM_CLOCK, Clock
 from intake.contacts import find_or_create_contact, find_or_create_contact_ids
 from intake.control_messages import handle_without_triage as _handle_without_triage
@@ -131,9 +131,9 @@ def _store_new(
     for item_id, (message, _actor) in zip(item_ids, messages, strict=True):
         raw_rows.append(_raw_values(item_id, message))
         attachment_rows += _attachment_values(item_id, message)
-    connection.execute(insert(RawMessage.__table__), raw_rows)
+    connection.execute(plain_insert(RawMessage.__table__), raw_rows)
     if attachment_rows:
-        connection.execute(insert(Attachment.__table__), attachment_rows)
+        connection.execute(plain_insert(Attachment.__table__), attachment_rows)
     audit.record_many(
         session,
         [
@@ -150,13 +150,9 @@ def _existing_results(
     connection: Connection, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], IngestResult]:
     """The items already stored for any of these (channel, external id), in one query (Core)."""
-    channels = {channel for channel, _ in keys}
-    external_ids = {external_id for _, external_id in keys}
-    items = Item.__table__
     rows = connection.execute(
-        select(items.c.id, items.c.channel, items.c.external_id, items.c.reference, items.c.status).where(
-            items.c.channel.in_(channels), items.c.external_id.in_(external_ids)
-        )
+        _STORED_BEFORE,
+        {"channels": sorted({channel for channel, _ in keys}), "external_ids": sorted({e for _, e in keys})},
     )
     wanted = set(keys)
     return {
@@ -164,6 +160,15 @@ def _existing_results(
         for row in rows
         if (row.channel, row.external_id) in wanted
     }
+
+
+_ITEMS = Item.__table__
+_STORED_BEFORE = select(
+    _ITEMS.c.id, _ITEMS.c.channel, _ITEMS.c.external_id, _ITEMS.c.reference, _ITEMS.c.status
+).where(
+    _ITEMS.c.channel.in_(bindparam("channels", expanding=True)),
+    _ITEMS.c.external_id.in_(bindparam("external_ids", expanding=True)),
+)
 
 
 def validate_message(message: InboundMessage) -> None:
