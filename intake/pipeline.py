@@ -335,6 +335,7 @@ def _process_locked(
         if missing:
             log.warning("process_items: no item(s) %s", sorted(missing))
         batch = sorted([*items, *taken], key=lambda row: row.id)
+        phone_senders = cases.phone_senders_to_look_up(runtime, session, batch) if len(batch) > 1 else None
         unplanned: list[Item] = []  # triaged, acknowledgement not yet planned
         owners: list[int] = []  # the items (and cases) whose pending acknowledgements are queued
         for item in batch:
@@ -348,7 +349,7 @@ def _process_locked(
             ahead = classified.get(item.id)
             # Classified before this transaction: used only if the text is still the same.
             result = ahead[1] if ahead is not None and ahead[0] == item.body else None
-            _triage(runtime, session, item, result, unplanned, actor=actor)
+            _triage(runtime, session, item, result, unplanned, actor=actor, phone_senders=phone_senders)
             unplanned.append(item)
             owners += [item.case_root_id, item.id]
         _finish(runtime, session, unplanned, actor=actor)
@@ -365,12 +366,19 @@ def _acts_on_system_state(item: Item) -> bool:
 
 
 def _triage(
-    runtime: Runtime, session: Session, item: Item, result: Any, unplanned: list[Item], *, actor: str
+    runtime: Runtime,
+    session: Session,
+    item: Item,
+    result: Any,
+    unplanned: list[Item],
+    *,
+    actor: str,
+    phone_senders: set[str] | None = None,
 ) -> None:
     """The first pass for one received item: classify → link → route → deadlines. `unplanned`: the
     batch's items triaged before it, finished first if this item follows up one of their cases."""
     confident = _classify(runtime, session, item, result)
-    root = cases.link_to_case(runtime, session, item)
+    root = cases.link_to_case(runtime, session, item, phone_senders=phone_senders)
     if root is not None and any(earlier.id == root.id for earlier in unplanned):
         _finish(runtime, session, unplanned, actor=actor)
     route_new_item(item, root=root, confident=confident)

@@ -264,3 +264,37 @@ def test_a_follow_up_text_finds_its_case_opened_earlier_in_the_batch_past_anothe
     outcome = _outcome(queued_runtime, together)
     assert outcome == _outcome(queued_runtime, one_by_one)
     assert outcome[2][2] == 0 and outcome[1][2] is None  # the follow-up joined the boiler's case
+
+
+def test_a_batch_looks_up_earlier_texts_only_for_numbers_that_may_have_one(queued_runtime: Runtime) -> None:
+    """One query finds which of a batch's numbers have an open case to follow up; only those (and a
+    number that sent twice in the batch) are looked up one by one, with the same links as before."""
+    texts = [
+        ("Still no heating, please send someone today.", 0),  # follows up the earlier batch's case
+        ("My kitchen tap is dripping all night.", 1),
+        ("The lift in Cedar House is broken again.", 2),
+        ("The lift is still broken, my mum cannot get out.", 2),  # follows up the text just before
+    ]
+
+    def ingest_batch(phones: tuple[str, str, str]) -> tuple[int, list[int]]:
+        earlier = ingest(queued_runtime, _text("The boiler has stopped working and we have no heating.", phones[0], 0))
+        process_items(queued_runtime, [earlier.item_id])
+        return earlier.item_id, [
+            ingest(queued_runtime, _text(body, phones[sender], minute + 1)).item_id
+            for minute, (body, sender) in enumerate(texts)
+        ]
+
+    root, together = ingest_batch(("+447911123470", "+447911123471", "+447911123472"))
+    other_root, one_by_one = ingest_batch(("+447911123473", "+447911123474", "+447911123475"))
+    seen = _statements(queued_runtime)
+    process_items(queued_runtime, together)
+    batch_statements = list(seen)
+    for item_id in one_by_one:
+        process_items(queued_runtime, [item_id])
+    assert _outcome(queued_runtime, together) == _outcome(queued_runtime, one_by_one)
+    with queued_runtime.database.session() as session:
+        case_ids = list(session.scalars(select(Item.case_id).where(Item.id.in_(together)).order_by(Item.id)))
+    assert case_ids == [root, None, None, together[2]]
+    looked_up = [s for s in batch_statements if s.startswith("select items.") and "items.sender_address =" in s]
+    assert len(looked_up) == 3  # the first number's text and the lift's two, not the tap's
+    assert sum(s.startswith("select distinct items.sender_address") for s in batch_statements) == 1
