@@ -109,7 +109,7 @@ def phone_senders_to_look_up(runtime: Runtime, session: Session, batch: Sequence
     phones = [item for item in batch if item.channel in PHONE_CHANNELS and item.sender_address]
     if not phones:
         return set()
-    senders = Counter(item.sender_address for item in phones)
+    senders = Counter(item.sender_address for item in phones if item.sender_address)
     window = timedelta(days=runtime.settings.follow_up_window_days)
     with session.no_autoflush:
         found = set(
