@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -479,6 +479,7 @@ def _finish(runtime: Runtime, session: Session, unplanned: list[Item], *, actor:
     if not unplanned:
         return
     session.flush()  # the first pass of every item at once
+    _write_classification_runs(session)
     plan_acknowledgements(runtime, session, unplanned, purpose="received")
     for item in unplanned:
         audit.record(
@@ -583,10 +584,23 @@ def _apply_classification(session: Session, item: Item, result: Any) -> bool:
     item.routing_reason = item.explanation.get("routing_reason")
     if result.junk:  # spam, marketing, phishing, automated notices: kept in not_for_triage, never acknowledged
         item.suppress_acknowledgement_reason = "junk (spam, marketing, phishing or an automated notice)"
-    session.add(
-        ClassificationRun(item_id=item.id, model_version=result.model_version, result=data)
+    # Kept for one INSERT when the item is written (`_write_classification_runs`): nothing reads a
+    # run back in the transaction that records it, and as ORM objects a batch's runs cost the unit
+    # of work more than their INSERT.
+    session.info.setdefault(_UNWRITTEN_RUNS, []).append(
+        {"item_id": item.id, "model_version": result.model_version, "result": data}
     )
     return item.queue != REVIEW_QUEUE
+
+
+_UNWRITTEN_RUNS = "pipeline.classification_runs"
+
+
+def _write_classification_runs(session: Session) -> None:
+    """The classification runs recorded since the last call, in one multi-row INSERT."""
+    rows = session.info.pop(_UNWRITTEN_RUNS, None)
+    if rows:
+        session.execute(insert(ClassificationRun), rows)
 
 
 def _route_by_rules_only(item: Item, why: str) -> None:
