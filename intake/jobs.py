@@ -29,18 +29,27 @@ def process_item(item_id: int) -> None:
 
     def drop(done: list[int], acknowledgements: list[int]) -> None:
         """As soon as the batch commits (before any wait for our own item): its items' jobs go, and
-        its acknowledgements are sent here at once, their jobs dropped as a send job drops those it
-        takes along. Idle workers would otherwise take each acknowledgement job as it was queued,
-        one by one, in batches of one or two (148 send jobs for 640 items with 4 processes)."""
+        its acknowledgements are sent here at once; only those not sent get a job. Queued one by
+        one, idle workers took each as it came, in batches of one or two (148 send jobs for 640
+        items with 4 processes), and a job for each cost a tenth of the worker's CPU (issue 14).
+        Should this process die before its jobs are queued, the sweep queues what is still pending."""
         nonlocal dropped
         dropped = True
         drop_jobs(runtime, done)
-        if acknowledgements:
-            sent = send_acknowledgements(runtime, [], also=acknowledgements)
-            drop_jobs(runtime, [ack for ack in sent.taken if ack not in sent.failed], acknowledgements=True)
+        left = list(acknowledgements)
+        try:
+            if acknowledgements:
+                sent = send_acknowledgements(runtime, [], also=acknowledgements)
+                # Dealt with here: sent, or recorded as not to be sent. A temporary failure's row
+                # says `retry` and when; its job (queued below) finds it not yet due, as a job
+                # taken along does, and the sweep queues it again when it is.
+                left = [ack for ack in acknowledgements if ack not in sent.taken or ack in sent.failed]
+        finally:
+            for acknowledgement_id in left:
+                runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
 
     try:
-        process_items(runtime, [item_id], also=along, on_committed=drop)
+        process_items(runtime, [item_id], also=along, on_committed=drop, queue_acknowledgements=False)
     except Exception:  # one bad item must not fail the others: this job's own item, alone
         if dropped:  # the batch went through: what failed was our own item, after it
             raise

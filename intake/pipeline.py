@@ -273,6 +273,7 @@ def process_items(
     also: Sequence[int] = (),
     actor: str = "worker",
     on_committed: Callable[[list[int], list[int]], None] | None = None,
+    queue_acknowledgements: bool = True,
 ) -> list[int]:
     """Process a batch of items, classified together with one `classify_many` call made before any
     write transaction begins, then written in ONE transaction (PostgreSQL; on SQLite, a few items
@@ -290,10 +291,12 @@ def process_items(
     With `also`, several workers share one queue: `also` may be longer than a batch, and the batch
     takes from it only items no other worker holds, up to `BATCH_SIZE` in all. One of `item_ids`
     that another worker's batch holds is not waited for first: this batch goes ahead without it,
-    `on_committed` is called with the ids taken (and the acknowledgements queued), and only then is it waited for (it is found
+    `on_committed` is called with the ids taken (and the acknowledgements to send), and only then is it waited for (it is found
     processed, or — its worker died — processed here). Without that, a worker whose job was in
     another's batch waited for it and then found its own batch already done: with 4 worker
     processes, 88 jobs ran for 640 items instead of 20 (bench/bench_workers.py, issue 14).
+    `queue_acknowledgements=False`: the batch's acknowledgements get no jobs; `on_committed` is
+    then the one to send them (or queue their jobs).
     """
     held: list[int] = []
     if also:
@@ -311,7 +314,9 @@ def process_items(
     queued: list[int] = []
     for start in range(0, max(len(item_ids), 1), size):
         chunk = list(item_ids[start : start + size])
-        part, acknowledgements = _process_locked(runtime, chunk, also if start == 0 else (), classified, actor=actor)
+        part, acknowledgements = _process_locked(
+            runtime, chunk, also if start == 0 else (), classified, actor=actor, queue=queue_acknowledgements
+        )
         taken += part
         queued += acknowledgements
     if on_committed is not None:
@@ -358,6 +363,7 @@ def _process_locked(
     classified: dict[int, tuple[str, Any]] | None,
     *,
     actor: str,
+    queue: bool = True,
 ) -> tuple[list[int], list[int]]:
     """One transaction: lock the items, triage each, queue their acknowledgements, commit. Returns
     the ids of `also` processed and of the acknowledgements queued.
@@ -426,7 +432,7 @@ def _process_locked(
         _finish(runtime, session, unplanned, actor=actor)
         # Written in this transaction (database queue) or queued once it commits (rq, inline).
         queued = cases.pending_acknowledgement_ids(session, *owners)
-        for acknowledgement_id in queued:
+        for acknowledgement_id in queued if queue else ():
             runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
     return [item.id for item in taken], queued
 
