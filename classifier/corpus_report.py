@@ -26,7 +26,19 @@ The names, addresses, phone numbers and reference numbers are invented.
 
 **Split.** An item is in the held-out TEST split iff
 `int(hashlib.sha1(id.encode()).hexdigest(), 16) % 5 == 0` (`classifier.data.split_examples`);
-everything else is TRAIN. Nothing is tuned on TEST. `intake train` trains on TRAIN.
+everything else is TRAIN — and a record with `"split": "train"` is TRAIN whatever its id's hash
+(data added after TEST was fixed, so TEST stays the same 702 items and every earlier TEST figure stays
+comparable; only TRAIN can be pinned). Nothing is tuned on TEST. `intake train` trains on TRAIN.
+
+**Blind writers** (`blind_writers_safeguarding.jsonl` bw1-, `blind_writers_urgent_safety.jsonl`
+bw2-, `blind_writers_mixed.jsonl` bw3-; 120 each): written by three people who saw only
+docs/taxonomy.md — never the corpus, the rules or the model — so that TRAIN holds ways of writing
+the rules were not fitted to: safeguarding disclosed in passing and its near misses; urgent safety
+and its near misses; ordinary messages that also disclose a risk, complaints and junk. Every record
+has `"split": "train"`. They also carry `hazard_state` (`live`, `none` or `resolved`; only
+`resolved` is read). Labels were checked against the taxonomy; 5 were changed (a threat to kill or
+hurt, or suicidal intent with a plan, carries `urgent_safety` as well as `safeguarding`).
+`bench/safeguarding_cv.py` reports the two recall-first flags on them out of fold.
 
 This file is generated: `python -m classifier.corpus_report` (counts below are from the files).
 """
@@ -41,7 +53,7 @@ def _table(title: str, rows: Iterable[tuple[str, Sequence[object]]], header: Seq
 def render(files: Sequence[Path]) -> str:
     by_file = {path: read_jsonl(path) for path in files}
     examples: list[LabelledExample] = [example for items in by_file.values() for example in items]
-    test_ids = {example.id for example in examples if split_of(example.id) == "test"}
+    test_ids = {example.id for example in examples if split_of(example.id, example.split) == "test"}
 
     def split_counts(selected: Iterable[LabelledExample]) -> tuple[int, int, int]:
         items = list(selected)

@@ -34,6 +34,9 @@ class LabelledExample:
     weight: float = 1.0
     # Optional label: "resolved" for a hazard reported as fixed, past or praised (no clock starts).
     hazard_state: str | None = None
+    # Optional: "train" keeps the item in TRAIN whatever its id's hash (data added after the TEST
+    # split was fixed: TEST stays the same items, so every earlier TEST figure stays comparable).
+    split: str | None = None
 
     def __post_init__(self) -> None:
         # Callers may pass lists (e.g. staff corrections from the database); store tuples.
@@ -59,6 +62,7 @@ class LabelledExample:
             queue=_text_or_none(record.get("queue")),
             weight=float(record.get("weight", weight)),
             hazard_state=_text_or_none(record.get("hazard_state")),
+            split=_pinned_split(record.get("split")),
         )
 
 
@@ -68,6 +72,15 @@ def _text_or_none(value: Any) -> str | None:
 
 def _text_or_default(value: Any, default: str) -> str:
     return value if isinstance(value, str) and value != "" else default
+
+
+def _pinned_split(value: Any) -> str | None:
+    """Only TRAIN can be pinned: pinning items into TEST would change the held-out set."""
+    if value is None:
+        return None
+    if value != TRAIN_SPLIT:
+        raise ValueError(f"field 'split' must be {TRAIN_SPLIT!r} when present, not {value!r}")
+    return TRAIN_SPLIT
 
 
 def _labels(value: Any, name: str) -> tuple[str, ...]:
@@ -116,17 +129,20 @@ def seed_files(seed_dir: Path = SEED_DIR) -> list[Path]:
     return sorted(seed_dir.glob("*.jsonl"))
 
 
-def split_of(item_id: str) -> str:
-    """The project-wide rule: an id is in TEST iff sha1(id) mod 5 == 0."""
+def split_of(item_id: str, pinned: str | None = None) -> str:
+    """The project-wide rule: an id is in TEST iff sha1(id) mod 5 == 0 — unless the record pins
+    it to TRAIN (`pinned`, the record's "split" key)."""
+    if pinned == TRAIN_SPLIT:
+        return TRAIN_SPLIT
     return TEST_SPLIT if int(hashlib.sha1(item_id.encode()).hexdigest(), 16) % 5 == 0 else TRAIN_SPLIT
 
 
 def split_examples(
     examples: Sequence[LabelledExample],
 ) -> tuple[list[LabelledExample], list[LabelledExample]]:
-    """(train, test) by the project-wide split rule."""
-    train = [example for example in examples if split_of(example.id) == TRAIN_SPLIT]
-    test = [example for example in examples if split_of(example.id) == TEST_SPLIT]
+    """(train, test) by the project-wide split rule (a record pinned to TRAIN stays there)."""
+    train = [example for example in examples if split_of(example.id, example.split) == TRAIN_SPLIT]
+    test = [example for example in examples if split_of(example.id, example.split) == TEST_SPLIT]
     return train, test
 
 
@@ -147,6 +163,8 @@ def corpus_hash(examples: Sequence[LabelledExample]) -> str:
             "queue": example.queue,
             "weight": example.weight,
         }
+        if example.split is not None:  # only when pinned: the hashes of older corpora do not change
+            record["split"] = example.split
         digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode())
         digest.update(b"\n")
     return digest.hexdigest()

@@ -122,7 +122,9 @@ def choose_flag_model(
       every case out of fold, the lowest whose precision reaches `min_precision_recall_first` (the
       queue must stay usable), so the model catches as much new wording as that allows. Items the
       flag reaches only through the wide safety-net rules (`safety_net_only`) may need the model to
-      agree a little: the confirm threshold is chosen with the model threshold, on the same terms;
+      agree a little: the confirm threshold is chosen with the model threshold, on the same terms.
+      When no pair finding every case is that precise, the floor holds: the pair finding the most
+      cases among those that reach it;
     - otherwise: the lowest threshold at which the model alone is right `min_precision` of the
       time, so what it adds is almost always correct; unused if it then finds under
       `min_useful_recall` of the cases.
@@ -138,7 +140,9 @@ def choose_flag_model(
         # Recall first: only pairs at which that finds every case out of fold (or as many as any
         # pair does) are allowed. Among them, the lowest t — the model catching the most new
         # wordings — whose out-of-fold precision still reaches `min_precision_recall_first`, so the
-        # queue stays usable (ties: the stricter confirm threshold); if none does, the most precise.
+        # queue stays usable (ties: the stricter confirm threshold); if none does, the pair with the
+        # best recall among all pairs that reach it (the floor wins over the last case); if no pair
+        # reaches it at all, the most precise of the full-recall pairs.
         specific = rule_flags & ~net_only
         scored = []
         for confirm_at in CONFIRM_GRID if net_only.any() else (0.0,):
@@ -150,14 +154,23 @@ def choose_flag_model(
         best_recall = max(r for _, _, r, _ in scored)
         allowed = [(t, c, p) for t, c, r, p in scored if r >= best_recall]
         precise = [(t, -c) for t, c, p in allowed if p >= min_precision_recall_first]
+        # When every case is found only at a precision under the floor (one odd wording the model
+        # barely ranks), the floor holds and recall gives: the pair finding the most cases among
+        # those still precise enough. Chasing the last case had put the threshold at 0.1 and the
+        # out-of-fold precision at 0.35 once blind writers' items joined TRAIN (safeguard, 5 Dec).
+        floor_kept = [(r, -t, c) for t, c, r, p in scored if p >= min_precision_recall_first]
         if precise:
             threshold, negative_confirm = min(precise)
             confirm = -negative_confirm
+        elif floor_kept:
+            _, negative_threshold, confirm = max(floor_kept)
+            threshold = -negative_threshold
         else:
             threshold, confirm, _ = max(allowed, key=lambda triple: (triple[2], -triple[0], triple[1]))
         use = bool(truth.any())
         policy = (f"recall first: rules OR model find {best_recall:.3f} of the cases out of fold; lowest threshold "
-                  f"with precision >= {min_precision_recall_first:.2f} (else the most precise); safety-net rules "
+                  f"with precision >= {min_precision_recall_first:.2f} (else the best recall at that precision); "
+                  f"safety-net rules "
                   f"confirmed at model probability >= {confirm:.2f}")
     else:
         passing = [t for t in candidates

@@ -46,9 +46,18 @@ URGENT_FLAG = "urgent_safety"
 SAFEGUARDING_FLAG = "safeguarding"
 RECALL_FIRST_FLAGS = frozenset({URGENT_FLAG, SAFEGUARDING_FLAG})
 # Out-of-fold precision a recall-first flag must keep (the emergency and safeguarding queues must stay
-# usable: >= 0.7 on new data). The margin is wide on purpose: the rules were written while reading
-# TRAIN, so "rules OR model" precision out of fold is optimistic (0.75 here gave 0.66 on TEST).
-RECALL_FIRST_MIN_PRECISION = 0.8
+# usable: >= 0.7 on new data). The rules were written while reading TRAIN, so "rules OR model"
+# precision out of fold is optimistic on the corpus's own items (0.75 once gave 0.66 on TEST).
+# Chosen on cross-validated TRAIN with the blind writers' items in it (bench/safeguarding_cv.py,
+# docs/classifier_safeguarding.md): safeguarding 0.75 finds 0.88 of the blind CHECK half's cases
+# (0.8: 0.79) at precision 0.72 on the corpus's own items (0.7: 0.66, too near the floor)...
+RECALL_FIRST_MIN_PRECISION = 0.75
+# ...and urgent_safety 0.74, the highest floor before the blind items' recall drops: 0.72-0.74 all
+# find 0.96 of the blind CHECK half's cases out of fold, and 0.74 does it at precision 0.79 on the
+# corpus's own items (0.72: 0.76; TEST then gave 0.69, under the issue's 0.7; 0.74 gives 0.71). At
+# 0.75 the model threshold jumps to 0.70, where the model alone finds half the blind cases. 0.8
+# cannot be met at all: the rules alone are under it.
+RECALL_FIRST_MIN_PRECISION_BY_FLAG = {URGENT_FLAG: 0.74}
 # The review threshold's target for routed items, cross-validated (one-sided 95% lower bound), over
 # every routed item as issue 11 counts them (>= 0.96 right with >= 85% automated) — the safety flags'
 # false alarms included, which no review threshold can hold back. Until clsacc (issue 11) the target
@@ -188,7 +197,8 @@ def _choose_flags(
                                               if hit.effect == "flag" and hit.value == flag] for item in encoded)])
         choices.append(choose_flag_model(flag, rule_flags=rules, model_probabilities=probabilities, truth=truth,
                                          recall_first=flag in RECALL_FIRST_FLAGS,
-                                         min_precision_recall_first=RECALL_FIRST_MIN_PRECISION,
+                                         min_precision_recall_first=RECALL_FIRST_MIN_PRECISION_BY_FLAG.get(
+                                             flag, RECALL_FIRST_MIN_PRECISION),
                                          safety_net_only=net_only))
     return choices
 

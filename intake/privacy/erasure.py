@@ -1,7 +1,8 @@
 """Erasure and restriction: the person's personal data replaced by a marker everywhere it is kept.
 
 What is replaced, per item: its text fields, sender, headers and channel details; the raw bytes;
-attachments; acknowledgement bodies and the outbox file of each; case notes; correction reasons (the
+attachments; acknowledgement bodies and the outbox file of each; replies' threading headers
+(Message-IDs can carry an address); case notes; correction reasons (the
 corrections are the model's training data); classification runs (they hold the prepared text). Their
 contact record and SMS opt-out go too. What stays: ids, dates, channel, type, categories, flags,
 queue, stage, outcome, deadlines and the audit log (which holds ids and fingerprints, never text) —
@@ -35,6 +36,7 @@ from models import (
     Correction,
     Item,
     RawMessage,
+    Reply,
     SmsOptOut,
 )
 
@@ -120,6 +122,11 @@ def anonymise_items(runtime: Runtime, session: Session, item_ids: Iterable[int],
         ack.last_error = None
         counts.acknowledgements += 1
         counts.outbox_files += _erase_outbox_copy(runtime.settings.outbox_dir, ack, marker)
+    for reply in session.scalars(select(Reply).where(Reply.item_id.in_(ids))):
+        # Threading headers quote the resident's Message-IDs, which some mail clients build from
+        # their address; the reply's text itself is its acknowledgement row, erased above.
+        reply.in_reply_to = None
+        reply.references = []
     for text in session.scalars(select(AuditText).where(AuditText.item_id.in_(ids))):
         text.text = marker
         counts.notes += 1

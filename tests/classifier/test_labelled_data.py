@@ -78,3 +78,38 @@ def test_lists_from_the_database_become_tuples() -> None:
                               weight=3.0)
     assert example.categories == ("delay",)
     assert example.flags == ("abusive",)
+
+
+def test_a_record_pinned_to_train_stays_in_train_whatever_its_hash(write_jsonl, make_record) -> None:
+    test_id = next(f"item-{n}" for n in range(100) if split_of(f"item-{n}") == "test")
+    path = write_jsonl([make_record(id=test_id, split="train"), make_record(id=f"{test_id}-x"),
+                        make_record(id="plain")])
+    pinned, *_ = examples = load_examples([path])
+    assert pinned.split == "train" and split_of(test_id, pinned.split) == "train"
+    train, test = split_examples(examples)
+    assert pinned in train and pinned not in test
+    unpinned = LabelledExample(id=test_id, body="x", type="enquiry")
+    assert split_examples([unpinned]) == ([], [unpinned])
+
+
+def test_only_train_can_be_pinned(write_jsonl, make_record) -> None:
+    path = write_jsonl([make_record(id="a", split="test")])
+    with pytest.raises(DataFormatError, match="split"):
+        load_examples([path])
+
+
+def test_pinning_changes_the_corpus_hash_only_of_pinned_items() -> None:
+    plain = LabelledExample(id="a", body="one", type="enquiry")
+    assert corpus_hash([plain]) == corpus_hash([LabelledExample(id="a", body="one", type="enquiry", split=None)])
+    assert corpus_hash([plain]) != corpus_hash([LabelledExample(id="a", body="one", type="enquiry", split="train")])
+
+
+def test_the_seed_test_split_stays_the_702_items_every_earlier_figure_was_measured_on() -> None:
+    # Data added later (data/seed/blind_writers_*.jsonl) is pinned to TRAIN: TEST must not move.
+    from classifier.data import seed_files
+
+    examples = load_examples(seed_files())
+    _, test = split_examples(examples)
+    assert len(test) == 702
+    added = [example for example in examples if example.id.startswith(("bw1-", "bw2-", "bw3-"))]
+    assert len(added) == 360 and all(example.split == "train" for example in added)

@@ -98,3 +98,16 @@ def test_recall_first_asks_the_safety_net_rules_for_model_agreement_only_when_no
     assert choice.combined_recall == 1.0
     assert 0.01 < choice.confirm_threshold <= 0.2
     assert choice.combined_precision == 1.0
+
+
+def test_recall_first_holds_the_precision_floor_rather_than_chase_one_case_the_model_barely_ranks() -> None:
+    # 10 cases the model ranks high and one it gives 0.12, below 20 non-cases at 0.12-0.3: finding
+    # that last case would take the threshold to 0.1 and precision to 11/31.
+    truth = np.array([1] * 10 + [1] + [0] * 20, dtype=bool)
+    rules = np.zeros(31, dtype=bool)
+    probabilities = np.concatenate([np.full(10, 0.9), [0.12], np.linspace(0.12, 0.3, 20)])
+    choice = choose_flag_model("safeguarding", rule_flags=rules, model_probabilities=probabilities, truth=truth,
+                               recall_first=True, min_precision_recall_first=0.75)
+    assert choice.combined_precision >= 0.75
+    assert choice.combined_recall == 10 / 11
+    assert 0.12 < choice.threshold <= 0.3  # the lowest that keeps the floor: the model still catches the most

@@ -248,7 +248,8 @@ def test_intake_train_includes_the_corrections_and_applies_the_promotion_rule(
     assert details["compared_with"] == before
     assert {c["data"] for c in details["comparisons"]} == {"test split", "fresh corrections (n=2)"}
     metadata = json.loads((model_copy / details["version"] / "metadata.json").read_text())
-    seed_trained = [line for line in lines[::12] if split_of(json.loads(line)["id"]) != "test"]
+    seed_records = [json.loads(line) for line in lines[::12]]
+    seed_trained = [record for record in seed_records if split_of(record["id"], record.get("split")) != "test"]
     assert metadata["training_examples"] == len(seed_trained) + 4  # the corrections are in it
     current = ModelRegistry(model_copy).current_version()
     assert current == (details["version"] if details["promoted"] else before)

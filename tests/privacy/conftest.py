@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from channels.message import Attachment, InboundMessage
-from intake import cases
+from intake import cases, replies
 from intake.app import create_app
 from intake.corrections import correct_item
 from intake.pipeline import ingest
@@ -59,8 +59,9 @@ def _message(channel: str, external_id: str, body: str, minutes: int, **extra: o
 
 
 def build_resident(runtime: Runtime) -> Resident:
+    # Some mail clients put the sender's own address inside their Message-IDs: those are personal too.
     complaint = ingest(runtime, _message(
-        "email", "<q1@example.org>", f"I am unhappy: {STORY} has leaked for weeks and nobody came. {NAME}", 0,
+        "email", f"<q1.{EMAIL}>", f"I am unhappy: {STORY} has leaked for weeks and nobody came. {NAME}", 0,
         subject="Complaint: damp at 9 Quillon Court", sender_address=EMAIL, sender_email=EMAIL, sender_name=NAME,
         raw=(f"From: {NAME} <{EMAIL}>\r\nSubject: Complaint\r\n\r\n{STORY}\r\n").encode(),
         raw_content_type="message/rfc822", attachments=[_attachment("quillon-damp.jpg", PHOTO, "image/jpeg")],
@@ -68,7 +69,7 @@ def build_resident(runtime: Runtime) -> Resident:
     follow_up = ingest(runtime, _message(
         "email", "<q2@example.org>", f"Still waiting about {STORY}. Please call {PHONE}.", 60,
         subject="Re: Complaint: damp at 9 Quillon Court", sender_address=EMAIL, sender_email=EMAIL,
-        sender_name=NAME, thread_keys=["<q1@example.org>"],
+        sender_name=NAME, thread_keys=[f"<q1.{EMAIL}>"],
     ))
     sms = ingest(runtime, _message("sms", "SMquillon0001", f"Hi its {NAME}, the Quillon radiator is hissing", 120,
                                    sender_address=PHONE, sender_phone=PHONE))
@@ -103,6 +104,9 @@ def build_resident(runtime: Runtime) -> Resident:
         root = session.get(Item, complaint.item_id)
         cases.record_response(runtime, session, root, actor=STAFF, summary=REPLY)  # type: ignore[arg-type]
         cases.assign(session, root, actor=STAFF, assignee=STAFF)  # type: ignore[arg-type]
+        # An email reply from the workspace: its threading headers quote the resident's Message-IDs.
+        replies.plan_reply(runtime, session, root, key="reply-quillon-1", author=STAFF, channel="email",  # type: ignore[arg-type]
+                           subject="Your complaint", body="We have booked the surveyor for your radiator.")
         from intake import audit
 
         audit.record(session, actor=STAFF, action="note_added", item_id=root.id, note=NOTE)  # type: ignore[union-attr]
