@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -28,6 +28,7 @@ from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgements
+from intake.batches import BATCH_SIZE
 from intake.bulk_insert import insert_returning_ids, plain_insert
 from intake.clock import SYSTEM_CLOCK, Clock
 from intake.contacts import find_or_create_contact, find_or_create_contact_ids
@@ -291,7 +292,13 @@ SQLITE_ITEMS_PER_TRANSACTION = 4
 
 
 def process_items(
-    runtime: Runtime, item_ids: Sequence[int], *, also: Sequence[int] = (), actor: str = "worker"
+    runtime: Runtime,
+    item_ids: Sequence[int],
+    *,
+    also: Sequence[int] = (),
+    actor: str = "worker",
+    on_committed: Callable[[list[int], list[int]], None] | None = None,
+    queue_acknowledgements: bool = True,
 ) -> list[int]:
     """Process a batch of items, classified together with one `classify_many` call made before any
     write transaction begins, then written in ONE transaction (PostgreSQL; on SQLite, a few items
@@ -305,25 +312,86 @@ def process_items(
     A worker killed half-way leaves every item of an uncommitted transaction `received`, and its job
     (or the sweep) runs it again. Anything raised rolls that transaction back; the caller then
     processes the items one by one, so one bad item fails only itself.
+
+    With `also`, several workers share one queue: `also` may be longer than a batch, and the batch
+    takes from it only items no other worker holds, up to `BATCH_SIZE` in all. One of `item_ids`
+    that another worker's batch holds is not waited for first: this batch goes ahead without it,
+    `on_committed` is called with the ids taken (and the acknowledgements to send), and only then is it waited for (it is found
+    processed, or — its worker died — processed here). Without that, a worker whose job was in
+    another's batch waited for it and then found its own batch already done: with 4 worker
+    processes, 88 jobs ran for 640 items instead of 20 (bench/bench_workers.py, issue 14).
+    `queue_acknowledgements=False`: the batch's acknowledgements get no jobs; `on_committed` is
+    then the one to send them (or queue their jobs).
     """
-    classified = _classify_ahead(runtime, [*item_ids, *also])
+    held: list[int] = []
+    if also:
+        held, also = _free_to_take(runtime, item_ids, also)
+        item_ids = [item_id for item_id in item_ids if item_id not in held]
+    sqlite = runtime.database.engine.dialect.name == "sqlite"
+    # Taking along on PostgreSQL, the batch is classified once its rows are locked: classified
+    # first, two workers that chose the same free rows both classified them and one then found
+    # them locked. (SQLite has no row locks and one writer: classified before, as ever.)
+    classified = None if also and not sqlite else _classify_ahead(runtime, [*item_ids, *also])
     size = len(item_ids) or 1
-    if runtime.database.engine.dialect.name == "sqlite":
+    if sqlite:
         size = SQLITE_ITEMS_PER_TRANSACTION
     taken: list[int] = []
+    queued: list[int] = []
     for start in range(0, max(len(item_ids), 1), size):
         chunk = list(item_ids[start : start + size])
-        taken += _process_locked(runtime, chunk, also if start == 0 else (), classified, actor=actor)
+        part, acknowledgements = _process_locked(
+            runtime, chunk, also if start == 0 else (), classified, actor=actor, queue=queue_acknowledgements
+        )
+        taken += part
+        queued += acknowledgements
+    if on_committed is not None:
+        on_committed(taken, queued)
+    if held:
+        process_items(runtime, held, actor=actor)
     return taken
+
+
+def _free_to_take(runtime: Runtime, own: Sequence[int], also: Sequence[int]) -> tuple[list[int], list[int]]:
+    """(those of `own` another worker holds now, the first ids of `also` to take along).
+
+    Taken along: still `received`, held by no other worker (a momentary FOR SHARE SKIP LOCKED:
+    locks are what the batches hold), and not from a sender one of whose items here another worker
+    holds — a follow-up waits for the text it follows up, as it would one job after another."""
+    with runtime.database.session() as session:
+        waiting = session.execute(
+            select(Item.id, Item.sender_address)
+            .where(Item.id.in_([*own, *also]), Item.status == "received")
+            .order_by(Item.id)
+        ).all()
+        free = set(
+            session.scalars(
+                select(Item.id)
+                .where(Item.id.in_([row.id for row in waiting]))
+                .with_for_update(read=True, skip_locked=True)
+            )
+        )
+    held_elsewhere = [row for row in waiting if row.id not in free]
+    busy = {row.sender_address for row in held_elsewhere if row.sender_address}
+    mine = set(own)
+    room = max(BATCH_SIZE - len(mine), 0)
+    take = [row.id for row in waiting if row.id in free and row.id not in mine and row.sender_address not in busy]
+    return [row.id for row in held_elsewhere if row.id in mine], take[:room]
 
 
 _BATCH_LOADS = (selectinload(Item.deadlines), selectinload(Item.contact))
 
 
 def _process_locked(
-    runtime: Runtime, item_ids: list[int], also: Sequence[int], classified: dict[int, tuple[str, Any]], *, actor: str
-) -> list[int]:
-    """One transaction: lock the items, triage each, queue their acknowledgements, commit.
+    runtime: Runtime,
+    item_ids: list[int],
+    also: Sequence[int],
+    classified: dict[int, tuple[str, Any]] | None,
+    *,
+    actor: str,
+    queue: bool = True,
+) -> tuple[list[int], list[int]]:
+    """One transaction: lock the items, triage each, queue their acknowledgements, commit. Returns
+    the ids of `also` processed and of the acknowledgements queued.
 
     The batch is written in two passes so the database sees a few statements per batch rather than
     per item: first every item is classified, linked, routed and given its dates, all flushed
@@ -360,6 +428,16 @@ def _process_locked(
         if missing:
             log.warning("process_items: no item(s) %s", sorted(missing))
         batch = sorted([*items, *taken], key=lambda row: row.id)
+        if classified is None:  # classified now that its rows are this worker's
+            classified = _classify_rows(
+                runtime,
+                [
+                    (item.id, MessageInput(item.body, item.channel, item.subject, item.sender_address, item.sender_name))
+                    for item in batch
+                    if item.status == "received" and item.parse_error is None
+                ],
+            )
+        phone_senders = cases.phone_senders_to_look_up(runtime, session, batch) if len(batch) > 1 else None
         unplanned: list[Item] = []  # triaged, acknowledgement not yet planned
         owners: list[int] = []  # the items (and cases) whose pending acknowledgements are queued
         for item in batch:
@@ -373,14 +451,15 @@ def _process_locked(
             ahead = classified.get(item.id)
             # Classified before this transaction: used only if the text is still the same.
             result = ahead[1] if ahead is not None and ahead[0] == item.body else None
-            _triage(runtime, session, item, result, unplanned, actor=actor)
+            _triage(runtime, session, item, result, unplanned, actor=actor, phone_senders=phone_senders)
             unplanned.append(item)
             owners += [item.case_root_id, item.id]
         _finish(runtime, session, unplanned, actor=actor)
         # Written in this transaction (database queue) or queued once it commits (rq, inline).
-        for acknowledgement_id in cases.pending_acknowledgement_ids(session, *owners):
+        queued = cases.pending_acknowledgement_ids(session, *owners)
+        for acknowledgement_id in queued if queue else ():
             runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
-    return [item.id for item in taken]
+    return [item.id for item in taken], queued
 
 
 def _acts_on_system_state(item: Item) -> bool:
@@ -390,12 +469,19 @@ def _acts_on_system_state(item: Item) -> bool:
 
 
 def _triage(
-    runtime: Runtime, session: Session, item: Item, result: Any, unplanned: list[Item], *, actor: str
+    runtime: Runtime,
+    session: Session,
+    item: Item,
+    result: Any,
+    unplanned: list[Item],
+    *,
+    actor: str,
+    phone_senders: set[str] | None = None,
 ) -> None:
     """The first pass for one received item: classify → link → route → deadlines. `unplanned`: the
     batch's items triaged before it, finished first if this item follows up one of their cases."""
     confident = _classify(runtime, session, item, result)
-    root = cases.link_to_case(runtime, session, item)
+    root = cases.link_to_case(runtime, session, item, phone_senders=phone_senders)
     if root is not None and any(earlier.id == root.id for earlier in unplanned):
         _finish(runtime, session, unplanned, actor=actor)
     route_new_item(item, root=root, confident=confident)
@@ -424,6 +510,7 @@ def _finish(runtime: Runtime, session: Session, unplanned: list[Item], *, actor:
     if not unplanned:
         return
     session.flush()  # the first pass of every item at once
+    _write_classification_runs(session)
     plan_acknowledgements(runtime, session, unplanned, purpose="received")
     for item in unplanned:
         audit.record(
@@ -452,16 +539,23 @@ def _classify_ahead(runtime: Runtime, item_ids: list[int]) -> dict[int, tuple[st
                 Item.id.in_(item_ids), Item.status == "received", Item.parse_error.is_(None)
             )
         ).all()
+    return _classify_rows(
+        runtime,
+        [(row.id, MessageInput(row.body, row.channel, row.subject, row.sender_address, row.sender_name)) for row in rows],
+    )
+
+
+def _classify_rows(runtime: Runtime, rows: list[tuple[int, MessageInput]]) -> dict[int, tuple[str, Any]]:
+    """{item id: (the text classified, the model's answer)} in one `classify_many` call; {} for
+    fewer than two items or when the model cannot answer (`_classify` then asks item by item)."""
     if len(rows) < 2:
         return {}
     try:
-        results = runtime.classifier.classify_many(
-            [MessageInput(row.body, row.channel, row.subject, row.sender_address, row.sender_name) for row in rows]
-        )
+        results = runtime.classifier.classify_many([message for _, message in rows])
     except Exception:  # no model or a failing one: `_classify` handles each item as before
         log.warning("batch classification unavailable; classifying one at a time", exc_info=True)
         return {}
-    return {row.id: (row.body, result) for row, result in zip(rows, results, strict=True)}
+    return {item_id: (message.text, result) for (item_id, message), result in zip(rows, results, strict=True)}
 
 
 def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | None) -> None:
@@ -521,10 +615,23 @@ def _apply_classification(session: Session, item: Item, result: Any) -> bool:
     item.routing_reason = item.explanation.get("routing_reason")
     if result.junk:  # spam, marketing, phishing, automated notices: kept in not_for_triage, never acknowledged
         item.suppress_acknowledgement_reason = "junk (spam, marketing, phishing or an automated notice)"
-    session.add(
-        ClassificationRun(item_id=item.id, model_version=result.model_version, result=data)
+    # Kept for one INSERT when the item is written (`_write_classification_runs`): nothing reads a
+    # run back in the transaction that records it, and as ORM objects a batch's runs cost the unit
+    # of work more than their INSERT.
+    session.info.setdefault(_UNWRITTEN_RUNS, []).append(
+        {"item_id": item.id, "model_version": result.model_version, "result": data}
     )
     return item.queue != REVIEW_QUEUE
+
+
+_UNWRITTEN_RUNS = "pipeline.classification_runs"
+
+
+def _write_classification_runs(session: Session) -> None:
+    """The classification runs recorded since the last call, in one multi-row INSERT."""
+    rows = session.info.pop(_UNWRITTEN_RUNS, None)
+    if rows:
+        session.execute(insert(ClassificationRun), rows)
 
 
 def _route_by_rules_only(item: Item, why: str) -> None:
