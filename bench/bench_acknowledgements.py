@@ -62,6 +62,9 @@ class CollectedJobs:
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
         self.items.append(item_id)
 
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
+        self.items.extend(item_ids)
+
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         self.acknowledgements.append(acknowledgement_id)
 

@@ -137,6 +137,7 @@ def run_once(args: argparse.Namespace, processes: int, work: Path) -> dict[str, 
         sent = session.scalar(
             select(func.count()).select_from(Acknowledgement).where(Acknowledgement.status == "sent")
         )
+    jobs_run = _jobs_run(args) if args.mode == "rq" else None
     runtime.database.dispose()
     # Busy: the run's wall time less the start-up measured above (an item's updated_at moves again
     # when its acknowledgement is recorded, so it cannot mark the start of the work).
@@ -155,7 +156,24 @@ def run_once(args: argparse.Namespace, processes: int, work: Path) -> dict[str, 
         "startup_seconds": round(startup_wall, 2),
         "worker_cpu_ms_per_item_after_startup": round(1000 * max(cpu - startup_cpu, 0.0) / args.items, 2),
         "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        # rq jobs that ran (each a batch, or a job whose item another worker's batch had taken):
+        # with one process ≈ items / 32; more than that is work lost to workers racing for jobs.
+        "jobs_run": jobs_run,
     }
+
+
+def _jobs_run(args: argparse.Namespace) -> dict[str, int]:
+    """How many process-item and acknowledgement jobs ran to the end (rq keeps them a while)."""
+    from redis import Redis
+    from rq import Queue
+    from rq.serializers import JSONSerializer
+
+    connection = Redis.from_url(args.redis_url)
+    counts = {}
+    for name in ("intake", "intake-acknowledgements"):
+        queue = Queue(name, connection=connection, serializer=JSONSerializer)
+        counts[name] = queue.finished_job_registry.count + queue.failed_job_registry.count
+    return counts
 
 
 def main() -> None:

@@ -39,6 +39,11 @@ has `"split": "train"`. They also carry `hazard_state` (`live`, `none` or `resol
 `resolved` is read). Labels were checked against the taxonomy; 5 were changed (a threat to kill or
 hurt, or suicidal intent with a plan, carries `urgent_safety` as well as `safeguarding`).
 `bench/safeguarding_cv.py` reports the two recall-first flags on them out of fold.
+A fourth writer's 120 (`blind_writers_in_passing.jsonl`, bw4-), under the same rules, was added by
+the lead after the rules and floors above were chosen: a risk mentioned as an aside, at the end of a
+call, in text-speak or non-native English, or played down, and near misses in the same styles (2
+labels changed the same way: tablets saved up for before a court date; "he'll come back and sort me
+out").
 
 This file is generated: `python -m classifier.corpus_report` (counts below are from the files).
 """

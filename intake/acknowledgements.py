@@ -371,6 +371,13 @@ _WITH_ITEM = selectinload(Acknowledgement.item).selectinload(Item.deadlines)
 class SentBatch:
     taken: list[int] = field(default_factory=list)  # of `also`: the ones this batch dealt with
     failed: dict[int, Exception] = field(default_factory=dict)  # temporary failures, to retry
+    # Of the worker's own (with `also` only): held by another worker's batch, so not waited for;
+    # the caller sends them (finds them sent) once it has dropped the jobs of `taken`.
+    held: list[int] = field(default_factory=list)
+
+
+# Acknowledgements sent together: `also` may be longer (a worker looks a few batches down its queue).
+SEND_BATCH_SIZE = 32
 
 
 def send_acknowledgements(
@@ -394,6 +401,7 @@ def send_acknowledgements(
             part = _send_batch(runtime, [i for i in chunk if i in own], [i for i in chunk if i not in own])
             batch.taken += part.taken
             batch.failed.update(part.failed)
+            batch.held += part.held
         return batch
     return _send_batch(runtime, acknowledgement_ids, also)
 
@@ -401,22 +409,27 @@ def send_acknowledgements(
 def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequence[int]) -> SentBatch:
     batch = SentBatch()
     with runtime.database.session() as session:
+        # With `also` (several workers on one queue) our own rows are not waited for when another
+        # worker's batch holds them: this batch goes first, and they are waited for after it.
         rows = list(
             session.scalars(
                 select(Acknowledgement)
                 .where(Acknowledgement.id.in_(list(acknowledgement_ids)))
                 .order_by(Acknowledgement.id)
                 .options(_WITH_ITEM)
-                .with_for_update()
+                .with_for_update(skip_locked=bool(also))
             )
         )
+        if also:
+            batch.held = sorted(set(acknowledgement_ids) - {row.id for row in rows})
         extra = [ack_id for ack_id in also if ack_id not in set(acknowledgement_ids)]
         if extra:
             taken = list(
                 session.scalars(
                     select(Acknowledgement)
-                    .where(Acknowledgement.id.in_(extra))
+                    .where(Acknowledgement.id.in_(extra), Acknowledgement.status.in_(("pending", "retry")))
                     .order_by(Acknowledgement.id)
+                    .limit(max(SEND_BATCH_SIZE - len(acknowledgement_ids), 0))
                     .options(_WITH_ITEM)
                     .with_for_update(skip_locked=True)
                 )

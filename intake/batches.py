@@ -44,7 +44,13 @@ def _rq_queue_name(runtime: Runtime, acknowledgements: bool) -> tuple[RqJobQueue
     return jobs, queue.name, jobs.job_id_prefix + kind
 
 
-def take_along(runtime: Runtime, own_id: int, *, acknowledgements: bool = False, limit: int = BATCH_SIZE) -> list[int]:
+# How far down its queue a job looks for work to take along: a few batches, so that with several
+# workers on one queue a worker whose next jobs are in another's batch finds a batch of its own
+# further down (the batch itself stays BATCH_SIZE: the rows decide which are free to take).
+LOOK_AHEAD = 4 * BATCH_SIZE
+
+
+def take_along(runtime: Runtime, own_id: int, *, acknowledgements: bool = False, limit: int = LOOK_AHEAD) -> list[int]:
     """The ids (items, or acknowledgements) of up to `limit - 1` jobs waiting next in this job's
     queue, without removing them. Empty outside an rq worker."""
     found = _rq_queue_name(runtime, acknowledgements)

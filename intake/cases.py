@@ -9,6 +9,8 @@ and merging cases live in `intake/case_links.py`.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -37,13 +39,18 @@ NARROW_CASE_TYPES = ("compliment", "suggestion", "enquiry")
 CAPACITY_FLAGS = frozenset({"designated_person"})
 
 
-def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
+def link_to_case(
+    runtime: Runtime, session: Session, item: Item, *, phone_senders: Collection[str] | None = None
+) -> Item | None:
     """The open case this item follows up, or None when it starts a new case.
 
     A quoted reference or thread id links only when the sender is a party to that case; a stranger
     quoting someone else's reference gets a new item held for review, so one resident's message
     never lands in another's case. A shared phone number alone is not enough: a different name or
     a different capacity (an MP's office, an advocate) on the same number is a different person.
+
+    `phone_senders`: a batch's `phone_senders_to_look_up` — a number not in it has no earlier text
+    to follow up, so its look-up is skipped (None: always look).
     """
     candidates = _thread_candidates(session, item) + _reference_candidates(session, item)
     for root in candidates:
@@ -60,7 +67,11 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
         item.review_reason = f"quotes {root.reference or root.id}, a case this sender is not a party to; held for a person to check"
         item.details = {**item.details, "quoted_case_id": root.id}
         return None
-    if item.channel in PHONE_CHANNELS and item.sender_address:
+    if (
+        item.channel in PHONE_CHANNELS
+        and item.sender_address
+        and (phone_senders is None or item.sender_address in phone_senders)
+    ):
         window_start = item.received_at - timedelta(days=runtime.settings.follow_up_window_days)
         # Only an unwritten item from the same number can change what this finds (rows keep their
         # sender): without one, the query need not write the batch's changes first (a flush an item).
@@ -86,6 +97,36 @@ def link_to_case(runtime: Runtime, session: Session, item: Item) -> Item | None:
                 return phone_root
             _mark_related(item, phone_root)
     return None
+
+
+def phone_senders_to_look_up(runtime: Runtime, session: Session, batch: Sequence[Item]) -> set[str]:
+    """The numbers of a batch's texts and call transcripts for which `link_to_case` may find an
+    earlier item: those with a processed open item in the follow-up window (one query for the
+    batch, its conditions a superset of each item's own), and those that sent more than one item of
+    the batch (an earlier one, processed in this transaction, may be what a later one follows up).
+    For any other number the per-item look-up finds nothing, so the batch skips it: an SMS batch
+    made one such query per text (issue 14's worker profile)."""
+    phones = [item for item in batch if item.channel in PHONE_CHANNELS and item.sender_address]
+    if not phones:
+        return set()
+    senders = Counter(item.sender_address for item in phones if item.sender_address)
+    window = timedelta(days=runtime.settings.follow_up_window_days)
+    with session.no_autoflush:
+        found = set(
+            session.scalars(
+                select(Item.sender_address)
+                .where(
+                    Item.sender_address.in_(sorted(senders)),
+                    Item.channel.in_(PHONE_CHANNELS),
+                    Item.status == "processed",
+                    Item.case_status == "open",
+                    Item.received_at >= min(item.received_at for item in phones) - window,
+                    Item.received_at <= max(item.received_at for item in phones),
+                )
+                .distinct()
+            )
+        )
+    return {sender for sender in senders if sender in found or senders[sender] > 1}
 
 
 def _unwritten_from(session: Session, item: Item) -> bool:

@@ -12,9 +12,11 @@ insert), nothing of it was stored and its messages are stored one by one with `p
 so one message's failure is its own and the others are answered as usual.
 
 SQLite has one writer, so one thread writes there. PostgreSQL takes several transactions at once,
-and a group's time there is mostly round trips (to PostgreSQL, and to Redis for rq's enqueue after
-the commit): one thread would leave the database idle while it waits, so `POSTGRES_WRITERS` groups
-are written side by side. Threads start with the first messages and end after `IDLE_SECONDS` with
+but one writer thread is kept there too (`POSTGRES_WRITERS`): a group is now a handful of Core
+statements and one Redis transaction, and while one group commits the next one gathers, so larger
+groups cost less CPU a webhook than parallel small ones (bench/webhook_cpu.py, 800 webhooks,
+alternated, load 5-7: 2.10-2.36 ms a webhook with one writer, 2.56-2.63 with two, 3.00-3.82
+with three; requests/s no lower). Threads start with the first messages and end after `IDLE_SECONDS` with
 nothing to do, so an app built and dropped (tests) leaves nothing running.
 """
 
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 
 MAX_GROUP = 64
 IDLE_SECONDS = 2.0
-POSTGRES_WRITERS = 3
+POSTGRES_WRITERS = 1
 
 
 @dataclass

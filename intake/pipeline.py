@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -28,14 +28,17 @@ from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines
 from intake.acknowledgements import plan_acknowledgements
+from intake.batches import BATCH_SIZE
+from intake.bulk_insert import insert_returning_ids, plain_insert
 from intake.clock import SYSTEM_CLOCK, Clock
-from intake.contacts import find_or_create_contact, find_or_create_contacts
+from intake.contacts import find_or_create_contact, find_or_create_contact_ids
 from intake.control_messages import handle_without_triage as _handle_without_triage
 from intake.errors import InvalidMessage
 from intake.references import make_reference
 from intake.routing import decide, route_new_item
 from intake.runtime import Runtime
 from models import Attachment, ClassificationRun, Item, RawMessage
+from models.report_facts import mark_items
 from triage_rules.rules import flags_from, hazards_from
 from triage_rules.taxonomy import CHANNELS, REVIEW_QUEUE
 
@@ -62,17 +65,7 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     validate_message(message)
     try:
         with runtime.database.session() as session:
-            item = _store(session, message, runtime.clock)
-            audit.record(
-                session,
-                actor=actor,
-                action="received",
-                item_id=item.id,
-                channel=item.channel,
-                external_id=_fingerprint(item.external_id),
-            )
-            runtime.jobs.enqueue_process_item(item.id, session=session)
-            result = IngestResult(item.id, True, item.reference, item.status)
+            [result] = _store_new(runtime, session, [(message, actor)])
     except IntegrityError:
         # Stored before (a replay), or by another process between our two statements.
         with runtime.database.session() as session:
@@ -89,8 +82,8 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
 
     Same guarantees as `ingest`, message by message: one item per (channel, external id), so a
     message stored before, or a second copy in this very group, is answered with the existing item
-    and stores nothing; raw bytes kept; one audit entry each (those written together may link to
-    the same predecessor, which the chain allows); each job queued in or after the commit.
+    and stores nothing; raw bytes kept; one audit entry each, chained one after another; each job
+    queued in or after the commit.
     Anything raised (one bad message, another process storing the same id meanwhile) rolls back
     the whole group and is raised: the caller then ingests the messages one by one with `ingest`.
     """
@@ -99,39 +92,14 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
     keys = [(message.channel, message.external_id.strip()) for message, _actor in messages]
     firsts: dict[tuple[str, str], int] = {}  # key -> index of its first copy in the group
     with runtime.database.session() as session:
-        stored_before = _existing_results(session, keys)
+        stored_before = _existing_results(session.connection(), keys)
         new = [i for i, key in enumerate(keys) if key not in stored_before and firsts.setdefault(key, i) == i]
-        contacts = find_or_create_contacts(
-            session,
-            [
-                (m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role)
-                for m in (messages[i][0] for i in new)
-            ],
-        )
-        items: dict[int, Item] = {}
-        for i, contact in zip(new, contacts, strict=True):
-            item = _new_item(messages[i][0], runtime.clock)
-            item.contact = contact
-            session.add(item)
-            items[i] = item
-        session.flush()  # the new contacts, then the items: one multi-row INSERT each
-        for i, item in items.items():
-            _add_contents(session, item, messages[i][0])
-            audit.record(
-                session,
-                actor=messages[i][1],
-                action="received",
-                item_id=item.id,
-                channel=item.channel,
-                external_id=_fingerprint(item.external_id),
-            )
-        session.flush()  # raw bytes and audit entries, one multi-row INSERT each, before the jobs
-        for item in items.values():
-            runtime.jobs.enqueue_process_item(item.id, session=session)
-        created = {keys[i]: IngestResult(item.id, True, item.reference, item.status) for i, item in items.items()}
+        stored = _store_new(runtime, session, [messages[i] for i in new])
+    created = {keys[i]: result for i, result in zip(new, stored, strict=True)}
+    created_at = set(new)
     results: list[IngestResult] = []
     for i, key in enumerate(keys):
-        if i in items:
+        if i in created_at:
             results.append(created[key])
         elif key in stored_before:
             results.append(stored_before[key])
@@ -141,14 +109,51 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
     return results
 
 
-def _existing_results(session: Session, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], IngestResult]:
-    """The items already stored for any of these (channel, external id), in one query."""
-    channels = {channel for channel, _ in keys}
-    external_ids = {external_id for _, external_id in keys}
-    rows = session.execute(
-        select(Item.id, Item.channel, Item.external_id, Item.reference, Item.status).where(
-            Item.channel.in_(channels), Item.external_id.in_(external_ids)
-        )
+def _store_new(
+    runtime: Runtime, session: Session, messages: Sequence[tuple[InboundMessage, str]]
+) -> list[IngestResult]:
+    """Store messages not seen before (contacts, items, raw bytes, attachments, audit entries, the
+    reports' fact marks, the jobs) through SQLAlchemy Core: one multi-row INSERT a table, no ORM
+    unit of work (half the request path's CPU in issue 14's profile). A message stored meanwhile
+    raises IntegrityError from the items' unique constraint, and the transaction rolls back."""
+    if not messages:
+        return []
+    connection = session.connection()
+    contact_ids = find_or_create_contact_ids(
+        connection,
+        [(m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role) for m, _actor in messages],
+    )
+    rows = [
+        _new_item_values(message, runtime.clock, contact_id=contact_id)
+        for (message, _actor), contact_id in zip(messages, contact_ids, strict=True)
+    ]
+    item_ids = insert_returning_ids(connection, Item.__table__, rows)
+    raw_rows, attachment_rows = [], []
+    for item_id, (message, _actor) in zip(item_ids, messages, strict=True):
+        raw_rows.append(_raw_values(item_id, message))
+        attachment_rows += _attachment_values(item_id, message)
+    connection.execute(plain_insert(RawMessage.__table__), raw_rows)
+    if attachment_rows:
+        connection.execute(plain_insert(Attachment.__table__), attachment_rows)
+    audit.record_many(
+        session,
+        [
+            (actor, "received", item_id, {"channel": row["channel"], "external_id": _fingerprint(row["external_id"])})
+            for item_id, row, (_message, actor) in zip(item_ids, rows, messages, strict=True)
+        ],
+    )
+    mark_items(session, item_ids)  # what the ORM's flush hook would have marked: the new items
+    runtime.jobs.enqueue_process_items(item_ids, session=session)
+    return [IngestResult(item_id, True, None, row["status"]) for item_id, row in zip(item_ids, rows, strict=True)]
+
+
+def _existing_results(
+    connection: Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], IngestResult]:
+    """The items already stored for any of these (channel, external id), in one query (Core)."""
+    rows = connection.execute(
+        _STORED_BEFORE,
+        {"channels": sorted({channel for channel, _ in keys}), "external_ids": sorted({e for _, e in keys})},
     )
     wanted = set(keys)
     return {
@@ -156,6 +161,15 @@ def _existing_results(session: Session, keys: Sequence[tuple[str, str]]) -> dict
         for row in rows
         if (row.channel, row.external_id) in wanted
     }
+
+
+_ITEMS = Item.__table__
+_STORED_BEFORE = select(
+    _ITEMS.c.id, _ITEMS.c.channel, _ITEMS.c.external_id, _ITEMS.c.reference, _ITEMS.c.status
+).where(
+    _ITEMS.c.channel.in_(bindparam("channels", expanding=True)),
+    _ITEMS.c.external_id.in_(bindparam("external_ids", expanding=True)),
+)
 
 
 def validate_message(message: InboundMessage) -> None:
@@ -190,55 +204,67 @@ def _store(session: Session, message: InboundMessage, clock: Clock = SYSTEM_CLOC
 
 def _new_item(message: InboundMessage, clock: Clock, *, contact_id: int | None = None) -> Item:
     """The item a message becomes, not yet added to a session."""
+    return Item(**_new_item_values(message, clock, contact_id=contact_id))
+
+
+def _new_item_values(message: InboundMessage, clock: Clock, *, contact_id: int | None) -> dict[str, Any]:
+    """The columns of the item a message becomes (the same keys for every message: one executemany)."""
     received_at = (message.received_at or clock.now()).astimezone(UTC)
-    item = Item(
-        channel=message.channel,
-        external_id=message.external_id.strip(),
-        received_at=received_at,
-        subject=_clean(message.subject),
-        body=_clean(message.body) or "",
-        sender_address=_clean(message.sender_address),
-        sender_name=_clean(message.sender_name),
-        contact_id=contact_id,
-        headers={k: _clean(v) for k, v in message.headers.items()},
-        thread_keys=[k for k in message.thread_keys if k][:100],
-        details=_details(message),
-        mailbox_hint=message.mailbox_hint,
-        parse_error=message.parse_error,
-        suppress_acknowledgement_reason=message.suppress_acknowledgement_reason,
-        status="received",
-        case_status="open",
-    )
+    details = _details(message)
     if message.ack_channel:
-        item.details = {**item.details, "ack_channel": message.ack_channel}
+        details = {**details, "ack_channel": message.ack_channel}
     if message.sender_role:
-        item.details = {**item.details, "sender_role": message.sender_role}
-    return item
+        details = {**details, "sender_role": message.sender_role}
+    return {
+        "channel": message.channel,
+        "external_id": message.external_id.strip(),
+        "received_at": received_at,
+        "subject": _clean(message.subject),
+        "body": _clean(message.body) or "",
+        "sender_address": _clean(message.sender_address),
+        "sender_name": _clean(message.sender_name),
+        "contact_id": contact_id,
+        "headers": {k: _clean(v) for k, v in message.headers.items()},
+        "thread_keys": [k for k in message.thread_keys if k][:100],
+        "details": details,
+        "mailbox_hint": message.mailbox_hint,
+        "parse_error": message.parse_error,
+        "suppress_acknowledgement_reason": message.suppress_acknowledgement_reason,
+        "status": "received",
+        "case_status": "open",
+    }
 
 
 def _add_contents(session: Session, item: Item, message: InboundMessage) -> None:
     """The raw bytes as they arrived and the attachments, beside a flushed item (it has its id)."""
+    session.add(RawMessage(**_raw_values(item.id, message)))
+    for values in _attachment_values(item.id, message):
+        session.add(Attachment(**values))
+
+
+def _raw_values(item_id: int, message: InboundMessage) -> dict[str, Any]:
     raw = message.raw if message.raw is not None else (message.body or "").encode("utf-8", "surrogatepass")
-    session.add(
-        RawMessage(
-            item_id=item.id,
-            channel=message.channel,
-            content_type=message.raw_content_type or "text/plain; charset=utf-8",
-            content=raw,
-            sha256=hashlib.sha256(raw).hexdigest(),
-        )
-    )
-    for attachment in message.attachments:
-        session.add(
-            Attachment(
-                item_id=item.id,
-                filename=(_clean(attachment.filename) or "attachment")[:255],
-                content_type=attachment.content_type[:128],
-                size=attachment.size,
-                sha256=attachment.sha256,
-                content=attachment.content,
-            )
-        )
+    return {
+        "item_id": item_id,
+        "channel": message.channel,
+        "content_type": message.raw_content_type or "text/plain; charset=utf-8",
+        "content": raw,
+        "sha256": hashlib.sha256(raw).hexdigest(),
+    }
+
+
+def _attachment_values(item_id: int, message: InboundMessage) -> list[dict[str, Any]]:
+    return [
+        {
+            "item_id": item_id,
+            "filename": (_clean(attachment.filename) or "attachment")[:255],
+            "content_type": attachment.content_type[:128],
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+            "content": attachment.content,
+        }
+        for attachment in message.attachments
+    ]
 
 
 def _details(message: InboundMessage) -> dict[str, Any]:
@@ -266,7 +292,13 @@ SQLITE_ITEMS_PER_TRANSACTION = 4
 
 
 def process_items(
-    runtime: Runtime, item_ids: Sequence[int], *, also: Sequence[int] = (), actor: str = "worker"
+    runtime: Runtime,
+    item_ids: Sequence[int],
+    *,
+    also: Sequence[int] = (),
+    actor: str = "worker",
+    on_committed: Callable[[list[int], list[int]], None] | None = None,
+    queue_acknowledgements: bool = True,
 ) -> list[int]:
     """Process a batch of items, classified together with one `classify_many` call made before any
     write transaction begins, then written in ONE transaction (PostgreSQL; on SQLite, a few items
@@ -280,25 +312,86 @@ def process_items(
     A worker killed half-way leaves every item of an uncommitted transaction `received`, and its job
     (or the sweep) runs it again. Anything raised rolls that transaction back; the caller then
     processes the items one by one, so one bad item fails only itself.
+
+    With `also`, several workers share one queue: `also` may be longer than a batch, and the batch
+    takes from it only items no other worker holds, up to `BATCH_SIZE` in all. One of `item_ids`
+    that another worker's batch holds is not waited for first: this batch goes ahead without it,
+    `on_committed` is called with the ids taken (and the acknowledgements to send), and only then is it waited for (it is found
+    processed, or — its worker died — processed here). Without that, a worker whose job was in
+    another's batch waited for it and then found its own batch already done: with 4 worker
+    processes, 88 jobs ran for 640 items instead of 20 (bench/bench_workers.py, issue 14).
+    `queue_acknowledgements=False`: the batch's acknowledgements get no jobs; `on_committed` is
+    then the one to send them (or queue their jobs).
     """
-    classified = _classify_ahead(runtime, [*item_ids, *also])
+    held: list[int] = []
+    if also:
+        held, also = _free_to_take(runtime, item_ids, also)
+        item_ids = [item_id for item_id in item_ids if item_id not in held]
+    sqlite = runtime.database.engine.dialect.name == "sqlite"
+    # Taking along on PostgreSQL, the batch is classified once its rows are locked: classified
+    # first, two workers that chose the same free rows both classified them and one then found
+    # them locked. (SQLite has no row locks and one writer: classified before, as ever.)
+    classified = None if also and not sqlite else _classify_ahead(runtime, [*item_ids, *also])
     size = len(item_ids) or 1
-    if runtime.database.engine.dialect.name == "sqlite":
+    if sqlite:
         size = SQLITE_ITEMS_PER_TRANSACTION
     taken: list[int] = []
+    queued: list[int] = []
     for start in range(0, max(len(item_ids), 1), size):
         chunk = list(item_ids[start : start + size])
-        taken += _process_locked(runtime, chunk, also if start == 0 else (), classified, actor=actor)
+        part, acknowledgements = _process_locked(
+            runtime, chunk, also if start == 0 else (), classified, actor=actor, queue=queue_acknowledgements
+        )
+        taken += part
+        queued += acknowledgements
+    if on_committed is not None:
+        on_committed(taken, queued)
+    if held:
+        process_items(runtime, held, actor=actor)
     return taken
+
+
+def _free_to_take(runtime: Runtime, own: Sequence[int], also: Sequence[int]) -> tuple[list[int], list[int]]:
+    """(those of `own` another worker holds now, the first ids of `also` to take along).
+
+    Taken along: still `received`, held by no other worker (a momentary FOR SHARE SKIP LOCKED:
+    locks are what the batches hold), and not from a sender one of whose items here another worker
+    holds — a follow-up waits for the text it follows up, as it would one job after another."""
+    with runtime.database.session() as session:
+        waiting = session.execute(
+            select(Item.id, Item.sender_address)
+            .where(Item.id.in_([*own, *also]), Item.status == "received")
+            .order_by(Item.id)
+        ).all()
+        free = set(
+            session.scalars(
+                select(Item.id)
+                .where(Item.id.in_([row.id for row in waiting]))
+                .with_for_update(read=True, skip_locked=True)
+            )
+        )
+    held_elsewhere = [row for row in waiting if row.id not in free]
+    busy = {row.sender_address for row in held_elsewhere if row.sender_address}
+    mine = set(own)
+    room = max(BATCH_SIZE - len(mine), 0)
+    take = [row.id for row in waiting if row.id in free and row.id not in mine and row.sender_address not in busy]
+    return [row.id for row in held_elsewhere if row.id in mine], take[:room]
 
 
 _BATCH_LOADS = (selectinload(Item.deadlines), selectinload(Item.contact))
 
 
 def _process_locked(
-    runtime: Runtime, item_ids: list[int], also: Sequence[int], classified: dict[int, tuple[str, Any]], *, actor: str
-) -> list[int]:
-    """One transaction: lock the items, triage each, queue their acknowledgements, commit.
+    runtime: Runtime,
+    item_ids: list[int],
+    also: Sequence[int],
+    classified: dict[int, tuple[str, Any]] | None,
+    *,
+    actor: str,
+    queue: bool = True,
+) -> tuple[list[int], list[int]]:
+    """One transaction: lock the items, triage each, queue their acknowledgements, commit. Returns
+    the ids of `also` processed and of the acknowledgements queued.
 
     The batch is written in two passes so the database sees a few statements per batch rather than
     per item: first every item is classified, linked, routed and given its dates, all flushed
@@ -335,6 +428,16 @@ def _process_locked(
         if missing:
             log.warning("process_items: no item(s) %s", sorted(missing))
         batch = sorted([*items, *taken], key=lambda row: row.id)
+        if classified is None:  # classified now that its rows are this worker's
+            classified = _classify_rows(
+                runtime,
+                [
+                    (item.id, MessageInput(item.body, item.channel, item.subject, item.sender_address, item.sender_name))
+                    for item in batch
+                    if item.status == "received" and item.parse_error is None
+                ],
+            )
+        phone_senders = cases.phone_senders_to_look_up(runtime, session, batch) if len(batch) > 1 else None
         unplanned: list[Item] = []  # triaged, acknowledgement not yet planned
         owners: list[int] = []  # the items (and cases) whose pending acknowledgements are queued
         for item in batch:
@@ -348,14 +451,15 @@ def _process_locked(
             ahead = classified.get(item.id)
             # Classified before this transaction: used only if the text is still the same.
             result = ahead[1] if ahead is not None and ahead[0] == item.body else None
-            _triage(runtime, session, item, result, unplanned, actor=actor)
+            _triage(runtime, session, item, result, unplanned, actor=actor, phone_senders=phone_senders)
             unplanned.append(item)
             owners += [item.case_root_id, item.id]
         _finish(runtime, session, unplanned, actor=actor)
         # Written in this transaction (database queue) or queued once it commits (rq, inline).
-        for acknowledgement_id in cases.pending_acknowledgement_ids(session, *owners):
+        queued = cases.pending_acknowledgement_ids(session, *owners)
+        for acknowledgement_id in queued if queue else ():
             runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
-    return [item.id for item in taken]
+    return [item.id for item in taken], queued
 
 
 def _acts_on_system_state(item: Item) -> bool:
@@ -365,12 +469,19 @@ def _acts_on_system_state(item: Item) -> bool:
 
 
 def _triage(
-    runtime: Runtime, session: Session, item: Item, result: Any, unplanned: list[Item], *, actor: str
+    runtime: Runtime,
+    session: Session,
+    item: Item,
+    result: Any,
+    unplanned: list[Item],
+    *,
+    actor: str,
+    phone_senders: set[str] | None = None,
 ) -> None:
     """The first pass for one received item: classify → link → route → deadlines. `unplanned`: the
     batch's items triaged before it, finished first if this item follows up one of their cases."""
     confident = _classify(runtime, session, item, result)
-    root = cases.link_to_case(runtime, session, item)
+    root = cases.link_to_case(runtime, session, item, phone_senders=phone_senders)
     if root is not None and any(earlier.id == root.id for earlier in unplanned):
         _finish(runtime, session, unplanned, actor=actor)
     route_new_item(item, root=root, confident=confident)
@@ -399,6 +510,7 @@ def _finish(runtime: Runtime, session: Session, unplanned: list[Item], *, actor:
     if not unplanned:
         return
     session.flush()  # the first pass of every item at once
+    _write_classification_runs(session)
     plan_acknowledgements(runtime, session, unplanned, purpose="received")
     for item in unplanned:
         audit.record(
@@ -427,16 +539,23 @@ def _classify_ahead(runtime: Runtime, item_ids: list[int]) -> dict[int, tuple[st
                 Item.id.in_(item_ids), Item.status == "received", Item.parse_error.is_(None)
             )
         ).all()
+    return _classify_rows(
+        runtime,
+        [(row.id, MessageInput(row.body, row.channel, row.subject, row.sender_address, row.sender_name)) for row in rows],
+    )
+
+
+def _classify_rows(runtime: Runtime, rows: list[tuple[int, MessageInput]]) -> dict[int, tuple[str, Any]]:
+    """{item id: (the text classified, the model's answer)} in one `classify_many` call; {} for
+    fewer than two items or when the model cannot answer (`_classify` then asks item by item)."""
     if len(rows) < 2:
         return {}
     try:
-        results = runtime.classifier.classify_many(
-            [MessageInput(row.body, row.channel, row.subject, row.sender_address, row.sender_name) for row in rows]
-        )
+        results = runtime.classifier.classify_many([message for _, message in rows])
     except Exception:  # no model or a failing one: `_classify` handles each item as before
         log.warning("batch classification unavailable; classifying one at a time", exc_info=True)
         return {}
-    return {row.id: (row.body, result) for row, result in zip(rows, results, strict=True)}
+    return {item_id: (message.text, result) for (item_id, message), result in zip(rows, results, strict=True)}
 
 
 def _set_deadlines(runtime: Runtime, session: Session, item: Item, root: Item | None) -> None:
@@ -496,10 +615,23 @@ def _apply_classification(session: Session, item: Item, result: Any) -> bool:
     item.routing_reason = item.explanation.get("routing_reason")
     if result.junk:  # spam, marketing, phishing, automated notices: kept in not_for_triage, never acknowledged
         item.suppress_acknowledgement_reason = "junk (spam, marketing, phishing or an automated notice)"
-    session.add(
-        ClassificationRun(item_id=item.id, model_version=result.model_version, result=data)
+    # Kept for one INSERT when the item is written (`_write_classification_runs`): nothing reads a
+    # run back in the transaction that records it, and as ORM objects a batch's runs cost the unit
+    # of work more than their INSERT.
+    session.info.setdefault(_UNWRITTEN_RUNS, []).append(
+        {"item_id": item.id, "model_version": result.model_version, "result": data}
     )
     return item.queue != REVIEW_QUEUE
+
+
+_UNWRITTEN_RUNS = "pipeline.classification_runs"
+
+
+def _write_classification_runs(session: Session) -> None:
+    """The classification runs recorded since the last call, in one multi-row INSERT."""
+    rows = session.info.pop(_UNWRITTEN_RUNS, None)
+    if rows:
+        session.execute(insert(ClassificationRun), rows)
 
 
 def _route_by_rules_only(item: Item, why: str) -> None:

@@ -59,6 +59,7 @@ ACKNOWLEDGEMENT_QUEUE_SUFFIX = "-acknowledgements"
 
 class JobQueue(Protocol):
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None: ...
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None: ...
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None: ...
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None: ...
 
@@ -86,6 +87,10 @@ class InProcessJobQueue:
 
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
         after_commit(session, lambda: self.enqueue_named(PROCESS_ITEM, item_id, job_id=f"process-{item_id}"))
+
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
+        for item_id in item_ids:
+            self.enqueue_process_item(item_id, session=session)
 
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         after_commit(
@@ -124,6 +129,17 @@ class DatabaseQueue:
             PROCESS_ITEM, item_id, job_id=f"process-{item_id}", priority=PROCESS_PRIORITY, session=session
         )
 
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
+        """One job per item (workers claim them in batches), written in one statement."""
+        from intake.database_queue import PROCESS_PRIORITY
+
+        self.table.enqueue_many(
+            PROCESS_ITEM,
+            [((item_id,), f"process-{item_id}") for item_id in item_ids],
+            priority=PROCESS_PRIORITY,
+            session=session,
+        )
+
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         from intake.database_queue import ACKNOWLEDGEMENT_PRIORITY
 
@@ -160,6 +176,35 @@ class RqJobQueue:
         after_commit(
             session, lambda: self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
         )
+
+    def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
+        """One job per item (rq workers take the next queued items along, intake/batches.py), queued
+        after the commit in one Redis transaction (`Queue.enqueue_many`) rather than a round trip each."""
+        after_commit(session, lambda: self._enqueue_many(PROCESS_ITEM, item_ids, kind="process-", retry=PROCESS_RETRY))
+
+    def _enqueue_many(self, function: str, ids: list[int], *, kind: str, retry: Retry) -> None:
+        # enqueue_many has no `unique`: a job id that exists already (asked for by the sweep, or left
+        # from a deleted row's id) goes through `_enqueue`, which decides by its state. One found
+        # absent here and created by another process before our transaction lands is queued twice;
+        # the job is idempotent (the item is processed once, under its row lock).
+        if len(ids) == 1:  # rq's own unique enqueue is one round trip too
+            self._enqueue(function, ids[0], job_id=f"{kind}{ids[0]}", retry=retry)
+            return
+        job_ids = [f"{self.job_id_prefix}{kind}{number}" for number in ids]
+        with self.connection.pipeline(transaction=False) as pipeline:
+            for job_id in job_ids:
+                pipeline.exists(Job.key_for(job_id))
+            found = pipeline.execute()
+        fresh = [
+            Queue.prepare_data(function, args=[number], job_id=job_id, retry=retry, failure_ttl=30 * 86400)
+            for number, job_id, exists in zip(ids, job_ids, found, strict=True)
+            if not exists
+        ]
+        if fresh:
+            self.queue.enqueue_many(fresh)
+        for number, exists in zip(ids, found, strict=True):
+            if exists:
+                self._enqueue(function, number, job_id=f"{kind}{number}", retry=retry)
 
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         after_commit(

@@ -81,6 +81,9 @@ _DAY_COLUMNS: dict[type[Any], tuple[str, ...]] = {
 }
 
 
+_INSERT_MARKS = insert(ReportFactMark.__table__)
+
+
 def london_day(moment: datetime) -> date:
     return moment.astimezone(LONDON).date()
 
@@ -88,8 +91,8 @@ def london_day(moment: datetime) -> date:
 def mark_items(session: Session, item_ids: Iterable[int]) -> None:
     """Mark these items' facts stale, for writes that bypass the unit of work."""
     rows = [{"item_id": item_id, "day": None} for item_id in sorted(set(item_ids))]
-    if rows:
-        session.execute(insert(ReportFactMark), rows)
+    if rows:  # Core, not the ORM's bulk path: the request path marks every item it stores
+        session.connection().execute(_INSERT_MARKS, rows)
 
 
 def mark_everything(session: Session) -> None:

@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from channels.base import OutboundAcknowledgement, PermanentSendError, TemporarySendError, UncertainSendError
 from channels.errors import ConfigurationError
 from channels.registry import resolve_sender
-from channels.sms_twilio import BaseUrlHttpClient, TwilioSmsSender
+from channels.sms_twilio import BaseUrlHttpClient, PooledHttpClient, TwilioSmsSender
 from intake.settings import Settings
 from tests.channels.twilio_standin import TwilioStandIn
 from tests.channels.twilio_support import (
@@ -134,6 +134,57 @@ def test_the_default_base_url_leaves_the_library_alone(tmp_path: Path) -> None:
     )
     sender = TwilioSmsSender.from_settings(settings)
     assert not isinstance(sender.client.http_client, BaseUrlHttpClient)
+    assert isinstance(sender.client.http_client, PooledHttpClient) and sender.client.http_client.base is None
+
+
+def test_a_proxy_in_the_environment_keeps_the_requests_client_that_uses_it(
+    twilio_standin: TwilioStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.landlord.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.landlord.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = TwilioSmsSender.from_settings(_settings(twilio_standin, tmp_path)).client.http_client
+    assert isinstance(client, BaseUrlHttpClient)
+    assert client.proxy == {"http": "http://proxy.landlord.example:3128", "https": "http://proxy.landlord.example:3128"}
+
+
+def test_texts_sent_one_after_another_reuse_one_connection(twilio_standin: TwilioStandIn, tmp_path: Path) -> None:
+    sender = TwilioSmsSender.from_settings(_settings(twilio_standin, tmp_path))
+    for _ in range(3):
+        sender.send(_acknowledgement(new_mobile()))
+    assert len(twilio_standin.messages) == 3
+    assert twilio_standin.connections == 1
+
+
+def test_a_connection_dropped_after_the_text_went_out_is_uncertain(tmp_path: Path) -> None:
+    """Twilio read the request and the connection broke before it answered: it may have sent the
+    text, so it is never sent again blindly (as with the `requests` transport)."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def read_then_hang_up() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.close()
+
+    threading.Thread(target=read_then_hang_up, daemon=True).start()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        environment="test",
+        public_base_url=PUBLIC_BASE_URL,
+        outbox_dir=tmp_path,
+        twilio={"account_sid": ACCOUNT_SID, "auth_token": AUTH_TOKEN, "from_number": LANDLORD_NUMBER,
+                "api_base_url": f"http://127.0.0.1:{port}"},
+    )
+    try:
+        with pytest.raises(UncertainSendError, match="broke after sending"):
+            TwilioSmsSender.from_settings(settings).send(_acknowledgement(new_mobile()))
+    finally:
+        listener.close()
 
 
 @pytest.mark.parametrize(

@@ -63,6 +63,7 @@ class TwilioStandIn:
         self.account_sid = account_sid
         self.auth_token = auth_token
         self.requests: list[RecordedRequest] = []
+        self.connections = 0  # TCP connections accepted: a client that keeps its connections alive opens few
         self._behaviour = _Behaviour()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
@@ -213,6 +214,11 @@ def _basic_auth(header: str | None) -> tuple[str, str] | None:
 def _handler_for(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as requests' connection pool expects
+
+        def setup(self) -> None:
+            super().setup()
+            with standin._lock:
+                standin.connections += 1
 
         def do_POST(self) -> None:
             self._handle()

@@ -54,7 +54,8 @@ def seed_split() -> tuple[list[LabelledExample], list[LabelledExample]]:
 def small_training_set(seed_split: tuple[list[LabelledExample], list[LabelledExample]]) -> list[LabelledExample]:
     by_type: dict[str, list[LabelledExample]] = defaultdict(list)
     for example in seed_split[0]:
-        by_type[example.type].append(example)
+        if example.split is None:  # the corpus's own items, not the blind writers' risk-heavy TRAIN-only ones
+            by_type[example.type].append(example)
     return [example for examples in by_type.values() for example in examples[:PER_TYPE]]
 
 

@@ -114,3 +114,57 @@ def test_a_webhook_whose_client_goes_away_is_still_stored_and_the_writer_carries
 def _stored_ids(runtime: Runtime) -> set[str]:
     with runtime.database.session() as session:
         return set(session.scalars(select(Item.external_id)))
+
+
+def test_a_group_is_chained_audited_marked_and_shares_contacts_as_the_orm_would(runtime: Runtime) -> None:
+    from models import Contact
+    from models.report_facts import ReportFactMark
+
+    groups = IngestGroups(runtime)
+    known = groups.submit(sms_message(BOILER, phone="+447911123601"), actor="twilio").result(timeout=60)
+    messages = [
+        sms_message(f"{BOILER} (a)", phone="+447911123601"),  # a contact known before the group
+        sms_message(f"{BOILER} (b)", phone="+447911123602", sender_name="Ada Lovelace"),
+        sms_message(f"{BOILER} (c)", phone="+447911123602"),  # the same new sender twice in one group
+        sms_message(f"{BOILER} (d)", phone="+447911123603"),
+    ]
+
+    answers = [f.result(timeout=60) for f in groups.submit_many(messages, actor="twilio")]
+
+    assert groups.groups_written == 1
+    with runtime.database.session() as session:
+        contact_of = dict(session.execute(select(Item.id, Item.contact_id)).all())
+        assert contact_of[answers[0].item_id] == contact_of[known.item_id]
+        assert contact_of[answers[1].item_id] == contact_of[answers[2].item_id] != contact_of[answers[3].item_id]
+        assert session.scalar(select(func.count()).select_from(Contact)) == 3
+        assert session.scalar(select(Contact.name).where(Contact.phone == "+447911123602")) == "Ada Lovelace"
+        raws = dict(session.execute(select(RawMessage.item_id, RawMessage.content)).all())
+        assert raws[answers[3].item_id] == messages[3].body.encode()
+        entries = list(
+            session.execute(
+                select(AuditEntry.id, AuditEntry.previous_id, AuditEntry.item_id)
+                .where(AuditEntry.action == "received")
+                .order_by(AuditEntry.id)
+            )
+        )
+        group_entries = [entry for entry in entries if entry.item_id in {a.item_id for a in answers}]
+        assert [entry.item_id for entry in group_entries] == [a.item_id for a in answers]
+        # one after another: each links to the entry just before it, none shares a predecessor
+        for before, after in zip(group_entries, group_entries[1:], strict=False):
+            assert after.previous_id == before.id
+        assert group_entries[0].previous_id is not None and group_entries[0].previous_id < group_entries[0].id
+        assert audit.verify(session).intact
+        marked = set(session.scalars(select(ReportFactMark.item_id)))
+        assert {a.item_id for a in answers} <= marked  # the reports recompute these items' days
+
+
+def test_an_audit_entry_recorded_after_a_group_in_the_same_session_still_chains(runtime: Runtime) -> None:
+    with runtime.database.session() as session:
+        audit.record_many(session, [("twilio", "received", None, {"n": 1}), ("twilio", "received", None, {"n": 2})])
+        audit.record(session, actor="ada", action="signed_in")
+    with runtime.database.session() as session:
+        assert audit.verify(session).intact
+        actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+        assert actions[-3:] == ["received", "received", "signed_in"]
+    with pytest.raises(ValueError), runtime.database.session() as session:
+        audit.record_many(session, [("ada", "escalated", 1, {"reason": "free text about a resident"})])

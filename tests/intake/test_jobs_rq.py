@@ -391,3 +391,18 @@ def test_a_job_taken_off_the_queue_by_a_worker_that_died_runs_again_when_the_swe
     assert queue.job_ids == [job_id]
     rq_runtime.jobs.enqueue_process_item(61)  # asked again while it waits in the queue: still one job
     assert queue.job_ids == [job_id]
+
+
+def test_a_groups_jobs_are_queued_together_once_each_and_a_job_queued_before_is_not_doubled(
+    rq_runtime: Runtime,
+) -> None:
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    rq_runtime.jobs.enqueue_process_item(72)  # asked for before (the sweep), still waiting
+
+    rq_runtime.jobs.enqueue_process_items([71, 72, 73])
+
+    assert sorted(queue.job_ids) == [f"{queue.name}-process-{n}" for n in (71, 72, 73)]
+    job = Job.fetch(f"{queue.name}-process-71", connection=rq_runtime.jobs.connection, serializer=JSONSerializer)
+    assert job.func_name == "intake.jobs.process_item" and job.args == [71]
+    assert job.retries_left == PROCESS_RETRY.max  # a dead worker's job is run again only with retries left

@@ -264,3 +264,70 @@ def test_a_follow_up_text_finds_its_case_opened_earlier_in_the_batch_past_anothe
     outcome = _outcome(queued_runtime, together)
     assert outcome == _outcome(queued_runtime, one_by_one)
     assert outcome[2][2] == 0 and outcome[1][2] is None  # the follow-up joined the boiler's case
+
+
+def test_a_batch_looks_up_earlier_texts_only_for_numbers_that_may_have_one(queued_runtime: Runtime) -> None:
+    """One query finds which of a batch's numbers have an open case to follow up; only those (and a
+    number that sent twice in the batch) are looked up one by one, with the same links as before."""
+    texts = [
+        ("Still no heating, please send someone today.", 0),  # follows up the earlier batch's case
+        ("My kitchen tap is dripping all night.", 1),
+        ("The lift in Cedar House is broken again.", 2),
+        ("The lift is still broken, my mum cannot get out.", 2),  # follows up the text just before
+    ]
+
+    def ingest_batch(phones: tuple[str, str, str]) -> tuple[int, list[int]]:
+        earlier = ingest(queued_runtime, _text("The boiler has stopped working and we have no heating.", phones[0], 0))
+        process_items(queued_runtime, [earlier.item_id])
+        return earlier.item_id, [
+            ingest(queued_runtime, _text(body, phones[sender], minute + 1)).item_id
+            for minute, (body, sender) in enumerate(texts)
+        ]
+
+    root, together = ingest_batch(("+447911123470", "+447911123471", "+447911123472"))
+    other_root, one_by_one = ingest_batch(("+447911123473", "+447911123474", "+447911123475"))
+    seen = _statements(queued_runtime)
+    process_items(queued_runtime, together)
+    batch_statements = list(seen)
+    for item_id in one_by_one:
+        process_items(queued_runtime, [item_id])
+    assert _outcome(queued_runtime, together) == _outcome(queued_runtime, one_by_one)
+    with queued_runtime.database.session() as session:
+        case_ids = list(session.scalars(select(Item.case_id).where(Item.id.in_(together)).order_by(Item.id)))
+    assert case_ids == [root, None, None, together[2]]
+    looked_up = [s for s in batch_statements if s.startswith("select items.") and "items.sender_address =" in s]
+    assert len(looked_up) == 3  # the first number's text and the lift's two, not the tap's
+    assert sum(s.startswith("select distinct items.sender_address") for s in batch_statements) == 1
+
+
+def test_a_worker_whose_item_another_holds_processes_a_batch_further_down_first(queued_runtime: Runtime) -> None:
+    """Several workers on one queue (issue 14's ×2/×4 runs): items another worker's batch holds are
+    neither waited for first nor taken along, nor is a later text from the same number (it waits
+    for the one it may follow up); the rest go as one batch, then our own item is waited for."""
+    if queued_runtime.database.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: SQLite has one writer and no SKIP LOCKED")
+    from sqlalchemy import text
+
+    phones = [f"+4479111235{n:02d}" for n in range(8)]
+    bodies = ["My kitchen tap is dripping all night."] * 8
+    ids = [ingest(queued_runtime, _text(body, phone, n)).item_id for n, (body, phone) in enumerate(zip(bodies, phones, strict=True))]
+    # A follow-up from the number of an item the other worker holds (ids[1]).
+    ids.append(ingest(queued_runtime, _text("Still dripping, please come.", phones[1], 9)).item_id)
+    own, held_by_other = ids[0], ids[:2]
+    other_worker = queued_runtime.database.engine.connect()
+    transaction = other_worker.begin()
+    other_worker.execute(text("SELECT id FROM items WHERE id = ANY(:ids) FOR UPDATE"), {"ids": held_by_other})
+    committed: list[tuple[list[int], int]] = []
+
+    def release_after_our_batch(taken: list[int], acknowledgements: list[int]) -> None:
+        committed.append((taken, len(acknowledgements)))
+        transaction.rollback()  # the other worker "died": its items are still `received`
+        other_worker.close()
+
+    taken = process_items(queued_runtime, [own], also=ids[1:], on_committed=release_after_our_batch)
+    assert committed == [(ids[2:8], 6)]  # not ids[1] (held) nor ids[8] (its number's earlier text is held)
+    assert taken == ids[2:8]
+    with queued_runtime.database.session() as session:
+        status = {row.id: row.status for row in session.execute(select(Item.id, Item.status).where(Item.id.in_(ids)))}
+    # Our own item, waited for after the batch, was processed here; the others' stay for their jobs.
+    assert [status[i] for i in ids] == ["processed"] + ["received"] + ["processed"] * 6 + ["received"]

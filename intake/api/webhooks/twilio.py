@@ -15,7 +15,6 @@ from fastapi import APIRouter, Response
 
 from channels.registry import resolve_inbound
 from intake.acknowledgements import record_delivery_status
-from intake.api.deps import IngestGroupsDep, RuntimeDep
 from intake.api.inbound import store_or_keep
 from intake.api.webhooks.twilio_signature import SignedFormDep
 
@@ -43,31 +42,31 @@ def empty_twiml() -> Response:
 
 
 @router.post("/sms", response_class=Response, responses=TWIML_RESPONSES)
-async def inbound_sms(form: SignedFormDep, runtime: RuntimeDep, groups: IngestGroupsDep) -> Response:
+async def inbound_sms(form: SignedFormDep) -> Response:
     """An inbound text. A replayed MessageSid is answered the same way and changes nothing."""
     outcome = SMS.parse(form.raw, {})
-    result = await store_or_keep(runtime, groups, outcome, raw=form.raw, actor="twilio")
+    result = await store_or_keep(form.runtime, form.groups, outcome, raw=form.raw, actor="twilio")
     if not result.created:
         log.info("Twilio replayed text %s: already item %s", form.fields.get("MessageSid"), result.item_id)
     return empty_twiml()
 
 
 @router.post("/transcription", response_class=Response, responses=TWIML_RESPONSES)
-async def transcription(form: SignedFormDep, runtime: RuntimeDep, groups: IngestGroupsDep) -> Response:
+async def transcription(form: SignedFormDep) -> Response:
     """A recorded call's transcription (completed or failed): one item per CallSid."""
     outcome = TRANSCRIPTION.parse(form.raw, {})
-    await store_or_keep(runtime, groups, outcome, raw=form.raw, actor="twilio")
+    await store_or_keep(form.runtime, form.groups, outcome, raw=form.raw, actor="twilio")
     return empty_twiml()
 
 
 @router.post("/status", response_class=Response, responses=TWIML_RESPONSES)
-def delivery_status(form: SignedFormDep, runtime: RuntimeDep) -> Response:
+def delivery_status(form: SignedFormDep) -> Response:
     """A delivery report for a text we sent: delivered / failed / undelivered are recorded."""
     provider_id = form.fields.get("MessageSid") or form.fields.get("SmsSid") or ""
     status = (form.fields.get("MessageStatus") or form.fields.get("SmsStatus") or "").lower()
     error_code = form.fields.get("ErrorCode") or None
     if provider_id and status:
-        known = record_delivery_status(runtime, provider_id=provider_id, status=status, error_code=error_code)
+        known = record_delivery_status(form.runtime, provider_id=provider_id, status=status, error_code=error_code)
         if not known:
             # Another application on the same account, or a text sent before this database existed.
             log.info("delivery status %s for a message we did not send: %s", status, provider_id)

@@ -1,0 +1,161 @@
+"""CPU per item of one rq worker, in-process: what `intake worker` does with a queue of texts.
+
+    BENCH_DB_PREFIX=worker_bench PYTHONPATH=$PWD .venv/bin/python bench/profile_worker.py \
+        --items 640 --channel sms --redis-url redis://127.0.0.1:6379/4 [--profile 40] [--statements]
+
+On PostgreSQL (`<BENCH_DB_PREFIX>_profile`, recreated) and the given Redis database (flushed): N
+residents' messages from data/seed stored through `pipeline.ingest` with their rq jobs queued
+(texts, each from its own number, acknowledged through the real `twilio` client to the stand-in in
+a process of its own; or emails to the file outbox), then the worker's own loop — rq's
+SimpleWorker as `intake worker` makes it, after `workers.preload` — runs in this process until the
+queues are empty. Reported: this process's CPU time (all threads) per item, the SQL statements per
+item (`--statements`), and with `--profile N` cProfile's top N by own time and by cumulative time.
+The machine is shared: compare A/B in the same minutes and say the load (printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import multiprocessing
+import os
+import pstats
+import random
+import sys
+import time
+from collections import Counter
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench_db import recreate_postgres  # noqa: E402  (beside this script)
+from pydantic import SecretStr  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
+
+from channels.message import InboundMessage  # noqa: E402
+from intake import workers  # noqa: E402
+from intake.pipeline import ingest  # noqa: E402
+from intake.runtime import Runtime, use_runtime  # noqa: E402
+from intake.settings import Settings, TwilioSettings  # noqa: E402
+from models import Acknowledgement, Item  # noqa: E402
+from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
+
+ACCOUNT_SID = "AC" + "ac" * 16
+AUTH_TOKEN = "bench-profile-worker-0123456789"
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+
+
+def _serve_standin(connection: Connection) -> None:
+    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
+        connection.send(standin.url)
+        connection.recv()  # until the bench is done
+
+
+def seed_messages(count: int, channel: str) -> list[InboundMessage]:
+    rows = []
+    for path in sorted((REPO / "data" / "seed").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            wanted = ("sms",) if channel == "sms" else ("email", "web_form")
+            if row.get("channel") in wanted and row.get("body"):
+                rows.append(row)
+    random.Random(5).shuffle(rows)
+    messages = []
+    for number in range(count):
+        row = rows[number % len(rows)]
+        if channel == "sms":
+            phone = f"+4474003{number:05d}"
+            messages.append(InboundMessage(channel="sms", external_id=f"SMprofile{number:024d}", body=row["body"],
+                                           sender_address=phone, sender_phone=phone))
+        else:
+            sender = f"bench{number}@example.com"
+            messages.append(InboundMessage(
+                channel="email", external_id=f"<bench-{number}@example.com>", body=row["body"],
+                subject=row.get("subject") or "Message", sender_address=sender, sender_email=sender,
+                sender_name="Bench Resident"))
+    return messages
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=640)
+    parser.add_argument("--channel", choices=("sms", "email"), default="sms")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N entries")
+    parser.add_argument("--statements", action="store_true", help="count SQL statements by their first words")
+    args = parser.parse_args()
+
+    from redis import Redis
+
+    Redis.from_url(args.redis_url).flushdb()
+    database = f"{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_profile"
+    url = f"{SERVER}/{database}"
+    recreate_postgres(url)
+    ours, theirs = multiprocessing.Pipe()
+    standin = multiprocessing.Process(target=_serve_standin, args=(theirs,), daemon=True)
+    standin.start()
+    work = Path(f"/tmp/{database}")
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, environment="test", database_url=url, outbox_dir=work / "outbox",
+        raw_store_dir=work / "raw", redis_url=args.redis_url, jobs="rq", model_dir=REPO / "var" / "models",
+        public_base_url="https://intake.bench.example",
+        twilio=TwilioSettings(account_sid=ACCOUNT_SID, auth_token=SecretStr(AUTH_TOKEN),
+                              from_number="+447480000001", api_base_url=ours.recv(), timeout_seconds=30.0),
+    )
+    runtime = Runtime.build(settings)
+    runtime.database.upgrade()
+    statements: Counter[str] = Counter()
+    with use_runtime(runtime):
+        workers.preload(runtime)
+        for message in seed_messages(args.items, args.channel):
+            ingest(runtime, message, actor="bench")
+        if args.statements:
+            def count(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, many: bool) -> None:
+                words = statement.split()
+                kind = " ".join(words[:3]) if words[0] != "UPDATE" else " ".join(words[:2]) + " " + statement.partition(" WHERE ")[0][-80:]
+                statements[kind[:120] + (f" (executemany of {len(parameters)})" if many else "")] += 1
+
+            event.listen(runtime.database.engine, "before_cursor_execute", count)
+        from redis import Redis as Connection_
+        from rq import Queue
+        from rq.serializers import JSONSerializer
+
+        connection = Connection_.from_url(args.redis_url)
+        queues = [Queue(q.name, connection=connection, serializer=JSONSerializer) for q in runtime.jobs.queues]
+        worker = workers._simple_worker_class()(queues, connection=connection, serializer=JSONSerializer,
+                                                name=f"profile-{os.getpid()}")
+        load_before = os.getloadavg()[0]
+        profile = cProfile.Profile(time.process_time) if args.profile else None
+        started, wall = time.process_time(), time.perf_counter()
+        if profile:
+            profile.enable()
+        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+        if profile:
+            profile.disable()
+        cpu, wall = time.process_time() - started, time.perf_counter() - wall
+        with runtime.database.session() as session:
+            processed = session.scalar(select(func.count()).select_from(Item).where(Item.status == "processed"))
+            sent = session.scalar(select(func.count()).select_from(Acknowledgement).where(Acknowledgement.status == "sent"))
+    runtime.database.dispose()
+    ours.send("done")
+    standin.join(timeout=5)
+    print(f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}; {args.items} {args.channel} items: "
+          f"{processed} processed, {sent} acknowledgements sent")
+    print(f"worker {1000 * cpu / args.items:.2f} ms CPU per item, {wall:.1f} s wall")
+    if statements:
+        total = sum(statements.values())
+        print(f"{total / args.items:.2f} statements per item")
+        for text, number in statements.most_common(25):
+            print(f"  {number:6d}  {text}")
+    if profile:
+        stats = pstats.Stats(profile)
+        stats.sort_stats("tottime").print_stats(args.profile)
+        stats.sort_stats("cumulative").print_stats(args.profile)
+
+
+if __name__ == "__main__":
+    main()
