@@ -224,6 +224,18 @@ def _found_entries(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return rows[found], flat[found]
 
 
+def counted_matrix_by_unique(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
+    """`counted_matrix` the plain way (one np.unique over row * n_columns + column): for rows not in
+    order or a matrix too large for 16-bit keys, and the reference the fast path is tested against."""
+    keys, counts = np.unique(rows.astype(np.int64) * n_columns + columns, return_counts=True)
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(np.bincount(keys // n_columns, minlength=n_rows))
+    matrix = sp.csr_matrix((counts.astype(np.float32), (keys % n_columns).astype(np.int32), indptr),
+                           shape=(n_rows, n_columns))
+    matrix.sort_indices()
+    return matrix
+
+
 def counted_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
     """The CSR matrix (float32 counts, sorted columns, no duplicates) of how often each (row, column)
     pair occurs, `rows` in ascending order. What one `np.unique` over `rows * n_columns + columns`
@@ -233,13 +245,7 @@ def counted_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns
     back in row order with their columns ascending."""
     ascending = len(rows) < 2 or not bool(np.any(rows[1:] < rows[:-1]))
     if not (ascending and n_columns <= 1 << 16 and n_rows <= 1 << 16) or not len(rows):
-        keys, counts = np.unique(rows.astype(np.int64) * n_columns + columns, return_counts=True)
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum(np.bincount(keys // n_columns, minlength=n_rows))
-        matrix = sp.csr_matrix((counts.astype(np.float32), (keys % n_columns).astype(np.int32), indptr),
-                               shape=(n_rows, n_columns))
-        matrix.sort_indices()
-        return matrix
+        return counted_matrix_by_unique(rows, columns, n_rows, n_columns)
     by_column = np.argsort(columns.astype(np.uint16), kind="stable")
     sorted_columns, sorted_rows = columns[by_column], rows[by_column]
     starts = np.ones(len(rows), dtype=bool)  # where a new (column, row) pair begins

@@ -107,16 +107,7 @@ def test_features_are_scikit_learns_own(builder: FeatureBuilder) -> None:
 def test_pairs_counted_by_radix_sort_are_np_uniques_count() -> None:
     """counted_matrix sorts by column then row (stable 16-bit radix sorts) instead of np.unique's
     comparison sort of row * n_columns + column: the same CSR arrays, dtypes included."""
-    import scipy.sparse as sp
-
-    def reference(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
-        keys, counts = np.unique(rows.astype(np.int64) * n_columns + columns, return_counts=True)
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        indptr[1:] = np.cumsum(np.bincount(keys // n_columns, minlength=n_rows))
-        matrix = sp.csr_matrix((counts.astype(np.float32), (keys % n_columns).astype(np.int32), indptr),
-                               shape=(n_rows, n_columns))
-        matrix.sort_indices()
-        return matrix
+    from classifier.features import counted_matrix_by_unique as reference
 
     generator = np.random.default_rng(7)
     for trial in range(120):
