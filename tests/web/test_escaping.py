@@ -48,6 +48,9 @@ def test_every_staff_page_shows_the_script_as_text(client: TestClient, runtime: 
     with runtime.database.session() as session:
         item = session.scalars(select(Item)).one()
         assert item.sender_name == f"Pat {SCRIPT}"  # stored exactly as typed
+        # Escaping, not routing, is under test: the item waits in review, which the overview lists
+        # (the model may well take a script tag for junk, whose view shows no text).
+        item.queue = "triage_review"
     signed_in(client, runtime, "ada", "admin")
     url = f"/staff/items/{item.id}"
     for page in (f"/staff/queues?q={item.reference}", "/staff/queues", f"/staff/queues/{item.queue}", url):
