@@ -194,12 +194,13 @@ def bench_latency(model_dir: Path, examples: list[LabelledExample], count: int) 
 def bench_training(examples: list[LabelledExample], items: int) -> dict[str, float]:
     """Train on `items` examples: the seed corpus repeated (with new ids) up to that size."""
     from classifier.training import train_model
+    from intake.clock import SYSTEM_CLOCK
 
     grown = [replace(example, id=f"{example.id}-copy{round_}")
              for round_ in range(items // len(examples) + 1) for example in examples][:items]
     with tempfile.TemporaryDirectory() as out_dir:
         started = time.perf_counter()
-        train_model(grown, out_dir=Path(out_dir))
+        train_model(grown, out_dir=Path(out_dir), clock=SYSTEM_CLOCK)
         seconds = time.perf_counter() - started
     return {"training_items": len(grown), "training_s": seconds}
 
@@ -224,10 +225,11 @@ def main() -> None:
     model_dir = arguments.model_dir
     if model_dir is None:
         from classifier.training import train_model
+        from intake.clock import SYSTEM_CLOCK
 
         temporary = tempfile.TemporaryDirectory()
         model_dir = Path(temporary.name)
-        train_model(split_examples(examples)[0], out_dir=model_dir)
+        train_model(split_examples(examples)[0], out_dir=model_dir, clock=SYSTEM_CLOCK)
 
     results["load_average"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
     if not arguments.skip_cold_start:

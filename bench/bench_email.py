@@ -138,11 +138,12 @@ def main() -> None:
 def ensure_model() -> Path:
     from classifier import train_model
     from classifier.data import load_examples, seed_files, split_examples
+    from intake.clock import SYSTEM_CLOCK
 
     out_dir = Path(tempfile.mkdtemp(prefix="bench-email-model-"))
     train, _ = split_examples(load_examples(seed_files()))
     print(f"training a model on {len(train)} seed examples …", file=sys.stderr)
-    train_model(train, out_dir=out_dir)
+    train_model(train, out_dir=out_dir, clock=SYSTEM_CLOCK)
     return out_dir
 
 

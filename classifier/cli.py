@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+from classifier.config import Clock
 from classifier.data import LabelledExample, load_examples, seed_files, split_examples
 from classifier.errors import ClassifierError
 from classifier.evaluation_metrics import REPORT_KEYS
@@ -38,10 +39,12 @@ def _fail(console: Console, message: str, code: int = 2) -> None:
 def register(
     app: typer.Typer,
     *,
+    clock: Clock,
     extra_training_examples: ExtraExamples | None = None,
     promotion_gate: PromotionGate | None = None,
 ) -> None:
-    """Add `train`, `evaluate` and `classify` to `app`."""
+    """Add `train`, `evaluate` and `classify` to `app`. `clock` dates a trained version (the caller's:
+    the classifier reads no clock of its own)."""
     console = Console(stderr=True)
 
     @app.command("train")
@@ -84,7 +87,8 @@ def register(
 
             try:
                 result = train_model([*examples, *extra], out_dir=out, evaluation_examples=held_out,
-                                     promote=promote and promotion_gate is None, progress=report)
+                                     promote=promote and promotion_gate is None, progress=report,
+                                     clock=clock)
             except (ClassifierError, ValueError) as error:
                 _fail(console, str(error))
         metadata = result.metadata

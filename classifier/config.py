@@ -8,7 +8,7 @@ the service pass their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -33,13 +33,6 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current moment, aware, in UTC."""
         ...
-
-
-class SystemClock:
-    """The machine's clock: the default at the edges (the CLI, a test that does not care when)."""
-
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def default_model_dir(environ: Mapping[str, str]) -> Path:

@@ -19,7 +19,7 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
 from classifier.classifier import Classifier, settings_to_metadata
-from classifier.config import Clock, SystemClock
+from classifier.config import Clock
 from classifier.data import LabelledExample, corpus_hash
 from classifier.decision import SAFETY_NET_RULES, decide
 from classifier.encoding import EncodedItem, MessageInput, encode
@@ -271,14 +271,14 @@ def train_model(
     notes: dict[str, Any] | None = None,
     progress: Progress = _no_progress,
     engine: RuleEngine | None = None,
-    clock: Clock | None = None,
+    clock: Clock,
 ) -> TrainingResult:
     """Train, choose thresholds by cross-validation, and (by default) save and promote a new version.
 
-    `clock` says when the training happened (created_at and the version name; the service passes
-    its runtime's clock); without one, the machine's clock, read once here at the edge.
+    `clock` says when the training happened (created_at and the version name): the service passes
+    its runtime's clock, the command line intake's system clock (the classifier reads none itself).
     """
-    created = (clock or SystemClock()).now()
+    created = clock.now()
     # A duration, not a date: the monotonic timer is the right tool and no domain decision reads it.
     started = time.perf_counter()
     settings = settings or ModelSettings()

@@ -442,6 +442,7 @@ def _register_providers() -> None:
             # version, which is promoted only when it is not worse (intake/learning_loop.py).
             register(
                 app,
+                clock=SYSTEM_CLOCK,  # the command line is the edge: the machine's clock
                 extra_training_examples=lambda: _learning_loop().training_examples(),
                 promotion_gate=lambda *args: _learning_loop().gate(*args),
             )

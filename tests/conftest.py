@@ -152,6 +152,7 @@ def _cached_model() -> Path:
     from classifier import ModelRegistry, train_model
     from classifier.data import load_examples, seed_files, split_examples
     from classifier.registry import SEED_INPUTS_KEY, seed_inputs_hash
+    from intake.clock import SYSTEM_CLOCK
 
     inputs_hash = seed_inputs_hash()
     target = MODEL_CACHE / inputs_hash
@@ -164,7 +165,7 @@ def _cached_model() -> Path:
             building.mkdir()
             if not _adopt_installed_model(inputs_hash, building):
                 train, _ = split_examples(load_examples(seed_files()))
-                train_model(train, out_dir=building, notes={SEED_INPUTS_KEY: inputs_hash})
+                train_model(train, out_dir=building, notes={SEED_INPUTS_KEY: inputs_hash}, clock=SYSTEM_CLOCK)
             shutil.rmtree(target, ignore_errors=True)
             building.rename(target)
     return target

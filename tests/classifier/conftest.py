@@ -62,9 +62,10 @@ def small_training_set(seed_split: tuple[list[LabelledExample], list[LabelledExa
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory: pytest.TempPathFactory, small_training_set: list[LabelledExample]) -> Path:
     from classifier.training import train_model
+    from intake.clock import SYSTEM_CLOCK
 
     out_dir = tmp_path_factory.mktemp("small-model")
-    train_model(small_training_set, out_dir=out_dir, folds=3)
+    train_model(small_training_set, out_dir=out_dir, folds=3, clock=SYSTEM_CLOCK)
     return out_dir
 
 

@@ -12,6 +12,7 @@ from classifier.cli import register
 from classifier.data import LabelledExample
 from classifier.evaluation_metrics import REPORT_KEYS
 from classifier.registry import ModelRegistry
+from intake.clock import SYSTEM_CLOCK
 
 runner = CliRunner()
 
@@ -23,7 +24,7 @@ def _app(extra: list[LabelledExample] | None = None) -> typer.Typer:
     def main() -> None:
         """Test app."""
 
-    register(app, extra_training_examples=(lambda: list(extra)) if extra is not None else None)
+    register(app, clock=SYSTEM_CLOCK, extra_training_examples=(lambda: list(extra)) if extra is not None else None)
     return app
 
 

@@ -10,6 +10,7 @@ import pytest
 from classifier.classifier import Classifier
 from classifier.data import LabelledExample, corpus_hash
 from classifier.training import train_model
+from intake.clock import SYSTEM_CLOCK
 
 
 @pytest.mark.slow
@@ -19,7 +20,7 @@ def test_full_training_chooses_thresholds_on_train_and_scores_the_held_out_split
     seed_split: tuple[list[LabelledExample], list[LabelledExample]], tmp_path: Path
 ) -> None:
     train, test = seed_split
-    result = train_model(train, out_dir=tmp_path, evaluation_examples=test)
+    result = train_model(train, out_dir=tmp_path, evaluation_examples=test, clock=SYSTEM_CLOCK)
     metadata = result.metadata
     assert metadata["training_data_hash"] == corpus_hash(train)
     assert metadata["held_out_data_hash"] == corpus_hash(test)
@@ -47,13 +48,13 @@ def test_full_training_chooses_thresholds_on_train_and_scores_the_held_out_split
 def test_training_needs_two_types(tmp_path: Path) -> None:
     examples = [LabelledExample(id=str(i), body=f"tap {i} is dripping", type="service_request") for i in range(10)]
     with pytest.raises(ValueError, match="two types"):
-        train_model(examples, out_dir=tmp_path)
+        train_model(examples, out_dir=tmp_path, clock=SYSTEM_CLOCK)
 
 
 def test_empty_bodies_are_left_out_of_training(small_training_set: list[LabelledExample], tmp_path: Path) -> None:
     spread = small_training_set[::6][:60]  # the small set is grouped by type: take some of each
     examples = [*spread, LabelledExample(id="empty", body="   ", type="complaint")]
-    result = train_model(examples, out_dir=tmp_path, folds=2, save=False)
+    result = train_model(examples, out_dir=tmp_path, folds=2, save=False, clock=SYSTEM_CLOCK)
     assert result.version is None
     assert result.metadata["training_examples"] == len(spread) + 1
     assert result.metadata["training_examples_used"] == len(spread)

@@ -176,6 +176,7 @@ def test_a_version_as_good_as_the_current_one_is_promoted_and_recorded(runtime: 
 def test_a_worse_version_trained_with_the_corrections_is_not_promoted(runtime: Runtime, model_copy: Path) -> None:
     from classifier import ModelRegistry, train_model
     from classifier.data import load_examples, seed_files, split_examples
+    from intake.clock import SYSTEM_CLOCK
 
     _corrected_items(runtime, 6)
     registry = ModelRegistry(model_copy)
@@ -184,7 +185,8 @@ def test_a_worse_version_trained_with_the_corrections_is_not_promoted(runtime: R
     loop = LearningLoop(lambda: runtime, actor="test")
     corrections = loop.training_examples()
     # A model from a tenth of the seed data: it must lose to the one in use.
-    result = train_model([*train[::10], *corrections], out_dir=model_copy, promote=False, folds=3)
+    result = train_model([*train[::10], *corrections], out_dir=model_copy, promote=False, folds=3,
+                         clock=SYSTEM_CLOCK)
     assert result.metadata["training_examples"] == len(train[::10]) + len(corrections)
 
     decision = loop.gate(result.version, model_copy, test)

@@ -25,6 +25,7 @@ def test_each_stage_of_a_real_training_run_shows_on_the_page_while_it_runs(
 ) -> None:
     from classifier import train_model
     from classifier.data import load_examples, seed_files, split_examples
+    from intake.clock import SYSTEM_CLOCK
 
     runtime.settings.model_dir = tmp_path / "models"
     shutil.copytree(trained_model_dir, runtime.settings.model_dir)
@@ -46,7 +47,8 @@ def test_each_stage_of_a_real_training_run_shows_on_the_page_while_it_runs(
 
     # A real (small) training run reporting through the same writer the retrain job uses.
     train, _ = split_examples(load_examples(seed_files()))
-    train_model(train[:300], out_dir=tmp_path / "scratch", folds=2, promote=False, progress=progress)
+    train_model(train[:300], out_dir=tmp_path / "scratch", folds=2, promote=False, progress=progress,
+                clock=SYSTEM_CLOCK)
 
     assert "Preparing the text of each message" in seen["preparing text 0/1"]
     assert "Cross-checking on the training data (1 of 2)" in seen["cross-validating 1/2"]
