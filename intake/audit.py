@@ -22,9 +22,9 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import Table, event, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from intake.clock import session_now
@@ -165,8 +165,9 @@ session.connection().execute(_NEXT_IDS, {"count": len(entries)}).scalars()
     session.info[_LAST_WRITTEN] = entries[-1]
 
 
-_HEAD = select(AuditEntry.__table__.c.id, AuditEntry.__table__.c.chain_hash).order_by(AuditEntry.__table__.c.id.desc()).limit(1)
-_INSERT_ENTRIES = insert(AuditEntry.__table__)
+_AUDIT_LOG = cast(Table, AuditEntry.__table__)
+_HEAD = select(_AUDIT_LOG.c.id, _AUDIT_LOG.c.chain_hash).order_by(_AUDIT_LOG.c.id.desc()).limit(1)
+_INSERT_ENTRIES = insert(_AUDIT_LOG)
 _HEAD_AND_NEXT_IDS = text(
     "WITH head AS MATERIALIZED (SELECT id, chain_hash FROM audit_log ORDER BY id DESC LIMIT 1) "
     "SELECT (SELECT id FROM head) AS head_id, (SELECT chain_hash FROM head) AS head_hash, "

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from intake.bulk_insert import insert_returning_ids
@@ -76,7 +77,7 @@ def find_or_create_contacts(session: Session, senders: Sequence[Sender]) -> list
     return found
 
 
-_CONTACTS = Contact.__table__
+_CONTACTS = cast(Table, Contact.__table__)
 _COLUMNS = (_CONTACTS.c.id, _CONTACTS.c.email, _CONTACTS.c.phone, _CONTACTS.c.name, _CONTACTS.c.role)
 _BY_EMAIL = (
     select(*_COLUMNS).where(_CONTACTS.c.email.in_(bindparam("values", expanding=True))).order_by(_CONTACTS.c.id)
@@ -90,7 +91,7 @@ def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]
     """`find_or_create_contacts` through Core, for the request path (no ORM objects, no flush):
     the contacts' ids, with at most two look-ups, one multi-row INSERT for the new ones and an
     UPDATE for each known contact a message tells more about (rare: `_fill_in`'s rules)."""
-    table = Contact.__table__
+    table = _CONTACTS
     emails = {email.lower() for email, _phone, _name, _role in senders if email}
     phones = {phone for email, phone, _name, _role in senders if not email and phone}
     known: dict[tuple[str, str], dict[str, object]] = {}
@@ -133,9 +134,9 @@ def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]
         for key, contact_id in zip(list(new), created, strict=True):
             new[key]["id"] = contact_id
     ids: list[int | None] = []
-    for key in keys:
-        if key is None:
+    for sender_key in keys:
+        if sender_key is None:
             ids.append(None)
         else:
-            ids.append((known.get(key) or new[key])["id"])  # type: ignore[arg-type]
+            ids.append((known.get(sender_key) or new[sender_key])["id"])  # type: ignore[arg-type]
     return ids

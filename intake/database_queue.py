@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
@@ -135,10 +135,11 @@ class DatabaseJobQueue:
         *,
         priority: int = OTHER_PRIORITY,
         max_attempts: int = len(BACKOFF_SECONDS),
-        session: Session,
+        session: Session | None = None,
     ) -> None:
-        """`enqueue` for several (args, job id) of one function, in `session`'s transaction, as one
-        executemany through Core (the request path's group of webhooks)."""
+        """`enqueue` for several (args, job id) of one function, in `session`'s transaction (or a
+        transaction of their own, as `enqueue`), as one executemany through Core (the request
+        path's group of webhooks)."""
         if not jobs:
             return
         now = self.now()
@@ -158,7 +159,11 @@ class DatabaseJobQueue:
             }
             for args, job_id in jobs
         ]
-        session.connection().execute(statement, rows)
+        if session is not None:
+            session.connection().execute(statement, rows)
+            return
+        with self.database.session() as own:
+            own.connection().execute(statement, rows)
 
     # --- claiming and finishing -----------------------------------------------------------------
 
@@ -295,7 +300,7 @@ def process_alive(pid: int) -> bool:
 @cache
 def _queue_unless_queued(dialect: str) -> Any:
     """`enqueue_many`'s INSERT, built once: a failed job's row is queued again from now."""
-    table = QueuedJob.__table__
+    table = cast(Table, QueuedJob.__table__)
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return statement.on_conflict_do_update(
         index_elements=[table.c.key],

@@ -17,9 +17,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
@@ -127,14 +127,14 @@ def _store_new(
         _new_item_values(message, runtime.clock, contact_id=contact_id)
         for (message, _actor), contact_id in zip(messages, contact_ids, strict=True)
     ]
-    item_ids = insert_returning_ids(connection, Item.__table__, rows)
+    item_ids = insert_returning_ids(connection, _ITEMS, rows)
     raw_rows, attachment_rows = [], []
     for item_id, (message, _actor) in zip(item_ids, messages, strict=True):
         raw_rows.append(_raw_values(item_id, message))
         attachment_rows += _attachment_values(item_id, message)
-    connection.execute(plain_insert(RawMessage.__table__), raw_rows)
+    connection.execute(plain_insert(cast(Table, RawMessage.__table__)), raw_rows)
     if attachment_rows:
-        connection.execute(plain_insert(Attachment.__table__), attachment_rows)
+        connection.execute(plain_insert(cast(Table, Attachment.__table__)), attachment_rows)
     audit.record_many(
         session,
         [
@@ -163,7 +163,7 @@ def _existing_results(
     }
 
 
-_ITEMS = Item.__table__
+_ITEMS = cast(Table, Item.__table__)
 _STORED_BEFORE = select(
     _ITEMS.c.id, _ITEMS.c.channel, _ITEMS.c.external_id, _ITEMS.c.reference, _ITEMS.c.status
 ).where(

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Index, Integer, String, Text, event, insert, select
+from sqlalchemy import Date, Index, Integer, String, Table, Text, event, insert, select
 from sqlalchemy.orm import Mapped, Session, SessionTransaction, UOWTransaction, mapped_column
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.orm.base import PassiveFlag
@@ -81,7 +81,7 @@ _DAY_COLUMNS: dict[type[Any], tuple[str, ...]] = {
 }
 
 
-_INSERT_MARKS = insert(ReportFactMark.__table__)
+_INSERT_MARKS = insert(cast(Table, ReportFactMark.__table__))
 
 
 def london_day(moment: datetime) -> date:
