@@ -94,6 +94,12 @@ def strip_disclaimer(text: str) -> str:
     if earliest.start() > 0:
         return text[:earliest.start()].rstrip()
     # A pattern matches at the very start: that one is ignored, so ask each pattern on its own.
+    return strip_disclaimer_pattern_by_pattern(text)
+
+
+def strip_disclaimer_pattern_by_pattern(text: str) -> str:
+    """`strip_disclaimer` one pattern at a time, a match at the very start ignored: the slow way,
+    for the rare text the single alternation cannot answer, and the reference it is tested against."""
     cut = len(text)
     for pattern in _disclaimer_patterns():
         match = pattern.search(text)

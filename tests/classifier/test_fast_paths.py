@@ -25,7 +25,7 @@ from classifier.features import (
     read_lemmas,
 )
 from classifier.preparation import prepare
-from classifier.preparation.email import _disclaimer_patterns, strip_disclaimer
+from classifier.preparation.email import strip_disclaimer
 from triage_rules.nlp import get_nlp
 
 
@@ -164,13 +164,7 @@ def test_top_terms_are_the_plain_walk_over_the_sorted_contributions(small_classi
 
 
 def test_one_regex_for_all_disclaimers_cuts_where_the_first_of_them_would() -> None:
-    def reference(text: str) -> str:
-        cut = len(text)
-        for pattern in _disclaimer_patterns():
-            match = pattern.search(text)
-            if match and match.start() > 0:
-                cut = min(cut, match.start())
-        return text[:cut].rstrip()
+    from classifier.preparation.email import strip_disclaimer_pattern_by_pattern as reference
 
     texts = [e.body for e in _seed() if e.channel == "email"] + [
         "Disclaimer: confidential\nThe boiler is broken.\nThis email and any attachments are confidential.",
