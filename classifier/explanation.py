@@ -151,14 +151,13 @@ class Explainer:
         if not len(columns):
             return []
         contributions = values * weights[columns]
-        # The array methods np.argsort and np.flatnonzero call, without their wrappers' overhead.
-        order = (-contributions).argsort()
-        # The terms in order of contribution, up to the first that does not push towards the
-        # answer, less the hidden ones: what a walk over `order` would keep, found by NumPy.
-        stop = (contributions[order] <= 0).nonzero()[0]
-        if len(stop):
-            order = order[: stop[0]]
-        order = order[~self.hidden[columns[order]]]
+        # The terms that push towards the answer, less the hidden ones, largest first; equal
+        # contributions (identical training columns get identical weights) in column order. A row's
+        # entries come in another order when its batch has a call's agent side (SciPy's sum
+        # reorders them), so without a fixed tie-break an explanation would depend on its batch.
+        kept = (contributions > 0).nonzero()[0]
+        kept = kept[~self.hidden[columns[kept]]]
+        order = kept[np.lexsort((columns[kept], -contributions[kept]))]
         amounts, column_list = contributions[order].tolist(), columns[order].tolist()
         terms: list[TermWeight] = []
         names = self.names

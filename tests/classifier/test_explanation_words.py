@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from classifier.classifier import Classifier
+from classifier.encoding import MessageInput
 from classifier.explanation import HIDDEN_TERMS, spans_in
 
 
@@ -83,3 +84,34 @@ def test_a_loose_search_ruled_out_without_a_pattern_is_the_patterns_answer() -> 
             pattern = re.compile(r"\s+".join(re.escape(part) for part in words.split()), flags=re.IGNORECASE)
             exact = [(m.start(), m.end()) for m in re.finditer(re.escape(words), original)]
             assert spans_in(original, words) == (exact or [(m.start(), m.end()) for m in pattern.finditer(original)])
+
+
+# Messages whose explanations show terms of exactly equal weight in the small model (a word and the
+# n-gram it always comes with in training, e.g. "carbon" and "carbon monoxide").
+TIED_MESSAGES = [
+    ("the carbon monoxide alarm in the hall is doing a little chirp every minute, think its the battery "
+     "but its the sealed type so i cant change it. can some1 swap it. 31 Thistle Way", "sms"),
+    ("I've just been given a mobility scooter and there's no room for it in my flat. The corridor outside my "
+     "door is quite wide. Am I allowed to keep it there and charge it from the socket by the bin store?", "web_form"),
+    ("My mother is your tenant at 27 Poplar Walk. I found receipts in her kitchen drawer for roofing work "
+     "over the last month, plus a bank statement. I need to ask whether you sent anyone.", "email"),
+]
+CALL = ("Caller: hi, the boiler's gone off and there's no hot water\nAgent: I'm sorry to hear that, "
+        "can I take your address\nCaller: 4 Elm Road, and my baby is only six weeks old")
+
+
+def test_one_message_gets_the_same_explanation_alone_and_in_a_batch_with_a_call(
+    small_classifier: Classifier,
+) -> None:
+    """A call's agent side reorders the batch's feature rows; terms of equal weight must still come
+    out in one order (the term's column), whatever else is in the batch."""
+    tied = 0
+    for text, channel in TIED_MESSAGES:
+        message = MessageInput(text, channel)
+        alone = small_classifier.classify_many([message])[0].explanation
+        mixed = small_classifier.classify_many([MessageInput(CALL, "call_transcript"), message])[1].explanation
+        assert alone.type_terms == mixed.type_terms
+        assert alone.category_terms == mixed.category_terms
+        weights = [term.weight for term in alone.type_terms]
+        tied += len(weights) - len(set(weights))
+    assert tied, "no shown terms of equal weight: these messages no longer test the tie-break"

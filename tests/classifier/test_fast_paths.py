@@ -152,7 +152,10 @@ def test_top_terms_are_the_plain_walk_over_the_sorted_contributions(small_classi
             inside = values.indices < len(weights)
             contributions = values.data[inside] * weights[values.indices[inside]]
             expected: list[tuple[object, ...]] = []
-            for index in np.argsort(-contributions).tolist():
+            # Largest first, equal contributions in column order (Python's sort is stable)
+            walk = sorted(range(len(contributions)),
+                          key=lambda index: (-float(contributions[index]), int(values.indices[inside][index])))
+            for index in walk:
                 if contributions[index] <= 0 or len(expected) == 6:
                     break
                 term = str(explainer.names[values.indices[inside][index]])
