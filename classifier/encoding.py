@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from classifier.features import DocLemmas, TextForModel, char_string, lemma_string, meta_tokens, read_lemmas
 from classifier.preparation import PreparedText, prepare
 from classifier.rule_layer import RuleEngine, rule_tokens, run_rules
+from classifier.tokenizing import warm_tokenizer
 from triage_rules.hits import RuleHit
-from triage_rules.nlp import get_nlp
 from triage_rules.rules import CHUNK_CHARS
 
 
@@ -49,8 +48,7 @@ def _splittable(prepared: PreparedText) -> bool:
 
 def encode(messages: Sequence[MessageInput], *, engine: RuleEngine | None = None) -> list[EncodedItem]:
     """Encode a batch: the spaCy tokenizer runs over the batch, the rules once per message."""
-    nlp = get_nlp()
-    tokenizer: Any = nlp.tokenizer
+    tokenizer = warm_tokenizer()
     prepared = [prepare(message.text, channel=message.channel, subject=message.subject) for message in messages]
     usable = [index for index, item in enumerate(prepared) if item.unusable is None]
     # A subject's message the rules read as the model does (web forms, most emails) is tokenised
