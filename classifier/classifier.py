@@ -17,12 +17,12 @@ from classifier.data import LabelledExample
 from classifier.decision import Decision, decide, decide_unusable
 from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.errors import InvalidInputError, ModelNotFoundError
-from classifier.explanation import Explainer, RowView, WordMap
+from classifier.explanation import Explainer, WordMap
 from classifier.features import FeatureSettings
 from classifier.model import ModelSettings, TriageModel
 from classifier.persistence import load_parts
 from classifier.registry import MODEL_FILE, ModelRegistry
-from classifier.result import Classification, Explanation
+from classifier.result import Classification, Explanation, TermWeight
 from classifier.rule_layer import RuleEngine, language_of
 from triage_rules.rules import load_rule_engine
 from triage_rules.taxonomy import CHANNELS, JUNK
@@ -163,41 +163,67 @@ class Classifier:
         features = self.model.features([encoded[index].model_input for index in usable])  # type: ignore[misc]
         predictions = self.model.predict(features)
         threshold = self.review_threshold
-        results: list[Classification] = []
         row_of = {index: row for row, index in enumerate(usable)}
-        for index, item in enumerate(encoded):
-            row = row_of.get(index)
-            if row is None:
-                results.append(self._unusable(item))
-                continue
+        decided: dict[int, tuple[Decision, dict[str, float]]] = {}
+        for index, row in row_of.items():
             model_flags = self.model.model_flags(predictions.flag_probabilities, row)
-            decision = decide(
+            decided[index] = (decide(
                 self.model,
                 type_probabilities=predictions.type_probabilities[row],
                 category_probabilities=predictions.category_probabilities[row],
                 model_flags=model_flags,
-                hits=item.hits,
+                hits=encoded[index].hits,
                 review_threshold=threshold,
                 flag_probabilities=self.model.row_probabilities(predictions.flag_probabilities, row),
-            )
-            results.append(self._result(item, decision, RowView.of(features, row), predictions.type_probabilities[row],
-                                        predictions.category_probabilities[row], model_flags))
+            ), model_flags)
+        terms = self._terms(features, row_of, decided, encoded)
+        results: list[Classification] = []
+        for index, item in enumerate(encoded):
+            shown_row = row_of.get(index)
+            if shown_row is None:
+                results.append(self._unusable(item))
+                continue
+            decision, model_flags = decided[index]
+            type_terms, category_terms = terms[index]
+            results.append(self._result(item, decision, type_terms, category_terms,
+                                        predictions.type_probabilities[shown_row],
+                                        predictions.category_probabilities[shown_row], model_flags))
         if len(messages) >= RELEASE_AFTER_BATCH:
             _release_freed_memory()
         return results
 
+    def _terms(
+        self, features: Any, row_of: dict[int, int], decided: dict[int, tuple[Decision, dict[str, float]]],
+        encoded: list[EncodedItem],
+    ) -> dict[int, tuple[list[TermWeight], dict[str, list[TermWeight]]]]:
+        """Each usable item's type terms (of the type shown) and category terms, for the whole batch at once."""
+        explainer = self._explainer
+        requests: list[tuple[int, int]] = []
+        words: list[WordMap | None] = []
+        wanted: list[tuple[int, list[str]]] = []  # per item: its index and its explained categories
+        for index, row in row_of.items():
+            decision = decided[index][0]
+            item = encoded[index]
+            shown = JUNK if decision.junk else decision.type
+            word_map = (WordMap(item.lemmas, item.model_text, item.message.text)
+                        if item.lemmas is not None else None)
+            categories = [name for name in decision.categories if name in explainer.category_rows]
+            requests.append((row, self.model.types.index(shown) if shown in self.model.types else 0))
+            requests.extend((row, explainer.category_rows[name]) for name in categories)
+            words.extend([word_map] * (1 + len(categories)))
+            wanted.append((index, categories))
+        found = iter(explainer.explain_batch(features, requests, words))
+        return {index: (next(found), {name: next(found) for name in categories}) for index, categories in wanted}
+
     def _result(
-        self, item: EncodedItem, decision: Decision, row: RowView, type_probabilities: np.ndarray,
+        self, item: EncodedItem, decision: Decision, type_terms: list[TermWeight],
+        category_terms: dict[str, list[TermWeight]], type_probabilities: np.ndarray,
         category_probabilities: np.ndarray, model_flags: dict[str, float],
     ) -> Classification:
-        shown = JUNK if decision.junk else decision.type
-        type_index = self.model.types.index(shown) if shown in self.model.types else 0
-        words = (WordMap(item.lemmas, item.model_text, item.message.text)
-                 if item.lemmas is not None else None)
         explanation = Explanation(
             rules=list(item.hits),
-            type_terms=self._explainer.type_terms(row, type_index, words),
-            category_terms=self._explainer.category_terms(row, decision.categories, words),
+            type_terms=type_terms,
+            category_terms=category_terms,
             review_reason=decision.review_reason,
             routing_reason=decision.routing_reason,
             preparation=list(item.prepared.steps),

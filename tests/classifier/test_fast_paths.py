@@ -15,7 +15,7 @@ import pytest
 from classifier.classifier import Classifier
 from classifier.data import LabelledExample, load_examples, seed_files
 from classifier.encoding import MessageInput, encode
-from classifier.explanation import WordMap, _is_hidden
+from classifier.explanation import RowView, WordMap, _is_hidden
 from classifier.features import (
     FeatureBuilder,
     TextForModel,
@@ -177,3 +177,23 @@ def test_one_regex_for_all_disclaimers_cuts_where_the_first_of_them_would() -> N
     cut = [text for text in texts if strip_disclaimer(text) != text.rstrip()]
     assert len(cut) >= 3
     assert [strip_disclaimer(text) for text in texts] == [reference(text) for text in texts]
+
+
+def test_a_batchs_terms_found_at_once_are_each_rows_own(small_classifier: Classifier) -> None:
+    """explain_batch (the batch's contributions in a few NumPy calls) gives, for every row and weight
+    vector, what _top gives for that row alone, on seed messages with calls among them (their agent
+    side leaves the batch's rows unsorted)."""
+    explainer = small_classifier._explainer
+    seed = _seed()[::5]
+    assert any(example.channel == "call_transcript" for example in seed)
+    encoded = encode([MessageInput(e.body, e.channel, e.subject, e.sender, e.sender_name) for e in seed])
+    usable = [item for item in encoded if item.model_input is not None and item.lemmas is not None]
+    features = small_classifier.model.features([item.model_input for item in usable])  # type: ignore[misc]
+    requests = [(row, vector) for row in range(len(usable)) for vector in range(len(explainer.stacked))]
+    words = [WordMap(usable[row].lemmas, usable[row].model_text, usable[row].message.text)  # type: ignore[arg-type]
+             if row % 2 else None for row, _ in requests]
+    got = explainer.explain_batch(features, requests, words)
+    expected = [explainer._top(RowView.of(features, row), explainer.stacked[vector], words[k])
+                for k, (row, vector) in enumerate(requests)]
+    assert got == expected
+    assert sum(map(len, got)) > len(requests)  # most requests have terms: the comparison says something
