@@ -191,6 +191,11 @@ class _TokenGroup:
                     yield found
 
 
+# A channel's trigger patterns in rule order, the positions of those not gated by words, and the
+# positions of each gate word's (LOWER hash) patterns
+_TriggerPatterns = tuple[list[tuple[_TokenGroup, _TokenPattern]], list[int], dict[int, list[int]]]
+
+
 class _RegexGateMemo:
     """Which tokens (LOWER hashes) each line-local regex gate matches, asked once per token of all
     of them together: one remembered set of tokens asked for the engine, not one per gate."""
@@ -331,7 +336,7 @@ class RuleEngine:
             for word in group.words:
                 self._triggers_by_word[word].append(position)
         self._trigger_words = frozenset(self._triggers_by_word)
-        self._triggers_by_channel: dict[str | None, list[tuple[_TokenGroup, _TokenPattern]]] = {}
+        self._triggers_by_channel: dict[str | None, _TriggerPatterns] = {}
         self._ungated_triggers = frozenset(position for position, group in enumerate(self._trigger_groups)
                                            if group.always or group.regex is not None)
 
@@ -440,7 +445,14 @@ class RuleEngine:
         would find (tests/triage_rules/test_engine.py compares the two), a span possibly twice."""
         mask = view.need_mask
         group_windows: dict[int, list[tuple[int, int]]] = {}
-        for group, pattern in self._trigger_patterns_for(channel):
+        patterns, ungated, by_gate_word = self._trigger_patterns_for(channel)
+        # A word-gated pattern has no window without one of its gate words: only the patterns of
+        # the gate words in the Doc are visited (most Docs hold a few), not all ~120
+        chosen = set(ungated)
+        for word in view.positions:
+            chosen.update(by_gate_word.get(word, ()))
+        for position in sorted(chosen):
+            group, pattern = patterns[position]
             if pattern.need_mask & mask != pattern.need_mask:
                 continue
             if pattern.words is not None and not group.always:
@@ -451,15 +463,22 @@ class RuleEngine:
             for start, end in pattern.matches(view, windows):
                 yield group.rule_index, start, end
 
-    def _trigger_patterns_for(self, channel: str | None) -> list[tuple[_TokenGroup, _TokenPattern]]:
-        """The trigger patterns of the rules that apply to `channel`, in rule order (made once per channel)."""
-        patterns = self._triggers_by_channel.get(channel)
-        if patterns is None:
-            patterns = self._triggers_by_channel[channel] = [
-                (group, pattern) for group in self._trigger_groups
-                if self._rules[group.rule_index].applies_to(channel) for pattern in group.patterns
-            ]
-        return patterns
+    def _trigger_patterns_for(self, channel: str | None) -> _TriggerPatterns:
+        """The trigger patterns of the rules that apply to `channel`, in rule order, the positions of
+        those not gated by words, and the positions of each gate word's patterns (made once per channel)."""
+        made = self._triggers_by_channel.get(channel)
+        if made is None:
+            patterns = [(group, pattern) for group in self._trigger_groups
+                        if self._rules[group.rule_index].applies_to(channel) for pattern in group.patterns]
+            ungated = [position for position, (group, pattern) in enumerate(patterns)
+                       if pattern.words is None or group.always]
+            by_gate_word: dict[int, list[int]] = defaultdict(list)
+            for position, (group, pattern) in enumerate(patterns):
+                if pattern.words is not None and not group.always:
+                    for word in pattern.words:
+                        by_gate_word[word].append(position)
+            made = self._triggers_by_channel[channel] = (patterns, ungated, dict(by_gate_word))
+        return made
 
     def _openable_triggers(self, view: _FieldView) -> list[_TokenGroup]:
         """The trigger groups, in order, that have a gate word in the Doc or need none (the others'
