@@ -9,7 +9,8 @@ goes through the prefix, suffix and infix regexes again, message after message.
 
 A chunk's tokens depend on the chunk alone (its cache is keyed by the chunk's text), so tokenising a
 chunk on its own remembers exactly what tokenising it inside any text would: each new chunk of a
-batch is tokenised once alone before the batch, and the batch's Docs then find it remembered.
+batch is tokenised once before the batch (alone, or with other chunks that cannot hold a special
+case), and the batch's Docs then find it remembered.
 A chunk that holds a special case is not remembered either way, and is tokenised as before.
 """
 
@@ -36,6 +37,7 @@ class WarmTokenizer:
         self._tokenizer: Any = tokenizer if tokenizer is not None else nlp_tokenizer
         self._tokenizer.max_cache_size = max(self._tokenizer.max_cache_size, MAX_CACHED_CHUNKS)
         self._warmed: set[str] = set()  # chunks already tokenised alone (or found not worth it)
+        self._special_cases = frozenset(self._tokenizer.rules or ())
 
     def warm(self, texts: Iterable[str]) -> None:
         """Tokenise alone each chunk of `texts` not seen before, while spaCy still has room for it."""
@@ -46,7 +48,13 @@ class WarmTokenizer:
             new.update(text.split())  # str.split and the tokenizer both split at str.isspace()
         new -= self._warmed
         tokenizer = self._tokenizer
-        for chunk in new:
+        # Letters only and not a special case: no affix or infix to split off, so no special case
+        # can be met inside it, and all of these are remembered from one Doc of them together
+        # (a Doc each costs more than the chunk's tokenising). The others go one Doc each.
+        plain = [chunk for chunk in new if chunk.isalpha() and chunk not in self._special_cases]
+        if plain:
+            tokenizer(" ".join(plain))
+        for chunk in new.difference(plain):
             tokenizer(chunk)
         self._warmed |= new
 
