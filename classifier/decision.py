@@ -37,6 +37,9 @@ PROTECTING_FLAGS = frozenset({"urgent_safety", "safeguarding", "non_english", "a
 # still holds the item back whatever the flags.
 SOFT_PROTECTING_FLAGS = frozenset({"misconduct", "ombudsman", "third_party", "designated_person"})
 JUNK_SURE_OVER_SOFT_FLAGS = 0.75
+# A person asking whether something is really from us (a scam text, a leaflet, a caller at the door)
+# quotes the spam but is not spam: spam never asks its recipient whether it is genuine.
+ASKS_IF_GENUINE_RULE = "type_hints.asks_if_genuine"
 # The wide safety-net rules (a vulnerable person AND any hazard word; "urgent" AND any hazard word)
 # are right about half the time on their own. They raise urgent_safety only when the flag model
 # agrees a little (probability >= the flag's confirm threshold, chosen on cross-validated TRAIN
@@ -89,6 +92,8 @@ def junk_blocked_by(
         return f"flag {soft[0]} (junk probability {junk_probability:.2f})"
     if "complaint" in type_hints_from(hits):
         return "a complaint cue"
+    if any(hit.rule == ASKS_IF_GENUINE_RULE for hit in hits):
+        return "asks whether it is really from us"
     if complaint_probability >= JUNK_COMPLAINT_FLOOR:
         return f"complaint probability {complaint_probability:.2f}"
     return None

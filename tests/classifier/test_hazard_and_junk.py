@@ -70,6 +70,20 @@ def test_junk_is_refused_when_a_safety_safeguarding_or_complaint_signal_is_prese
     assert junk_blocked_by(set(), [], 0.01, junk_probability=0.6) is None
 
 
+@pytest.mark.parametrize("text", [
+    "Got a text saying my rent is £42.50 in arrears, pay at westmere-rentpay.co.uk by tomorrow. Is that actually you??",
+    "*** BOILER COVER FOR TENANTS ONLY £9.99 *** Is Gary anything to do with you?",
+])
+def test_someone_asking_whether_spam_is_really_from_us_is_not_junk(text: str) -> None:
+    hits = ENGINE.match(text, channel="sms")
+    assert junk_blocked_by(set(), hits, 0.0, junk_probability=0.99) == "asks whether it is really from us"
+
+
+def test_spam_itself_does_not_ask_whether_it_is_genuine() -> None:
+    hits = ENGINE.match("Westmere Housing: your rent is in arrears. Pay now at westmere-rentpay.co.uk", channel="sms")
+    assert junk_blocked_by(set(), hits, 0.0, junk_probability=0.99) is None
+
+
 def test_abuse_aimed_at_us_is_never_junk() -> None:
     # an abusive complaint the type model finds junk-like is still a person writing to us
     assert junk_blocked_by({"abusive"}, [], 0.0, junk_probability=0.99) == "flag abusive"
