@@ -209,6 +209,10 @@ class TwilioTranscriptionAdapter:
         form = parse_form(raw)
         if form is None:
             return Refused("a Twilio webhook body must be UTF-8 form data", self.channel, FORM_CONTENT_TYPE)
+        return self.from_form(form, raw=raw)
+
+    def from_form(self, form: Mapping[str, str], *, raw: bytes) -> InboundMessage:
+        """The message from a form already read (the webhook parsed it once to check its signature)."""
         return message_from_twilio_transcription(form, raw=raw)
 
 

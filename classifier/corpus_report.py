@@ -44,6 +44,12 @@ the lead after the rules and floors above were chosen: a risk mentioned as an as
 call, in text-speak or non-native English, or played down, and near misses in the same styles (2
 labels changed the same way: tablets saved up for before a court date; "he'll come back and sort me
 out").
+Two more writers under the same rules wrote for junk (`blind_writers_junk.jsonl` bw6j-, 130 spam,
+marketing, phishing, scam and automated-notice items across the four channels) and near-junk
+(`blind_writers_near_junk.jsonl` bw6n-, 110: 90 real messages that look like junk at a glance —
+residents forwarding a scam to ask if it is ours, a repair after "wrong number", an out-of-office with
+a disclosure, some with safety or safeguarding signals — and 20 junk); 2 labels changed
+(relabels.md, section 4).
 
 This file is generated: `python -m classifier.corpus_report` (counts below are from the files).
 """

@@ -14,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from intake.api import health, items, transcripts
 from intake.api.errors import install_error_handlers
 from intake.api.webhooks import twilio as twilio_webhooks
+from intake.api.webhooks.twilio_fast_path import TwilioInboundFastPath
 from intake.ingest_groups import IngestGroups
 from intake.privacy.logs import redact_access_log
 from intake.runtime import Runtime, get_runtime
@@ -53,6 +54,9 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    # Inside the security headers (install_web adds them after, so around it): texts and call
+    # transcriptions are answered before FastAPI's routing (intake/api/webhooks/twilio_fast_path.py).
+    app.add_middleware(TwilioInboundFastPath, runtime=runtime, groups=app.state.ingest_groups)
     install_web(app)  # /static, sign-in redirects and refusal pages, security headers
     if runtime.settings.trusted_proxies:
         # Only these proxies' X-Forwarded-For / -Proto are believed: without it, behind a proxy every

@@ -22,6 +22,8 @@ nothing to do, so an app built and dropped (tests) leaves nothing running.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import queue
 import threading
@@ -45,6 +47,10 @@ class _Waiting:
     message: InboundMessage
     actor: str
     answer: Future[IngestResult] = field(default_factory=Future)
+    # A request on an event loop (`store`) is answered there too: one wake-up of its loop a group,
+    # not one a message (each wake-up is a write to the loop's self-pipe and a turn of the loop).
+    loop: asyncio.AbstractEventLoop | None = None
+    loop_answer: asyncio.Future[IngestResult] | None = None
 
 
 class IngestGroups:
@@ -80,13 +86,30 @@ class IngestGroups:
         for message in messages:
             validate_message(message)
         waiting = [_Waiting(message, actor) for message in messages]
+        self._enqueue(waiting)
+        return [each.answer for each in waiting]
+
+    def _enqueue(self, waiting: list[_Waiting]) -> None:
         with self._lock:
             for each in waiting:
                 self._waiting.put(each)
             if self._running < self.writers:
                 self._running += 1
                 threading.Thread(target=self._run, name="intake-ingest-writer", daemon=True).start()
-        return [each.answer for each in waiting]
+
+    async def store(self, message: InboundMessage, *, actor: str) -> IngestResult:
+        """`submit` for a request on an event loop: waits, holding no thread, until committed.
+
+        A request cancelled while it waits (a client gone away, a server shutting down) leaves its
+        message queued: it is stored all the same — Twilio does not send an inbound text again,
+        and a repeat is recognised by its id anyway.
+        """
+        validate_message(message)
+        loop = asyncio.get_running_loop()
+        waiting = _Waiting(message, actor, loop=loop, loop_answer=loop.create_future())
+        self._enqueue([waiting])
+        assert waiting.loop_answer is not None
+        return await waiting.loop_answer
 
     def ingest(self, message: InboundMessage, *, actor: str) -> IngestResult:
         """`pipeline.ingest`, stored in the next group: blocks until committed (or raises its error)."""
@@ -109,9 +132,9 @@ class IngestGroups:
                     group.append(self._waiting.get_nowait())
                 except queue.Empty:
                     break
-            # The request path never cancels (store_or_keep shields its wait: a client gone away
-            # still has its message stored); a future cancelled by a direct caller is dropped here,
-            # and from here on none can be cancelled.
+            # The request path never cancels the thread-safe future (a request cancelled while it
+            # waits in `store` leaves its message queued, to be stored); one cancelled by a direct
+            # caller of `submit` is dropped here, and from here on none can be cancelled.
             group = [waiting for waiting in group if waiting.answer.set_running_or_notify_cancel()]
             if not group:
                 continue
@@ -124,6 +147,8 @@ class IngestGroups:
                 with self._lock:
                     self._running -= 1
                 raise
+            finally:
+                _answer_event_loops(group)
 
     def _write(self, group: list[_Waiting]) -> None:
         self.batches += 1
@@ -142,3 +167,30 @@ class IngestGroups:
                 waiting.answer.set_result(ingest(self.runtime, waiting.message, actor=waiting.actor))
             except BaseException as error:  # handed to the request that sent it, which raises it
                 waiting.answer.set_exception(error)
+
+
+def _answer_event_loops(group: list[_Waiting]) -> None:
+    """Hand each event loop the answers of its requests in this group, in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
+    for waiting in group:
+        if waiting.loop is not None:
+            by_loop.setdefault(waiting.loop, []).append(waiting)
+    for loop, waitings in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is left to answer
+            loop.call_soon_threadsafe(_copy_answers, waitings)
+
+
+def _copy_answers(waitings: list[_Waiting]) -> None:
+    """On the loop: each request's answer, as the writer set it on the thread-safe future."""
+    for waiting in waitings:
+        answer = waiting.loop_answer
+        if answer is None or answer.done():  # its request was cancelled; the message is stored all the same
+            continue
+        if not waiting.answer.done():  # never expected: a writer that answers every message it takes
+            answer.set_exception(RuntimeError("the ingest writer stopped without answering"))
+            continue
+        error = waiting.answer.exception()
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(waiting.answer.result())

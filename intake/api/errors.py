@@ -29,13 +29,16 @@ STATUS_BY_ERROR: dict[type[Exception], int] = {
 }
 
 
+def error_response(error: Exception) -> JSONResponse:
+    """A service error's answer: its status and `{"error": kind, "detail": what went wrong}`."""
+    status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": type(error).__name__, "detail": str(error)}, status_code=status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def _intake_error(request: Request, error: Exception) -> JSONResponse:
-        status = next((code for kind, code in STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return JSONResponse(
-            {"error": type(error).__name__, "detail": str(error)}, status_code=status, headers=headers
-        )
+        return error_response(error)
 
     for family in SERVICE_ERRORS:
         app.add_exception_handler(family, _intake_error)

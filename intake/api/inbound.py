@@ -8,8 +8,7 @@ id, unknown channel) is handled the same way as the adapter refusing it.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
@@ -29,17 +28,21 @@ from models import Item
 
 async def read_limited(request: Request, limit: int) -> bytes:
     """The whole body, or PayloadTooLarge (413) as soon as it passes `limit` bytes."""
-    declared = request.headers.get("content-length")
+    return await limited_body(request.headers.get("content-length"), request.stream(), limit)
+
+
+async def limited_body(declared: str | None, chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """`chunks` joined, or PayloadTooLarge as soon as the declared length or the bytes pass `limit`."""
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is {int(declared)} bytes; the limit is {limit}")
-    chunks: list[bytes] = []
+    received: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in chunks:
         size += len(chunk)
         if size > limit:
             raise PayloadTooLarge(f"the body is over the {limit}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        received.append(chunk)
+    return b"".join(received)
 
 
 async def receive(request: Request, runtime: Runtime, adapter: InboundAdapter, *, actor: str) -> IngestResult:
@@ -75,10 +78,9 @@ async def store_or_keep(
     if isinstance(outcome, Refused):
         return await run_in_threadpool(ingest_or_keep, runtime, outcome, raw=raw, actor=actor)
     try:
-        # Shielded: a client that goes away (a provider's timeout, a server shutting down) must not
-        # take its message with it — Twilio does not send an inbound text again, and a repeat is
-        # recognised by its id anyway.
-        return await asyncio.shield(asyncio.wrap_future(groups.submit(outcome, actor=actor)))
+        # A client that goes away (a provider's timeout, a server shutting down) does not take its
+        # message with it: it is queued and stored all the same (IngestGroups.store).
+        return await groups.store(outcome, actor=actor)
     except InvalidMessage as error:
         kept = await run_in_threadpool(_keep_refused, runtime, outcome, raw, error)
         raise InvalidMessage(f"{error} (payload kept as rejected #{kept})") from error

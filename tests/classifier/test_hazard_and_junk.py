@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from classifier.decision import SAFETY_NET_RULES, junk_blocked_by, rule_flags_confirmed
+from classifier.decision import (
+    JUNK_COMPLAINT_FLOOR,
+    JUNK_SURE_OVER_SOFT_FLAGS,
+    SAFETY_NET_RULES,
+    SOFT_PROTECTING_FLAGS,
+    junk_blocked_by,
+    rule_flags_confirmed,
+)
 from classifier.hazard import hazard_state
 from triage_rules.rules import flags_from, load_rule_engine
 
@@ -53,19 +60,44 @@ def test_no_hazard_means_none() -> None:
 
 
 def test_junk_is_refused_when_a_safety_safeguarding_or_complaint_signal_is_present() -> None:
-    assert junk_blocked_by({"urgent_safety"}, [], 0.0) == "flag urgent_safety"
-    assert junk_blocked_by({"safeguarding"}, [], 0.0) == "flag safeguarding"
-    assert junk_blocked_by({"non_english"}, [], 0.0) == "flag non_english"  # unreadable to the model
-    assert junk_blocked_by(set(), [], 0.4) is not None
+    sure = 0.99  # however sure the type model is that it is junk
+    assert junk_blocked_by({"urgent_safety"}, [], 0.0, junk_probability=sure) == "flag urgent_safety"
+    assert junk_blocked_by({"safeguarding"}, [], 0.0, junk_probability=sure) == "flag safeguarding"
+    assert junk_blocked_by({"non_english"}, [], 0.0, junk_probability=sure) == "flag non_english"  # unreadable
+    assert junk_blocked_by(set(), [], 0.4, junk_probability=0.6) is not None
     complaint_hits = ENGINE.match("This is the third time I have complained and nobody has come.", channel="email")
-    assert junk_blocked_by(set(), complaint_hits, 0.0) == "a complaint cue"
-    assert junk_blocked_by(set(), [], 0.01) is None
+    assert junk_blocked_by(set(), complaint_hits, 0.0, junk_probability=sure) == "a complaint cue"
+    assert junk_blocked_by(set(), [], 0.01, junk_probability=0.6) is None
 
 
-@pytest.mark.parametrize("flag", ["abusive", "misconduct", "ombudsman", "third_party", "designated_person"])
-def test_a_person_writing_to_us_about_us_is_never_junk(flag: str) -> None:
-    # e.g. an abusive complaint the type model finds junk-like: abuse aimed at us is still a complaint
-    assert junk_blocked_by({flag}, [], 0.0) == f"flag {flag}"
+@pytest.mark.parametrize("text", [
+    "Got a text saying my rent is £42.50 in arrears, pay at westmere-rentpay.co.uk by tomorrow. Is that actually you??",
+    "*** BOILER COVER FOR TENANTS ONLY £9.99 *** Is Gary anything to do with you?",
+])
+def test_someone_asking_whether_spam_is_really_from_us_is_not_junk(text: str) -> None:
+    hits = ENGINE.match(text, channel="sms")
+    assert junk_blocked_by(set(), hits, 0.0, junk_probability=0.99) == "asks whether it is really from us"
+
+
+def test_spam_itself_does_not_ask_whether_it_is_genuine() -> None:
+    hits = ENGINE.match("Westmere Housing: your rent is in arrears. Pay now at westmere-rentpay.co.uk", channel="sms")
+    assert junk_blocked_by(set(), hits, 0.0, junk_probability=0.99) is None
+
+
+def test_abuse_aimed_at_us_is_never_junk() -> None:
+    # an abusive complaint the type model finds junk-like is still a person writing to us
+    assert junk_blocked_by({"abusive"}, [], 0.0, junk_probability=0.99) == "flag abusive"
+
+
+@pytest.mark.parametrize("flag", sorted(SOFT_PROTECTING_FLAGS))
+def test_a_person_writing_to_us_about_us_is_junk_only_when_the_model_is_sure(flag: str) -> None:
+    # Spam names the Ombudsman (webinars), threatens legal action (copyright scams), claims to be a
+    # fraud team or a councillor: the flag holds junk back only below the type model's sure line...
+    unsure = JUNK_SURE_OVER_SOFT_FLAGS - 0.01
+    assert junk_blocked_by({flag}, [], 0.0, junk_probability=unsure) == f"flag {flag} (junk probability {unsure:.2f})"
+    assert junk_blocked_by({flag}, [], 0.0, junk_probability=JUNK_SURE_OVER_SOFT_FLAGS) is None
+    # ...and never over a complaint signal
+    assert junk_blocked_by({flag}, [], JUNK_COMPLAINT_FLOOR, junk_probability=0.99) is not None
 
 
 def test_a_safety_net_rule_alone_waits_for_the_model_but_a_specific_rule_never_does() -> None:

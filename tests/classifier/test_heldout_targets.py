@@ -62,17 +62,16 @@ def test_the_emergency_queue_stays_usable(held_out_report: dict[str, Any]) -> No
     assert held_out_report["queue_precision"]["emergency"]["precision"] >= 0.7
 
 
-@missed("junk F1 0.880, one junk item short of 0.9, since the blind writers' risk data; no protected item as junk")
 def test_junk_f1_is_at_least_09(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["junk"]["f1"] >= 0.9
 
 
-@missed("category micro-F1 0.783; CV TRAIN 0.801 after the label pass, TEST labels unchanged")
+@missed("category micro-F1 0.780; CV TRAIN 0.801 after the label pass, TEST labels unchanged")
 def test_category_micro_f1_is_at_least_085(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["category_micro_f1"] >= 0.85
 
 
-@missed("routed items right 0.942 at automation 0.888")
+@missed("routed items right 0.942 at automation 0.880")
 def test_routed_items_are_96_percent_right(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["routed_queue_accuracy"] >= 0.96
 

@@ -4,6 +4,10 @@ Each one is signed (intake/api/webhooks/twilio_signature.py), parsed by its chan
 (channels/sms.py, channels/transcripts.py), answered at once with empty TwiML, and handed to the
 pipeline's `ingest`, which stores the message once per MessageSid / CallSid and queues the work:
 Twilio gives up on a webhook after 15 seconds and nothing slow should stand between it and a 200.
+
+Texts and transcriptions are answered by intake/api/webhooks/twilio_fast_path.py before FastAPI's
+routing, with the same steps; their routes here are the documented contract and serve them when
+that is not installed.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from channels.registry import resolve_inbound
+from channels.sms import TwilioSmsAdapter
+from channels.transcripts import TwilioTranscriptionAdapter
 from intake.acknowledgements import record_delivery_status
 from intake.api.inbound import store_or_keep
 from intake.api.webhooks.twilio_signature import SignedFormDep
@@ -27,9 +32,9 @@ TWIML_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["twilio webhooks"])
 
-# The adapters are stateless: resolved once, by name, from the channels' registry.
-SMS = resolve_inbound("twilio_sms")
-TRANSCRIPTION = resolve_inbound("twilio_transcription")
+# The adapters are stateless; each makes a message of the form the signature check has read.
+SMS = TwilioSmsAdapter()
+TRANSCRIPTION = TwilioTranscriptionAdapter()
 
 
 def empty_twiml() -> Response:
@@ -44,7 +49,7 @@ def empty_twiml() -> Response:
 @router.post("/sms", response_class=Response, responses=TWIML_RESPONSES)
 async def inbound_sms(form: SignedFormDep) -> Response:
     """An inbound text. A replayed MessageSid is answered the same way and changes nothing."""
-    outcome = SMS.parse(form.raw, {})
+    outcome = SMS.from_form(form.fields, raw=form.raw)
     result = await store_or_keep(form.runtime, form.groups, outcome, raw=form.raw, actor="twilio")
     if not result.created:
         log.info("Twilio replayed text %s: already item %s", form.fields.get("MessageSid"), result.item_id)
@@ -54,7 +59,7 @@ async def inbound_sms(form: SignedFormDep) -> Response:
 @router.post("/transcription", response_class=Response, responses=TWIML_RESPONSES)
 async def transcription(form: SignedFormDep) -> Response:
     """A recorded call's transcription (completed or failed): one item per CallSid."""
-    outcome = TRANSCRIPTION.parse(form.raw, {})
+    outcome = TRANSCRIPTION.from_form(form.fields, raw=form.raw)
     await store_or_keep(form.runtime, form.groups, outcome, raw=form.raw, actor="twilio")
     return empty_twiml()
 

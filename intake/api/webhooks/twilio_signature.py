@@ -34,9 +34,31 @@ class SignedForm:
     groups: IngestGroups
 
 
-def public_url(base_url: str, request: Request) -> str:
-    """The URL Twilio signed: our public base, the path, and the query string if there was one."""
-    return signed_url(base_url, request.url.path, request.url.query)
+def verified_form(
+    runtime: Runtime, raw: bytes, *, path: str, query: str, signature: str, client_host: str
+) -> dict[str, str]:
+    """A Twilio webhook's fields once its signature is checked (403 Forbidden when it is missing or
+    wrong; 422 when the body is not UTF-8 form data). The one check both ways in are served by: the
+    FastAPI dependency below and intake/api/webhooks/twilio_fast_path.py."""
+    try:
+        pairs = form_pairs(raw)
+    except UnicodeDecodeError as error:
+        raise InvalidMessage("a Twilio webhook body must be UTF-8 form data") from error
+    twilio = runtime.settings.twilio
+    if twilio.skip_signature_validation and runtime.settings.environment != "production":
+        return first_values(pairs)
+    if twilio.skip_signature_validation:
+        log.error("INTAKE_TWILIO_SKIP_SIGNATURE_VALIDATION is ignored in production")
+    problem = signature_problem(
+        token=twilio.auth_token.get_secret_value() if twilio.auth_token else "",
+        signature=signature,
+        url=signed_url(runtime.settings.public_base_url, path, query),
+        pairs=pairs,
+    )
+    if problem:
+        log.warning("refused a Twilio webhook to %s from %s: %s", path, client_host, problem)
+        raise Forbidden("the X-Twilio-Signature does not match this request")
+    return first_values(pairs)
 
 
 async def signed_twilio_form(request: Request) -> SignedForm:
@@ -44,30 +66,15 @@ async def signed_twilio_form(request: Request) -> SignedForm:
     runtime: Runtime = request.app.state.runtime  # as RuntimeDep reads it, without a second dependency
     groups: IngestGroups = request.app.state.ingest_groups
     raw = await read_limited(request, runtime.settings.max_body_bytes)
-    try:
-        pairs = form_pairs(raw)
-    except UnicodeDecodeError as error:
-        raise InvalidMessage("a Twilio webhook body must be UTF-8 form data") from error
-    twilio = runtime.settings.twilio
-    if twilio.skip_signature_validation and runtime.settings.environment != "production":
-        return SignedForm(fields=first_values(pairs), raw=raw, runtime=runtime, groups=groups)
-    if twilio.skip_signature_validation:
-        log.error("INTAKE_TWILIO_SKIP_SIGNATURE_VALIDATION is ignored in production")
-    problem = signature_problem(
-        token=twilio.auth_token.get_secret_value() if twilio.auth_token else "",
+    fields = verified_form(
+        runtime,
+        raw,
+        path=request.url.path,
+        query=request.url.query,
         signature=request.headers.get(SIGNATURE_HEADER, ""),
-        url=public_url(runtime.settings.public_base_url, request),
-        pairs=pairs,
+        client_host=request.client.host if request.client else "unknown",
     )
-    if problem:
-        log.warning(
-            "refused a Twilio webhook to %s from %s: %s",
-            request.url.path,
-            request.client.host if request.client else "unknown",
-            problem,
-        )
-        raise Forbidden("the X-Twilio-Signature does not match this request")
-    return SignedForm(fields=first_values(pairs), raw=raw, runtime=runtime, groups=groups)
+    return SignedForm(fields=fields, raw=raw, runtime=runtime, groups=groups)
 
 
 SignedFormDep = Annotated[SignedForm, Depends(signed_twilio_form)]
