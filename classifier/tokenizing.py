@@ -25,7 +25,8 @@ from spacy.tokens import Doc
 from triage_rules.nlp import get_nlp
 
 # Chunks spaCy may remember (each a few pointers to lexemes that exist anyway): enough for a busy
-# service's vocabulary, measured at ~3 MB of RSS for the seed corpus's ~23,000.
+# service's vocabulary. The seed corpus's ~24,000 cost the bench's worker 0-3 MB of RSS over main's
+# (docs/benchmarks.md, classifier sixth round).
 MAX_CACHED_CHUNKS = 60_000
 
 
