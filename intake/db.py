@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,10 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "models" / "migrations"
 
 
+# The writers' turn of each SQLite file engine (make_engine), for `Database.request_path_active`.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, SqliteWriters] = weakref.WeakKeyDictionary()
+
+
 def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         _ensure_sqlite_directory(database_url)
@@ -29,6 +34,7 @@ def make_engine(database_url: str) -> Engine:
             return engine
         # Writers take turns (intake/sqlite_writers.py) rather than sleeping in SQLite's busy handler.
         writers = SqliteWriters(path.split("?", 1)[0], timeout_seconds=SQLITE_BUSY_TIMEOUT_SECONDS)
+        _SQLITE_WRITERS[engine] = writers
 
         def begin(connection) -> None:  # type: ignore[no-untyped-def]
             info = connection.connection.info
@@ -92,6 +98,12 @@ class Database:
             raise
         finally:
             session.close()
+
+    def request_path_active(self) -> bool:
+        """SQLite: whether webhooks are being stored right now (a request-path writer of any process
+        waits for the writer's turn or writes). Always False on PostgreSQL, which has no one writer."""
+        writers = _SQLITE_WRITERS.get(self.engine)
+        return writers is not None and writers.request_path_active()
 
     def upgrade(self, revision: str = "heads") -> None:
         upgrade_database(self.engine, revision)

@@ -149,6 +149,10 @@ class SqliteWriters:
         while self._request_path_waiting() and time.monotonic() < until:
             time.sleep(POLL_SECONDS)
 
+    def request_path_active(self) -> bool:
+        """Whether a request-path writer (any process's) is waiting for the writer or writing now."""
+        return self._request_path_waiting()
+
     def _request_path_waiting(self) -> bool:
         with self._priority_lock:
             if self._priority_probe is None:

@@ -230,10 +230,27 @@ class _DatabaseMode(_Mode):
             self.table.reclaim_abandoned()
 
 
+# While webhooks are being stored, the worker beside `intake serve` steps back for this many times as
+# long as its last batch took, at most STEP_BACK_MAX_SECONDS: it then has at most a third of the time,
+# and the CPU goes to answering residents' webhooks (Twilio gives up after 15 s and does not send an
+# inbound text again). Acknowledgements follow as the burst eases; an idle request path costs nothing.
+# bench/bench_sms_webhook.py --mode sqlite, alternated with and without: docs/benchmarks.md, sixth session.
+STEP_BACK_PER_BATCH_SECOND = 2.0
+STEP_BACK_MAX_SECONDS = 1.0
+
+
+def step_back_seconds(*, request_path_active: bool, batch_seconds: float) -> float:
+    """How long the database-queue worker waits after a batch before it claims the next one."""
+    if not request_path_active:
+        return 0.0
+    return min(STEP_BACK_MAX_SECONDS, STEP_BACK_PER_BATCH_SECOND * batch_seconds)
+
+
 def run_database_worker(
     runtime: Runtime, name: str, *, batch_size: int, poll_seconds: float, burst: bool, stop: threading.Event
 ) -> int:
-    """Claim up to `batch_size` ready jobs, run them, repeat; between polls, wait `poll_seconds`."""
+    """Claim up to `batch_size` ready jobs, run them, repeat; between polls, wait `poll_seconds`.
+    On SQLite, while webhooks are being stored, step back after each batch (`step_back_seconds`)."""
     assert isinstance(runtime.jobs, DatabaseQueue)
     table = runtime.jobs.table
     while not stop.is_set():
@@ -243,7 +260,13 @@ def run_database_worker(
                 return 0
             stop.wait(poll_seconds)
             continue
+        started = time.monotonic()
         run_claimed(runtime, table, name, claimed)
+        pause = step_back_seconds(
+            request_path_active=runtime.database.request_path_active(), batch_seconds=time.monotonic() - started
+        )
+        if pause:
+            stop.wait(pause)
     return 0
 
 

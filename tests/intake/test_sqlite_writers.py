@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from intake import sqlite_writers
-from intake.db import make_engine
+from intake.db import Database, make_engine
 from intake.sqlite_writers import SqliteWriters
+from intake.workers import STEP_BACK_MAX_SECONDS, step_back_seconds
+from tests.conftest import make_settings
 
 
 def _engine(path: Path):  # type: ignore[no-untyped-def]
@@ -139,3 +141,35 @@ def test_the_request_path_writes_before_a_worker_that_began_waiting_first(
         thread.join(10)
     assert order == ["webhook", "worker"]
     engine.dispose()
+
+
+def test_the_worker_beside_the_server_sees_when_webhooks_are_being_stored(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    database = Database(make_settings(tmp_path, f"sqlite:///{path}"))
+    web_server = SqliteWriters(str(path), timeout_seconds=5)  # the server process's view: its own open files
+    writing, written = threading.Event(), threading.Event()
+
+    def store_a_webhook_group() -> None:
+        sqlite_writers.request_path()
+        info: dict[str, object] = {}
+        web_server.acquire(info)
+        writing.set()
+        written.wait(10)
+        web_server.release(info)
+
+    assert not database.request_path_active()
+    writer = threading.Thread(target=store_a_webhook_group)
+    writer.start()
+    assert writing.wait(10)
+    assert database.request_path_active()
+    written.set()
+    writer.join(10)
+    assert not database.request_path_active()
+    web_server.close()
+    database.dispose()
+
+
+def test_the_worker_steps_back_only_while_webhooks_are_being_stored_and_never_for_long() -> None:
+    assert step_back_seconds(request_path_active=False, batch_seconds=0.3) == 0.0
+    assert step_back_seconds(request_path_active=True, batch_seconds=0.05) == pytest.approx(0.1)
+    assert step_back_seconds(request_path_active=True, batch_seconds=30.0) == STEP_BACK_MAX_SECONDS
