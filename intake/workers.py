@@ -25,6 +25,7 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -247,10 +248,18 @@ def step_back_seconds(*, request_path_active: bool, batch_seconds: float) -> flo
 
 
 def run_database_worker(
-    runtime: Runtime, name: str, *, batch_size: int, poll_seconds: float, burst: bool, stop: threading.Event
+    runtime: Runtime,
+    name: str,
+    *,
+    batch_size: int,
+    poll_seconds: float,
+    burst: bool,
+    stop: threading.Event,
+    timer: Callable[[], float] = time.monotonic,
 ) -> int:
     """Claim up to `batch_size` ready jobs, run them, repeat; between polls, wait `poll_seconds`.
-    On SQLite, while webhooks are being stored, step back after each batch (`step_back_seconds`)."""
+    On SQLite, while webhooks are being stored, step back after each batch (`step_back_seconds`),
+    for a time measured on `timer` (a batch's length, never compared with another process's)."""
     assert isinstance(runtime.jobs, DatabaseQueue)
     table = runtime.jobs.table
     while not stop.is_set():
@@ -260,10 +269,10 @@ def run_database_worker(
                 return 0
             stop.wait(poll_seconds)
             continue
-        started = time.monotonic()
+        started = timer()
         run_claimed(runtime, table, name, claimed)
         pause = step_back_seconds(
-            request_path_active=runtime.database.request_path_active(), batch_seconds=time.monotonic() - started
+            request_path_active=runtime.database.request_path_active(), batch_seconds=timer() - started
         )
         if pause:
             stop.wait(pause)
