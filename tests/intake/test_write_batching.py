@@ -26,6 +26,18 @@ def _statements(runtime: Runtime) -> list[str]:
     return seen
 
 
+def _processed_both_ways(runtime: Runtime, together: list[int], one_by_one: list[int]) -> list[str]:
+    """`together` processed as one batch and `one_by_one` item after item, which must decide alike;
+    returns the SQL statements the batch ran."""
+    seen = _statements(runtime)
+    process_items(runtime, together)
+    batch_statements = list(seen)
+    for item_id in one_by_one:
+        process_items(runtime, [item_id])
+    assert _outcome(runtime, together) == _outcome(runtime, one_by_one)
+    return batch_statements
+
+
 def test_entries_recorded_in_one_transaction_link_to_each_other_and_the_chain_verifies(runtime: Runtime) -> None:
     with runtime.database.session() as session:
         audit.record(session, actor="tina", action="signed_in")
@@ -174,10 +186,7 @@ def test_a_batch_decides_each_item_as_one_after_another_would(queued_runtime: Ru
 
     together = ingest_texts("+447911123456")
     one_by_one = ingest_texts("+447911123457")
-    process_items(queued_runtime, together)
-    for item_id in one_by_one:
-        process_items(queued_runtime, [item_id])
-    assert _outcome(queued_runtime, together) == _outcome(queued_runtime, one_by_one)
+    _processed_both_ways(queued_runtime, together, one_by_one)
     first, second = _outcome(queued_runtime, together)
     # The case's one receipt: a follow-up (or a STOP) gets none of its own. (Whether the follow-up
     # also makes the case a complaint, with that letter, is the model's call, not batching's.)
@@ -208,12 +217,7 @@ def test_a_batch_counts_its_own_earlier_acknowledgements_towards_a_senders_daily
 
     together = ingest_emails("busy@example.com")
     one_by_one = ingest_emails("busier@example.com")
-    seen = _statements(queued_runtime)
-    process_items(queued_runtime, together)
-    batch_statements = list(seen)
-    for item_id in one_by_one:
-        process_items(queued_runtime, [item_id])
-    assert _outcome(queued_runtime, together) == _outcome(queued_runtime, one_by_one)
+    batch_statements = _processed_both_ways(queued_runtime, together, one_by_one)
     with queued_runtime.database.session() as session:
         statuses = list(
             session.scalars(
@@ -261,11 +265,8 @@ def test_a_follow_up_text_finds_its_case_opened_earlier_in_the_batch_past_anothe
 
     together = ingest_texts(("+447911123460", "+447911123461"))
     one_by_one = ingest_texts(("+447911123462", "+447911123463"))
-    process_items(queued_runtime, together)
-    for item_id in one_by_one:
-        process_items(queued_runtime, [item_id])
+    _processed_both_ways(queued_runtime, together, one_by_one)
     outcome = _outcome(queued_runtime, together)
-    assert outcome == _outcome(queued_runtime, one_by_one)
     assert outcome[2][2] == 0 and outcome[1][2] is None  # the follow-up joined the boiler's case
 
 
@@ -289,12 +290,7 @@ def test_a_batch_looks_up_earlier_texts_only_for_numbers_that_may_have_one(queue
 
     root, together = ingest_batch(("+447911123470", "+447911123471", "+447911123472"))
     other_root, one_by_one = ingest_batch(("+447911123473", "+447911123474", "+447911123475"))
-    seen = _statements(queued_runtime)
-    process_items(queued_runtime, together)
-    batch_statements = list(seen)
-    for item_id in one_by_one:
-        process_items(queued_runtime, [item_id])
-    assert _outcome(queued_runtime, together) == _outcome(queued_runtime, one_by_one)
+    batch_statements = _processed_both_ways(queued_runtime, together, one_by_one)
     with queued_runtime.database.session() as session:
         case_ids = list(session.scalars(select(Item.case_id).where(Item.id.in_(together)).order_by(Item.id)))
     assert case_ids == [root, None, None, together[2]]
