@@ -20,13 +20,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import multiprocessing
 import os
 import pstats
 import random
 import sys
 import time
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +32,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_db import recreate_postgres  # noqa: E402  (beside this script)
-from pydantic import SecretStr  # noqa: E402
+from bench_rig import POSTGRES_SERVER as SERVER  # noqa: E402
+from bench_rig import StandInProcess, bench_settings  # noqa: E402
 from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -43,13 +42,10 @@ from intake.acknowledgements import send_acknowledgements  # noqa: E402
 from intake.db import upgrade_database  # noqa: E402
 from intake.pipeline import ingest, process_items  # noqa: E402
 from intake.runtime import Runtime, use_runtime  # noqa: E402
-from intake.settings import Settings, TwilioSettings  # noqa: E402
-from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
 from tests.factories import sms_message  # noqa: E402
 
 ACCOUNT_SID = "AC" + "ac" * 16
 AUTH_TOKEN = "bench-acknowledgements-0123456789"
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 class CollectedJobs:
@@ -70,12 +66,6 @@ class CollectedJobs:
 
     def enqueue_named(self, function: str, *args: Any, job_id: str, timeout: int | None = None) -> None:
         pass
-
-
-def _serve_standin(connection: Connection) -> None:
-    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
-        connection.send(standin.url)
-        connection.recv()  # until the bench is done
 
 
 def seed_texts() -> list[str]:
@@ -104,17 +94,8 @@ def main() -> None:
     upgrade_database(engine)
     engine.dispose()
 
-    ours, theirs = multiprocessing.Pipe()
-    standin = multiprocessing.Process(target=_serve_standin, args=(theirs,), daemon=True)
-    standin.start()
-    work = Path(f"/tmp/{database}")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, environment="test", database_url=url, outbox_dir=work / "outbox",
-        raw_store_dir=work / "raw", redis_url=None, jobs="inline", model_dir=REPO / "var" / "models",
-        public_base_url="https://intake.bench.example",
-        twilio=TwilioSettings(account_sid=ACCOUNT_SID, auth_token=SecretStr(AUTH_TOKEN),
-                              from_number="+447480000001", api_base_url=ours.recv(), timeout_seconds=30.0),
-    )
+    standin = StandInProcess(ACCOUNT_SID, AUTH_TOKEN)
+    settings = bench_settings(url, work=Path(f"/tmp/{database}"), standin=standin, redis_url=None, jobs="inline")
     runtime = Runtime.build(settings)
     jobs = CollectedJobs()
     runtime.jobs = jobs
@@ -163,8 +144,7 @@ def main() -> None:
         if profile and args.profile == "send":
             profile.disable()
     runtime.database.dispose()
-    ours.send("done")
-    standin.join(timeout=5)
+    standin.stop()
 
     per = 1000 / max(len(acknowledgements), 1)
     print(f"load average {os.getloadavg()[0]:.2f}; {len(items)} texts, {len(acknowledgements)} acknowledgements, "

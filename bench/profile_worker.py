@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import multiprocessing
 import os
 import pstats
 import random
 import sys
 import time
 from collections import Counter
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -33,26 +31,18 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_db import recreate_postgres  # noqa: E402  (beside this script)
-from pydantic import SecretStr  # noqa: E402
+from bench_rig import POSTGRES_SERVER as SERVER  # noqa: E402
+from bench_rig import StandInProcess, bench_settings  # noqa: E402
 from sqlalchemy import event, func, select  # noqa: E402
 
 from channels.message import InboundMessage  # noqa: E402
 from intake import workers  # noqa: E402
 from intake.pipeline import ingest  # noqa: E402
 from intake.runtime import Runtime, use_runtime  # noqa: E402
-from intake.settings import Settings, TwilioSettings  # noqa: E402
 from models import Acknowledgement, Item  # noqa: E402
-from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
 
 ACCOUNT_SID = "AC" + "ac" * 16
 AUTH_TOKEN = "bench-profile-worker-0123456789"
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-
-
-def _serve_standin(connection: Connection) -> None:
-    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as standin:
-        connection.send(standin.url)
-        connection.recv()  # until the bench is done
 
 
 def seed_messages(count: int, channel: str) -> list[InboundMessage]:
@@ -95,17 +85,8 @@ def main() -> None:
     database = f"{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_profile"
     url = f"{SERVER}/{database}"
     recreate_postgres(url)
-    ours, theirs = multiprocessing.Pipe()
-    standin = multiprocessing.Process(target=_serve_standin, args=(theirs,), daemon=True)
-    standin.start()
-    work = Path(f"/tmp/{database}")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, environment="test", database_url=url, outbox_dir=work / "outbox",
-        raw_store_dir=work / "raw", redis_url=args.redis_url, jobs="rq", model_dir=REPO / "var" / "models",
-        public_base_url="https://intake.bench.example",
-        twilio=TwilioSettings(account_sid=ACCOUNT_SID, auth_token=SecretStr(AUTH_TOKEN),
-                              from_number="+447480000001", api_base_url=ours.recv(), timeout_seconds=30.0),
-    )
+    standin = StandInProcess(ACCOUNT_SID, AUTH_TOKEN)
+    settings = bench_settings(url, work=Path(f"/tmp/{database}"), standin=standin, redis_url=args.redis_url, jobs="rq")
     runtime = Runtime.build(settings)
     runtime.database.upgrade()
     statements: Counter[str] = Counter()
@@ -141,8 +122,7 @@ def main() -> None:
             processed = session.scalar(select(func.count()).select_from(Item).where(Item.status == "processed"))
             sent = session.scalar(select(func.count()).select_from(Acknowledgement).where(Acknowledgement.status == "sent"))
     runtime.database.dispose()
-    ours.send("done")
-    standin.join(timeout=5)
+    standin.stop()
     print(f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}; {args.items} {args.channel} items: "
           f"{processed} processed, {sent} acknowledgements sent")
     print(f"worker {1000 * cpu / args.items:.2f} ms CPU per item, {wall:.1f} s wall")
