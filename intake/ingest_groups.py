@@ -106,10 +106,9 @@ class IngestGroups:
         """
         validate_message(message)
         loop = asyncio.get_running_loop()
-        waiting = _Waiting(message, actor, loop=loop, loop_answer=loop.create_future())
-        self._enqueue([waiting])
-        assert waiting.loop_answer is not None
-        return await waiting.loop_answer
+        answer: asyncio.Future[IngestResult] = loop.create_future()
+        self._enqueue([_Waiting(message, actor, loop=loop, loop_answer=answer)])
+        return await answer
 
     def ingest(self, message: InboundMessage, *, actor: str) -> IngestResult:
         """`pipeline.ingest`, stored in the next group: blocks until committed (or raises its error)."""
