@@ -33,14 +33,25 @@ def find_or_create_contact(
     return contact
 
 
+def _filled_in(
+    known_name: str | None, known_phone: str | None, known_role: str | None,
+    *, name: str | None, phone: str | None, role: str | None,
+) -> dict[str, str]:
+    """What a later message tells us that the contact lacks (never overwriting what is known): the
+    fields to change. The one rule for the ORM's contacts and the request path's rows."""
+    changes: dict[str, str] = {}
+    if name and not known_name:
+        changes["name"] = name
+    if phone and not known_phone:
+        changes["phone"] = phone
+    if role and known_role == "unknown":
+        changes["role"] = role
+    return changes
+
+
 def _fill_in(contact: Contact, *, name: str | None, phone: str | None, role: str | None) -> None:
-    """What a later message tells us that the contact lacks (never overwriting what is known)."""
-    if name and not contact.name:
-        contact.name = name
-    if phone and not contact.phone:
-        contact.phone = phone
-    if role and contact.role == "unknown":
-        contact.role = role
+    for column, value in _filled_in(contact.name, contact.phone, contact.role, name=name, phone=phone, role=role).items():
+        setattr(contact, column, value)
 
 
 Sender = tuple[str | None, str | None, str | None, str | None]  # email, phone, name, role
@@ -114,14 +125,12 @@ def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]
         if match is None:
             new[key] = {"email": email.lower() if email else None, "phone": phone, "name": name, "role": role or "unknown"}
             continue
-        before = dict(match)
-        if name and not match["name"]:
-            match["name"] = name
-        if phone and not match["phone"]:
-            match["phone"] = phone
-        if role and match["role"] == "unknown":
-            match["role"] = role
-        if match is not new.get(key) and match != before:
+        changes = _filled_in(
+            cast(str | None, match["name"]), cast(str | None, match["phone"]), cast(str | None, match["role"]),
+            name=name, phone=phone, role=role,
+        )
+        match.update(changes)
+        if changes and match is not new.get(key):
             changed[match["id"]] = match  # type: ignore[index]
     for contact_id, values in changed.items():
         connection.execute(
