@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any, cast
@@ -26,14 +26,15 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
-from intake import audit, cases, deadlines
+from intake import audit, cases, deadlines, ingest_postgres
 from intake.acknowledgements import plan_acknowledgements
 from intake.batches import BATCH_SIZE
 from intake.bulk_insert import insert_returning_ids, plain_insert
 from intake.clock import SYSTEM_CLOCK, Clock
-from intake.contacts import find_or_create_contact, find_or_create_contact_ids
+from intake.contacts import contact_lookups, find_or_create_contact, find_or_create_contact_ids, plan_contacts
 from intake.control_messages import handle_without_triage as _handle_without_triage
 from intake.errors import InvalidMessage
+from intake.queueing import DatabaseQueue
 from intake.references import make_reference
 from intake.routing import decide, route_new_item
 from intake.runtime import Runtime
@@ -59,13 +60,17 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     """Store a message (once) and queue its processing. Safe to call again with the same message.
 
     The request path: one transaction (contact, item, raw bytes, audit entry and — with the database
-    queue — the job), no look-up before the insert and no re-read after it. A repeat delivery is
-    the rare case, found by the unique constraint and answered from a second, read-only look-up.
+    queue — the job), no look-up before the insert and no re-read after it (on PostgreSQL, one
+    read and one write: `_store_in_two_statements`). A repeat delivery is the rare case, found by
+    the unique constraint and answered from a second, read-only look-up.
     """
     validate_message(message)
     try:
-        with runtime.database.session() as session:
-            [result] = _store_new(runtime, session, [(message, actor)])
+        if _in_two_statements(runtime):
+            [result] = _store_in_two_statements(runtime, [(message, actor)])
+        else:
+            with runtime.database.session() as session:
+                [result] = _store_new(runtime, session, [(message, actor)])
     except IntegrityError:
         # Stored before (a replay), or by another process between our two statements.
         with runtime.database.session() as session:
@@ -89,12 +94,33 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
     """
     for message, _actor in messages:
         validate_message(message)
-    keys = [(message.channel, message.external_id.strip()) for message, _actor in messages]
-    firsts: dict[tuple[str, str], int] = {}  # key -> index of its first copy in the group
+    if _in_two_statements(runtime):
+        return _store_in_two_statements(runtime, messages)
+    keys = _keys(messages)
     with runtime.database.session() as session:
         stored_before = _existing_results(session.connection(), keys)
-        new = [i for i, key in enumerate(keys) if key not in stored_before and firsts.setdefault(key, i) == i]
+        new = _new_indices(keys, stored_before)
         stored = _store_new(runtime, session, [messages[i] for i in new])
+    return _answers(keys, stored_before, new, stored)
+
+
+def _keys(messages: Sequence[tuple[InboundMessage, str]]) -> list[tuple[str, str]]:
+    return [(message.channel, message.external_id.strip()) for message, _actor in messages]
+
+
+def _new_indices(keys: Sequence[tuple[str, str]], stored_before: Container[tuple[str, str]]) -> list[int]:
+    """The messages to store: not stored before, and only the first copy of a key in the group."""
+    firsts: dict[tuple[str, str], int] = {}
+    return [i for i, key in enumerate(keys) if key not in stored_before and firsts.setdefault(key, i) == i]
+
+
+def _answers(
+    keys: Sequence[tuple[str, str]],
+    stored_before: Mapping[tuple[str, str], IngestResult],
+    new: Sequence[int],
+    stored: Sequence[IngestResult],
+) -> list[IngestResult]:
+    """Each message's answer: its new item, the item stored before, or its first copy's item."""
     created = {keys[i]: result for i, result in zip(new, stored, strict=True)}
     created_at = set(new)
     results: list[IngestResult] = []
@@ -107,6 +133,65 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
             first = created[key]
             results.append(IngestResult(first.item_id, False, first.reference, first.status))
     return results
+
+
+def _in_two_statements(runtime: Runtime) -> bool:
+    """PostgreSQL, with jobs queued after the commit (rq, in-process): the database queue's jobs
+    are rows written in the items' transaction, which the portable path does."""
+    return runtime.database.engine.dialect.name == "postgresql" and not isinstance(runtime.jobs, DatabaseQueue)
+
+
+def _store_in_two_statements(
+    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]]
+) -> list[IngestResult]:
+    """`ingest_group` on PostgreSQL: one read and one autocommitted write (intake/ingest_postgres.py)
+    instead of a transaction of ten round trips; the same rows, the jobs queued once it returns."""
+    keys = _keys(messages)
+    senders = [(m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role) for m, _actor in messages]
+    emails, phones = contact_lookups(senders)
+    with runtime.database.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        found = ingest_postgres.look(
+            connection, keys, emails=emails, phones=phones, contacts=len(plan_contacts(senders, []).new)
+        )
+        stored_before = {
+            key: IngestResult(item_id, False, reference, status)
+            for key, (item_id, reference, status) in found.stored_before.items()
+        }
+        new = _new_indices(keys, stored_before)
+        if not new:
+            return _answers(keys, stored_before, new, [])
+        contacts = plan_contacts([senders[i] for i in new], found.contacts)
+        new_contact_ids = dict(zip(contacts.new, found.contact_ids, strict=False))
+        item_ids = found.item_ids[: len(new)]
+        rows = []
+        for item_id, contact_id, i in zip(item_ids, contacts.ids(new_contact_ids), new, strict=True):
+            rows.append({"id": item_id, **_new_item_values(messages[i][0], runtime.clock, contact_id=contact_id)})
+        entries = [
+            (messages[i][1], "received", row["id"], {"channel": row["channel"], "external_id": _fingerprint(row["external_id"])})
+            for i, row in zip(new, rows, strict=True)
+        ]
+        ingest_postgres.write(
+            connection,
+            ingest_postgres.GroupRows(
+                contacts=[{"id": new_contact_ids[key], **values} for key, values in contacts.new.items()],
+                contact_changes=contacts.changed,
+                items=rows,
+                raw_messages=[_raw_values(item_id, messages[i][0]) for item_id, i in zip(item_ids, new, strict=True)],
+                attachments=[
+                    values
+                    for item_id, i in zip(item_ids, new, strict=True)
+                    for values in _attachment_values(item_id, messages[i][0])
+                ],
+                audit_entries=audit.chained_rows(
+                    entries, ids=found.entry_ids[: len(new)], head=found.head, at=runtime.now().astimezone(UTC)
+                ),
+                marked_item_ids=item_ids,  # what the ORM's flush hook would have marked: the new items
+            ),
+        )
+    runtime.jobs.enqueue_process_items(item_ids)  # committed: the write was one autocommitted statement
+    stored = [IngestResult(row["id"], True, None, row["status"]) for row in rows]
+    return _answers(keys, stored_before, new, stored)
 
 
 def _store_new(
