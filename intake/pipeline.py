@@ -66,8 +66,8 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     """
     validate_message(message)
     try:
-        if _in_two_statements(runtime):
-            [result] = _store_in_two_statements(runtime, [(message, actor)])
+        if stores_in_two_statements(runtime):
+            [result] = ingest_group(runtime, [(message, actor)])
         else:
             with runtime.database.session() as session:
                 [result] = _store_new(runtime, session, [(message, actor)])
@@ -81,7 +81,9 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     return result
 
 
-def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]]) -> list[IngestResult]:
+def ingest_group(
+    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]], *, connection: Connection | None = None
+) -> list[IngestResult]:
     """Store several (message, actor) at once in ONE transaction — group commit: on SQLite one
     fsync for the group instead of one a message — and queue each one's processing.
 
@@ -91,11 +93,17 @@ def ingest_group(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]
     queued in or after the commit.
     Anything raised (one bad message, another process storing the same id meanwhile) rolls back
     the whole group and is raised: the caller then ingests the messages one by one with `ingest`.
+
+    `connection`: where `stores_in_two_statements`, an AUTOCOMMIT connection the caller keeps from
+    group to group (the group writer's: no checkout, so no ping, a group); else one from the pool.
     """
     for message, _actor in messages:
         validate_message(message)
-    if _in_two_statements(runtime):
-        return _store_in_two_statements(runtime, messages)
+    if stores_in_two_statements(runtime):
+        if connection is not None:
+            return _store_in_two_statements(runtime, messages, connection)
+        with runtime.database.engine.connect() as pooled:
+            return _store_in_two_statements(runtime, messages, pooled.execution_options(isolation_level="AUTOCOMMIT"))
     keys = _keys(messages)
     with runtime.database.session() as session:
         stored_before = _existing_results(session.connection(), keys)
@@ -135,60 +143,58 @@ def _answers(
     return results
 
 
-def _in_two_statements(runtime: Runtime) -> bool:
+def stores_in_two_statements(runtime: Runtime) -> bool:
     """PostgreSQL, with jobs queued after the commit (rq, in-process): the database queue's jobs
     are rows written in the items' transaction, which the portable path does."""
     return runtime.database.engine.dialect.name == "postgresql" and not isinstance(runtime.jobs, DatabaseQueue)
 
 
 def _store_in_two_statements(
-    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]]
+    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]], connection: Connection
 ) -> list[IngestResult]:
     """`ingest_group` on PostgreSQL: one read and one autocommitted write (intake/ingest_postgres.py)
     instead of a transaction of ten round trips; the same rows, the jobs queued once it returns."""
     keys = _keys(messages)
     senders = [(m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role) for m, _actor in messages]
     emails, phones = contact_lookups(senders)
-    with runtime.database.engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-        found = ingest_postgres.look(
-            connection, keys, emails=emails, phones=phones, contacts=len(plan_contacts(senders, []).new)
-        )
-        stored_before = {
-            key: IngestResult(item_id, False, reference, status)
-            for key, (item_id, reference, status) in found.stored_before.items()
-        }
-        new = _new_indices(keys, stored_before)
-        if not new:
-            return _answers(keys, stored_before, new, [])
-        contacts = plan_contacts([senders[i] for i in new], found.contacts)
-        new_contact_ids = dict(zip(contacts.new, found.contact_ids, strict=False))
-        item_ids = found.item_ids[: len(new)]
-        rows = []
-        for item_id, contact_id, i in zip(item_ids, contacts.ids(new_contact_ids), new, strict=True):
-            rows.append({"id": item_id, **_new_item_values(messages[i][0], runtime.clock, contact_id=contact_id)})
-        entries = [
-            (messages[i][1], "received", row["id"], {"channel": row["channel"], "external_id": _fingerprint(row["external_id"])})
-            for i, row in zip(new, rows, strict=True)
-        ]
-        ingest_postgres.write(
-            connection,
-            ingest_postgres.GroupRows(
-                contacts=[{"id": new_contact_ids[key], **values} for key, values in contacts.new.items()],
-                contact_changes=contacts.changed,
-                items=rows,
-                raw_messages=[_raw_values(item_id, messages[i][0]) for item_id, i in zip(item_ids, new, strict=True)],
-                attachments=[
-                    values
-                    for item_id, i in zip(item_ids, new, strict=True)
-                    for values in _attachment_values(item_id, messages[i][0])
-                ],
-                audit_entries=audit.chained_rows(
-                    entries, ids=found.entry_ids[: len(new)], head=found.head, at=runtime.now().astimezone(UTC)
-                ),
-                marked_item_ids=item_ids,  # what the ORM's flush hook would have marked: the new items
+    found = ingest_postgres.look(
+        connection, keys, emails=emails, phones=phones, contacts=len(plan_contacts(senders, []).new)
+    )
+    stored_before = {
+        key: IngestResult(item_id, False, reference, status)
+        for key, (item_id, reference, status) in found.stored_before.items()
+    }
+    new = _new_indices(keys, stored_before)
+    if not new:
+        return _answers(keys, stored_before, new, [])
+    contacts = plan_contacts([senders[i] for i in new], found.contacts)
+    new_contact_ids = dict(zip(contacts.new, found.contact_ids, strict=False))
+    item_ids = found.item_ids[: len(new)]
+    rows = []
+    for item_id, contact_id, i in zip(item_ids, contacts.ids(new_contact_ids), new, strict=True):
+        rows.append({"id": item_id, **_new_item_values(messages[i][0], runtime.clock, contact_id=contact_id)})
+    entries = [
+        (messages[i][1], "received", row["id"], {"channel": row["channel"], "external_id": _fingerprint(row["external_id"])})
+        for i, row in zip(new, rows, strict=True)
+    ]
+    ingest_postgres.write(
+        connection,
+        ingest_postgres.GroupRows(
+            contacts=[{"id": new_contact_ids[key], **values} for key, values in contacts.new.items()],
+            contact_changes=contacts.changed,
+            items=rows,
+            raw_messages=[_raw_values(item_id, messages[i][0]) for item_id, i in zip(item_ids, new, strict=True)],
+            attachments=[
+                values
+                for item_id, i in zip(item_ids, new, strict=True)
+                for values in _attachment_values(item_id, messages[i][0])
+            ],
+            audit_entries=audit.chained_rows(
+                entries, ids=found.entry_ids[: len(new)], head=found.head, at=runtime.now().astimezone(UTC)
             ),
-        )
+            marked_item_ids=item_ids,  # what the ORM's flush hook would have marked: the new items
+        ),
+    )
     runtime.jobs.enqueue_process_items(item_ids)  # committed: the write was one autocommitted statement
     stored = [IngestResult(row["id"], True, None, row["status"]) for row in rows]
     return _answers(keys, stored_before, new, stored)
