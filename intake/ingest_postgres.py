@@ -14,8 +14,9 @@ sixth session). Here:
    statement is its own transaction, all or nothing, committed when it returns (no BEGIN, no
    COMMIT). Foreign keys are checked at the statement's end, when every row is there.
 
-Both are fixed texts whatever the group's size (each column one array, `unnest`), so psycopg
-prepares them once a connection and PostgreSQL plans them once.
+Both are fixed texts whatever the group's size (the write's rows travel as one JSON document,
+read back by `json_populate_recordset`), so psycopg prepares them once a connection and PostgreSQL
+plans them once.
 
 The guarantees stay the database's: the items' unique (channel, external id) refuses a message
 another process stored between the two statements (the whole statement fails, nothing is stored,
@@ -26,14 +27,16 @@ each column's default and bind processing are the model's own (`_TableRows`).
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Column, ColumnDefault, Connection, Dialect, Table
+from sqlalchemy.types import TypeDecorator
 
 from models import Attachment, AuditEntry, Contact, Item, RawMessage
 from models.report_facts import ReportFactMark
@@ -120,59 +123,73 @@ class GroupRows:
 def write(connection: Connection, rows: GroupRows) -> None:
     """Store `rows` in one autocommitted statement (`connection` must be in AUTOCOMMIT)."""
     statement = _write_statement(connection.dialect)
-    parameters: dict[str, Any] = {}
     context = SimpleNamespace(execution_options=connection.get_execution_options())  # the clock, for defaults
+    marks = [{"item_id": item_id, "day": None} for item_id in rows.marked_item_ids]
+    document: dict[str, list[dict[str, Any]]] = {
+        "changed_contacts": [
+            {"id": contact_id, **values} for contact_id, values in rows.contact_changes.items()
+        ]
+    }
     for table_rows, given in (
         (statement.contacts, rows.contacts),
         (statement.items, rows.items),
         (statement.raw_messages, rows.raw_messages),
         (statement.attachments, rows.attachments),
         (statement.audit_entries, rows.audit_entries),
-        (statement.marks, [{"item_id": item_id, "day": None} for item_id in rows.marked_item_ids]),
+        (statement.marks, marks),
     ):
-        parameters.update(table_rows.parameters(given, context))
-    changes = rows.contact_changes
-    parameters["changed_id"] = list(changes)
-    for column in ("name", "phone", "role"):
-        parameters[f"changed_{column}"] = [values[column] for values in changes.values()]
-    connection.exec_driver_sql(statement.sql, parameters)
+        document[table_rows.name] = table_rows.rows(given, context)
+    connection.exec_driver_sql(
+        statement.sql, {"group": json.dumps(document, default=_json_value, ensure_ascii=False)}
+    )
+
+
+def _json_value(value: object) -> str:
+    """What json_populate_recordset reads back as the column's value: bytea's hex form, ISO times."""
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    if isinstance(value, date):  # datetimes too: already in UTC (UTCDateTime's bind processing)
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not stored by the request path: {value!r}")
 
 
 class _TableRows:
-    """`INSERT INTO table (columns) SELECT * FROM unnest(one array a column)` for a fixed set of
-    given columns, plus every other column with a default: the SQL once, the arrays a group. Values
-    go through each column type's bind processing, and defaults are each column's own (scalar or
-    callable, such as models/base.py `utcnow` reading the clock), as SQLAlchemy's INSERT does."""
+    """`INSERT INTO table (columns) SELECT columns FROM json_populate_recordset(NULL::table, …)`
+    for a fixed set of given columns, plus every other column with a default: the SQL once, one
+    JSON array a group (one json.dumps in C, where an array a column cost psycopg's dumpers more
+    CPU than the rest of the write). Values go through our column types' bind processing, and defaults are each column's own (scalar or callable,
+    such as models/base.py `utcnow` reading the clock), as SQLAlchemy's INSERT does."""
 
     def __init__(self, table: Table, given: Sequence[str], dialect: Dialect) -> None:
-        self.table = table
+        self.name = table.name  # also the key of its rows in the statement's JSON document
         self.given = list(given)
         self.defaulted = [
             column for column in table.columns if column.name not in self.given and column.default is not None
         ]
-        self.columns: list[Column[Any]] = [table.c[name] for name in self.given] + self.defaulted
-        self.processors = [
-            column.type.dialect_impl(dialect).bind_processor(dialect) for column in self.columns
-        ]
-        arrays = ", ".join(
-            f"%({self._parameter(column)})s::{_array_type(column, dialect)}" for column in self.columns
+        # Our own types' bind processing (UTCDateTime refuses a naive time), not the driver's:
+        # JSON is nested as it is and bytes go as bytea's hex form (`_json_value`).
+        self.processors = {
+            name: processor
+            for name in self.given
+            if isinstance(table.c[name].type, TypeDecorator)
+            and (processor := table.c[name].type.bind_processor(dialect)) is not None
+        }
+        names = ", ".join([*self.given, *(column.name for column in self.defaulted)])
+        self.sql = (
+            f"INSERT INTO {table.name} ({names}) SELECT {names} "
+            f"FROM json_populate_recordset(NULL::{table.name}, %(group)s::json -> '{table.name}')"
         )
-        names = ", ".join(column.name for column in self.columns)
-        self.sql = f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays})"
 
-    def _parameter(self, column: Column[Any]) -> str:
-        return f"{self.table.name}__{column.name}"
-
-    def parameters(self, rows: Sequence[Mapping[str, Any]], context: object) -> dict[str, list[Any]]:
-        defaults = [_default(column, context) for column in self.defaulted]
-        arrays: dict[str, list[Any]] = {}
-        for index, (column, process) in enumerate(zip(self.columns, self.processors, strict=True)):
-            if index < len(self.given):
-                values = [row[column.name] for row in rows]
-            else:  # one default a group: the same "now" for its rows, as one INSERT … VALUES would
-                values = [defaults[index - len(self.given)]] * len(rows)
-            arrays[self._parameter(column)] = [process(value) for value in values] if process else values
-        return arrays
+    def rows(self, given: Sequence[Mapping[str, Any]], context: object) -> list[dict[str, Any]]:
+        # One default a group: the same "now" for its rows, as one INSERT … VALUES would.
+        defaults = {column.name: _default(column, context) for column in self.defaulted}
+        processed = []
+        for row in given:
+            values = {**row, **defaults}
+            for name, process in self.processors.items():
+                values[name] = process(values[name])
+            processed.append(values)
+        return processed
 
 
 def _default(column: Column[Any], context: object) -> Any:
@@ -180,12 +197,6 @@ def _default(column: Column[Any], context: object) -> Any:
     if not isinstance(default, ColumnDefault):  # a sequence or another generator: not on these tables
         raise TypeError(f"{column} has a default the request path cannot give: {default!r}")
     return default.arg(context) if default.is_callable else default.arg
-
-
-def _array_type(column: Column[Any], dialect: Dialect) -> str:
-    """The column's type as an array cast, without a length: a cast to VARCHAR(n) would cut a long
-    value short, where the INSERT refuses it."""
-    return re.sub(r"\(\d+\)", "", column.type.dialect_impl(dialect).compile(dialect=dialect)) + "[]"
 
 
 @dataclass(frozen=True)
@@ -237,8 +248,8 @@ def _write_statement(dialect: Dialect) -> _WriteStatement:
     sql = (
         f"WITH new_contacts AS ({contacts.sql}), "
         "changed_contacts AS (UPDATE contacts SET name = changed.name, phone = changed.phone, role = changed.role "
-        "FROM unnest(%(changed_id)s::INTEGER[], %(changed_name)s::VARCHAR[], %(changed_phone)s::VARCHAR[], "
-        "%(changed_role)s::VARCHAR[]) AS changed(id, name, phone, role) WHERE contacts.id = changed.id), "
+        "FROM json_populate_recordset(NULL::contacts, %(group)s::json -> 'changed_contacts') AS changed "
+        "WHERE contacts.id = changed.id), "
         f"new_items AS ({items.sql}), "
         f"new_raw_messages AS ({raw_messages.sql}), "
         f"new_attachments AS ({attachments.sql}), "
