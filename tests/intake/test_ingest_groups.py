@@ -328,3 +328,22 @@ def _stored_rows(session: Session, item_id: int) -> dict[str, Any]:
         "attachments": [without(row, "id", "item_id") for row in attachments],
         "audit": (entry.actor, entry.action, sorted(entry.details), entry.details["channel"]),
     }
+
+
+@pytest.mark.postgres
+def test_a_group_is_answered_once_committed_and_jobs_redis_refuses_are_left_to_the_sweep(
+    tmp_path: Path, postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Nothing listens on port 1: every Redis command fails, after the group's write has committed.
+    runtime = Runtime.build(make_settings(tmp_path, postgres_url, redis_url="redis://127.0.0.1:1/0"))
+    groups = IngestGroups(runtime)
+    messages = [sms_message(f"{BOILER} ({n})", phone=f"+4479111240{n:02d}") for n in range(3)]
+    try:
+        answers = [f.result(timeout=60) for f in groups.submit_many(messages, actor="twilio")]
+        stored = _count(runtime, Item, Item.status == "received")
+    finally:
+        runtime.database.dispose()
+
+    assert all(answer.created for answer in answers)  # a 200 means stored, and they are
+    assert stored == 3  # unprocessed: the sweep queues them (stuck_after_seconds)
+    assert "its jobs not queued" in caplog.text
