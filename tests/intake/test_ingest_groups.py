@@ -347,3 +347,27 @@ def test_a_group_is_answered_once_committed_and_jobs_redis_refuses_are_left_to_t
     assert all(answer.created for answer in answers)  # a 200 means stored, and they are
     assert stored == 3  # unprocessed: the sweep queues them (stuck_after_seconds)
     assert "its jobs not queued" in caplog.text
+
+
+def test_a_writer_whose_connection_the_server_dropped_stores_the_next_group_all_the_same(runtime: Runtime) -> None:
+    _postgresql_only(runtime)
+    groups = IngestGroups(runtime, idle_seconds=30)  # the writer, and the connection it keeps, stay
+    assert groups.submit(sms_message(BOILER, phone="+447911124101"), actor="twilio").result(timeout=60).created
+    with runtime.database.engine.connect() as connection:  # as a PostgreSQL restart would
+        dropped = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+    assert dropped
+
+    later = [sms_message(f"{BOILER} ({n})", phone=f"+4479111241{n:02d}") for n in range(2, 4)]
+    answers = [f.result(timeout=60) for f in groups.submit_many(later, actor="twilio")]
+    again = [f.result(timeout=60) for f in groups.submit_many(later, actor="twilio")]
+
+    assert all(answer.created for answer in answers)  # the group failed on the dropped connection, then one by one
+    assert [a.item_id for a in again] == [a.item_id for a in answers] and not any(a.created for a in again)
+    assert _count(runtime, Item) == 3
+    with runtime.database.session() as session:
+        assert audit.verify(session).intact
