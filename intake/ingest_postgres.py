@@ -28,7 +28,7 @@ each column's default and bind processing are the model's own (`_TableRows`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -36,6 +36,7 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Column, ColumnDefault, Connection, Dialect, Table
+from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeDecorator
 
 from models import Attachment, AuditEntry, Contact, Item, RawMessage
@@ -139,26 +140,26 @@ def write(connection: Connection, rows: GroupRows) -> None:
         (statement.marks, marks),
     ):
         document[table_rows.name] = table_rows.rows(given, context)
-    connection.exec_driver_sql(
-        statement.sql, {"group": json.dumps(document, default=_json_value, ensure_ascii=False)}
-    )
+    # No `default=`: a value JSON cannot hold inside a JSON column fails here, as the Core path's would.
+    connection.exec_driver_sql(statement.sql, {"group": json.dumps(document, ensure_ascii=False)})
 
 
-def _json_value(value: object) -> str:
-    """What json_populate_recordset reads back as the column's value: bytea's hex form, ISO times."""
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()
-    if isinstance(value, date):  # datetimes too: already in UTC (UTCDateTime's bind processing)
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not stored by the request path: {value!r}")
+def _bytea(value: bytes | None) -> str | None:
+    return None if value is None else "\\x" + value.hex()  # bytea's hex form
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()  # a datetime's: already in UTC (UTCDateTime)
 
 
 class _TableRows:
     """`INSERT INTO table (columns) SELECT columns FROM json_populate_recordset(NULL::table, …)`
     for a fixed set of given columns, plus every other column with a default: the SQL once, one
     JSON array a group (one json.dumps in C, where an array a column cost psycopg's dumpers more
-    CPU than the rest of the write). Values go through our column types' bind processing, and defaults are each column's own (scalar or callable,
-    such as models/base.py `utcnow` reading the clock), as SQLAlchemy's INSERT does."""
+    CPU than the rest of the write). Values go through our column types' bind processing, then
+    into what json_populate_recordset reads back (bytea's hex form, ISO times); defaults are each
+    column's own (scalar or callable, such as models/base.py `utcnow` reading the clock), as
+    SQLAlchemy's INSERT does."""
 
     def __init__(self, table: Table, given: Sequence[str], dialect: Dialect) -> None:
         self.name = table.name  # also the key of its rows in the statement's JSON document
@@ -166,14 +167,20 @@ class _TableRows:
         self.defaulted = [
             column for column in table.columns if column.name not in self.given and column.default is not None
         ]
-        # Our own types' bind processing (UTCDateTime refuses a naive time), not the driver's:
-        # JSON is nested as it is and bytes go as bytea's hex form (`_json_value`).
-        self.processors = {
-            name: processor
-            for name in self.given
-            if isinstance(table.c[name].type, TypeDecorator)
-            and (processor := table.c[name].type.bind_processor(dialect)) is not None
-        }
+        # Our own types' bind processing (UTCDateTime refuses a naive time), not the driver's
+        # (JSON is nested as it is), then the column's form in JSON text.
+        self.processors: dict[str, Callable[[Any], Any]] = {}
+        for column in [table.c[name] for name in self.given] + self.defaulted:
+            steps: list[Callable[[Any], Any]] = []
+            if isinstance(column.type, TypeDecorator) and (own := column.type.bind_processor(dialect)):
+                steps.append(own)
+            stored_as = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+            if isinstance(stored_as, sqltypes.LargeBinary):
+                steps.append(_bytea)
+            elif isinstance(stored_as, sqltypes.Date | sqltypes.DateTime):
+                steps.append(_iso)
+            if steps:
+                self.processors[column.name] = _chain(steps)
         names = ", ".join([*self.given, *(column.name for column in self.defaulted)])
         self.sql = (
             f"INSERT INTO {table.name} ({names}) SELECT {names} "
@@ -183,13 +190,24 @@ class _TableRows:
     def rows(self, given: Sequence[Mapping[str, Any]], context: object) -> list[dict[str, Any]]:
         # One default a group: the same "now" for its rows, as one INSERT … VALUES would.
         defaults = {column.name: _default(column, context) for column in self.defaulted}
+        for name, value in defaults.items():
+            if name in self.processors:
+                defaults[name] = self.processors[name](value)
+        given_processors = [(name, self.processors[name]) for name in self.given if name in self.processors]
         processed = []
         for row in given:
             values = {**row, **defaults}
-            for name, process in self.processors.items():
+            for name, process in given_processors:
                 values[name] = process(values[name])
             processed.append(values)
         return processed
+
+
+def _chain(steps: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
+    if len(steps) == 1:
+        return steps[0]
+    first, second = steps
+    return lambda value: second(first(value))
 
 
 def _default(column: Column[Any], context: object) -> Any:
