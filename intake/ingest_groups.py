@@ -53,7 +53,6 @@ class _Waiting:
     # not one a message (each wake-up is a write to the loop's self-pipe and a turn of the loop).
     loop: asyncio.AbstractEventLoop | None = None
     loop_answer: asyncio.Future[IngestResult] | None = None
-    handed_to_loop: bool = False
 
 
 class IngestGroups:
@@ -167,32 +166,20 @@ class IngestGroups:
     def _write(self, group: list[_Waiting], kept: _KeptConnection | None) -> None:
         self.batches += 1
         if len(group) > 1 or kept is not None:
-
-            def answer(results: list[IngestResult]) -> None:
-                for waiting, result in zip(group, results, strict=True):
-                    waiting.answer.set_result(result)
-                _answer_event_loops(group)
-
             try:
-                ingest_group(
+                results = ingest_group(
                     self.runtime,
                     [(waiting.message, waiting.actor) for waiting in group],
                     connection=kept.connection() if kept is not None else None,
-                    committed=answer,
                 )
             except Exception as error:  # noqa: BLE001 - each message is tried again alone, below
                 if kept is not None:
                     kept.close()  # whatever state it is in (a server restarted?), the next group opens another
-                if all(waiting.answer.done() for waiting in group):  # stored and answered: queuing failed
-                    log.warning(
-                        "a group of %d messages is stored, its jobs not queued (%s): left to the sweep",
-                        len(group),
-                        error,
-                    )
-                    return
                 log.info("a group of %d messages failed (%s); storing them one by one", len(group), error)
             else:
                 self.groups_written += len(group) > 1
+                for waiting, result in zip(group, results, strict=True):
+                    waiting.answer.set_result(result)
                 return
         for waiting in group:
             try:
@@ -231,8 +218,7 @@ def _answer_event_loops(group: list[_Waiting]) -> None:
     """Hand each event loop the answers of its requests in this group, in one call."""
     by_loop: dict[asyncio.AbstractEventLoop, list[_Waiting]] = {}
     for waiting in group:
-        if waiting.loop is not None and not waiting.handed_to_loop:
-            waiting.handed_to_loop = True
+        if waiting.loop is not None:
             by_loop.setdefault(waiting.loop, []).append(waiting)
     for loop, waitings in by_loop.items():
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is left to answer

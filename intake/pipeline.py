@@ -34,7 +34,7 @@ from intake.clock import SYSTEM_CLOCK, Clock
 from intake.contacts import contact_lookups, find_or_create_contact, find_or_create_contact_ids, plan_contacts
 from intake.control_messages import handle_without_triage as _handle_without_triage
 from intake.errors import InvalidMessage
-from intake.queueing import DatabaseQueue, InProcessJobQueue
+from intake.queueing import DatabaseQueue
 from intake.references import make_reference
 from intake.routing import decide, route_new_item
 from intake.runtime import Runtime
@@ -82,11 +82,7 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
 
 
 def ingest_group(
-    runtime: Runtime,
-    messages: Sequence[tuple[InboundMessage, str]],
-    *,
-    connection: Connection | None = None,
-    committed: Callable[[list[IngestResult]], None] | None = None,
+    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]], *, connection: Connection | None = None
 ) -> list[IngestResult]:
     """Store several (message, actor) at once in ONE transaction — group commit: on SQLite one
     fsync for the group instead of one a message — and queue each one's processing.
@@ -100,28 +96,20 @@ def ingest_group(
 
     `connection`: where `stores_in_two_statements`, an AUTOCOMMIT connection the caller keeps from
     group to group (the group writer's: no checkout, so no ping, a group); else one from the pool.
-    `committed`: handed the answers as soon as they are committed — on that path, with rq, before
-    the jobs are queued (their Redis round trips are no request's to wait for: queued or not, an
-    item stored is the sweep's to find); elsewhere once everything is done. Raising after that
-    call means only that queuing failed.
     """
     for message, _actor in messages:
         validate_message(message)
     if stores_in_two_statements(runtime):
         if connection is not None:
-            return _store_in_two_statements(runtime, messages, connection, committed)
+            return _store_in_two_statements(runtime, messages, connection)
         with runtime.database.engine.connect() as pooled:
-            pooled.execution_options(isolation_level="AUTOCOMMIT")
-            return _store_in_two_statements(runtime, messages, pooled, committed)
+            return _store_in_two_statements(runtime, messages, pooled.execution_options(isolation_level="AUTOCOMMIT"))
     keys = _keys(messages)
     with runtime.database.session() as session:
         stored_before = _existing_results(session.connection(), keys)
         new = _new_indices(keys, stored_before)
         stored = _store_new(runtime, session, [messages[i] for i in new])
-    results = _answers(keys, stored_before, new, stored)
-    if committed is not None:
-        committed(results)
-    return results
+    return _answers(keys, stored_before, new, stored)
 
 
 def _keys(messages: Sequence[tuple[InboundMessage, str]]) -> list[tuple[str, str]]:
@@ -162,10 +150,7 @@ def stores_in_two_statements(runtime: Runtime) -> bool:
 
 
 def _store_in_two_statements(
-    runtime: Runtime,
-    messages: Sequence[tuple[InboundMessage, str]],
-    connection: Connection,
-    committed: Callable[[list[IngestResult]], None] | None,
+    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]], connection: Connection
 ) -> list[IngestResult]:
     """`ingest_group` on PostgreSQL: one read and one autocommitted write (intake/ingest_postgres.py)
     instead of a transaction of ten round trips; the same rows, the jobs queued once it returns."""
@@ -181,10 +166,7 @@ def _store_in_two_statements(
     }
     new = _new_indices(keys, stored_before)
     if not new:
-        results = _answers(keys, stored_before, new, [])
-        if committed is not None:
-            committed(results)
-        return results
+        return _answers(keys, stored_before, new, [])
     contacts = plan_contacts([senders[i] for i in new], found.contacts)
     new_contact_ids = dict(zip(contacts.new, found.contact_ids, strict=False))
     item_ids = found.item_ids[: len(new)]
@@ -213,16 +195,9 @@ def _store_in_two_statements(
             marked_item_ids=item_ids,  # what the ORM's flush hook would have marked: the new items
         ),
     )
-    stored = [IngestResult(row["id"], True, None, row["status"]) for row in rows]
-    results = _answers(keys, stored_before, new, stored)
-    # In-process jobs run here and now (tests, scripts): answered after them, as they expect.
-    answer_first = committed is not None and not isinstance(runtime.jobs, InProcessJobQueue)
-    if answer_first and committed is not None:
-        committed(results)
     runtime.jobs.enqueue_process_items(item_ids)  # committed: the write was one autocommitted statement
-    if not answer_first and committed is not None:
-        committed(results)
-    return results
+    stored = [IngestResult(row["id"], True, None, row["status"]) for row in rows]
+    return _answers(keys, stored_before, new, stored)
 
 
 def _store_new(
