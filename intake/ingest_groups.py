@@ -12,8 +12,8 @@ insert), nothing of it was stored and its messages are stored one by one with `p
 so one message's failure is its own and the others are answered as usual.
 
 SQLite has one writer, so one thread writes there. PostgreSQL takes several transactions at once,
-but one writer thread is kept there too (`POSTGRES_WRITERS`): a group is now a handful of Core
-statements and one Redis transaction, and while one group commits the next one gathers, so larger
+but one writer thread is kept there too (`POSTGRES_WRITERS`): a group is two statements on the
+writer's own connection (intake/ingest_postgres.py) and its jobs' Redis round trips, and while one group commits the next one gathers, so larger
 groups cost less CPU a webhook than parallel small ones (bench/webhook_cpu.py, 800 webhooks,
 alternated, load 5-7: 2.10-2.36 ms a webhook with one writer, 2.56-2.63 with two, 3.00-3.82
 with three; requests/s no lower). Threads start with the first messages and end after `IDLE_SECONDS` with
