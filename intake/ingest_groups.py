@@ -13,8 +13,9 @@ so one message's failure is its own and the others are answered as usual.
 
 SQLite has one writer, so one thread writes there. PostgreSQL takes several transactions at once,
 but one writer thread is kept there too (`POSTGRES_WRITERS`): a group is two statements on the
-writer's own connection (intake/ingest_postgres.py) and its jobs' Redis round trips, and while one group commits the next one gathers, so larger
-groups cost less CPU a webhook than parallel small ones (bench/webhook_cpu.py, 800 webhooks,
+writer's own connection (intake/ingest_postgres.py) and its jobs' Redis round trips, and while
+one group commits the next one gathers, so larger groups cost less CPU a webhook than parallel
+small ones (bench/webhook_cpu.py, 800 webhooks,
 alternated, load 5-7: 2.10-2.36 ms a webhook with one writer, 2.56-2.63 with two, 3.00-3.82
 with three; requests/s no lower). Threads start with the first messages and end after `IDLE_SECONDS` with
 nothing to do, so an app built and dropped (tests) leaves nothing running.
