@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import case, func, inspect, literal, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from channels.base import (
@@ -88,11 +88,17 @@ def plan_acknowledgements(
             select(Acknowledgement).where(Acknowledgement.item_id.in_(ids), Acknowledgement.purpose == purpose)
         )
     }
-    contact_ids = list({item.contact_id for item in items if item.contact_id is not None and item.id not in rows})
-    contacts: dict[int, tuple[str | None, str | None]] = {}
+    contacts: dict[int, tuple[str | None, str | None]] = {
+        item.contact.id: (item.contact.email, item.contact.phone)
+        for item in items
+        if "contact" not in inspect(item).unloaded and item.contact is not None  # a worker's batch loads them
+    }
+    contact_ids = list(
+        {item.contact_id for item in items if item.contact_id not in (None, *contacts) and item.id not in rows}
+    )
     if contact_ids:
         found = session.execute(select(Contact.id, Contact.email, Contact.phone).where(Contact.id.in_(contact_ids)))
-        contacts = {contact_id: (email, phone) for contact_id, email, phone in found}
+        contacts.update({contact_id: (email, phone) for contact_id, email, phone in found})
     addresses = {
         item.id: _addresses(item, *contacts.get(item.contact_id or 0, (None, None)))
         for item in items
@@ -411,6 +417,7 @@ def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequ
     with runtime.database.session() as session:
         # With `also` (several workers on one queue) our own rows are not waited for when another
         # worker's batch holds them: this batch goes first, and they are waited for after it.
+        # A worker's batch has none of its own (intake/jobs.py sends the processed batch's as `also`).
         rows = list(
             session.scalars(
                 select(Acknowledgement)
@@ -419,7 +426,7 @@ def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequ
                 .options(_WITH_ITEM)
                 .with_for_update(skip_locked=bool(also))
             )
-        )
+        ) if acknowledgement_ids else []
         if also:
             batch.held = sorted(set(acknowledgement_ids) - {row.id for row in rows})
         extra = [ack_id for ack_id in also if ack_id not in set(acknowledgement_ids)]
