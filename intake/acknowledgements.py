@@ -85,7 +85,12 @@ def plan_acknowledgements(
     rows = {
         row.item_id: row
         for row in session.scalars(
-            select(Acknowledgement).where(Acknowledgement.item_id.in_(ids), Acknowledgement.purpose == purpose)
+            # The purpose as an expression (purpose || ''), so the look-up goes by item: offered the
+            # (purpose, created_at) index without statistics, PostgreSQL read every 'received' row
+            # for a batch's 32 items (6 ms at 3,000 items, growing; see pipeline._received_by_id).
+            select(Acknowledgement).where(
+                Acknowledgement.item_id.in_(ids), Acknowledgement.purpose.concat("") == purpose
+            )
         )
     }
     contacts: dict[int, tuple[str | None, str | None]] = {
@@ -434,7 +439,9 @@ def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequ
             taken = list(
                 session.scalars(
                     select(Acknowledgement)
-                    .where(Acknowledgement.id.in_(extra), Acknowledgement.status.in_(("pending", "retry")))
+                    # The status as an expression (status || ''): the primary key is then the only
+                    # index the planner can use (see pipeline._received_by_id).
+                    .where(Acknowledgement.id.in_(extra), Acknowledgement.status.concat("").in_(("pending", "retry")))
                     .order_by(Acknowledgement.id)
                     .limit(max(SEND_BATCH_SIZE - len(acknowledgement_ids), 0))
                     .options(_WITH_ITEM)
