@@ -30,6 +30,7 @@ from classifier.model import RANDOM_STATE, ModelSettings, Predictions, TriageMod
 from classifier.registry import ModelRegistry
 from classifier.rule_layer import RuleEngine
 from classifier.thresholds import (
+    UNREACHABLE_CONFIDENCE,
     FlagChoice,
     ReviewChoice,
     category_hint_thresholds,
@@ -236,7 +237,8 @@ def choose_review(
     confidence = out_of_fold.type_probabilities.max(axis=1)
     # The threshold only decides "confident or not", so two passes give the queue at every threshold.
     if_confident = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 0.0)])
-    if_not = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold, 2.0)])
+    if_not = np.array([p.queue for p in out_of_fold_predictions(model, encoded, out_of_fold,
+                                                                UNREACHABLE_CONFIDENCE)])
 
     # Every item counts, as in the held-out report: those a flag sends to its queue whatever the
     # confidence (urgent_safety, safeguarding, junk) are routed at every threshold, right or wrong.
@@ -332,6 +334,11 @@ def train_model(
             "cv_routed_queue_accuracy": round(review.routed_accuracy, 4),
             "cv_routed_queue_accuracy_lower_bound": round(review.routed_accuracy_lower_bound, 4),
             "cv_automation_rate": round(review.automation_rate, 4),
+            # what no review threshold can change: the wrong queues of items routed whatever the
+            # confidence (safety and safeguarding false alarms, junk), and the best routed accuracy
+            # they leave at this automation
+            "cv_unavoidable_errors": review.unavoidable_errors,
+            "cv_routed_queue_accuracy_ceiling": round(review.routed_accuracy_ceiling, 4),
         },
         "category_thresholds": dict(zip(final.categories, map(float, final.category_thresholds), strict=True)),
         "category_hint_thresholds": (
