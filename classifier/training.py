@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,8 @@ REVIEW_MIN_AUTOMATION = 0.87
 # Flags the rules decide alone: language detection is not something word n-grams improve on.
 RULES_ONLY_FLAGS = frozenset({"non_english"})
 MODELLED_FLAGS = tuple(flag for flag in FLAGS if flag not in RULES_ONLY_FLAGS)
+# Candidate floors for giving a complaint its most likely category when none passes (0: always).
+TOP_CATEGORY_FLOORS = (0.0, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 
 def _no_progress(what: str, done: int, total: int) -> None:
@@ -280,13 +282,37 @@ def _choose_category_thresholds(
         return
     hinted = np.array([[name in category_hints_from(item.hits) for name in model.categories]
                        for item, chosen in zip(encoded, complaints, strict=True) if chosen])
+    truth_categories = category_matrix(examples, model.categories).astype(bool)
     model.category_thresholds, model.category_hint_thresholds = category_hint_thresholds(
-        scores[complaints],
-        category_matrix([example for example, chosen in zip(examples, complaints, strict=True) if chosen],
-                        model.categories),
-        hinted,
-        settings.category_default_threshold,
+        scores[complaints], truth_categories[complaints], hinted, settings.category_default_threshold,
     )
+    if model.categories_weighted_by_complaint:
+        model.top_category_floor = _top_category_floor(model, scores[complaints], hinted, truth_categories,
+                                                       complaints)
+
+
+def _top_category_floor(
+    model: TriageModel, scores: np.ndarray, hinted: np.ndarray, truth: np.ndarray, complaints: np.ndarray
+) -> float:
+    """The score the most likely category needs to be given when none passes its threshold: the one
+    with the best category micro-F1 over every item, out of fold. Always giving one (the old rule)
+    was right 48 times in 120 on cross-validated TRAIN; a floor of 0.3 on P(complaint) x P(category |
+    complaint) lifted micro-F1 0.786 -> 0.795 (thresholds and floor chosen on four folds, scored on
+    the fifth), leaving 82 of 1,239 complaints uncategorised, 50 of them not complaints at all."""
+    names = [str(name) for name in model.categories]
+    hinted_names = [[name for name, hint in zip(names, row, strict=True) if hint] for row in hinted]
+    truth_total = int(truth.sum())
+    complaint_truth = truth[complaints]
+
+    def micro_f1(floor: float) -> float:
+        chosen = replace(model, top_category_floor=floor)
+        predicted = np.array([[name in picked for name in names] for picked in (
+            chosen.choose_categories(row, hinted=hints) for row, hints in zip(scores, hinted_names, strict=True))])
+        found = int(predicted.sum())
+        return 2 * int((predicted & complaint_truth).sum()) / (found + truth_total) if found + truth_total else 1.0
+
+    # ties: the lower floor (closer to always giving one)
+    return max(TOP_CATEGORY_FLOORS, key=lambda floor: (round(micro_f1(floor), 6), -floor))
 
 
 HEADLINE_KEYS = (
@@ -370,6 +396,9 @@ def train_model(
             "cv_routed_queue_accuracy_ceiling": round(review.routed_accuracy_ceiling, 4),
         },
         "category_thresholds": dict(zip(final.categories, map(float, final.category_thresholds), strict=True)),
+        "category_scores": ("complaint probability x category probability" if final.categories_weighted_by_complaint
+                            else "category probability"),
+        "top_category_floor": final.top_category_floor,
         "category_hint_thresholds": (
             {name: float(value) for name, value in zip(final.categories, final.category_hint_thresholds, strict=True)
              if value <= 1.0} if final.category_hint_thresholds is not None else {}),
