@@ -105,6 +105,9 @@ def register(
             f"review threshold {metadata['review_threshold']:.2f}: cross-validated routed accuracy "
             f"{choice['cv_routed_queue_accuracy']:.3f}, automation {choice['cv_automation_rate']:.3f}"
             + ("" if choice["met"] else " [red](target not met)[/red]")
+            + (f"; at most {choice['cv_routed_queue_accuracy_ceiling']:.3f} at any threshold "
+               f"({choice['cv_unavoidable_errors']} items routed whatever the confidence are in the wrong queue)"
+               if "cv_routed_queue_accuracy_ceiling" in choice else "")
         )
         print_report(metadata["reports"]["cross_validated_train"], console, title="Cross-validated on TRAIN")
         if "held_out" in metadata["reports"]:

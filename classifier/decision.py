@@ -149,7 +149,9 @@ def decide(
     confidence = float(type_probabilities[best])
     categories: list[str] = []
     if item_type == "complaint" and model.category_hint_thresholds is not None:
-        categories = model.choose_categories(category_probabilities, hinted=category_hints_from(hits))
+        complaint_probability = float(type_probabilities[model.types.index("complaint")])
+        categories = model.choose_categories(model.category_scores(category_probabilities, complaint_probability),
+                                             hinted=category_hints_from(hits))
     elif item_type == "complaint":  # a model saved before hint thresholds: RULE_CATEGORIES' hints decide alone
         categories = model.choose_categories(category_probabilities)
         hinted = [name for name in category_hints_from(hits) if name in RULE_CATEGORIES and name not in categories]

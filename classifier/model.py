@@ -23,6 +23,8 @@ from classifier.scoring import LinearScorer
 from triage_rules.taxonomy import CATEGORIES
 
 RANDOM_STATE = 13
+# Saved with a model whose category thresholds apply to P(complaint) x P(category | complaint).
+CATEGORY_SCORES_WEIGHTED = "complaint_probability_x_category_probability"
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,13 @@ class TriageModel:
     flag_thresholds: dict[str, float] = field(default_factory=dict)
     # flag -> the flag-model probability a safety-net rule needs to raise it (decision.SAFETY_NET_RULES)
     confirm_thresholds: dict[str, float] = field(default_factory=dict)
+    # True: a category is chosen on P(complaint) x P(category | complaint), its thresholds chosen over
+    # every item the decision calls a complaint (training.py). False: on P(category | complaint) alone,
+    # thresholds chosen over true complaints (models saved before the seventh session).
+    categories_weighted_by_complaint: bool = False
+    # A complaint none of whose categories passes its threshold gets its most likely one only when that
+    # scores at least this (0: always, as models saved before the seventh session do).
+    top_category_floor: float = 0.0
     _scorer: LinearScorer | None = field(default=None, repr=False, compare=False)
     _scorer_key: tuple[object, ...] | None = field(default=None, repr=False, compare=False)
 
@@ -181,15 +190,23 @@ class TriageModel:
             {flag: classifier.predict_proba(features)[:, 1] for flag, classifier in self.flag_classifiers.items()},
         )
 
+    def category_scores(self, category_probabilities: np.ndarray, complaint_probability: float) -> np.ndarray:
+        """What the category thresholds are compared with: the chance the item is a complaint with that
+        category when the model was trained that way, else the category model's own probability."""
+        if self.categories_weighted_by_complaint:
+            return category_probabilities * complaint_probability
+        return category_probabilities
+
     def choose_categories(self, probabilities: np.ndarray, hinted: Sequence[str] = ()) -> list[str]:
         """Categories over their threshold, or over their hint threshold when a category-hint rule
-        named them (`hinted`); a complaint always gets at least its most likely one."""
+        named them (`hinted`); a complaint gets at least its most likely one if that reaches
+        `top_category_floor` (a guess below it was more often wrong than right on cross-validated TRAIN)."""
         hint_thresholds = (self.category_hint_thresholds if self.category_hint_thresholds is not None
                            else np.full(len(self.categories), 2.0))
         chosen = [name for name, p, t, h in zip(self.categories, probabilities, self.category_thresholds,
                                                 hint_thresholds, strict=True)
                   if p >= t or (name in hinted and p >= h)]
-        if not chosen and len(probabilities):
+        if not chosen and len(probabilities) and float(np.max(probabilities)) >= self.top_category_floor:
             chosen = [self.categories[int(np.argmax(probabilities))]]
         return chosen
 
@@ -218,6 +235,8 @@ class TriageModel:
             "flag_classifiers": dict(self.flag_classifiers),
             "flag_thresholds": {flag: float(value) for flag, value in self.flag_thresholds.items()},
             "confirm_thresholds": {flag: float(value) for flag, value in self.confirm_thresholds.items()},
+            **({"category_scores": CATEGORY_SCORES_WEIGHTED} if self.categories_weighted_by_complaint else {}),
+            **({"top_category_floor": float(self.top_category_floor)} if self.top_category_floor else {}),
         }
 
     @classmethod
@@ -237,6 +256,9 @@ class TriageModel:
             flag_thresholds=dict(parts["flag_thresholds"]),
             # models saved before the safety-net confirmation existed have none: every rule counts
             confirm_thresholds=dict(parts.get("confirm_thresholds", {})),
+            # models saved before the seventh session score categories on P(category | complaint) alone
+            categories_weighted_by_complaint=parts.get("category_scores") == CATEGORY_SCORES_WEIGHTED,
+            top_category_floor=float(parts.get("top_category_floor", 0.0)),
         )
 
 

@@ -189,6 +189,10 @@ def choose_flag_model(
     )
 
 
+# A review threshold no confidence reaches: every item goes to review unless a flag routes it anyway.
+UNREACHABLE_CONFIDENCE = 2.0
+
+
 @dataclass(frozen=True)
 class ReviewChoice:
     threshold: float
@@ -197,6 +201,11 @@ class ReviewChoice:
     automation_rate: float  # share of items not sent to review
     target: float
     met: bool  # False when no threshold reaches the target (then the strictest one is used)
+    # Items routed whatever the confidence (a safety or safeguarding flag, junk) that are in the wrong
+    # queue: no review threshold can hold them back, so they bound the routed accuracy from above.
+    unavoidable_errors: int = 0
+    # The routed accuracy at this automation if every item the threshold does decide were right.
+    routed_accuracy_ceiling: float = 1.0
 
 
 def wilson_lower_bound(successes: int, trials: int, z: float = 1.645) -> float:
@@ -229,6 +238,10 @@ def choose_review_threshold(
     accurate routing the automation floor allows. With no floor, the strictest threshold of all.
     """
     candidates = sorted(set(grid if grid is not None else np.round(np.arange(0.20, 0.99, 0.01), 2)))
+    # Above any confidence, only the items routed whatever the confidence are routed: their errors
+    # stay at every threshold.
+    always_routed, always_correct = queue_correct_at(UNREACHABLE_CONFIDENCE)
+    unavoidable = int(np.sum(always_routed & ~always_correct))
     last: ReviewChoice | None = None
     for threshold in candidates:
         routed, correct = queue_correct_at(float(threshold))
@@ -237,7 +250,10 @@ def choose_review_threshold(
             return last  # automation only falls as the threshold rises
         accuracy = float(correct[routed].mean()) if routed.any() else 1.0
         bound = wilson_lower_bound(int(correct[routed].sum()), int(routed.sum())) if routed.any() else 1.0
-        last = ReviewChoice(float(threshold), accuracy, bound, automation, target, bound >= target)
+        n_routed = int(routed.sum())
+        ceiling = (n_routed - unavoidable) / n_routed if n_routed else 1.0
+        last = ReviewChoice(float(threshold), accuracy, bound, automation, target, bound >= target,
+                            unavoidable, ceiling)
         if bound >= target:
             return last
     if last is None:

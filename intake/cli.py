@@ -26,6 +26,7 @@ from intake.settings import get_settings
 
 if TYPE_CHECKING:
     from intake.learning_loop import LearningLoop
+    from intake.workers import WorkerOptions
 
 app = typer.Typer(help="Housing intake and triage.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
@@ -206,7 +207,14 @@ def serve(
         signal.signal(signal.SIGTERM, stop_worker_then_exit)
         signal.signal(signal.SIGINT, stop_worker_then_exit)
     elif settings.job_mode == "inline":
-        _start_sweeper(settings.sweep_interval_seconds)
+        from intake.workers import WorkerOptions
+
+        _start_sweeper(
+            WorkerOptions(
+                sweep_every=settings.sweep_interval_seconds,
+                report_facts_every=settings.report_facts_refresh_seconds,
+            )
+        )
         console.print("jobs run inline in the server process (INTAKE_JOBS=inline)")
     _print_addresses(host, port)
     try:
@@ -260,14 +268,20 @@ def _print_addresses(host: str, port: int) -> None:
         )
 
 
-def _start_sweeper(interval: int) -> None:
+def _start_sweeper(options: WorkerOptions) -> None:
     from intake.jobs import sweep
+    from intake.workers import sweep_due
 
     def loop() -> None:
-        while True:
-            time.sleep(interval)
+        since_facts = 0.0
+        while options.sweep_every > 0:
+            time.sleep(options.sweep_every)
+            since_facts += options.sweep_every
+            due = sweep_due(options, since_sweep=options.sweep_every, since_facts=since_facts)
+            if due.report_facts:
+                since_facts = 0.0
             try:
-                sweep()
+                sweep(report_facts=due.report_facts)
             except Exception:
                 logging.getLogger("intake.sweep").exception("sweep failed")
 
@@ -311,6 +325,7 @@ def worker(
         batch_size=batch_size or settings.worker_batch_size,
         poll_seconds=settings.worker_poll_seconds,
         sweep_every=sweep_every,
+        report_facts_every=settings.report_facts_refresh_seconds,
         parent_pid=os.getppid() if stop_with_parent else None,
     )
     try:

@@ -73,8 +73,9 @@ def send_acknowledgement(acknowledgement_id: int) -> None:
         raise batch.failed[acknowledgement_id]  # the row says `retry`; rq retries the job after its back-off
 
 
-def sweep() -> dict[str, int]:
+def sweep(*, report_facts: bool = True) -> dict[str, int]:
     """Re-queue what is stuck: items never processed, acknowledgements due a retry or never sent.
+    Then the daily housekeeping, and (`report_facts`) the reports' daily facts brought up to date.
 
     Safe to run from any number of processes: every job it queues is idempotent.
     """
@@ -130,7 +131,7 @@ def sweep() -> dict[str, int]:
     counts["retention"] = _daily_retention(runtime, now)
     counts["staff_alerts"], counts["stage_responses"] = _replies_and_staff_alerts(runtime)
     # After the steps above, so the responses they record are in the facts too.
-    counts["report_days"] = _report_facts(runtime)
+    counts["report_days"] = _report_facts(runtime) if report_facts else 0
     if any(counts.values()):
         log.info("sweep re-queued %s", counts)
     return counts

@@ -231,6 +231,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2 * 1024 * 1024  # API bodies over this are refused with 413
     stuck_after_seconds: int = 300  # the sweep re-queues items unfinished for this long
     sweep_interval_seconds: int = 60
+    # How often the sweep also refreshes the reports' daily facts (a report read refreshes them itself).
+    report_facts_refresh_seconds: int = 600
 
     imap: ImapSettings = Field(default_factory=ImapSettings)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)

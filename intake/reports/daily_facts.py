@@ -29,7 +29,7 @@ sum a few hundred rows in the database instead of walking tens of thousands of d
 Keeping them fresh: `refresh` recomputes the days named by `report_fact_marks` (the items changed
 since, resolved to every day their rows are filed under, and days a timestamp moved away from), in
 runs of consecutive days, then deletes the marks it read. `build_report` calls it before reading;
-the worker's sweep calls it every minute, so a report read rarely has anything left to do.
+the worker's sweep calls it every ten minutes, so a report read seldom has much left to do.
 """
 
 from __future__ import annotations

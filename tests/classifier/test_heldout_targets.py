@@ -66,12 +66,13 @@ def test_junk_f1_is_at_least_09(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["junk"]["f1"] >= 0.9
 
 
-@missed("category micro-F1 0.780; CV TRAIN 0.801 after the label pass, TEST labels unchanged")
+@missed("category micro-F1 0.798 (0.780 before the seventh session; CV TRAIN 0.804); two people agree at 0.850")
 def test_category_micro_f1_is_at_least_085(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["category_micro_f1"] >= 0.85
 
 
-@missed("routed items right 0.942 at automation 0.880")
+@missed("routed items right 0.942 at automation 0.880: 32 of the 36 wrong are safety/safeguarding false "
+        "alarms routed whatever the confidence, so 0.954 at most even at 100% automation")
 def test_routed_items_are_96_percent_right(held_out_report: dict[str, Any]) -> None:
     assert held_out_report["routed_queue_accuracy"] >= 0.96
 

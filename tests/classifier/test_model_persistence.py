@@ -86,3 +86,35 @@ def test_category_hint_thresholds_are_saved_and_used(small_classifier: Classifie
     second = model.categories[1]
     assert chosen.choose_categories(probabilities) == [model.categories[0]]
     assert chosen.choose_categories(probabilities, hinted=[second]) == [model.categories[0], second]
+
+
+def test_categories_are_weighed_by_how_likely_a_complaint_it_is(
+    small_classifier: Classifier, small_model_dir: Path
+) -> None:
+    model = small_classifier.model
+    # Training chooses the category thresholds on P(complaint) x P(category | complaint), and says so.
+    assert model.categories_weighted_by_complaint
+    assert Classifier.load(small_model_dir).model.categories_weighted_by_complaint
+    probabilities = np.zeros(len(model.categories))
+    probabilities[0], probabilities[1] = 0.9, 0.6
+    at_half = replace(model, category_thresholds=np.full(len(model.categories), 0.5),
+                      category_hint_thresholds=np.full(len(model.categories), 2.0))
+    # A sure complaint keeps both; a doubtful one needs stronger evidence for the second.
+    assert at_half.choose_categories(at_half.category_scores(probabilities, 1.0)) == list(model.categories[:2])
+    assert at_half.choose_categories(at_half.category_scores(probabilities, 0.6)) == [model.categories[0]]
+    # A model saved before the weighting compares the category model's own probabilities.
+    unweighted = replace(at_half, categories_weighted_by_complaint=False)
+    assert unweighted.choose_categories(unweighted.category_scores(probabilities, 0.6)) == list(model.categories[:2])
+
+
+def test_a_doubtful_guess_at_a_category_is_not_made(small_classifier: Classifier, small_model_dir: Path) -> None:
+    model = small_classifier.model
+    assert Classifier.load(small_model_dir).model.top_category_floor == model.top_category_floor
+    floored = replace(model, category_thresholds=np.full(len(model.categories), 0.5),
+                      category_hint_thresholds=np.full(len(model.categories), 2.0), top_category_floor=0.3)
+    scores = np.zeros(len(model.categories))
+    scores[2] = 0.35
+    # None passes its threshold: the most likely one is given if it reaches the floor, else none.
+    assert floored.choose_categories(scores) == [model.categories[2]]
+    assert floored.choose_categories(scores * 0.5) == []
+    assert replace(floored, top_category_floor=0.0).choose_categories(scores * 0.5) == [model.categories[2]]

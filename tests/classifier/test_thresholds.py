@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from classifier.thresholds import (
     HINT_UNUSED,
@@ -73,6 +74,26 @@ def test_review_threshold_reports_when_the_target_cannot_be_met() -> None:
     correct = np.array([True, False])
     choice = choose_review_threshold(confidences, lambda t: (confidences >= t, correct), target=0.95)
     assert not choice.met
+
+
+def test_items_routed_whatever_the_confidence_bound_the_routed_accuracy() -> None:
+    # 100 items: 10 flagged ones routed at every threshold, 4 of them to the wrong queue (false
+    # alarms); 90 the threshold decides, all right when routed. No threshold can do better than 6 of
+    # 10 right among the flagged ones, so the target is out of reach whatever the automation.
+    confidences = np.concatenate([np.zeros(10), np.linspace(0.3, 1.0, 90)])
+    flagged = np.arange(100) < 10
+    correct = ~(np.arange(100) < 4)
+
+    def at(threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        return flagged | (confidences >= threshold), correct
+
+    choice = choose_review_threshold(confidences, at, target=0.96, min_automation=0.5)
+    assert not choice.met
+    assert choice.unavoidable_errors == 4
+    routed = int(np.sum(at(choice.threshold)[0]))
+    assert choice.routed_accuracy_ceiling == pytest.approx((routed - 4) / routed)
+    assert choice.routed_accuracy == pytest.approx(choice.routed_accuracy_ceiling)  # every other routed item is right
+    assert choice.routed_accuracy_ceiling < 0.96
 
 
 def test_recall_first_flag_keeps_a_threshold_that_finds_most_cases() -> None:

@@ -29,6 +29,9 @@ def test_full_training_chooses_thresholds_on_train_and_scores_the_held_out_split
     choice = metadata["review_threshold_choice"]
     assert 0.2 <= metadata["review_threshold"] < 1.0
     assert choice["cv_routed_queue_accuracy"] >= 0.95 or not choice["met"]
+    # the errors no threshold can hold back bound what any threshold gives
+    assert choice["cv_routed_queue_accuracy"] <= choice["cv_routed_queue_accuracy_ceiling"]
+    assert choice["cv_unavoidable_errors"] >= 0
 
     held_out = metadata["reports"]["held_out"]
     assert held_out["n"] == len(test)

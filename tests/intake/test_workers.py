@@ -29,7 +29,7 @@ from intake.pipeline import SQLITE_ITEMS_PER_TRANSACTION, ingest
 from intake.queueing import PROCESS_ITEM, DatabaseQueue
 from intake.runtime import Runtime
 from intake.tokens import create_token
-from intake.workers import run_claimed
+from intake.workers import SweepDue, WorkerOptions, run_claimed, sweep_due
 from models import Acknowledgement, ClassificationRun, Item, QueuedJob
 from tests.channels.mail_servers import free_port
 from tests.conftest import make_settings
@@ -435,3 +435,12 @@ def test_the_supervisor_loads_what_every_worker_needs_before_it_forks(
     christmas = datetime(queued_runtime.clock.now().year + 1, 12, 25).date()
     assert queued_runtime.calendar.bank_holiday(christmas) == "Christmas Day"
     assert built == []  # next year's bank holidays were loaded before the fork
+
+
+def test_the_worker_sweeps_every_minute_and_refreshes_the_facts_every_ten() -> None:
+    options = WorkerOptions(sweep_every=60, report_facts_every=600)
+    assert sweep_due(options, since_sweep=30, since_facts=900) == SweepDue(sweep=False, report_facts=False)
+    assert sweep_due(options, since_sweep=60, since_facts=120) == SweepDue(sweep=True, report_facts=False)
+    assert sweep_due(options, since_sweep=60, since_facts=600) == SweepDue(sweep=True, report_facts=True)
+    never = WorkerOptions(sweep_every=0, report_facts_every=600)
+    assert sweep_due(never, since_sweep=9999, since_facts=9999) == SweepDue(sweep=False, report_facts=False)

@@ -139,6 +139,17 @@ def test_the_sweep_refreshes_the_facts(report_runtime: Runtime, fixed_data) -> N
     assert jobs.sweep()["report_days"] == 0
 
 
+def test_a_sweep_between_refreshes_leaves_the_facts_to_the_next_one_or_to_a_report_read(  # type: ignore[no-untyped-def]
+    report_runtime: Runtime, fixed_data
+) -> None:
+    assert jobs.sweep(report_facts=False)["report_days"] == 0
+    with report_runtime.database.session() as session:
+        assert session.scalar(select(ReportFactMark.id).limit(1)) is not None  # still waiting
+    build_view(report_runtime, "volume", Q3, now=dataset.NOW)  # a read refreshes what is left
+    with report_runtime.database.session() as session:
+        assert session.scalar(select(ReportFactMark.id).limit(1)) is None
+
+
 def test_runs_join_nearby_days_and_keep_distant_ones_apart() -> None:
     days = {date(2026, 7, 1), date(2026, 7, 3), date(2026, 7, 20), date(2025, 1, 1)}
     assert daily_facts._runs(days) == [
