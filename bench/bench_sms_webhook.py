@@ -454,6 +454,17 @@ def wait_for_acknowledgements(twilio: TwilioStandIn, count: int, *, timeout: flo
             return
 
 
+def analyze(database_url: str) -> None:
+    """Give the planner statistics, as a landlord's database always has them (autovacuum analyzes a
+    table once a tenth of it has changed). A database created a moment ago has none, and without them
+    PostgreSQL picked plans whose cost grows with every row the run adds (the status index scanned
+    whole for a batch's 32 ids: docs/benchmarks.md, seventh session)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute("ANALYZE")
+
+
 def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, server_pid: int) -> dict[str, object]:
     texts = seed_texts()
     load_before = os.getloadavg()
@@ -463,6 +474,8 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, serv
     )
     if args.mode == "sqlite" or args.workers > 0:
         wait_for_acknowledgements(twilio, len(warm.sent), timeout=args.ack_timeout)
+    if args.mode == "postgres":
+        analyze(args.database_url)
     already = len(twilio.messages)
     cpu_before = process_cpu_seconds(server_pid)  # the API process (`intake serve`; its worker is another)
     backends_before = serve_backends_cpu(args.database_url) if args.mode == "postgres" else {}
