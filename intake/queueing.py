@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +30,8 @@ from rq import Queue, Retry, Worker
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
+from rq.utils import get_call_string, utcformat
+from rq.utils import now as rq_now
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -55,6 +58,33 @@ FINISHED_STATES = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELED, Job
 
 
 ACKNOWLEDGEMENT_QUEUE_SUFFIX = "-acknowledgements"
+
+# A group's jobs in one round trip. KEYS: the queue, rq's set of queues, then each job's hash.
+# ARGV: how many shared field/value items follow, those items, then (job id, data, description) a
+# job. Creates and queues each job whose hash is absent (as `Queue.enqueue_many` does, with rq's
+# unique-enqueue check of `Queue.enqueue_call(unique=True)`), returns the ids of the others.
+CREATE_AND_QUEUE_SCRIPT = """
+local shared_end = 1 + tonumber(ARGV[1])
+local shared = {}
+for i = 2, shared_end do shared[#shared + 1] = ARGV[i] end
+local existing = {}
+local queued = 0
+local job = 3
+for i = shared_end + 1, #ARGV, 3 do
+    if redis.call("EXISTS", KEYS[job]) == 1 then
+        existing[#existing + 1] = ARGV[i]
+    else
+        redis.call("HSET", KEYS[job], "data", ARGV[i + 1], "description", ARGV[i + 2], unpack(shared))
+        redis.call("RPUSH", KEYS[1], ARGV[i])
+        queued = queued + 1
+    end
+    job = job + 1
+end
+if queued > 0 then redis.call("SADD", KEYS[2], KEYS[1]) end
+return existing
+"""
+# The fields of a job's hash that differ from job to job of one function (see `_job_template`).
+_PER_JOB_FIELDS = frozenset({"data", "description", "created_at", "enqueued_at"})
 
 
 class JobQueue(Protocol):
@@ -166,6 +196,8 @@ class RqJobQueue:
             queue_name + ACKNOWLEDGEMENT_QUEUE_SUFFIX, connection=self.connection, serializer=JSONSerializer
         )
         self.job_id_prefix = f"{queue_name}-"
+        self._create_and_queue = self.connection.register_script(CREATE_AND_QUEUE_SCRIPT)
+        self._templates: dict[tuple[str, int], dict[str, str | bytes]] = {}
 
     @property
     def queues(self) -> list[Queue]:
@@ -174,37 +206,70 @@ class RqJobQueue:
 
     def enqueue_process_item(self, item_id: int, *, session: Session | None = None) -> None:
         after_commit(
-            session, lambda: self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY)
+            session,
+            lambda: self._enqueue(PROCESS_ITEM, item_id, job_id=f"process-{item_id}", retry=PROCESS_RETRY),
         )
 
     def enqueue_process_items(self, item_ids: list[int], *, session: Session | None = None) -> None:
         """One job per item (rq workers take the next queued items along, intake/batches.py), queued
-        after the commit in one Redis transaction (`Queue.enqueue_many`) rather than a round trip each."""
-        after_commit(session, lambda: self._enqueue_many(PROCESS_ITEM, item_ids, kind="process-", retry=PROCESS_RETRY))
+        after the commit in one Redis round trip (one script) rather than a round trip each."""
+        after_commit(
+            session, lambda: self._enqueue_many(PROCESS_ITEM, item_ids, kind="process-", retry=PROCESS_RETRY)
+        )
 
     def _enqueue_many(self, function: str, ids: list[int], *, kind: str, retry: Retry) -> None:
-        # enqueue_many has no `unique`: a job id that exists already (asked for by the sweep, or left
-        # from a deleted row's id) goes through `_enqueue`, which decides by its state. One found
-        # absent here and created by another process before our transaction lands is queued twice;
-        # the job is idempotent (the item is processed once, under its row lock).
-        if len(ids) == 1:  # rq's own unique enqueue is one round trip too
-            self._enqueue(function, ids[0], job_id=f"{kind}{ids[0]}", retry=retry)
-            return
+        # One round trip: a Lua script creates and queues each job whose id is free, atomically, and
+        # names those that exist already (asked for by the sweep, or left from a deleted row's id),
+        # which go through `_enqueue` to be decided by their state. Atomic, so a job another process
+        # creates meanwhile is never queued twice. Each job's hash is rq's own for that job: the fields
+        # every job of this function shares come from a job rq built (`_job_template`), the two that
+        # name the item (`data`, `description`) from rq's serializer and call string.
         job_ids = [f"{self.job_id_prefix}{kind}{number}" for number in ids]
-        with self.connection.pipeline(transaction=False) as pipeline:
-            for job_id in job_ids:
-                pipeline.exists(Job.key_for(job_id))
-            found = pipeline.execute()
-        fresh = [
-            Queue.prepare_data(function, args=[number], job_id=job_id, retry=retry, failure_ttl=30 * 86400)
-            for number, job_id, exists in zip(ids, job_ids, found, strict=True)
-            if not exists
-        ]
-        if fresh:
-            self.queue.enqueue_many(fresh)
-        for number, exists in zip(ids, found, strict=True):
-            if exists:
-                self._enqueue(function, number, job_id=f"{kind}{number}", retry=retry)
+        shared = self._job_template(function, retry)
+        timestamp = utcformat(rq_now())
+        shared_fields: list[str | bytes] = ["created_at", timestamp, "enqueued_at", timestamp]
+        for field, value in shared.items():
+            shared_fields += (field, value)
+        per_job: list[str | bytes] = []
+        for number, job_id in zip(ids, job_ids, strict=True):
+            per_job += (
+                job_id,
+                zlib.compress(JSONSerializer.dumps((function, None, [number], {}))),  # type: ignore[no-untyped-call]
+                get_call_string(function, (number,), {}, max_length=75) or "",
+            )
+        existing: list[bytes] = self._create_and_queue(
+            keys=[self.queue.key, self.queue.redis_queues_keys, *map(Job.key_for, job_ids)],
+            args=[len(shared_fields), *shared_fields, *per_job],
+        )
+        by_job_id = dict(zip(job_ids, ids, strict=True))
+        for found in existing:
+            number = by_job_id[found.decode()]
+            self._enqueue(function, number, job_id=f"{kind}{number}", retry=retry)
+
+    def _job_template(self, function: str, retry: Retry) -> dict[str, str | bytes]:
+        """The hash fields rq writes for every job of `function` on this queue, all but the ones
+        that name the job's item or the time: made once by rq itself (`Queue.create_job` and what
+        `Queue.enqueue_job` sets before saving), so they are exactly what rq writes."""
+        key = (function, id(retry))
+        template = self._templates.get(key)
+        if template is None:
+            job = self.queue.create_job(
+                function,
+                args=[0],
+                job_id="template",
+                retry=retry,
+                failure_ttl=30 * 86400,
+                status=JobStatus.QUEUED,
+            )
+            self.queue._prepare_for_queue(job)
+            assert job.ttl is None  # the script sets no expiry
+            template = {
+                field: value if isinstance(value, bytes | str) else str(value)
+                for field, value in job.to_dict().items()
+                if value is not None and field not in _PER_JOB_FIELDS
+            }
+            self._templates[key] = template
+        return template
 
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         after_commit(
@@ -257,7 +322,11 @@ class RqJobQueue:
                 self.queue.scheduled_job_registry.remove(existing)
                 self.queue.enqueue_job(existing)
                 return
-            if existing is not None and status == JobStatus.STARTED and not self._worker_alive(existing.worker_name):
+            if (
+                existing is not None
+                and status == JobStatus.STARTED
+                and not self._worker_alive(existing.worker_name)
+            ):
                 # Its worker died mid-job (SIGKILL, OOM): rq would notice only when the execution's
                 # TTL runs out, minutes later. The sweep asks only for what is overdue: run it again.
                 log.warning("job %s was running on a worker that is gone: queued again", job_id)

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from rq import Queue
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import Engine, create_engine, func, select, text
 
-from intake.pipeline import ingest
-from intake.queueing import PROCESS_RETRY, RqJobQueue
+from intake.pipeline import ingest, ingest_group
+from intake.queueing import PROCESS_ITEM, PROCESS_RETRY, RqJobQueue
 from intake.runtime import Runtime, use_runtime
 from models import Acknowledgement, AuditEntry, ClassificationRun, Item
 from tests.conftest import make_settings
@@ -406,3 +406,84 @@ def test_a_groups_jobs_are_queued_together_once_each_and_a_job_queued_before_is_
     job = Job.fetch(f"{queue.name}-process-71", connection=rq_runtime.jobs.connection, serializer=JSONSerializer)
     assert job.func_name == "intake.jobs.process_item" and job.args == [71]
     assert job.retries_left == PROCESS_RETRY.max  # a dead worker's job is run again only with retries left
+
+
+def test_a_groups_jobs_are_written_exactly_as_rqs_enqueue_many_writes_them(rq_runtime: Runtime) -> None:
+    """The group's one-script enqueue writes each job's hash field for field as rq would (but the
+    times, and the queue it names): the same jobs for rq's workers, made with less Python."""
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    connection = rq_runtime.jobs.connection
+    ours = rq_runtime.jobs.queue
+    theirs = Queue(ours.name + "-by-rq", connection=connection, serializer=JSONSerializer)
+    numbers = [81, 82, 83]
+    try:
+        rq_runtime.jobs.enqueue_process_items(numbers)
+        theirs.enqueue_many(
+            [
+                Queue.prepare_data(
+                    PROCESS_ITEM,
+                    args=[number],
+                    job_id=f"{theirs.name}-process-{number}",
+                    retry=PROCESS_RETRY,
+                    failure_ttl=30 * 86400,
+                )
+                for number in numbers
+            ]
+        )
+        per_job = {b"created_at", b"enqueued_at", b"origin"}
+        for number in numbers:
+            our_hash = connection.hgetall(f"rq:job:{ours.name}-process-{number}")
+            their_hash = connection.hgetall(f"rq:job:{theirs.name}-process-{number}")
+            assert {k: v for k, v in our_hash.items() if k not in per_job} == {
+                k: v for k, v in their_hash.items() if k not in per_job
+            }
+            assert our_hash[b"origin"] == ours.name.encode()
+            assert set(our_hash) == set(their_hash)
+            assert connection.ttl(f"rq:job:{ours.name}-process-{number}") == -1  # no expiry, as rq's
+        assert ours.job_ids == [f"{ours.name}-process-{number}" for number in numbers]
+        assert ours.key.encode() in connection.smembers(Queue.redis_queues_keys)
+    finally:
+        theirs.delete(delete_jobs=True)
+
+
+def test_a_groups_jobs_decide_a_finished_job_by_its_state_and_leave_a_queued_one_alone(
+    rq_runtime: Runtime,
+) -> None:
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    rq_runtime.jobs.enqueue_process_items([91, 92])
+    finished = Job.fetch(
+        f"{queue.name}-process-91", connection=rq_runtime.jobs.connection, serializer=JSONSerializer
+    )
+    queue.remove(finished)
+    finished.set_status(JobStatus.FINISHED)  # ran before; its item asked for again (the sweep, a retry)
+
+    rq_runtime.jobs.enqueue_process_items([91, 92, 93, 93])  # 92 still waits; 93 twice in one group
+
+    assert sorted(queue.job_ids) == [f"{queue.name}-process-{n}" for n in (91, 92, 93)]
+    again = Job.fetch(
+        f"{queue.name}-process-91", connection=rq_runtime.jobs.connection, serializer=JSONSerializer
+    )
+    assert again.get_status() == JobStatus.QUEUED
+
+
+def test_a_groups_jobs_queued_in_one_script_are_run_by_real_workers(
+    rq_runtime: Runtime, start_worker: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    """Items stored as a group (one `enqueue_process_items`) are processed by `intake worker`."""
+    results = ingest_group(
+        rq_runtime,
+        [
+            (email_message(f"The bin store door {n} will not lock.", sender=f"bins{n}@example.com"), "system")
+            for n in range(6)
+        ],
+    )
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    assert sorted(rq_runtime.jobs.queue.job_ids) == sorted(
+        f"{rq_runtime.jobs.queue.name}-process-{result.item_id}" for result in results
+    )
+    worker = start_worker("--burst")
+    assert worker.wait(timeout=WORKER_RUN_CEILING) == 0
+    assert _processed(rq_runtime) == 6
+    assert sorted(_acknowledgement_statuses(rq_runtime)) == ["sent"] * 6
+    assert rq_runtime.jobs.failed_jobs() == []
