@@ -197,7 +197,7 @@ class RqJobQueue:
         )
         self.job_id_prefix = f"{queue_name}-"
         self._create_and_queue = self.connection.register_script(CREATE_AND_QUEUE_SCRIPT)
-        self._templates: dict[tuple[str, int], dict[str, str | bytes]] = {}
+        self._templates: dict[tuple[str, int], list[bytes]] = {}
 
     @property
     def queues(self) -> list[Queue]:
@@ -227,9 +227,7 @@ class RqJobQueue:
         job_ids = [f"{self.job_id_prefix}{kind}{number}" for number in ids]
         shared = self._job_template(function, retry)
         timestamp = utcformat(rq_now())
-        shared_fields: list[str | bytes] = ["created_at", timestamp, "enqueued_at", timestamp]
-        for field, value in shared.items():
-            shared_fields += (field, value)
+        shared_fields: list[str | bytes] = ["created_at", timestamp, "enqueued_at", timestamp, *shared]
         per_job: list[str | bytes] = []
         for number, job_id in zip(ids, job_ids, strict=True):
             per_job += (
@@ -246,7 +244,7 @@ class RqJobQueue:
             number = by_job_id[found.decode()]
             self._enqueue(function, number, job_id=f"{kind}{number}", retry=retry)
 
-    def _job_template(self, function: str, retry: Retry) -> dict[str, str | bytes]:
+    def _job_template(self, function: str, retry: Retry) -> list[bytes]:
         """The hash fields rq writes for every job of `function` on this queue, all but the ones
         that name the job's item or the time: made once by rq itself (`Queue.create_job` and what
         `Queue.enqueue_job` sets before saving), so they are exactly what rq writes."""
@@ -263,11 +261,12 @@ class RqJobQueue:
             )
             self.queue._prepare_for_queue(job)
             assert job.ttl is None  # the script sets no expiry
-            template = {
-                field: value if isinstance(value, bytes | str) else str(value)
-                for field, value in job.to_dict().items()
-                if value is not None and field not in _PER_JOB_FIELDS
-            }
+            # Field, value, field, value...: encoded once, by redis-py's encoder, rather than every time.
+            encode = self.connection.get_encoder().encode
+            template = []
+            for field, value in job.to_dict().items():
+                if value is not None and field not in _PER_JOB_FIELDS:
+                    template += (encode(field), encode(value))  # type: ignore[no-untyped-call]
             self._templates[key] = template
         return template
 
