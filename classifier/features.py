@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, compress, repeat
-from operator import add, is_not
+from operator import add, is_, is_not
 from typing import Any
 
 import numpy as np
@@ -419,15 +419,16 @@ class FeatureBuilder:
         if None in known:
             low, high = vectorizer.ngram_range
             vocabulary = vectorizer.vocabulary_
-            for index, word in enumerate(words):
-                if known[index] is None:
-                    columns = memo.get(word)  # the same new word earlier in this batch
-                    if columns is None:
-                        # array("i"): a fifth of the memory of a list of ints, joined with one copy
-                        columns = array("i", filter(_is_known, map(vocabulary.get, char_wb_ngrams(word, low, high))))
-                        if len(memo) < MAX_REMEMBERED_WORDS:
-                            memo[word] = columns
-                    known[index] = columns
+            fresh: dict[str, array[int]] = {}
+            # each new word once, in order of first occurrence (found in C: most words of a batch are known)
+            for word in dict.fromkeys(compress(words, map(is_, known, repeat(None)))):
+                # array("i"): a fifth of the memory of a list of ints, joined with one copy
+                columns = fresh[word] = array("i", filter(_is_known, map(vocabulary.get,
+                                                                         char_wb_ngrams(word, low, high))))
+                if len(memo) < MAX_REMEMBERED_WORDS:
+                    memo[word] = columns
+            # a new word's columns, every other word's as they were found
+            known = list(map(fresh.get, words, known))
         joined = b"".join(known)  # type: ignore[arg-type]  # arrays are bytes-like
         per_word = np.fromiter(map(len, known), dtype=np.int64, count=len(known))  # type: ignore[arg-type]
         word_rows = np.repeat(np.arange(len(documents), dtype=np.int32),
