@@ -220,6 +220,24 @@ def cpu_ms_per_request(pid: int, before: float | None, requests: int) -> float |
     return round((after - before) / requests * 1000, 2)
 
 
+SERVE_APPLICATION_NAME = "intake-serve-bench"
+
+
+def serve_backends_cpu(database_url: str) -> dict[int, float]:
+    """PostgreSQL: CPU seconds so far of each backend serving `intake serve`'s connections (by the
+    application name its environment gives libpq), read from /proc (the server is on this machine)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
+        pids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", (SERVE_APPLICATION_NAME,)
+            )
+        ]
+    return {pid: cpu for pid in pids if (cpu := process_cpu_seconds(pid)) is not None}
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -325,7 +343,8 @@ def main() -> None:
                     "--workers",
                     str(api_workers),
                 ],
-                env,
+                # libpq names the API's connections: their backends' CPU is the request path's.
+                {**env, "PGAPPNAME": SERVE_APPLICATION_NAME},
             )
             if args.mode == "postgres" and args.workers > 0:
                 processes.start("worker", [*INTAKE, "worker", "--processes", str(args.workers)], env)
@@ -435,6 +454,17 @@ def wait_for_acknowledgements(twilio: TwilioStandIn, count: int, *, timeout: flo
             return
 
 
+def analyze(database_url: str) -> None:
+    """Give the planner statistics, as a landlord's database always has them (autovacuum analyzes a
+    table once a tenth of it has changed). A database created a moment ago has none, and without them
+    PostgreSQL picked plans whose cost grows with every row the run adds (the status index scanned
+    whole for a batch's 32 ids: docs/benchmarks.md, seventh session)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute("ANALYZE")
+
+
 def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, server_pid: int) -> dict[str, object]:
     texts = seed_texts()
     load_before = os.getloadavg()
@@ -444,8 +474,11 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, serv
     )
     if args.mode == "sqlite" or args.workers > 0:
         wait_for_acknowledgements(twilio, len(warm.sent), timeout=args.ack_timeout)
+    if args.mode == "postgres":
+        analyze(args.database_url)
     already = len(twilio.messages)
     cpu_before = process_cpu_seconds(server_pid)  # the API process (`intake serve`; its worker is another)
+    backends_before = serve_backends_cpu(args.database_url) if args.mode == "postgres" else {}
     load = asyncio.run(
         run_load(
             base_url,
@@ -458,6 +491,11 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, serv
     )
     answered = time.monotonic()
     api_cpu_ms = cpu_ms_per_request(server_pid, cpu_before, len(load.sent))
+    backends_cpu_ms = None
+    if args.mode == "postgres" and load.sent:  # a backend that began during the load counts from 0
+        backends_after = serve_backends_cpu(args.database_url)
+        used = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
+        backends_cpu_ms = round(used / len(load.sent) * 1000, 2)
     processing = args.mode == "sqlite" or args.workers > 0
     if processing:  # with no worker nothing is processed: the run measures the webhook alone
         wait_for_acknowledgements(twilio, already + len(load.sent), timeout=args.ack_timeout)
@@ -480,6 +518,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, serv
         },
         "p99_under_target": percentile(latencies, 0.99) * 1000 < TARGET_P99_MS,
         "api_cpu_ms_per_webhook": api_cpu_ms,
+        "api_postgres_backends_cpu_ms_per_webhook": backends_cpu_ms,
         "acknowledged": len(to_ack),
         "receipt_to_ack_seconds": {
             "p50": round(percentile(to_ack, 0.50), 3),

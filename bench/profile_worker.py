@@ -1,15 +1,18 @@
 """CPU per item of one rq worker, in-process: what `intake worker` does with a queue of texts.
 
     BENCH_DB_PREFIX=worker_bench PYTHONPATH=$PWD .venv/bin/python bench/profile_worker.py \
-        --items 640 --channel sms --redis-url redis://127.0.0.1:6379/4 [--profile 40] [--statements]
+        --items 640 --channel sms --redis-url redis://127.0.0.1:6379/4 [--profile 40] [--statements [--where]]
 
 On PostgreSQL (`<BENCH_DB_PREFIX>_profile`, recreated) and the given Redis database (flushed): N
 residents' messages from data/seed stored through `pipeline.ingest` with their rq jobs queued
 (texts, each from its own number, acknowledged through the real `twilio` client to the stand-in in
 a process of its own; or emails to the file outbox), then the worker's own loop — rq's
 SimpleWorker as `intake worker` makes it, after `workers.preload` — runs in this process until the
-queues are empty. Reported: this process's CPU time (all threads) per item, the SQL statements per
-item (`--statements`), and with `--profile N` cProfile's top N by own time and by cumulative time.
+queues are empty. Reported: this process's CPU time (all threads) per item, the CPU time of the
+PostgreSQL backends serving it while the worker ran (from /proc: the server must be on this
+machine), the SQL statements per item (`--statements`; `--where`: which of our functions sent each
+statement that went alone, not as an executemany), and with `--profile N` cProfile's top N by own
+time and by cumulative time.
 The machine is shared: compare A/B in the same minutes and say the load (printed).
 """
 
@@ -23,6 +26,7 @@ import pstats
 import random
 import sys
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -70,6 +74,27 @@ def seed_messages(count: int, channel: str) -> list[InboundMessage]:
     return messages
 
 
+def backend_cpu_seconds(pids: set[int]) -> dict[int, float]:
+    """utime + stime of each PostgreSQL backend process, from /proc (0 for one that has gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            seconds[pid] = 0.0
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (fields 14 and 15)
+    return seconds
+
+
+def caller(statement_kind: str) -> str:
+    """`statement_kind` with the innermost of our own functions that sent it."""
+    ours = [frame for frame in traceback.extract_stack() if f"{REPO}/intake/" in frame.filename]
+    path = " < ".join(f"{Path(frame.filename).name}:{frame.name}" for frame in reversed(ours[-5:]))
+    return f"{statement_kind[:40]} from {path}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--items", type=int, default=640)
@@ -77,6 +102,7 @@ def main() -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N entries")
     parser.add_argument("--statements", action="store_true", help="count SQL statements by their first words")
+    parser.add_argument("--where", action="store_true", help="with --statements: who sent each single statement")
     args = parser.parse_args()
 
     from redis import Redis
@@ -90,6 +116,16 @@ def main() -> None:
     runtime = Runtime.build(settings)
     runtime.database.upgrade()
     statements: Counter[str] = Counter()
+    singles: Counter[str] = Counter()
+    backends: set[int] = set()
+
+    def note_backend(connection: Any, _record: Any) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backends.add(cursor.fetchone()[0])
+
+    event.listen(runtime.database.engine, "connect", note_backend)
+    runtime.database.engine.dispose()  # so every connection from here on is noted
     with use_runtime(runtime):
         workers.preload(runtime)
         for message in seed_messages(args.items, args.channel):
@@ -99,6 +135,8 @@ def main() -> None:
                 words = statement.split()
                 kind = " ".join(words[:3]) if words[0] != "UPDATE" else " ".join(words[:2]) + " " + statement.partition(" WHERE ")[0][-80:]
                 statements[kind[:120] + (f" (executemany of {len(parameters)})" if many else "")] += 1
+                if args.where and not many:
+                    singles[caller(kind)] += 1
 
             event.listen(runtime.database.engine, "before_cursor_execute", count)
         from redis import Redis as Connection_
@@ -110,6 +148,7 @@ def main() -> None:
         worker = workers._simple_worker_class()(queues, connection=connection, serializer=JSONSerializer,
                                                 name=f"profile-{os.getpid()}")
         load_before = os.getloadavg()[0]
+        backends_before = backend_cpu_seconds(backends)
         profile = cProfile.Profile(time.process_time) if args.profile else None
         started, wall = time.process_time(), time.perf_counter()
         if profile:
@@ -118,6 +157,8 @@ def main() -> None:
         if profile:
             profile.disable()
         cpu, wall = time.process_time() - started, time.perf_counter() - wall
+        backends_after = backend_cpu_seconds(backends)
+        postgres_cpu = sum(backends_after[pid] - backends_before.get(pid, 0.0) for pid in backends_after)
         with runtime.database.session() as session:
             processed = session.scalar(select(func.count()).select_from(Item).where(Item.status == "processed"))
             sent = session.scalar(select(func.count()).select_from(Acknowledgement).where(Acknowledgement.status == "sent"))
@@ -125,11 +166,16 @@ def main() -> None:
     standin.stop()
     print(f"load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}; {args.items} {args.channel} items: "
           f"{processed} processed, {sent} acknowledgements sent")
-    print(f"worker {1000 * cpu / args.items:.2f} ms CPU per item, {wall:.1f} s wall")
+    print(f"worker {1000 * cpu / args.items:.2f} ms CPU per item, {wall:.1f} s wall; its PostgreSQL backends "
+          f"({len(backends)}) {1000 * postgres_cpu / args.items:.2f} ms CPU per item")
     if statements:
         total = sum(statements.values())
         print(f"{total / args.items:.2f} statements per item")
         for text, number in statements.most_common(25):
+            print(f"  {number:6d}  {text}")
+    if singles:
+        print("statements sent alone, by caller:")
+        for text, number in singles.most_common(25):
             print(f"  {number:6d}  {text}")
     if profile:
         stats = pstats.Stats(profile)

@@ -3,6 +3,11 @@
     PYTHONPATH=$PWD .venv/bin/python bench/webhook_cpu.py --mode sqlite --requests 400
     PYTHONPATH=$PWD .venv/bin/python bench/webhook_cpu.py --mode postgres --redis-url redis://127.0.0.1:6379/3
     ... --profile out.pstats   (cProfile of the measured part)
+    ... --round-trips          (PostgreSQL: libpq's trace of every connection; count ReadyForQuery)
+
+On PostgreSQL the backends' CPU is read from /proc for each of the engine's connections (their
+pids from `pg_backend_pid()` when each connects), so it is the request path's alone. With
+`--round-trips` the CPU figures are the tracing's too: use it for the counts, not the timings.
 
 Jobs are queued (database queue on SQLite, rq on PostgreSQL) and never run: this measures the
 request path alone. CPU is this process's (time.process_time: client included, as in
@@ -20,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -72,6 +78,36 @@ def measure_writers(profile: bool) -> None:
             WRITER_CPU[0] += time.thread_time() - started
 
     IngestGroups._run = measured  # type: ignore[method-assign]
+
+
+BACKEND_PIDS: list[int] = []
+
+
+def watch_backends(runtime: Runtime, trace_to: int | None) -> None:
+    """Note each new PostgreSQL connection's backend pid; trace its protocol when asked."""
+
+    def connected(dbapi_connection: Any, _record: object) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT pg_backend_pid()")
+        BACKEND_PIDS.append(cursor.fetchone()[0])
+        cursor.close()
+        dbapi_connection.commit()
+        if trace_to is not None:
+            dbapi_connection.pgconn.trace(trace_to)
+
+    event.listen(runtime.database.engine, "connect", connected)
+
+
+def backends_cpu() -> float:
+    """CPU seconds (user + system) of the backends noted so far (0 for one gone or unreadable)."""
+    total = 0.0
+    for pid in BACKEND_PIDS:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def build(args: argparse.Namespace, work: Path) -> Runtime:
@@ -149,10 +185,16 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/3")
     parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--round-trips", action="store_true", help="PostgreSQL: count round trips (libpq trace)")
     args = parser.parse_args()
     measure_writers(bool(args.profile))
     with tempfile.TemporaryDirectory() as tmp:
         runtime = build(args, Path(tmp))
+        trace_path = Path(tmp) / "libpq.trace"
+        trace = trace_path.open("w") if args.round_trips else None
+        if args.mode == "postgres":
+            runtime.database.dispose()  # the migrations' connections: noted from here on
+            watch_backends(runtime, trace.fileno() if trace else None)
         app = create_app(runtime)
         statements = [0]
         event.listen(
@@ -161,6 +203,8 @@ def main() -> None:
             lambda *_: statements.__setitem__(0, statements[0] + 1),
         )
         transport = httpx.ASGITransport(app=app)
+        backends = [0.0]
+        traced_before = [0]
 
         async def run() -> tuple[float, float, list[float]]:
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -172,6 +216,10 @@ def main() -> None:
                 getattr(app.state, 'ingest_groups', None) and setattr(app.state.ingest_groups, 'batches', 0)
                 WRITER_CPU[0] = 0.0
                 WRITER_PROFILES.clear()
+                if trace:
+                    trace.flush()
+                    traced_before[0] = trace_path.stat().st_size
+                backends[0] = backends_cpu()
                 cpu, wall = time.process_time(), time.perf_counter()
                 loop_cpu = time.thread_time()
                 if profiler:
@@ -181,6 +229,7 @@ def main() -> None:
                     profiler.disable()
                     profiler.dump_stats(str(args.profile))
                 loop_cpu = time.thread_time() - loop_cpu
+                backends[0] = backends_cpu() - backends[0]
                 return time.process_time() - cpu, time.perf_counter() - wall, latencies, loop_cpu
 
         cpu, wall, latencies, loop_cpu = asyncio.run(run())
@@ -192,11 +241,20 @@ def main() -> None:
             merged.dump_stats(str(args.profile.with_suffix(".writers.pstats")))
         latencies.sort()
         n = len(latencies)
+        groups = max(1, getattr(getattr(app.state, "ingest_groups", None), "batches", n))
+        round_trips = ""
+        if trace:
+            trace.close()
+            with trace_path.open("rb") as traced:
+                traced.seek(traced_before[0])
+                ready = sum(1 for line in traced if b"\tB\t5\tReadyForQuery" in line)
+            round_trips = f", PostgreSQL round trips {ready / n:.2f} each, {ready / groups:.1f} a group"
         print(
             f"{args.mode}: {n} webhooks, CPU {cpu / n * 1000:.2f} ms each, {n / wall:.0f}/s wall, "
             f"p50 {latencies[n // 2] * 1000:.1f} ms, p99 {latencies[int(n * 0.99)] * 1000:.1f} ms, "
             f"(event loop thread {loop_cpu / n * 1000:.2f}, writers {WRITER_CPU[0] / n * 1000:.2f}), "
-            f"SQL statements {statements[0] / n:.1f} each, {n / max(1, getattr(getattr(app.state, 'ingest_groups', None), 'batches', n)):.1f} a group, load {os.getloadavg()[0]:.1f}"
+            f"SQL statements {statements[0] / n:.2f} each, {n / groups:.1f} a group{round_trips}, "
+            f"PostgreSQL backends' CPU {backends[0] / n * 1000:.2f} ms each, load {os.getloadavg()[0]:.1f}"
         )
         runtime.database.dispose()
 

@@ -58,9 +58,7 @@ def record_many(session: Session, entries: Sequence[tuple[str, str, int | None, 
     there is no note to move it to here. The caller marks the items' report facts."""
     if not entries:
         return
-    for _actor, _action, item_id, details in entries:
-        if item_id is not None and any(isinstance(details.get(key), str) for key in FREE_TEXT_KEYS):
-            raise ValueError("record_many takes no free text about an item: use record")
+    refuse_free_text(entries)
     connection = session.connection()
     at = session_now(session)
     if connection.dialect.name == "postgresql":
@@ -76,11 +74,37 @@ def record_many(session: Session, entries: Sequence[tuple[str, str, int | None, 
         previous_id, previous_hash = (head[0], head[1]) if head else (None, None)
         first = (previous_id or 0) + 1
         ids = list(range(first, first + len(entries)))
-    values = []
+    values = chained_rows(entries, ids=ids, head=(previous_id, previous_hash), at=at)
+    connection.execute(_INSERT_ENTRIES, values)
+    # A later `record` in this session reads the head again (these entries have no ORM object).
+    session.info.pop(_LAST_WRITTEN, None)
+    session.info.pop(_ITS_LINK, None)
+
+
+def refuse_free_text(entries: Sequence[tuple[str, str, int | None, dict[str, Any]]]) -> None:
+    """Entries written as plain rows have no note to move a person's words to (`_take_free_text`)."""
+    for _actor, _action, item_id, details in entries:
+        if item_id is not None and any(isinstance(details.get(key), str) for key in FREE_TEXT_KEYS):
+            raise ValueError("record_many takes no free text about an item: use record")
+
+
+def chained_rows(
+    entries: Sequence[tuple[str, str, int | None, dict[str, Any]]],
+    *,
+    ids: Sequence[int],
+    head: tuple[int | None, str | None],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """The `audit_log` rows of `entries` (actor, action, item id, details), given their ids in
+    ascending order, each linked to the one before it and the first to `head` (the newest entry
+    the writer could see, read BEFORE the ids were taken: every id is higher than its predecessor's,
+    as `verify` requires)."""
+    previous_id, previous_hash = head
+    rows = []
     for entry_id, (actor, action, item_id, details) in zip(ids, entries, strict=True):
         stored_details = json.loads(json.dumps(details))  # the hash is over what the database hands back
         chain_hash = entry_hash(previous_id, previous_hash, at, actor, action, item_id, stored_details)
-        values.append(
+        rows.append(
             {
                 "id": entry_id,
                 "at": at,
@@ -93,10 +117,7 @@ def record_many(session: Session, entries: Sequence[tuple[str, str, int | None, 
             }
         )
         previous_id, previous_hash = entry_id, chain_hash
-    connection.execute(_INSERT_ENTRIES, values)
-    # A later `record` in this session reads the head again (these entries have no ORM object).
-    session.info.pop(_LAST_WRITTEN, None)
-    session.info.pop(_ITS_LINK, None)
+    return rows
 
 
 # The entry this session wrote last: once it is in the database, the next one links to it without

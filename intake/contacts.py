@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, select, update
@@ -98,54 +99,85 @@ _BY_PHONE = (
 )
 
 
-def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]) -> list[int | None]:
-    """`find_or_create_contacts` through Core, for the request path (no ORM objects, no flush):
-    the contacts' ids, with at most two look-ups, one multi-row INSERT for the new ones and an
-    UPDATE for each known contact a message tells more about (rare: `_fill_in`'s rules)."""
-    table = _CONTACTS
+def contact_lookups(senders: Sequence[Sender]) -> tuple[list[str], list[str]]:
+    """What to look contacts up by: the senders' emails (lowercased), and the phones of those
+    without an email (a sender is known by its email first)."""
     emails = {email.lower() for email, _phone, _name, _role in senders if email}
     phones = {phone for email, phone, _name, _role in senders if not email and phone}
-    known: dict[tuple[str, str], dict[str, object]] = {}
-    if emails:
-        for row in connection.execute(_BY_EMAIL, {"values": sorted(emails)}):
-            known.setdefault(("email", row.email or ""), dict(row._mapping))
-    if phones:
-        for row in connection.execute(_BY_PHONE, {"values": sorted(phones)}):
-            known.setdefault(("phone", row.phone or ""), dict(row._mapping))
-    keys: list[tuple[str, str] | None] = []
-    new: dict[tuple[str, str], dict[str, object]] = {}
-    changed: dict[int, dict[str, object]] = {}
+    return sorted(emails), sorted(phones)
+
+
+ContactKey = tuple[str, str]  # ("email", address) or ("phone", number)
+
+
+@dataclass
+class ContactsPlan:
+    """What a group of senders needs of the contacts table, decided from the contacts found."""
+
+    keys: list[ContactKey | None]  # each sender's contact, None for a sender with no address
+    known: dict[ContactKey, dict[str, object]]  # the contacts found, by what they were found by
+    new: dict[ContactKey, dict[str, object]]  # rows to insert (no id yet), one a key
+    changed: dict[int, dict[str, object]]  # known contacts a message tells more about, by id
+
+    def ids(self, new_ids: Mapping[ContactKey, int]) -> list[int | None]:
+        """Each sender's contact id, once the new contacts have theirs (`new_ids`)."""
+        return [
+            None if key is None else cast(int, self.known[key]["id"]) if key in self.known else new_ids[key]
+            for key in self.keys
+        ]
+
+
+def plan_contacts(senders: Sequence[Sender], found: Iterable[Mapping[str, object]]) -> ContactsPlan:
+    """`find_or_create_contacts`'s rules over plain rows (id, email, phone, name, role): each sender
+    gets the lowest-id contact with its email (else phone), a new row when there is none (one a
+    key, shared by a sender named twice), and what it tells a known contact (`_filled_in`)."""
+    emails, phones = (set(values) for values in contact_lookups(senders))
+    known: dict[ContactKey, dict[str, object]] = {}
+    for row in sorted(found, key=lambda row: cast(int, row["id"])):
+        if row["email"] in emails:
+            known.setdefault(("email", str(row["email"])), dict(row))
+        if row["phone"] in phones:
+            known.setdefault(("phone", str(row["phone"])), dict(row))
+    plan = ContactsPlan(keys=[], known=known, new={}, changed={})
     for email, phone, name, role in senders:
         if not email and not phone:
-            keys.append(None)
+            plan.keys.append(None)
             continue
         key = ("email", email.lower()) if email else ("phone", phone or "")
-        keys.append(key)
-        match = known.get(key) or new.get(key)
+        plan.keys.append(key)
+        match = known.get(key) or plan.new.get(key)
         if match is None:
-            new[key] = {"email": email.lower() if email else None, "phone": phone, "name": name, "role": role or "unknown"}
+            plan.new[key] = {
+                "email": email.lower() if email else None, "phone": phone, "name": name, "role": role or "unknown"
+            }
             continue
         changes = _filled_in(
             cast(str | None, match["name"]), cast(str | None, match["phone"]), cast(str | None, match["role"]),
             name=name, phone=phone, role=role,
         )
         match.update(changes)
-        if changes and match is not new.get(key):
-            changed[match["id"]] = match  # type: ignore[index]
-    for contact_id, values in changed.items():
+        if changes and key in known:
+            plan.changed[cast(int, match["id"])] = match
+    return plan
+
+
+def find_or_create_contact_ids(connection: Connection, senders: Sequence[Sender]) -> list[int | None]:
+    """`find_or_create_contacts` through Core, for the request path (no ORM objects, no flush):
+    the contacts' ids, with at most two look-ups, one multi-row INSERT for the new ones and an
+    UPDATE for each known contact a message tells more about (rare: `_fill_in`'s rules)."""
+    table = _CONTACTS
+    emails, phones = contact_lookups(senders)
+    found: list[Mapping[str, object]] = []
+    if emails:
+        found += [dict(row._mapping) for row in connection.execute(_BY_EMAIL, {"values": emails})]
+    if phones:
+        found += [dict(row._mapping) for row in connection.execute(_BY_PHONE, {"values": phones})]
+    plan = plan_contacts(senders, found)
+    for contact_id, values in plan.changed.items():
         connection.execute(
             update(table)
             .where(table.c.id == contact_id)
             .values(name=values["name"], phone=values["phone"], role=values["role"])
         )
-    if new:
-        created = insert_returning_ids(connection, table, list(new.values()))
-        for key, contact_id in zip(list(new), created, strict=True):
-            new[key]["id"] = contact_id
-    ids: list[int | None] = []
-    for sender_key in keys:
-        if sender_key is None:
-            ids.append(None)
-        else:
-            ids.append((known.get(sender_key) or new[sender_key])["id"])  # type: ignore[arg-type]
-    return ids
+    created = insert_returning_ids(connection, table, list(plan.new.values()))
+    return plan.ids(dict(zip(plan.new, created, strict=True)))

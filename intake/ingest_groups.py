@@ -12,9 +12,10 @@ insert), nothing of it was stored and its messages are stored one by one with `p
 so one message's failure is its own and the others are answered as usual.
 
 SQLite has one writer, so one thread writes there. PostgreSQL takes several transactions at once,
-but one writer thread is kept there too (`POSTGRES_WRITERS`): a group is now a handful of Core
-statements and one Redis transaction, and while one group commits the next one gathers, so larger
-groups cost less CPU a webhook than parallel small ones (bench/webhook_cpu.py, 800 webhooks,
+but one writer thread is kept there too (`POSTGRES_WRITERS`): a group is two statements on the
+writer's own connection (intake/ingest_postgres.py) and its jobs' Redis round trips, and while
+one group commits the next one gathers, so larger groups cost less CPU a webhook than parallel
+small ones (bench/webhook_cpu.py, 800 webhooks,
 alternated, load 5-7: 2.10-2.36 ms a webhook with one writer, 2.56-2.63 with two, 3.00-3.82
 with three; requests/s no lower). Threads start with the first messages and end after `IDLE_SECONDS` with
 nothing to do, so an app built and dropped (tests) leaves nothing running.
@@ -30,8 +31,10 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from sqlalchemy import Connection, Pool
+
 from channels.message import InboundMessage
-from intake.pipeline import IngestResult, ingest, ingest_group, validate_message
+from intake.pipeline import IngestResult, ingest, ingest_group, stores_in_two_statements, validate_message
 from intake.runtime import Runtime
 from intake.sqlite_writers import request_path
 
@@ -67,6 +70,10 @@ class IngestGroups:
         self.runtime = runtime
         sqlite = runtime.database.engine.dialect.name == "sqlite"
         self.writers = writers or (1 if sqlite else POSTGRES_WRITERS)
+        # PostgreSQL (pipeline.stores_in_two_statements): each writer keeps one AUTOCOMMIT
+        # connection from group to group until it ends, so a group is its two statements and no
+        # pool checkout (whose ping is a round trip of its own); single messages go that way too.
+        self.keeps_a_connection = stores_in_two_statements(runtime)
         self.max_group = max_group
         self.idle_seconds = idle_seconds
         self._waiting: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
@@ -116,6 +123,14 @@ class IngestGroups:
 
     def _run(self) -> None:
         request_path()  # on SQLite, this thread's transactions go before the worker's
+        kept = _KeptConnection(self.runtime) if self.keeps_a_connection else None
+        try:
+            self._take_groups(kept)
+        finally:
+            if kept is not None:
+                kept.close()
+
+    def _take_groups(self, kept: _KeptConnection | None) -> None:
         while True:
             try:
                 first = self._waiting.get(timeout=self.idle_seconds)
@@ -138,7 +153,7 @@ class IngestGroups:
             if not group:
                 continue
             try:
-                self._write(group)
+                self._write(group, kept)
             except BaseException as error:  # never leave a request waiting on a writer that is gone
                 for waiting in group:
                     if not waiting.answer.done():
@@ -149,15 +164,21 @@ class IngestGroups:
             finally:
                 _answer_event_loops(group)
 
-    def _write(self, group: list[_Waiting]) -> None:
+    def _write(self, group: list[_Waiting], kept: _KeptConnection | None) -> None:
         self.batches += 1
-        if len(group) > 1:
+        if len(group) > 1 or kept is not None:
             try:
-                results = ingest_group(self.runtime, [(waiting.message, waiting.actor) for waiting in group])
+                results = ingest_group(
+                    self.runtime,
+                    [(waiting.message, waiting.actor) for waiting in group],
+                    connection=kept.connection() if kept is not None else None,
+                )
             except Exception as error:  # noqa: BLE001 - each message is tried again alone, below
+                if kept is not None:
+                    kept.close()  # whatever state it is in (a server restarted?), the next group opens another
                 log.info("a group of %d messages failed (%s); storing them one by one", len(group), error)
             else:
-                self.groups_written += 1
+                self.groups_written += len(group) > 1
                 for waiting, result in zip(group, results, strict=True):
                     waiting.answer.set_result(result)
                 return
@@ -166,6 +187,32 @@ class IngestGroups:
                 waiting.answer.set_result(ingest(self.runtime, waiting.message, actor=waiting.actor))
             except BaseException as error:  # handed to the request that sent it, which raises it
                 waiting.answer.set_exception(error)
+
+
+class _KeptConnection:
+    """A writer's AUTOCOMMIT connection, opened when first needed and kept until closed."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.engine = runtime.database.engine
+        self._connection: Connection | None = None
+        self._pool: Pool | None = None
+
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._pool = self.engine.pool
+            self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is None:
+            return
+        connection, self._connection = self._connection, None
+        with contextlib.suppress(Exception):  # a broken connection is discarded all the same
+            if self.engine.pool is self._pool:
+                connection.close()  # back to the pool
+            else:  # the engine was disposed of meanwhile (a test's end, a shutdown): its pool is gone
+                connection.invalidate()
+                connection.close()
 
 
 def _answer_event_loops(group: list[_Waiting]) -> None:

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import event, func, select
 
 from intake import audit
+from intake.acknowledgements import send_acknowledgements
 from intake.pipeline import ingest, process_items
 from intake.runtime import Runtime
-from models import Acknowledgement, AuditEntry, Item, ReportFactMark
+from models import Acknowledgement, AuditEntry, Deadline, Item, ReportFactMark
 from tests.factories import email_message, sms_message
 
 
@@ -330,3 +331,63 @@ def test_a_worker_whose_item_another_holds_processes_a_batch_further_down_first(
         status = {row.id: row.status for row in session.execute(select(Item.id, Item.status).where(Item.id.in_(ids)))}
     # Our own item, waited for after the batch, was processed here; the others' stay for their jobs.
     assert [status[i] for i in ids] == ["processed"] + ["received"] + ["processed"] * 6 + ["received"]
+
+
+# --- a worker's batch of sent acknowledgements: the deadlines they meet, in a statement or two -----------
+
+
+def _deadlines_of(runtime: Runtime, ids: list[int]) -> list[list[tuple[object, ...]]]:
+    """Each item's deadline rows, current and superseded, in terms that depend on neither ids nor clocks."""
+    with runtime.database.session() as session:
+        rows = session.execute(
+            select(Deadline.item_id, Deadline.kind, Deadline.stage, Deadline.due_at, Deadline.met_at, Deadline.superseded_at)
+            .where(Deadline.item_id.in_(ids))
+            .order_by(Deadline.item_id, Deadline.id)
+        ).all()
+    return [
+        [(row.kind, row.stage, row.due_at, row.met_at is not None, row.superseded_at is not None) for row in rows if row.item_id == item_id]
+        for item_id in ids
+    ]
+
+
+def test_a_batch_of_sent_acknowledgements_meets_and_recomputes_dates_as_sending_one_at_a_time_would(
+    queued_runtime: Runtime,
+) -> None:
+    bodies = [
+        "I want to make a formal complaint about how my repair was handled.",
+        "This is a formal complaint: nobody came to fix the leak after three visits were booked.",
+        "My kitchen tap is dripping all night.",
+        "I wish to complain formally about the rude way your officer spoke to me.",
+    ]
+
+    def processed(prefix: str) -> tuple[list[int], list[int]]:
+        """(the items, their pending acknowledgements) of `bodies` from senders named after `prefix`."""
+        ids = [ingest(queued_runtime, email_message(body, sender=f"{prefix}{n}@example.com")).item_id for n, body in enumerate(bodies)]
+        process_items(queued_runtime, ids)
+        with queued_runtime.database.session() as session:
+            letters = session.scalars(
+                select(Acknowledgement.id)
+                .where(Acknowledgement.item_id.in_(ids), Acknowledgement.status == "pending")
+                .order_by(Acknowledgement.id)
+            )
+            return ids, list(letters)
+
+    together, together_letters = processed("batch")
+    one_by_one, single_letters = processed("single")
+    with queued_runtime.database.session() as session:
+        complaints = session.scalar(
+            select(func.count()).select_from(Item).where(Item.id.in_(together), Item.complaint_stage.is_not(None))
+        )
+    assert (complaints or 0) >= 2 and len(together_letters) == len(bodies)  # the case this test is about
+    seen = _statements(queued_runtime)
+    assert not send_acknowledgements(queued_runtime, together_letters).failed
+    batch_statements = list(seen)
+    for letter in single_letters:
+        assert not send_acknowledgements(queued_runtime, [letter]).failed
+    # Met, superseded and computed again from the acknowledgement: row for row as one at a time.
+    assert _deadlines_of(queued_runtime, together) == _deadlines_of(queued_runtime, one_by_one)
+    with queued_runtime.database.session() as session:
+        assert audit.verify(session).intact
+    if queued_runtime.database.engine.dialect.name == "postgresql":  # SQLite sends 8 a transaction
+        # One UPDATE for the deadlines met, one for those superseded: not one a deadline.
+        assert sum(s.startswith("update deadlines") for s in batch_statements) == 2
