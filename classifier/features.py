@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, compress, repeat
-from operator import add, is_, is_not
+from operator import is_, is_not
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from spacy.attrs import IDX, ORTH
+from spacy.attrs import IDX, LENGTH, ORTH
 from spacy.tokens import Doc
 
 from triage_rules.nlp import get_nlp
@@ -89,7 +89,6 @@ class Lemmatizer:
         lemmatizer: Any = self._nlp.get_pipe("lemmatizer")
         self._table = lemmatizer.lookups.get_table("lemma_lookup")
         self._memo: dict[int, str] = {}
-        self._lengths: dict[int, int] = {}  # characters of each remembered word
 
     def _token_for(self, orth: int) -> str:
         lexeme = self._nlp.vocab[orth]
@@ -109,26 +108,24 @@ class Lemmatizer:
             token = self._table.get(lower, lower)
         if len(self._memo) < self.MAX_MEMO:
             self._memo[orth] = token
-            self._lengths[orth] = len(text)
         return token
 
     def read(self, doc: Doc) -> DocLemmas:
         """The lemmas of `doc` with the span of the word each came from (tokens that give none,
         such as spaces and most punctuation, left out)."""
-        table = doc.to_array([ORTH, IDX])  # one array read instead of a Token object per word
-        orths, starts = table[:, 0].tolist(), table[:, 1].tolist()
+        # one array read instead of a Token object per word; a word's end is its start plus its
+        # length in characters (LENGTH: len() of the word's text)
+        table = doc.to_array([ORTH, IDX, LENGTH])
+        orths = table[:, 0].tolist()
         # map() and compress() walk the lists in C; only words not seen before take the slow path.
         lemmas = list(map(self._memo.get, orths))
-        lengths = list(map(self._lengths.get, orths))
-        if None in lemmas or None in lengths:
-            for index, orth in enumerate(orths):
-                if lemmas[index] is None:
-                    lemmas[index] = self._token_for(orth)
-                if lengths[index] is None:
-                    lengths[index] = len(self._nlp.vocab.strings[orth])
-        kept_starts = list(compress(starts, lemmas))
-        return DocLemmas(lemmas=list(filter(None, lemmas)), starts=kept_starts,
-                         ends=list(map(add, kept_starts, compress(lengths, lemmas))))
+        if None in lemmas:
+            fresh = {orth: self._token_for(orth) for orth in dict.fromkeys(compress(orths, map(is_, lemmas,
+                                                                                              repeat(None))))}
+            lemmas = list(map(fresh.get, orths, lemmas))
+        starts = table[:, 1]
+        return DocLemmas(lemmas=list(filter(None, lemmas)), starts=list(compress(starts.tolist(), lemmas)),
+                         ends=list(compress((starts + table[:, 2]).tolist(), lemmas)))
 
     def aligned(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(lemma, start, end) for each token that gives a lemma: where in the text each lemma came

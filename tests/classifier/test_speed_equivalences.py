@@ -39,3 +39,21 @@ def test_pairs_in_any_row_order_are_counted_as_np_unique_counts_them() -> None:
     # the largest matrix 16-bit halves can hold: row 65,535 and column 65,535
     top = counted_matrix(np.array([65_535, 65_535, 0]), np.array([65_535, 65_535, 0]), 1 << 16, 1 << 16)
     assert top[65_535, 65_535] == 2 and top[0, 0] == 1 and top.nnz == 2
+
+
+def test_lemma_spans_are_each_words_own_characters() -> None:
+    """Lemmatizer.read ends a word at its start plus spaCy's LENGTH (no per-word length memo any more):
+    the same span as the token's own idx and text, for every seed text (new words and remembered)."""
+    from classifier.features import read_lemmas
+    from triage_rules.nlp import get_nlp
+
+    nlp = get_nlp()
+    texts = [example.body for example in load_examples(seed_files())] + ["naïve 😀 e\u0301te\u0301\u00a0ok  \n\tI'm"]
+    for _ in range(2):  # the first time most words are new, then remembered
+        for text in texts:
+            doc = nlp.make_doc(text)
+            read = read_lemmas(doc)
+            spans = [(token.idx, token.idx + len(token.text)) for token in doc if token.text.strip()]
+            assert set(zip(read.starts, read.ends, strict=True)) <= set(spans)
+            for start, end in zip(read.starts, read.ends, strict=True):
+                assert text[start:end] == doc.char_span(start, end).text  # type: ignore[union-attr]
