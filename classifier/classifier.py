@@ -10,8 +10,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from classifier.config import review_threshold_override
 from classifier.data import LabelledExample
 from classifier.decision import Decision, decide, decide_unusable
@@ -165,8 +163,15 @@ class Classifier:
         threshold = self.review_threshold
         row_of = {index: row for row, index in enumerate(usable)}
         decided: dict[int, tuple[Decision, dict[str, float]]] = {}
+        # Each flag model's probabilities as Python floats, read once for the batch: the same values
+        # and comparisons as `model.row_probabilities` / `model.model_flags` (float64 both), without
+        # a NumPy scalar per flag and item
+        flag_rows = {flag: values.tolist() for flag, values in predictions.flag_probabilities.items()}
+        flag_thresholds = self.model.flag_thresholds
         for index, row in row_of.items():
-            model_flags = self.model.model_flags(predictions.flag_probabilities, row)
+            flag_probabilities = {flag: values[row] for flag, values in flag_rows.items()}
+            model_flags = {flag: probability for flag, probability in flag_probabilities.items()
+                           if flag in flag_thresholds and probability >= flag_thresholds[flag]}
             decided[index] = (decide(
                 self.model,
                 type_probabilities=predictions.type_probabilities[row],
@@ -174,9 +179,12 @@ class Classifier:
                 model_flags=model_flags,
                 hits=encoded[index].hits,
                 review_threshold=threshold,
-                flag_probabilities=self.model.row_probabilities(predictions.flag_probabilities, row),
+                flag_probabilities=flag_probabilities,
             ), model_flags)
         terms = self._terms(features, row_of, decided, encoded)
+        # the same floats as float() of each NumPy scalar, one tolist() per batch instead of per row
+        type_rows = predictions.type_probabilities.tolist()
+        category_rows = predictions.category_probabilities.tolist()
         results: list[Classification] = []
         for index, item in enumerate(encoded):
             shown_row = row_of.get(index)
@@ -185,9 +193,8 @@ class Classifier:
                 continue
             decision, model_flags = decided[index]
             type_terms, category_terms = terms[index]
-            results.append(self._result(item, decision, type_terms, category_terms,
-                                        predictions.type_probabilities[shown_row],
-                                        predictions.category_probabilities[shown_row], model_flags))
+            results.append(self._result(item, decision, type_terms, category_terms, type_rows[shown_row],
+                                        category_rows[shown_row], model_flags))
         if len(messages) >= RELEASE_AFTER_BATCH:
             _release_freed_memory()
         return results
@@ -217,9 +224,10 @@ class Classifier:
 
     def _result(
         self, item: EncodedItem, decision: Decision, type_terms: list[TermWeight],
-        category_terms: dict[str, list[TermWeight]], type_probabilities: np.ndarray,
-        category_probabilities: np.ndarray, model_flags: dict[str, float],
+        category_terms: dict[str, list[TermWeight]], type_probabilities: list[float],
+        category_probabilities: list[float], model_flags: dict[str, float],
     ) -> Classification:
+        rule_flags = {hit.value for hit in item.hits if hit.effect == "flag"}
         explanation = Explanation(
             rules=list(item.hits),
             type_terms=type_terms,
@@ -227,20 +235,18 @@ class Classifier:
             review_reason=decision.review_reason,
             routing_reason=decision.routing_reason,
             preparation=list(item.prepared.steps),
-            model_flags={flag: round(p, 4) for flag, p in model_flags.items()
-                         if flag not in {hit.value for hit in item.hits if hit.effect == "flag"}},
+            model_flags={flag: round(p, 4) for flag, p in model_flags.items() if flag not in rule_flags},
             hazard_reason=decision.hazard_reason,
             flag_notes=list(decision.flag_notes),
         )
         return Classification(
             type=decision.type,
             confidence=round(decision.confidence, 4),
-            # tolist(): the same floats as float() of each NumPy scalar, without making the scalars
-            type_probabilities={name: round(p, 4) for name, p in zip(self.model.types, type_probabilities.tolist(),
+            type_probabilities={name: round(p, 4) for name, p in zip(self.model.types, type_probabilities,
                                                                      strict=True)},
             categories=decision.categories,
             category_probabilities=(
-                {name: round(p, 4) for name, p in zip(self.model.categories, category_probabilities.tolist(),
+                {name: round(p, 4) for name, p in zip(self.model.categories, category_probabilities,
                                                       strict=True)}
                 if decision.type == "complaint" else {}
             ),

@@ -95,10 +95,21 @@ class WordMap:
     lemmas: DocLemmas  # spans in `model_text`
     model_text: str
     original: str  # the message as received
+    # Each term's answer, found once: an item's type and category explanations share most terms
+    _found: dict[str, tuple[str, list[tuple[int, int]]] | None] = field(default_factory=dict, repr=False,
+                                                                        compare=False)
 
     def words_for(self, term: str) -> tuple[str, list[tuple[int, int]]] | None:
         """The resident's words behind a lemma n-gram and their spans in the original, or None:
         its first occurrence in the lemmas read (list.index finds each candidate start in C)."""
+        if term in self._found:
+            found = self._found[term]
+            # a fresh spans list each time, as finding it again would give (a result may be changed)
+            return None if found is None else (found[0], list(found[1]))
+        found = self._found[term] = self._words_for(term)
+        return None if found is None else (found[0], list(found[1]))
+
+    def _words_for(self, term: str) -> tuple[str, list[tuple[int, int]]] | None:
         parts = term.split(" ")
         lemmas = self.lemmas.lemmas
         size = len(parts)
@@ -128,8 +139,13 @@ class Explainer:
     # type_weights and category_weights are views of it (the weights are held once).
     stacked: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     category_rows: dict[str, int] = field(default_factory=dict)  # category -> its row of `stacked`
+    # Each column's name as a str (str() of a NumPy string per shown term cost more): the word
+    # vocabulary's own strings when made from a model, so they take no memory of their own
+    name_list: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if len(self.name_list) != len(self.names):
+            self.name_list = [str(name) for name in self.names]
         if len(self.hidden) != len(self.names):
             self.hidden = np.fromiter((_is_hidden(str(name)) for name in self.names), dtype=bool,
                                       count=len(self.names))
@@ -155,7 +171,13 @@ class Explainer:
                 row = _linear_weights(estimator)
                 if row.shape[1]:
                     category_weights[name] = row[0, :words].copy()  # not a view: keeps no coef_ alive
-        return cls(names=names, type_weights=weights[:, :words], category_weights=category_weights)
+        name_list: list[str] = []
+        if model.builder.word is not None:
+            name_list = [""] * words
+            for term, column in model.builder.word.vocabulary_.items():
+                name_list[column] = term
+        return cls(names=names, type_weights=weights[:, :words], category_weights=category_weights,
+                   name_list=name_list)
 
     def explain_batch(self, matrix: sp.csr_matrix, requests: list[tuple[int, int]],
                       words: list[WordMap | None]) -> list[list[TermWeight]]:
@@ -205,11 +227,11 @@ class Explainer:
     def _terms(self, amounts: list[float], column_list: list[int], words: WordMap | None) -> list[TermWeight]:
         """The first TOP_TERMS of the ordered candidates found in the resident's own words."""
         terms: list[TermWeight] = []
-        names = self.names
+        names = self.name_list
         for amount, column in zip(amounts, column_list, strict=True):
             if len(terms) == TOP_TERMS:
                 break
-            term = str(names[column])
+            term = names[column]
             weight = round(amount, 4)
             if words is None:
                 terms.append(TermWeight(term=term, weight=weight))

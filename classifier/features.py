@@ -22,13 +22,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, compress, repeat
-from operator import add, is_not
+from operator import is_, is_not
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from spacy.attrs import IDX, ORTH
+from spacy.attrs import IDX, LENGTH, ORTH
 from spacy.tokens import Doc
 
 from triage_rules.nlp import get_nlp
@@ -89,7 +89,6 @@ class Lemmatizer:
         lemmatizer: Any = self._nlp.get_pipe("lemmatizer")
         self._table = lemmatizer.lookups.get_table("lemma_lookup")
         self._memo: dict[int, str] = {}
-        self._lengths: dict[int, int] = {}  # characters of each remembered word
 
     def _token_for(self, orth: int) -> str:
         lexeme = self._nlp.vocab[orth]
@@ -109,26 +108,24 @@ class Lemmatizer:
             token = self._table.get(lower, lower)
         if len(self._memo) < self.MAX_MEMO:
             self._memo[orth] = token
-            self._lengths[orth] = len(text)
         return token
 
     def read(self, doc: Doc) -> DocLemmas:
         """The lemmas of `doc` with the span of the word each came from (tokens that give none,
         such as spaces and most punctuation, left out)."""
-        table = doc.to_array([ORTH, IDX])  # one array read instead of a Token object per word
-        orths, starts = table[:, 0].tolist(), table[:, 1].tolist()
+        # one array read instead of a Token object per word; a word's end is its start plus its
+        # length in characters (LENGTH: len() of the word's text)
+        table = doc.to_array([ORTH, IDX, LENGTH])
+        orths = table[:, 0].tolist()
         # map() and compress() walk the lists in C; only words not seen before take the slow path.
         lemmas = list(map(self._memo.get, orths))
-        lengths = list(map(self._lengths.get, orths))
-        if None in lemmas or None in lengths:
-            for index, orth in enumerate(orths):
-                if lemmas[index] is None:
-                    lemmas[index] = self._token_for(orth)
-                if lengths[index] is None:
-                    lengths[index] = len(self._nlp.vocab.strings[orth])
-        kept_starts = list(compress(starts, lemmas))
-        return DocLemmas(lemmas=list(filter(None, lemmas)), starts=kept_starts,
-                         ends=list(map(add, kept_starts, compress(lengths, lemmas))))
+        if None in lemmas:
+            fresh = {orth: self._token_for(orth) for orth in dict.fromkeys(compress(orths, map(is_, lemmas,
+                                                                                              repeat(None))))}
+            lemmas = list(map(fresh.get, orths, lemmas))
+        starts = table[:, 1]
+        return DocLemmas(lemmas=list(filter(None, lemmas)), starts=list(compress(starts.tolist(), lemmas)),
+                         ends=list(compress((starts + table[:, 2]).tolist(), lemmas)))
 
     def aligned(self, doc: Doc) -> list[tuple[str, int, int]]:
         """(lemma, start, end) for each token that gives a lemma: where in the text each lemma came
@@ -238,27 +235,26 @@ def counted_matrix_by_unique(rows: np.ndarray, columns: np.ndarray, n_rows: int,
 
 def counted_matrix(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> sp.csr_matrix:
     """The CSR matrix (float32 counts, sorted columns, no duplicates) of how often each (row, column)
-    pair occurs, `rows` in ascending order. What one `np.unique` over `rows * n_columns + columns`
-    gives, without its comparison sort of every n-gram of the batch (most of the counting's time):
-    a stable radix sort by column (NumPy's stable sort of 16-bit keys) keeps each column's rows in
-    ascending order, runs of equal pairs are counted, and a second radix sort by row puts the pairs
-    back in row order with their columns ascending."""
-    ascending = len(rows) < 2 or not bool(np.any(rows[1:] < rows[:-1]))
-    if not (ascending and n_columns <= 1 << 16 and n_rows <= 1 << 16) or not len(rows):
+    pair occurs. What one `np.unique` over `rows * n_columns + columns` gives, without its int64
+    argsort: each pair packed into one 32-bit key (row in the high 16 bits, column in the low), the
+    keys sorted in place (NumPy's SIMD sort of 32-bit integers; no permutation is needed, every
+    entry counts 1), runs of equal keys counted. The sorted keys are in row order with columns
+    ascending within a row: the CSR order itself, no second sort."""
+    if not (n_columns <= 1 << 16 and n_rows <= 1 << 16) or not len(rows):
         return counted_matrix_by_unique(rows, columns, n_rows, n_columns)
-    by_column = np.argsort(columns.astype(np.uint16), kind="stable")
-    sorted_columns, sorted_rows = columns[by_column], rows[by_column]
-    starts = np.ones(len(rows), dtype=bool)  # where a new (column, row) pair begins
-    np.not_equal(sorted_columns[1:], sorted_columns[:-1], out=starts[1:])
-    starts[1:] |= sorted_rows[1:] != sorted_rows[:-1]
+    keys = rows.astype(np.uint32)
+    keys <<= 16
+    keys |= columns.astype(np.uint32)
+    keys.sort()
+    starts = np.empty(len(keys), dtype=bool)  # where a new (row, column) pair begins
+    starts[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=starts[1:])
     first = np.flatnonzero(starts)
-    counts = np.diff(first, append=len(rows)).astype(np.float32)
-    pair_rows = sorted_rows[first]
-    by_row = np.argsort(pair_rows.astype(np.uint16), kind="stable")
+    counts = np.diff(first, append=len(keys)).astype(np.float32)
+    pairs = keys[first]
     indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pair_rows, minlength=n_rows), out=indptr[1:])
-    matrix = sp.csr_matrix((counts[by_row], sorted_columns[first][by_row].astype(np.int32), indptr),
-                           shape=(n_rows, n_columns))
+    np.cumsum(np.bincount(pairs >> 16, minlength=n_rows), out=indptr[1:])
+    matrix = sp.csr_matrix((counts, (pairs & 0xFFFF).astype(np.int32), indptr), shape=(n_rows, n_columns))
     matrix.has_sorted_indices = True  # columns ascend within each row by construction
     return matrix
 
@@ -335,6 +331,7 @@ class FeatureBuilder:
     meta: CountVectorizer | None = None
     _analyzers: dict[str, Callable[[str], list[str]]] = field(default_factory=dict, repr=False)
     _word_columns: dict[str, dict[str, array[int]]] = field(default_factory=dict, repr=False)
+    _idf_float32: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
 
     def fit(self, items: Sequence[TextForModel]) -> FeatureBuilder:
         self.fit_transform(items)
@@ -378,11 +375,23 @@ class FeatureBuilder:
             if vectorizer.sublinear_tf:
                 np.log(matrix.data, out=matrix.data)
                 matrix.data += 1.0
-            matrix.data *= vectorizer.idf_[matrix.indices].astype(np.float32)
-            norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1), dtype=np.float32)).ravel()
+            matrix.data *= self._idf32(name, vectorizer)[matrix.indices]
+            # matrix.multiply(matrix) of a canonical matrix is these squares on the same entries (none
+            # of them 0): the same sums, without SciPy's element-wise merge of two matrices
+            squares = sp.csr_matrix((matrix.data * matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
+            norms = np.sqrt(np.asarray(squares.sum(axis=1), dtype=np.float32)).ravel()
             norms[norms == 0] = 1.0
             matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
         return matrix
+
+    def _idf32(self, name: str, vectorizer: TfidfVectorizer) -> np.ndarray:
+        """`vectorizer.idf_` as float32, made once (the same values as casting each batch's gathered
+        idf): remade if the vectoriser's idf_ is replaced."""
+        idf = vectorizer.idf_
+        known = self._idf_float32.get(name)
+        if known is None or known[0] is not idf:
+            known = self._idf_float32[name] = (idf, np.asarray(idf, dtype=np.float32))
+        return known[1]
 
     def _analyzed_entries(
         self, name: str, vectorizer: CountVectorizer, documents: list[str]
@@ -407,15 +416,16 @@ class FeatureBuilder:
         if None in known:
             low, high = vectorizer.ngram_range
             vocabulary = vectorizer.vocabulary_
-            for index, word in enumerate(words):
-                if known[index] is None:
-                    columns = memo.get(word)  # the same new word earlier in this batch
-                    if columns is None:
-                        # array("i"): a fifth of the memory of a list of ints, joined with one copy
-                        columns = array("i", filter(_is_known, map(vocabulary.get, char_wb_ngrams(word, low, high))))
-                        if len(memo) < MAX_REMEMBERED_WORDS:
-                            memo[word] = columns
-                    known[index] = columns
+            fresh: dict[str, array[int]] = {}
+            # each new word once, in order of first occurrence (found in C: most words of a batch are known)
+            for word in dict.fromkeys(compress(words, map(is_, known, repeat(None)))):
+                # array("i"): a fifth of the memory of a list of ints, joined with one copy
+                columns = fresh[word] = array("i", filter(_is_known, map(vocabulary.get,
+                                                                         char_wb_ngrams(word, low, high))))
+                if len(memo) < MAX_REMEMBERED_WORDS:
+                    memo[word] = columns
+            # a new word's columns, every other word's as they were found
+            known = list(map(fresh.get, words, known))
         joined = b"".join(known)  # type: ignore[arg-type]  # arrays are bytes-like
         per_word = np.fromiter(map(len, known), dtype=np.int64, count=len(known))  # type: ignore[arg-type]
         word_rows = np.repeat(np.arange(len(documents), dtype=np.int32),

@@ -39,6 +39,7 @@ class WarmTokenizer:
         self._tokenizer.max_cache_size = max(self._tokenizer.max_cache_size, MAX_CACHED_CHUNKS)
         self._warmed: set[str] = set()  # chunks already tokenised alone (or found not worth it)
         self._special_cases = frozenset(self._tokenizer.rules or ())
+        self._longest_special_case = max(map(len, self._special_cases), default=0)
 
     def warm(self, texts: Iterable[str]) -> None:
         """Tokenise alone each chunk of `texts` not seen before, while spaCy still has room for it."""
@@ -49,15 +50,39 @@ class WarmTokenizer:
             new.update(text.split())  # str.split and the tokenizer both split at str.isspace()
         new -= self._warmed
         tokenizer = self._tokenizer
-        # Letters only and not a special case: no affix or infix to split off, so no special case
-        # can be met inside it, and all of these are remembered from one Doc of them together
+        # Chunks that cannot meet a special case are all remembered from one Doc of them together
         # (a Doc each costs more than the chunk's tokenising). The others go one Doc each.
-        plain = [chunk for chunk in new if chunk.isalpha() and chunk not in self._special_cases]
+        plain = [chunk for chunk in new if self._cannot_meet_a_special_case(chunk)]
         if plain:
             tokenizer(" ".join(plain))
         for chunk in new.difference(plain):
             tokenizer(chunk)
         self._warmed |= new
+
+    def _cannot_meet_a_special_case(self, chunk: str) -> bool:
+        """Whether tokenising `chunk` surely meets no special case (which would stop spaCy remembering
+        the chunks after it in the same Doc).
+
+        Letters only and not a special case itself: no affix to split off, so the only piece looked
+        up is the chunk. Otherwise the tokenizer looks up (spacy/tokenizer.pyx, `_split_affixes`
+        and `_attach_tokens`) the chunk less prefixes at its start and suffixes at its end: a piece
+        that starts after some prefixes. Every English prefix is a run of non-alphanumeric
+        characters except "US$", "C$" and "A$", so with no "$" in the chunk a piece starts at or
+        before its first letter or digit; if no special case starts there, none can be met (infix
+        pieces are never looked up). Conservative: a chunk in doubt goes alone, as before."""
+        special_cases = self._special_cases
+        if chunk.isalpha():
+            return chunk not in special_cases
+        if "$" in chunk:
+            return False
+        length = len(chunk)
+        lead = 0
+        while lead < length and not chunk[lead].isalnum():
+            lead += 1
+        longest = self._longest_special_case
+        return not any(chunk[start:end] in special_cases
+                       for start in range(min(lead, length - 1) + 1)
+                       for end in range(start + 1, min(length, start + longest) + 1))
 
     def pipe(self, texts: list[str], batch_size: int = 256) -> Iterator[Doc]:
         self.warm(texts)

@@ -37,6 +37,8 @@ ENGLISH_WORD_SHARE = 0.3
 MIN_CONFIDENCE = 0.8
 
 WORD = re.compile(r"[^\W\d_]+")
+# In ASCII, WORD's runs are the runs of letters: every other byte made a space, str.split finds them
+_LETTERS_ONLY = bytes(byte if chr(byte).isalpha() and byte < 128 else 32 for byte in range(256))
 # Words English messages use that are not stop words: SMS shorthand and the housing vocabulary.
 ENGLISH_WORDS = frozenset(STOP_WORDS) | {
     "pls", "plz", "please", "thx", "thanks", "thank", "ta", "u", "ur", "im", "ive", "id", "ill", "dont",
@@ -73,7 +75,8 @@ def _language_of_sample(sample: str) -> str | None:
     ascii_only = sample.isascii()
     # ASCII lower-casing maps letter to letter in place: the words of the lowered sample are the
     # lowered words, found with one lower() instead of one per word.
-    words = WORD.findall(sample.lower()) if ascii_only else list(map(str.lower, WORD.findall(sample)))
+    words = (sample.lower().encode().translate(_LETTERS_ONLY).decode().split() if ascii_only
+             else list(map(str.lower, WORD.findall(sample))))
     letters = sum(map(len, words))
     latin = words if ascii_only else [word for word in words if word.isascii() or _is_latin(word)]
     mostly_latin = len(latin) * 2 >= len(words)

@@ -212,6 +212,9 @@ class _RegexGateMemo:
 
     def ask(self, view: _FieldView) -> None:
         """Make every gate's matching set complete for the Doc's tokens."""
+        if view.regex_gates_asked is self:
+            return  # this Doc's tokens were asked about already (the memo only grows): nothing new
+        view.regex_gates_asked = self
         unasked = view.lowers - self._asked
         if not unasked:
             return
@@ -262,6 +265,9 @@ class _FieldView:
         self._lowers: str | None = None
         self._lower_list: list[int] | None = None
         self._lower_set: frozenset[int] | None = None
+        # The regex gate memo that has answered for every token of this Doc (it is asked once per Doc,
+        # not once per regex-gated group)
+        self.regex_gates_asked: _RegexGateMemo | None = None
 
     @property
     def lower_list(self) -> list[int]:
@@ -460,6 +466,8 @@ class RuleEngine:
             else:
                 known = group_windows.get(id(group))
                 windows = group_windows[id(group)] = group.gate_windows(view) if known is None else known
+            if not windows:
+                continue  # most Docs: a regex-gated group's gate is closed
             for start, end in pattern.matches(view, windows):
                 yield group.rule_index, start, end
 

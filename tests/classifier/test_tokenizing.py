@@ -49,3 +49,18 @@ def test_chunks_after_a_special_case_are_remembered() -> None:
     assert _suffix_searches_to_tokenise_again(plain, plain.pipe, text) > 0
     assert _suffix_searches_to_tokenise_again(warm._tokenizer, warm.pipe, text) == 0
     assert warm._tokenizer.max_cache_size == MAX_CACHED_CHUNKS
+
+
+def test_chunks_said_to_meet_no_special_case_are_all_remembered_from_one_doc() -> None:
+    """The warm-up tokenises together every chunk `_cannot_meet_a_special_case` lets through: had one
+    of them met a special case, spaCy would remember none of the chunks after it (issue #1250), and
+    tokenising the same Doc again would run the affix regexes for those."""
+    examples = load_examples(seed_files())
+    texts = [example.body for example in examples] + [example.subject for example in examples if example.subject]
+    texts += ["I'm here :) (don't) 'cause it's 5$ ... again!!", "e.g. a.m. (I'm) :-) US$5 C$4"]
+    warm = WarmTokenizer(spacy.blank("en").tokenizer)
+    chunks = {chunk for text in texts for chunk in text.split()}
+    together = [chunk for chunk in sorted(chunks) if warm._cannot_meet_a_special_case(chunk)]
+    assert len(together) > 0.9 * len(chunks)  # most punctuated words too, not only letters-only ones
+    assert not any(warm._cannot_meet_a_special_case(chunk) for chunk in ("I'm", "(I'm)", ":)", "a.m.", "US$5"))
+    assert _suffix_searches_to_tokenise_again(warm._tokenizer, warm._tokenizer.pipe, " ".join(together)) == 0
