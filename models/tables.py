@@ -189,7 +189,11 @@ class Acknowledgement(Base):
     """One outbound acknowledgement. (item_id, purpose) is unique: an item is never acknowledged twice."""
 
     __tablename__ = "acknowledgements"
-    __table_args__ = (UniqueConstraint("item_id", "purpose"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "purpose"),
+        # what each recipient was sent in the last 24 hours (the daily limit), read every batch
+        Index("ix_acknowledgements_recipient_created_at", "recipient", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from channels.base import OutboundAcknowledgement, SendResult, TemporarySendError
 from intake import acknowledgements, audit, jobs
@@ -356,3 +356,26 @@ def _plan_one_text(runtime: Runtime) -> int:
         runtime.jobs = real_jobs
     with runtime.database.session() as session:
         return session.scalars(select(Acknowledgement.id).where(Acknowledgement.item_id == result.item_id)).one()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # the plan is PostgreSQL's
+def test_what_a_batchs_recipients_were_sent_today_is_read_through_the_recipient_index(runtime: Runtime) -> None:
+    # Counted for every batch: read by scanning every acknowledgement, it slowed down as the day filled up.
+    statements: list[tuple[str, object]] = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    engine = runtime.database.engine
+    with runtime.database.session() as session:
+        # the test's few rows are cheapest to scan; a landlord's day of acknowledgements is not
+        session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            acknowledgements._RecipientStates.load(runtime, session, [(None, new_mobile()), ("a@example.org", None)])
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        statement, parameters = statements[-1]
+        plan = "\n".join(row[0] for row in session.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters))  # type: ignore[arg-type]
+    assert "ix_acknowledgements_recipient_created_at" in plan, plan
