@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from channels.base import OutboundAcknowledgement, SendResult, TemporarySendError
 from intake import acknowledgements, audit, jobs
@@ -25,6 +25,7 @@ from models import Acknowledgement, AuditEntry, Deadline
 from tests.channels.twilio_standin import TwilioStandIn
 from tests.channels.twilio_support import new_mobile
 from tests.factories import email_message, sms_message
+from tests.query_plans import plan_of_last_statement
 from triage_rules.acknowledgement_wording import date_in_words
 
 COMPLAINT = "I want to make a formal complaint. The repairs team missed three appointments and nobody called."
@@ -362,20 +363,10 @@ def _plan_one_text(runtime: Runtime) -> int:
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # the plan is PostgreSQL's
 def test_what_a_batchs_recipients_were_sent_today_is_read_through_the_recipient_index(runtime: Runtime) -> None:
     # Counted for every batch: read by scanning every acknowledgement, it slowed down as the day filled up.
-    statements: list[tuple[str, object]] = []
-
-    def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append((statement, parameters))
-
-    engine = runtime.database.engine
-    with runtime.database.session() as session:
-        # the test's few rows are cheapest to scan; a landlord's day of acknowledgements is not
-        session.connection().exec_driver_sql("SET LOCAL enable_seqscan = off")
-        event.listen(engine, "before_cursor_execute", capture)
-        try:
-            acknowledgements._RecipientStates.load(runtime, session, [(None, new_mobile()), ("a@example.org", None)])
-        finally:
-            event.remove(engine, "before_cursor_execute", capture)
-        statement, parameters = statements[-1]
-        plan = "\n".join(row[0] for row in session.connection().exec_driver_sql(f"EXPLAIN {statement}", parameters))  # type: ignore[arg-type]
+    plan = plan_of_last_statement(
+        runtime,
+        lambda session: acknowledgements._RecipientStates.load(
+            runtime, session, [(None, new_mobile()), ("a@example.org", None)]
+        ),
+    )
     assert "ix_acknowledgements_recipient_created_at" in plan, plan
