@@ -189,13 +189,18 @@ class DatabaseQueue:
 
 
 class RqJobQueue:
-    def __init__(self, redis_url: str, queue_name: str = "intake") -> None:
+    def __init__(
+        self, redis_url: str, queue_name: str = "intake", now: Callable[[], datetime] = rq_now
+    ) -> None:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.connection, serializer=JSONSerializer)
         self.acknowledgements = Queue(
             queue_name + ACKNOWLEDGEMENT_QUEUE_SUFFIX, connection=self.connection, serializer=JSONSerializer
         )
         self.job_id_prefix = f"{queue_name}-"
+        # The group script's `created_at` / `enqueued_at`: rq's clock by default, the one rq stamps
+        # the jobs it queues itself with (`_enqueue`) and compares them with.
+        self.now = now
         self._create_and_queue = self.connection.register_script(CREATE_AND_QUEUE_SCRIPT)
         self._templates: dict[tuple[str, int], list[bytes]] = {}
 
@@ -226,7 +231,7 @@ class RqJobQueue:
         # name the item (`data`, `description`) from rq's serializer and call string.
         job_ids = [f"{self.job_id_prefix}{kind}{number}" for number in ids]
         shared = self._job_template(function, retry)
-        timestamp = utcformat(rq_now())
+        timestamp = utcformat(self.now())
         shared_fields: list[str | bytes] = ["created_at", timestamp, "enqueued_at", timestamp, *shared]
         per_job: list[str | bytes] = []
         for number, job_id in zip(ids, job_ids, strict=True):

@@ -13,7 +13,9 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -465,6 +467,20 @@ def test_a_groups_jobs_decide_a_finished_job_by_its_state_and_leave_a_queued_one
         f"{queue.name}-process-91", connection=rq_runtime.jobs.connection, serializer=JSONSerializer
     )
     assert again.get_status() == JobStatus.QUEUED
+
+
+def test_a_groups_jobs_are_stamped_by_the_clock_the_queue_is_given(redis_url: str) -> None:
+    stamped = datetime(2026, 12, 24, 9, 30, tzinfo=UTC)
+    jobs = RqJobQueue(redis_url, f"intake-test-{uuid.uuid4().hex[:8]}", now=lambda: stamped)
+    try:
+        jobs.enqueue_process_items([7, 8])
+        for number in (7, 8):
+            job = Job.fetch(
+                f"{jobs.queue.name}-process-{number}", connection=jobs.connection, serializer=JSONSerializer
+            )
+            assert job.created_at == job.enqueued_at == stamped
+    finally:
+        jobs.queue.delete(delete_jobs=True)
 
 
 def test_a_groups_jobs_queued_in_one_script_are_run_by_real_workers(
