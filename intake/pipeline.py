@@ -158,8 +158,9 @@ def _store_in_two_statements(
     keys = _keys(messages)
     senders = [(m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role) for m, _actor in messages]
     emails, phones = contact_lookups(senders)
+    # ids for as many new contacts as there could be: one a distinct email, or phone without one
     found = ingest_postgres.look(
-        connection, keys, emails=emails, phones=phones, contacts=len(plan_contacts(senders, []).new)
+        connection, keys, emails=emails, phones=phones, contacts=len(emails) + len(phones)
     )
     stored_before = {
         key: IngestResult(item_id, False, reference, status)
