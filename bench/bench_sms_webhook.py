@@ -261,6 +261,8 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout_secon
 
 def intake_environment(args: argparse.Namespace, work: Path, twilio_url: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
+    if args.worker_niceness is not None:
+        env["INTAKE_WORKER_NICENESS"] = str(args.worker_niceness)
     env.update(
         INTAKE_DATABASE_URL=args.database_url,
         INTAKE_MODEL_DIR=str(args.model_dir.resolve()),
@@ -304,6 +306,12 @@ def main() -> None:
         help="`intake worker` processes (postgres mode; 0: the webhook alone)",
     )
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn processes (postgres mode)")
+    parser.add_argument(
+        "--worker-niceness",
+        type=int,
+        default=None,
+        help="INTAKE_WORKER_NICENESS for the worker processes (default: the product's, 10)",
+    )
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
@@ -376,6 +384,8 @@ def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict
     processes = Processes(work)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
+    if args.worker_niceness is not None:
+        env["INTAKE_WORKER_NICENESS"] = str(args.worker_niceness)
     try:
         server = processes.start(
             "bare",

@@ -302,6 +302,10 @@ def worker(
     stop_with_parent: Annotated[
         bool, typer.Option("--stop-with-parent", hidden=True, help="Stop when the starting process ends")
     ] = False,
+    niceness: Annotated[
+        int | None,
+        typer.Option(min=0, max=19, help="Lower CPU priority than the API, 0-19 (default INTAKE_WORKER_NICENESS, 10)"),
+    ] = None,
 ) -> None:
     """Run worker processes for the job queues: rq with INTAKE_REDIS_URL, else the database queue."""
     from intake.workers import WorkerOptions, run
@@ -327,6 +331,7 @@ def worker(
         sweep_every=sweep_every,
         report_facts_every=settings.report_facts_refresh_seconds,
         parent_pid=os.getppid() if stop_with_parent else None,
+        niceness=settings.worker_niceness if niceness is None else niceness,
     )
     try:
         code = run(runtime, options)

@@ -212,6 +212,10 @@ class Settings(BaseSettings):
     jobs: Literal["auto", "rq", "database", "inline"] = "auto"
     worker_batch_size: int = 32  # items a worker classifies together (classify_many)
     worker_poll_seconds: float = 0.2  # database queue: how often an idle worker looks for work
+    # Worker processes run at this much lower CPU priority (Unix nice, 0-19): where the API and the
+    # workers share cores, a burst of webhooks is answered first and the backlog is worked through in
+    # the idle time. Workers still take every idle cycle, so throughput below saturation is unchanged.
+    worker_niceness: int = Field(default=10, ge=0, le=19)
     policy: str = "ombudsman-2024"
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr("development-only-secret-change-me")

@@ -59,6 +59,7 @@ class WorkerOptions:
     # for a day of 9,000 items), so it runs less often than the sweep; a report read refreshes first anyway.
     report_facts_every: int = 600  # seconds
     parent_pid: int | None = None  # stop when this process (e.g. `intake serve`) is gone
+    niceness: int = 0  # added to the process's nice value before anything is loaded (INTAKE_WORKER_NICENESS)
 
 
 def run(runtime: Runtime, options: WorkerOptions) -> int:
@@ -69,8 +70,21 @@ def run(runtime: Runtime, options: WorkerOptions) -> int:
         mode = _DatabaseMode(runtime, options)
     else:
         raise ValueError("jobs run inline in this configuration: there is nothing for a worker to do")
+    lower_priority(options.niceness)
     preload(runtime)
     return _Supervisor(runtime, options, mode).run()
+
+
+def lower_priority(niceness: int) -> None:
+    """Make this process (and the worker processes it forks, which inherit it) yield the CPU to the
+    API: a request waits on a core, a queued job only waits in the queue. Where nice values do not
+    exist (not Unix) or cannot be changed, work goes on at the normal priority."""
+    if niceness <= 0:
+        return
+    try:
+        os.nice(niceness)
+    except (AttributeError, OSError) as error:
+        log.warning("could not lower the worker's CPU priority: %s", error)
 
 
 def preload(runtime: Runtime) -> None:

@@ -349,6 +349,9 @@ def test_intake_serve_answers_at_once_and_its_worker_process_does_the_rest(queue
         )
         assert response.status_code == 202 and response.json()["status"] == "received"
         _wait_for(lambda: _statuses(queued_runtime) == ["sent"], timeout=180)
+        # The worker processes yield the CPU to the server that answers requests (INTAKE_WORKER_NICENESS).
+        workers = [pid for pid in _descendants(server.pid) if b"worker" in _command_line(pid)]
+        assert workers and {_nice_value(pid) for pid in workers} == {_nice_value(server.pid) + 10}
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -358,6 +361,30 @@ def test_intake_serve_answers_at_once_and_its_worker_process_does_the_rest(queue
             server.wait()
     assert server.returncode == 0
     assert _count(queued_runtime, Item, Item.status == "processed") == 1
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # gone since the listing
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _command_line(pid: int) -> bytes:
+    return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+
+def _nice_value(pid: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, pid)
 
 
 def _healthy(base: str) -> bool:
