@@ -9,6 +9,8 @@ with `intake train`. See docs/classifier.md.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from classifier.classifier import Classifier, classify, default_classifier, reset_default_classifier
 from classifier.data import LabelledExample, corpus_hash, load_examples, split_examples
 from classifier.errors import (
@@ -20,7 +22,9 @@ from classifier.errors import (
 )
 from classifier.registry import ModelRegistry
 from classifier.result import Classification, Explanation, RuleHit, TermWeight
-from classifier.training import train_model
+
+if TYPE_CHECKING:
+    from classifier.training import train_model
 
 __all__ = [
     "Classification", "Classifier", "ClassifierError", "DataFormatError", "Explanation", "InvalidInputError",
@@ -28,3 +32,13 @@ __all__ = [
     "classify", "corpus_hash", "default_classifier", "load_examples", "reset_default_classifier",
     "split_examples", "train_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Training imports scikit-learn (~90 MB resident): only on first use of `train_model`, so that
+    # classifying (the workers) never loads it.
+    if name == "train_model":
+        from classifier.training import train_model
+
+        return train_model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

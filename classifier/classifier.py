@@ -17,9 +17,10 @@ from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.errors import InvalidInputError, ModelNotFoundError
 from classifier.explanation import Explainer, WordMap
 from classifier.features import FeatureSettings
+from classifier.inference import add_inference_file, model_from_inference, read_inference
 from classifier.model import ModelSettings, TriageModel
 from classifier.persistence import load_parts
-from classifier.registry import MODEL_FILE, ModelRegistry
+from classifier.registry import INFERENCE_FILE, MODEL_FILE, ModelRegistry
 from classifier.result import Classification, Explanation, TermWeight
 from classifier.rule_layer import RuleEngine, language_of
 from triage_rules.rules import load_rule_engine
@@ -118,9 +119,17 @@ class Classifier:
             )
         path = registry.path_of(version)
         metadata = registry.metadata(version)
-        parts = load_parts(path / MODEL_FILE)
-        model = TriageModel.from_parts(parts, settings_from_metadata(metadata.get("settings", {})))
-        del parts
+        settings = settings_from_metadata(metadata.get("settings", {}))
+        # The inference form when the version has one (NumPy only: no scikit-learn or skops imported);
+        # a version saved before it existed, from its estimators in model.skops.
+        arrays = read_inference(path / INFERENCE_FILE)
+        if arrays is not None:
+            model = model_from_inference(arrays, settings)
+        else:
+            parts = load_parts(path / MODEL_FILE)
+            model = TriageModel.from_parts(parts, settings)
+            del parts
+        del arrays
         classifier = cls(model, metadata)
         _release_freed_memory()
         return classifier
@@ -283,6 +292,17 @@ def _release_freed_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def add_inference_form(model_dir: Path | None = None, version: str | None = None) -> Path:
+    """Write inference.npz for a version saved without one (the current one unless named), from its
+    model.skops: it then loads without scikit-learn. Returns the file's path."""
+    registry = ModelRegistry(model_dir)
+    version = version or registry.current_version()
+    if version is None:
+        raise ModelNotFoundError(f"no current model version in {registry.model_dir}")
+    settings = settings_from_metadata(registry.metadata(version).get("settings", {}))
+    return add_inference_file(registry.path_of(version), settings)
 
 
 @cache

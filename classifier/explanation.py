@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from classifier.features import DocLemmas
@@ -34,12 +34,30 @@ HIDDEN_TERMS = frozenset(STOP_WORDS - TELLING_STOP_WORDS) | {"#num", "?", "!"}
 
 def _linear_weights(estimator: object) -> np.ndarray:
     """(n_classes or 1, n_features) weights of a linear model; a calibrated model averages its folds."""
+    from sklearn.calibration import CalibratedClassifierCV  # only with estimators: scikit-learn is loaded
+
     if isinstance(estimator, CalibratedClassifierCV):
         return np.mean([_linear_weights(part.estimator) for part in estimator.calibrated_classifiers_], axis=0)
     coef = getattr(estimator, "coef_", None)
     if coef is None:  # a constant predictor (a category never seen in training)
         return np.zeros((1, 0))
     return np.asarray(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float32)
+
+
+def explainer_weights(type_classifier: Any, category_classifier: Any, types: tuple[str, ...],
+                      categories: tuple[str, ...], words: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The word columns' weights the explanation reads, from the fitted estimators: per type
+    (n_types, words), and per category with a linear model (words,). float32 (as the weights are)."""
+    weights = _linear_weights(type_classifier)
+    if weights.shape[0] == 1 and len(types) == 2:  # binary: one row for the second class
+        weights = np.vstack([-weights, weights])
+    category_weights: dict[str, np.ndarray] = {}
+    if category_classifier is not None:
+        for name, estimator in zip(categories, category_classifier.estimators_, strict=True):
+            row = _linear_weights(estimator)
+            if row.shape[1]:
+                category_weights[name] = row[0, :words].copy()  # not a view: keeps no coef_ alive
+    return weights[:, :words], category_weights
 
 
 def _is_hidden(term: str) -> bool:
@@ -162,21 +180,17 @@ class Explainer:
     def for_model(cls, model: TriageModel) -> Explainer:
         words = model.builder.word_columns
         names = np.asarray(model.builder.word.get_feature_names_out()) if model.builder.word is not None else np.array([])
-        weights = _linear_weights(model.type_classifier)
-        if weights.shape[0] == 1 and len(model.types) == 2:  # binary: one row for the second class
-            weights = np.vstack([-weights, weights])
-        category_weights: dict[str, np.ndarray] = {}
-        if model.category_classifier is not None:
-            for name, estimator in zip(model.categories, model.category_classifier.estimators_, strict=True):
-                row = _linear_weights(estimator)
-                if row.shape[1]:
-                    category_weights[name] = row[0, :words].copy()  # not a view: keeps no coef_ alive
+        if model.explainer_weights is not None:  # the inference form: read from inference.npz
+            type_weights, category_weights = model.explainer_weights
+        else:
+            type_weights, category_weights = explainer_weights(model.type_classifier, model.category_classifier,
+                                                               model.types, model.categories, words)
         name_list: list[str] = []
         if model.builder.word is not None:
             name_list = [""] * words
             for term, column in model.builder.word.vocabulary_.items():
                 name_list[column] = term
-        return cls(names=names, type_weights=weights[:, :words], category_weights=category_weights,
+        return cls(names=names, type_weights=type_weights, category_weights=category_weights,
                    name_list=name_list)
 
     def explain_batch(self, matrix: sp.csr_matrix, requests: list[tuple[int, int]],

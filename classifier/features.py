@@ -23,15 +23,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain, compress, repeat
 from operator import is_, is_not
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from spacy.attrs import IDX, LENGTH, ORTH
 from spacy.tokens import Doc
 
 from triage_rules.nlp import get_nlp
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
 _DIGITS = re.compile(r"\d+")
 # Punctuation that says something about the type of message ("?" asks, "!" exclaims).
@@ -179,20 +181,20 @@ def lemma_tokens(doc: Doc) -> list[str]:
     return _lemmatizer().tokens(doc)
 
 
-def _is_plain_char_wb(vectorizer: CountVectorizer) -> bool:
+def _is_plain_char_wb(vectorizer: CountVectorizer | FittedVectorizer) -> bool:
     """char_wb n-grams of the text as given (no lower-casing or other preprocessing to mirror)."""
     return (vectorizer.analyzer == "char_wb" and not vectorizer.lowercase and vectorizer.preprocessor is None
             and vectorizer.strip_accents is None)
 
 
-def _is_plain_word(vectorizer: CountVectorizer) -> bool:
+def _is_plain_word(vectorizer: CountVectorizer | FittedVectorizer) -> bool:
     """Word n-grams of whitespace-separated tokens as given (what our lemma and meta strings are)."""
     return (vectorizer.analyzer == "word" and vectorizer.token_pattern == r"\S+" and vectorizer.tokenizer is None
             and not vectorizer.lowercase and vectorizer.preprocessor is None and vectorizer.strip_accents is None
             and vectorizer.stop_words is None)
 
 
-def _word_entries(vectorizer: CountVectorizer, documents: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _word_entries(vectorizer: CountVectorizer | FittedVectorizer, documents: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of every in-vocabulary word n-gram: scikit-learn's n-grams (tokens joined by
     one space, n from low to high) of `str.split()` tokens (the runs its token pattern finds)."""
     low, high = vectorizer.ngram_range
@@ -301,7 +303,64 @@ def meta_tokens(channel: str, rule_tokens: Iterable[str]) -> str:
     return " ".join([f"channel={channel}", *rule_tokens])
 
 
+@dataclass(eq=False)
+class FittedVectorizer:
+    """A fitted vectoriser as inference reads it, without scikit-learn: exactly the attributes
+    `FeatureBuilder` and the explanation read from a Count/TfidfVectorizer, with the values of the
+    ones this module makes (`_word_vectorizer`, `_char_vectorizer`, `_meta_vectorizer`): plain
+    analyzers (no lower-casing, preprocessor, accents or stop words: `_is_plain_word` and
+    `_is_plain_char_wb` hold), TF-IDF with sublinear tf and l2 norm when `idf_` is set, binary
+    counts otherwise."""
+
+    analyzer: str
+    ngram_range: tuple[int, int]
+    vocabulary_: dict[str, int]
+    idf_: np.ndarray | None = None
+    binary: bool = False
+    sublinear_tf: bool = False
+    terms: np.ndarray | None = field(default=None, repr=False)  # column names in column order (object array)
+    token_pattern: str = r"\S+"
+    lowercase: bool = False
+    preprocessor: None = None
+    strip_accents: None = None
+    tokenizer: None = None
+    stop_words: None = None
+
+    def get_feature_names_out(self) -> np.ndarray:
+        if self.terms is None:
+            terms = [""] * len(self.vocabulary_)
+            for term, column in self.vocabulary_.items():
+                terms[column] = term
+            self.terms = np.array(terms, dtype=object)
+        return self.terms
+
+    def build_analyzer(self) -> Callable[[str], list[str]]:
+        raise TypeError("a FittedVectorizer has only the plain analyzers FeatureBuilder computes itself")
+
+
+def fitted_vectorizers(settings: FeatureSettings, saved: dict[str, dict[str, np.ndarray]]) -> dict[str, FittedVectorizer]:
+    """The stand-ins for the vectorisers `FeatureBuilder.parts` saved (terms in column order, idf)."""
+    shapes = {"word": ("word", settings.word_ngrams, True), "char": ("char_wb", settings.char_ngrams, True),
+              "meta": ("word", (1, 1), False)}
+    made = {}
+    for name, arrays in saved.items():
+        analyzer, ngram_range, tfidf = shapes[name]
+        made[name] = FittedVectorizer(
+            analyzer=analyzer, ngram_range=tuple(ngram_range),  # type: ignore[arg-type]
+            vocabulary_={str(term): index for index, term in enumerate(arrays["terms"].tolist())},
+            idf_=arrays["idf"] if tfidf else None, binary=not tfidf, sublinear_tf=tfidf,
+        )
+    return made
+
+
+def _idf_of(vectorizer: Any) -> np.ndarray | None:
+    """The idf of a fitted TF-IDF vectoriser (scikit-learn's or a FittedVectorizer), None for counts."""
+    return getattr(vectorizer, "idf_", None)
+
+
 def _word_vectorizer(settings: FeatureSettings) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer="word", token_pattern=r"\S+", lowercase=False, ngram_range=settings.word_ngrams,
         min_df=settings.min_df, sublinear_tf=True, max_features=settings.word_max_features,
@@ -310,6 +369,8 @@ def _word_vectorizer(settings: FeatureSettings) -> TfidfVectorizer:
 
 
 def _char_vectorizer(settings: FeatureSettings) -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     return TfidfVectorizer(
         analyzer="char_wb", ngram_range=settings.char_ngrams, lowercase=False, min_df=settings.min_df,
         sublinear_tf=True, max_features=settings.char_max_features, dtype=np.float32,
@@ -317,6 +378,8 @@ def _char_vectorizer(settings: FeatureSettings) -> TfidfVectorizer:
 
 
 def _meta_vectorizer() -> CountVectorizer:
+    from sklearn.feature_extraction.text import CountVectorizer
+
     return CountVectorizer(analyzer="word", token_pattern=r"\S+", lowercase=False, binary=True,
                            dtype=np.float32)
 
@@ -326,9 +389,10 @@ class FeatureBuilder:
     """Fits the vectorisers and turns TextForModel items into one sparse matrix."""
 
     settings: FeatureSettings = field(default_factory=FeatureSettings)
-    word: TfidfVectorizer | None = None
-    char: TfidfVectorizer | None = None
-    meta: CountVectorizer | None = None
+    # scikit-learn's when fitted or loaded from model.skops; FittedVectorizer stand-ins from inference.npz
+    word: TfidfVectorizer | FittedVectorizer | None = None
+    char: TfidfVectorizer | FittedVectorizer | None = None
+    meta: CountVectorizer | FittedVectorizer | None = None
     _analyzers: dict[str, Callable[[str], list[str]]] = field(default_factory=dict, repr=False)
     _word_columns: dict[str, dict[str, array[int]]] = field(default_factory=dict, repr=False)
     _idf_float32: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
@@ -342,14 +406,14 @@ class FeatureBuilder:
         main: dict[str, sp.csr_matrix] = {}
         self._analyzers, self._word_columns = {}, {}
         if self.settings.use_words:
-            self.word = _word_vectorizer(self.settings)
-            main["word"] = self.word.fit_transform([item.lemmas for item in items])
+            self.word = word = _word_vectorizer(self.settings)
+            main["word"] = word.fit_transform([item.lemmas for item in items])
         if self.settings.use_chars:
-            self.char = _char_vectorizer(self.settings)
-            main["char"] = self.char.fit_transform([item.chars for item in items])
+            self.char = char = _char_vectorizer(self.settings)
+            main["char"] = char.fit_transform([item.chars for item in items])
         if self.settings.use_meta:
-            self.meta = _meta_vectorizer()
-            main["meta"] = self.meta.fit_transform([item.meta for item in items])
+            self.meta = meta = _meta_vectorizer()
+            main["meta"] = meta.fit_transform([item.meta for item in items])
         return self._compose(items, main)
 
     def transform(self, items: Sequence[TextForModel]) -> sp.csr_matrix:
@@ -357,7 +421,7 @@ class FeatureBuilder:
             raise RuntimeError("FeatureBuilder.transform called before fit")
         return self._compose(items, {})
 
-    def _vectorize(self, name: str, vectorizer: CountVectorizer, documents: list[str]) -> sp.csr_matrix:
+    def _vectorize(self, name: str, vectorizer: CountVectorizer | FittedVectorizer, documents: list[str]) -> sp.csr_matrix:
         """What `vectorizer.transform(documents)` returns, without scikit-learn's per-call input
         checks (they cost more than the counting for one short message), counted for the whole
         batch at once: every n-gram's column, with the row it is in, then counted (`counted_matrix`)."""
@@ -371,11 +435,12 @@ class FeatureBuilder:
         matrix = counted_matrix(rows, columns, len(documents), n_columns)
         if vectorizer.binary:
             matrix.data[:] = 1.0
-        if isinstance(vectorizer, TfidfVectorizer):
+        idf = _idf_of(vectorizer)
+        if idf is not None:  # TF-IDF
             if vectorizer.sublinear_tf:
                 np.log(matrix.data, out=matrix.data)
                 matrix.data += 1.0
-            matrix.data *= self._idf32(name, vectorizer)[matrix.indices]
+            matrix.data *= self._idf32(name, idf)[matrix.indices]
             # matrix.multiply(matrix) of a canonical matrix is these squares on the same entries (none
             # of them 0): the same sums, without SciPy's element-wise merge of two matrices
             squares = sp.csr_matrix((matrix.data * matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
@@ -384,17 +449,16 @@ class FeatureBuilder:
             matrix.data /= np.repeat(norms, np.diff(matrix.indptr))
         return matrix
 
-    def _idf32(self, name: str, vectorizer: TfidfVectorizer) -> np.ndarray:
-        """`vectorizer.idf_` as float32, made once (the same values as casting each batch's gathered
+    def _idf32(self, name: str, idf: np.ndarray) -> np.ndarray:
+        """A vectoriser's `idf_` as float32, made once (the same values as casting each batch's gathered
         idf): remade if the vectoriser's idf_ is replaced."""
-        idf = vectorizer.idf_
         known = self._idf_float32.get(name)
         if known is None or known[0] is not idf:
             known = self._idf_float32[name] = (idf, np.asarray(idf, dtype=np.float32))
         return known[1]
 
     def _analyzed_entries(
-        self, name: str, vectorizer: CountVectorizer, documents: list[str]
+        self, name: str, vectorizer: Any, documents: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every in-vocabulary term, through scikit-learn's own analyzer (any settings)."""
         analyzer = self._analyzers.get(name)
@@ -405,7 +469,7 @@ class FeatureBuilder:
         return _found_entries(columns)
 
     def _char_entries(
-        self, name: str, vectorizer: CountVectorizer, documents: list[str]
+        self, name: str, vectorizer: CountVectorizer | FittedVectorizer, documents: list[str]
     ) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of every in-vocabulary char_wb n-gram. These n-grams never cross a word
         boundary, so each distinct word's columns are worked out once and remembered."""
@@ -415,7 +479,7 @@ class FeatureBuilder:
         known = list(map(memo.get, words))
         if None in known:
             low, high = vectorizer.ngram_range
-            vocabulary = vectorizer.vocabulary_
+            vocabulary: Any = vectorizer.vocabulary_
             fresh: dict[str, array[int]] = {}
             # each new word once, in order of first occurrence (found in C: most words of a batch are known)
             for word in dict.fromkeys(compress(words, map(is_, known, repeat(None)))):
@@ -455,7 +519,7 @@ class FeatureBuilder:
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     def _with_agent(
-        self, name: str, vectorizer: TfidfVectorizer, matrix: sp.csr_matrix, agent: list[str], weight: float
+        self, name: str, vectorizer: TfidfVectorizer | FittedVectorizer, matrix: sp.csr_matrix, agent: list[str], weight: float
     ) -> sp.csr_matrix:
         """Add the agent's words, scaled by `weight`, to the rows of the main text."""
         rows = [index for index, text in enumerate(agent) if text]
@@ -498,12 +562,15 @@ class FeatureBuilder:
             if vectorizer is None:
                 continue
             parts[name] = {"terms": np.asarray(vectorizer.get_feature_names_out(), dtype=str)}
-            if isinstance(vectorizer, TfidfVectorizer):
-                parts[name]["idf"] = np.asarray(vectorizer.idf_, dtype=np.float64)
+            idf = _idf_of(vectorizer)
+            if idf is not None:
+                parts[name]["idf"] = np.asarray(idf, dtype=np.float64)
         return parts
 
     @classmethod
     def from_parts(cls, parts: dict[str, dict[str, np.ndarray]], settings: FeatureSettings) -> FeatureBuilder:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         def rebuilt(vectorizer: CountVectorizer, saved: dict[str, np.ndarray]) -> CountVectorizer:
             vectorizer.vocabulary_ = {str(term): index for index, term in enumerate(saved["terms"])}
             if isinstance(vectorizer, TfidfVectorizer):
@@ -516,3 +583,9 @@ class FeatureBuilder:
             char=rebuilt(_char_vectorizer(settings), parts["char"]) if "char" in parts else None,  # type: ignore[arg-type]
             meta=rebuilt(_meta_vectorizer(), parts["meta"]) if "meta" in parts else None,
         )
+
+    @classmethod
+    def from_arrays(cls, parts: dict[str, dict[str, np.ndarray]], settings: FeatureSettings) -> FeatureBuilder:
+        """The builder `from_parts` makes, with FittedVectorizer stand-ins instead of scikit-learn's."""
+        made = fitted_vectorizers(settings, parts)
+        return cls(settings=settings, word=made.get("word"), char=made.get("char"), meta=made.get("meta"))

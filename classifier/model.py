@@ -1,6 +1,8 @@
 """The trained model: feature builder, calibrated type classifier, category and flag classifiers.
 
-Everything here is plain scikit-learn / NumPy so it saves with skops (see persistence.py).
+Everything here is plain scikit-learn / NumPy so it saves with skops (see persistence.py). A model
+loaded from its inference form (classifier/inference.py) holds no estimators, only the arrays its
+scorer and explanation read: scikit-learn is imported only by the functions that fit or read estimators.
 """
 
 from __future__ import annotations
@@ -8,19 +10,19 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.svm import LinearSVC
 
 from classifier.data import LabelledExample
 from classifier.features import FeatureBuilder, FeatureSettings, TextForModel
 from classifier.scoring import LinearScorer
 from triage_rules.taxonomy import CATEGORIES
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
 
 RANDOM_STATE = 13
 # Saved with a model whose category thresholds apply to P(complaint) x P(category | complaint).
@@ -49,6 +51,10 @@ class Predictions:
 
 
 def _type_classifier(settings: ModelSettings, smallest_class: int | None = None) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
     if settings.type_estimator == "logreg":
         return LogisticRegression(C=settings.type_c, class_weight="balanced", max_iter=3000)
     if settings.type_estimator == "svm":
@@ -70,6 +76,9 @@ def compact(estimator: Any) -> Any:
 
 
 def _linear_parts(estimator: Any) -> list[Any]:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.multiclass import OneVsRestClassifier
+
     if isinstance(estimator, CalibratedClassifierCV):
         return [part.estimator for part in estimator.calibrated_classifiers_]
     if isinstance(estimator, OneVsRestClassifier):
@@ -78,6 +87,8 @@ def _linear_parts(estimator: Any) -> list[Any]:
 
 
 def _binary_classifier(c: float) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     # The dual problem: with far more features than examples it solves ~15x faster, same answer.
     return LogisticRegression(C=c, class_weight="balanced", max_iter=3000, solver="liblinear", dual=True)
 
@@ -104,6 +115,10 @@ class TriageModel:
     # A complaint none of whose categories passes its threshold gets its most likely one only when that
     # scores at least this (0: always, as models saved before the seventh session do).
     top_category_floor: float = 0.0
+    # The inference form's (classifier/inference.py), which has no estimators: the explanation's word
+    # weights (per type, per category) as saved; None when they are read from the estimators.
+    explainer_weights: tuple[np.ndarray, dict[str, np.ndarray]] | None = field(default=None, repr=False,
+                                                                                 compare=False)
     _scorer: LinearScorer | None = field(default=None, repr=False, compare=False)
     _scorer_key: tuple[object, ...] | None = field(default=None, repr=False, compare=False)
 
@@ -116,6 +131,8 @@ class TriageModel:
         *,
         flags_to_model: Sequence[str] = (),
     ) -> TriageModel:
+        from sklearn.multiclass import OneVsRestClassifier
+
         builder = FeatureBuilder(settings.features)
         features = builder.fit_transform(inputs)
         weights = np.array([example.weight for example in examples], dtype=np.float64)
@@ -163,7 +180,10 @@ class TriageModel:
         return self.builder.transform(inputs)
 
     def scorer(self) -> LinearScorer:
-        """The fast scorer for the current classifiers (rebuilt if any of them was replaced)."""
+        """The fast scorer for the current classifiers (rebuilt if any of them was replaced). The
+        inference form's (no estimators) was made from its arrays and is the one there is."""
+        if self.type_classifier is None and self._scorer is not None:
+            return self._scorer
         key = (id(self.type_classifier), id(self.category_classifier),
                tuple((flag, id(model)) for flag, model in sorted(self.flag_classifiers.items())))
         if self._scorer is None or self._scorer_key != key:
@@ -175,7 +195,7 @@ class TriageModel:
     def predict(self, features: sp.csr_matrix) -> Predictions:
         if features.shape[0] == 0:
             return Predictions(np.zeros((0, len(self.types))), np.zeros((0, len(self.categories))),
-                               {flag: np.zeros(0) for flag in self.flag_classifiers})
+                               {flag: np.zeros(0) for flag in self.scorer().flag_names})
         types, categories, flags = self.scorer().scores(features)
         return Predictions(types, categories, flags)
 

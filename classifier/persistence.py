@@ -13,8 +13,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import skops.io as sio
-
 from classifier.errors import ModelNotFoundError, UntrustedModelError
 
 # scikit-learn's own classes only: no builtins like eval, no functions, no third-party code.
@@ -23,6 +21,8 @@ ALLOWED_TYPES = re.compile(r"^sklearn\.(?:[a-z_]+\.)*_?[A-Z][A-Za-z0-9_]*$")
 
 def save_parts(parts: dict[str, Any], path: Path) -> list[str]:
     """Write `parts` to `path`; return the non-default types it holds (stored in metadata)."""
+    import skops.io as sio  # here, not at import: loading a model's inference form never needs skops
+
     path.parent.mkdir(parents=True, exist_ok=True)
     sio.dump(parts, path, compression=zipfile.ZIP_DEFLATED)  # the vocabularies compress well
     untrusted = sio.get_untrusted_types(file=path)
@@ -39,6 +39,8 @@ def check_allowed(types: list[str], path: Path) -> None:
 def load_parts(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ModelNotFoundError(f"{path}: no model file")
+    import skops.io as sio
+
     untrusted = sio.get_untrusted_types(file=path)
     check_allowed(untrusted, path)
     parts = sio.load(path, trusted=untrusted)

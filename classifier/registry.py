@@ -1,4 +1,6 @@
-"""Model versions on disk: `<model_dir>/<version>/{model.skops, metadata.json}` and a CURRENT pointer.
+"""Model versions on disk: `<model_dir>/<version>/{model.skops, inference.npz, metadata.json}` and a
+CURRENT pointer. inference.npz (classifier/inference.py) is what classifying loads; versions saved
+before it existed have only model.skops, and load from it.
 
 The pointer and the promotion history are small files replaced atomically (write, fsync, rename),
 so a reader never sees half a pointer; a version directory is written under a temporary name and
@@ -17,11 +19,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from classifier.config import default_model_dir
 from classifier.errors import ModelNotFoundError
 from classifier.persistence import save_parts
 
 MODEL_FILE = "model.skops"
+INFERENCE_FILE = "inference.npz"  # the model's arrays for classifying: loaded without scikit-learn or skops
 METADATA_FILE = "metadata.json"
 CURRENT_FILE = "CURRENT"
 HISTORY_FILE = "HISTORY.json"  # versions promoted so far, oldest first, for rollback()
@@ -116,9 +121,10 @@ class ModelRegistry:
 
     def save(
         self, parts: dict[str, Any], metadata: dict[str, Any], *, version: str | None = None, promote: bool = True,
-        now: datetime | None = None,
+        now: datetime | None = None, inference: Mapping[str, Any] | None = None,
     ) -> str:
-        """Write a new version (model + metadata) and, by default, make it current.
+        """Write a new version (model + metadata, and its inference form's arrays when given:
+        `classifier.inference.inference_arrays`) and, by default, make it current.
 
         The version is named after `now` (the moment of training, passed in) unless `version` is given.
         """
@@ -135,6 +141,9 @@ class ModelRegistry:
             trusted = save_parts(parts, staging / MODEL_FILE)
             record = {**metadata, "version": version, "skops_trusted_types": trusted,
                       "model_bytes": (staging / MODEL_FILE).stat().st_size}
+            if inference is not None:
+                np.savez(staging / INFERENCE_FILE, **inference)
+                record["inference_bytes"] = (staging / INFERENCE_FILE).stat().st_size
             (staging / METADATA_FILE).write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
             os.replace(staging, final)
         except BaseException:

@@ -5,6 +5,10 @@ per message, each costing more than the arithmetic), which made one message take
 milliseconds. `LinearScorer` reads the fitted weights once and computes exactly what
 scikit-learn would — calibrated SVM folds, logistic regressions, constant predictors — with
 NumPy. tests/classifier/test_scoring.py checks it against scikit-learn's own answers.
+
+A scorer is built from the fitted estimators (training, or a model.skops file) or from the plain
+arrays `to_arrays` gives (a model's inference.npz, classifier/inference.py): the second needs no
+scikit-learn, which is imported here only when estimators are read.
 """
 
 from __future__ import annotations
@@ -15,9 +19,6 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, softmax
-from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
-from sklearn.linear_model import LogisticRegression
-from sklearn.multiclass import OneVsRestClassifier
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,12 @@ class _CalibratedFold:
 class LinearScorer:
     """Probabilities of a TriageModel's type, category and flag classifiers."""
 
-    def __init__(self, type_classifier: Any, categories: OneVsRestClassifier | None, flags: dict[str, Any],
+    def __init__(self, type_classifier: Any, categories: Any, flags: dict[str, Any],
                  n_types: int, n_categories: int) -> None:
+        # scikit-learn only here: a scorer made from arrays (`from_arrays`) never imports it
+        from sklearn.calibration import CalibratedClassifierCV, _SigmoidCalibration
+        from sklearn.linear_model import LogisticRegression
+
         self._weights: list[np.ndarray] = []
         self._owners: list[tuple[Any, slice]] = []  # (estimator, its columns), until _share_weights
         self._intercepts: list[np.ndarray] = []
@@ -90,6 +95,68 @@ class LinearScorer:
         self._width += coef.shape[0]
         self._owners.append((owner, columns))
         return columns
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Everything `scores` reads, as plain arrays (for `from_arrays`): the stacked weights and
+        intercepts as they are (float32), each block's columns as [start, stop) pairs, and the
+        calibration parameters of the type folds concatenated in decision-column order."""
+        folds = self._type_folds
+        no_folds = np.zeros(0, dtype=np.float64)
+        return {
+            "matrix": self._matrix,
+            "intercept": self._intercept,
+            "shape": np.array([self.n_types, self.n_categories], dtype=np.int64),
+            "type_softmax": (np.array([self._type_softmax.start, self._type_softmax.stop], dtype=np.int64)
+                             if self._type_softmax is not None else np.zeros(0, dtype=np.int64)),
+            "fold_columns": np.array([[fold.columns.start, fold.columns.stop] for fold in folds],
+                                     dtype=np.int64).reshape(len(folds), 2),
+            "fold_class_index": (np.concatenate([fold.class_index for fold in folds]).astype(np.int64)
+                                 if folds else np.zeros(0, dtype=np.int64)),
+            "fold_a": np.concatenate([fold.a for fold in folds]) if folds else no_folds,
+            "fold_b": np.concatenate([fold.b for fold in folds]) if folds else no_folds,
+            # a constant category (no positive example) has columns (-1, -1) and its value in category_constant
+            "category_columns": np.array([[-1, -1] if isinstance(source, float) else [source.start, source.stop]
+                                          for source in self._category_columns],
+                                         dtype=np.int64).reshape(len(self._category_columns), 2),
+            "category_constant": np.array([source if isinstance(source, float) else 0.0
+                                           for source in self._category_columns], dtype=np.float64),
+            "flag_names": np.array(list(self._flag_columns), dtype=str),
+            "flag_columns": np.array([[columns.start, columns.stop] for columns in self._flag_columns.values()],
+                                     dtype=np.int64).reshape(len(self._flag_columns), 2),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> LinearScorer:
+        """The scorer `to_arrays` described: the same numbers, so the same probabilities."""
+        scorer = cls.__new__(cls)
+        scorer._weights, scorer._owners, scorer._intercepts = [], [], []
+        scorer._matrix = arrays["matrix"]
+        scorer._intercept = arrays["intercept"]
+        scorer._width = scorer._matrix.shape[1]
+        scorer.n_types, scorer.n_categories = (int(value) for value in arrays["shape"])
+        softmax_columns = arrays["type_softmax"].tolist()
+        scorer._type_softmax = slice(*softmax_columns) if softmax_columns else None
+        scorer._type_folds = []
+        offset = 0
+        for start, stop in arrays["fold_columns"].tolist():
+            width = stop - start
+            scorer._type_folds.append(_CalibratedFold(
+                slice(start, stop), arrays["fold_class_index"][offset:offset + width],
+                arrays["fold_a"][offset:offset + width], arrays["fold_b"][offset:offset + width],
+            ))
+            offset += width
+        scorer._category_columns = [
+            float(constant) if start < 0 else slice(start, stop)
+            for (start, stop), constant in zip(arrays["category_columns"].tolist(),
+                                               arrays["category_constant"].tolist(), strict=True)
+        ]
+        scorer._flag_columns = {str(flag): slice(start, stop) for flag, (start, stop)
+                                in zip(arrays["flag_names"].tolist(), arrays["flag_columns"].tolist(), strict=True)}
+        return scorer
+
+    @property
+    def flag_names(self) -> list[str]:
+        return list(self._flag_columns)
 
     def scores(self, features: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         decisions = np.asarray(features @ self._matrix, dtype=np.float64) + self._intercept

@@ -26,6 +26,7 @@ from classifier.encoding import EncodedItem, MessageInput, encode
 from classifier.evaluation_metrics import Predicted, score
 from classifier.evaluation_run import evaluate_classifier
 from classifier.features import TextForModel
+from classifier.inference import inference_arrays
 from classifier.model import RANDOM_STATE, ModelSettings, Predictions, TriageModel, category_matrix
 from classifier.registry import ModelRegistry
 from classifier.rule_layer import RuleEngine
@@ -430,7 +431,8 @@ def train_model(
     version = None
     if save:
         progress("saving", 0, 1)
-        version = ModelRegistry(out_dir).save(final.to_parts(), metadata, promote=promote, now=created)
+        version = ModelRegistry(out_dir).save(final.to_parts(), metadata, promote=promote, now=created,
+                                              inference=inference_arrays(final))
         metadata["version"] = version
         progress("saving", 1, 1)
     classifier = Classifier(final, metadata, engine=engine)
