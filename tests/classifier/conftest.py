@@ -74,6 +74,28 @@ def small_classifier(small_model_dir: Path) -> Classifier:
     return Classifier.load(small_model_dir)
 
 
+def estimator_form(model_dir: Path) -> Classifier:
+    """The current version loaded from its estimators (model.skops), not from its inference form
+    (inference.npz, what `Classifier.load` reads): for comparisons with scikit-learn's own answers."""
+    from classifier.classifier import settings_from_metadata
+    from classifier.model import TriageModel
+    from classifier.persistence import load_parts
+    from classifier.registry import MODEL_FILE, ModelRegistry
+
+    registry = ModelRegistry(model_dir)
+    version = registry.current_version()
+    assert version is not None
+    metadata = registry.metadata(version)
+    model = TriageModel.from_parts(load_parts(registry.path_of(version) / MODEL_FILE),
+                                   settings_from_metadata(metadata.get("settings", {})))
+    return Classifier(model, metadata)
+
+
+@pytest.fixture(scope="session")
+def small_estimator_classifier(small_model_dir: Path) -> Classifier:
+    return estimator_form(small_model_dir)
+
+
 @pytest.fixture(scope="session")
 def held_out_report(trained_model_dir: Path, seed_split: tuple[list[LabelledExample], list[LabelledExample]]):  # type: ignore[no-untyped-def]
     """The installed model (what `make test` trains) scored on the held-out TEST split, once."""

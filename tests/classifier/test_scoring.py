@@ -16,8 +16,8 @@ MESSAGES = [
 ]
 
 
-def test_fast_features_equal_sklearn_transform(small_classifier: Classifier) -> None:
-    builder = small_classifier.model.builder
+def test_fast_features_equal_sklearn_transform(small_estimator_classifier: Classifier) -> None:
+    builder = small_estimator_classifier.model.builder
     inputs = [item.model_input for item in encode(MESSAGES) if item.model_input is not None]
     fast = builder._vectorize("char", builder.char, [item.chars for item in inputs])  # type: ignore[arg-type]
     reference = builder.char.transform([item.chars for item in inputs])  # type: ignore[union-attr]
@@ -27,8 +27,8 @@ def test_fast_features_equal_sklearn_transform(small_classifier: Classifier) -> 
                        atol=1e-6)
 
 
-def test_fast_scores_equal_sklearn_predict_proba(small_classifier: Classifier) -> None:
-    model = small_classifier.model
+def test_fast_scores_equal_sklearn_predict_proba(small_estimator_classifier: Classifier) -> None:
+    model = small_estimator_classifier.model
     features = model.features([item.model_input for item in encode(MESSAGES)])  # type: ignore[misc]
     fast = model.predict(features)
     reference = model.predict_with_sklearn(features)
@@ -39,10 +39,10 @@ def test_fast_scores_equal_sklearn_predict_proba(small_classifier: Classifier) -
         assert np.allclose(values, reference.flag_probabilities[flag], atol=1e-5)
 
 
-def test_the_scorer_holds_the_weights_once_and_sklearn_still_agrees(small_classifier: Classifier) -> None:
+def test_the_scorer_holds_the_weights_once_and_sklearn_still_agrees(small_estimator_classifier: Classifier) -> None:
     from sklearn.calibration import CalibratedClassifierCV
 
-    model = small_classifier.model
+    model = small_estimator_classifier.model
     matrix = model.scorer()._matrix
     estimators = ([fold.estimator for fold in model.type_classifier.calibrated_classifiers_]
                   if isinstance(model.type_classifier, CalibratedClassifierCV) else [model.type_classifier])
@@ -50,4 +50,4 @@ def test_the_scorer_holds_the_weights_once_and_sklearn_still_agrees(small_classi
     assert estimators
     for estimator in estimators:
         assert np.shares_memory(estimator.coef_, matrix)
-    test_fast_scores_equal_sklearn_predict_proba(small_classifier)
+    test_fast_scores_equal_sklearn_predict_proba(small_estimator_classifier)
