@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from functools import cache
@@ -33,6 +34,7 @@ RELEASE_AFTER_BATCH = 64
 ENCODE_SLICE = 64
 
 MessageLike = MessageInput | LabelledExample | Mapping[str, Any]
+log = logging.getLogger(__name__)
 
 
 def settings_from_metadata(raw: Mapping[str, Any]) -> ModelSettings:
@@ -126,6 +128,8 @@ class Classifier:
         if arrays is not None:
             model = model_from_inference(arrays, settings)
         else:
+            log.info("model %s has no %s: loading its estimators from %s (scikit-learn and skops with them; "
+                     "classifier.classifier.add_inference_form writes the file)", version, INFERENCE_FILE, MODEL_FILE)
             parts = load_parts(path / MODEL_FILE)
             model = TriageModel.from_parts(parts, settings)
             del parts

@@ -190,8 +190,12 @@ class Explainer:
             name_list = [""] * words
             for term, column in model.builder.word.vocabulary_.items():
                 name_list[column] = term
-        return cls(names=names, type_weights=type_weights, category_weights=category_weights,
-                   name_list=name_list)
+        explainer = cls(names=names, type_weights=type_weights, category_weights=category_weights,
+                        name_list=name_list)
+        if model.explainer_weights is not None:
+            # the same numbers, as views of the explainer's own matrix: the loaded copies are freed (~3 MB)
+            model.explainer_weights = (explainer.type_weights, dict(explainer.category_weights))
+        return explainer
 
     def explain_batch(self, matrix: sp.csr_matrix, requests: list[tuple[int, int]],
                       words: list[WordMap | None]) -> list[list[TermWeight]]:
