@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from classifier.cli import register
 from classifier.data import LabelledExample
 from classifier.evaluation_metrics import REPORT_KEYS
-from classifier.registry import ModelRegistry
+from classifier.registry import INFERENCE_FILE, ModelRegistry
 from intake.clock import SYSTEM_CLOCK
 
 runner = CliRunner()
@@ -87,3 +87,4 @@ def test_train_saves_a_version_with_staff_corrections(small_training_set, tmp_pa
     version = registry.current_version()
     assert version is not None
     assert registry.metadata(version)["training_examples"] == 121
+    assert (out / version / INFERENCE_FILE).is_file()  # what classifying loads (no scikit-learn)
