@@ -17,8 +17,10 @@ code inference never runs (issue 14). So a saved version also gets those numbers
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,6 +31,8 @@ from classifier.explanation import explainer_weights
 from classifier.features import FeatureBuilder
 from classifier.model import ModelSettings, TriageModel
 from classifier.registry import INFERENCE_FILE, MODEL_FILE
+
+log = logging.getLogger(__name__)
 
 # Bumped when the arrays change meaning: a file of another format is ignored (model.skops is read).
 INFERENCE_FORMAT = 1
@@ -113,8 +117,15 @@ def read_inference(path: Path) -> dict[str, np.ndarray] | None:
     version loads from model.skops). Never unpickles: object arrays are refused."""
     if not path.is_file():
         return None
-    with np.load(path, allow_pickle=False) as stored:
-        arrays = {key: stored[key] for key in stored.files}
+    try:
+        # Our own handle: np.load leaves its file open when the archive inside is unreadable.
+        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as stored:
+            arrays = {key: stored[key] for key in stored.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        # A damaged copy (a disk full while it was written by another tool, a partial restore) must
+        # not stop classification: model.skops still holds the same model.
+        log.error("%s cannot be read (%s): loading model.skops instead", path, error)
+        return None
     if arrays.get("format", np.zeros(0)).tolist() != [INFERENCE_FORMAT]:
         return None
     return arrays

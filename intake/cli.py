@@ -124,6 +124,15 @@ def model_ensure() -> None:
     registry = ModelRegistry(settings.model_dir)
     current = registry.current_version()
     if current is not None:
+        from classifier.classifier import add_inference_form
+        from classifier.inference import read_inference
+        from classifier.registry import INFERENCE_FILE
+
+        if read_inference(registry.path_of(current) / INFERENCE_FILE) is None:
+            # Saved before the inference form existed (or its file is damaged): write it, so workers
+            # load the model with NumPy alone instead of scikit-learn and skops (~90 MB less each).
+            add_inference_form(settings.model_dir, current)
+            console.print(f"model {current}: inference form written")
         console.print(f"model {current} is installed in {settings.model_dir}")
         return
     from classifier import train_model

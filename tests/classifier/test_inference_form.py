@@ -153,3 +153,34 @@ def test_a_small_trained_model_gets_one_too(small_model_dir: Path, small_classif
     for text, channel in [("The boiler has broken again and nobody came on Tuesday as promised", "email"),
                           ("how do I apply for a parking permit", "sms")]:
         assert small_classifier.classify(text, channel=channel) == full.classify(text, channel=channel)
+
+
+def test_a_damaged_file_is_reported_and_the_version_loads_from_skops(
+    trained_model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(trained_model_dir, models)
+    version = ModelRegistry(models).current_version()
+    assert version is not None
+    path = models / version / INFERENCE_FILE
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # cut off half-way
+    with caplog.at_level("ERROR", logger="classifier.inference"):
+        loaded = Classifier.load(models)
+    assert loaded.model.type_classifier is not None  # from model.skops
+    assert "cannot be read" in caplog.text
+
+
+def test_intake_model_ensure_gives_an_installed_version_its_inference_form(
+    trained_model_dir: Path, tmp_path: Path
+) -> None:
+    models = tmp_path / "models"
+    shutil.copytree(trained_model_dir, models)
+    version = ModelRegistry(models).current_version()
+    assert version is not None
+    (models / version / INFERENCE_FILE).unlink()  # installed before the inference form existed
+    environment = {**os.environ, "INTAKE_MODEL_DIR": str(models)}
+    result = subprocess.run([sys.executable, "-m", "intake", "model", "ensure"], env=environment,
+                            capture_output=True, text=True, timeout=300, check=True)
+    assert "inference form written" in result.stderr  # the CLI reports on stderr
+    assert read_inference(models / version / INFERENCE_FILE) is not None
+    assert ModelRegistry(models).current_version() == version  # not retrained
