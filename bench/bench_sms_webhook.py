@@ -46,9 +46,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_db import recreate_postgres  # noqa: E402  (beside this script)
+from standin_process import StandInProcess  # noqa: E402  (beside this script)
 
 from channels.sms_keywords import keyword_of  # noqa: E402
-from tests.channels.twilio_standin import TwilioStandIn  # noqa: E402
 
 INTAKE = [sys.executable, "-m", "intake"]
 ACCOUNT_SID = "AC" + "be" * 16
@@ -334,7 +334,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     api_workers = args.api_workers if args.mode == "postgres" else 1
     bare = None if args.skip_bare else measure_bare(args, work, api_workers)
-    with TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN) as twilio:
+    with StandInProcess(ACCOUNT_SID, AUTH_TOKEN) as twilio:
         env = intake_environment(args, work, twilio.url)
         try:
             run_command(env, "model", "ensure")
@@ -448,14 +448,14 @@ def _interrupt(signum: int, frame: object) -> None:
 QUIET_SECONDS = 20.0
 
 
-def wait_for_acknowledgements(twilio: TwilioStandIn, count: int, *, timeout: float) -> None:
+def wait_for_acknowledgements(twilio: StandInProcess, count: int, *, timeout: float) -> None:
     """Until `count` texts arrived, or — once texts are flowing — none for QUIET_SECONDS: the queue
     has drained and the rest get none by design (a text the model calls junk is not acknowledged;
     the report counts how many were)."""
     deadline = time.monotonic() + timeout
     seen, changed = -1, time.monotonic()
     while time.monotonic() < deadline:
-        got = len(twilio.wait_for_messages(count, timeout=min(1.0, max(deadline - time.monotonic(), 0.0))))
+        got = twilio.count_messages_within(count, timeout=min(1.0, max(deadline - time.monotonic(), 0.0)))
         if got >= count:
             return
         if got != seen:
@@ -475,7 +475,7 @@ def analyze(database_url: str) -> None:
         connection.execute("ANALYZE")
 
 
-def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, server_pid: int) -> dict[str, object]:
+def measure(args: argparse.Namespace, base_url: str, twilio: StandInProcess, server_pid: int) -> dict[str, object]:
     texts = seed_texts()
     load_before = os.getloadavg()
     # Warm-up: loads the model (in-process mode) and fills connection pools; not counted.
@@ -487,6 +487,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, serv
     if args.mode == "postgres":
         analyze(args.database_url)
     already = len(twilio.messages)
+    requests_before = twilio.request_count()
     cpu_before = process_cpu_seconds(server_pid)  # the API process (`intake serve`; its worker is another)
     backends_before = serve_backends_cpu(args.database_url) if args.mode == "postgres" else {}
     load = asyncio.run(
@@ -538,7 +539,7 @@ def measure(args: argparse.Namespace, base_url: str, twilio: TwilioStandIn, serv
         "drain_after_last_answer_seconds": round(drained, 2) if processing else None,
         # The machine's load average before and after: other processes share these CPUs.
         "load_average": [round(load_before[0], 1), round(os.getloadavg()[0], 1)],
-        "twilio_requests": len(twilio.requests) - already,
+        "twilio_requests": twilio.request_count() - requests_before,
     }
 
 
