@@ -30,6 +30,15 @@ def _every_message(seed_split: tuple[list[LabelledExample], list[LabelledExample
     return seeds + [example for example in seed_split[1] if example.id not in ids]
 
 
+def _copy_of(model_dir: Path, tmp_path: Path) -> tuple[Path, str]:
+    """A copy of a trained model directory to damage or change, and its current version."""
+    models = tmp_path / "models"
+    shutil.copytree(model_dir, models)
+    version = ModelRegistry(models).current_version()
+    assert version is not None
+    return models, version
+
+
 @pytest.fixture(scope="module")
 def both_forms(trained_model_dir: Path) -> tuple[Classifier, Classifier]:
     return Classifier.load(trained_model_dir), estimator_form(trained_model_dir)
@@ -114,10 +123,7 @@ def test_classifying_imports_neither_scikit_learn_nor_skops(trained_model_dir: P
 def test_a_version_without_the_file_loads_from_skops_and_can_be_given_one(
     trained_model_dir: Path, tmp_path: Path
 ) -> None:
-    models = tmp_path / "models"
-    shutil.copytree(trained_model_dir, models)
-    version = ModelRegistry(models).current_version()
-    assert version is not None
+    models, version = _copy_of(trained_model_dir, tmp_path)
     (models / version / INFERENCE_FILE).unlink()  # as a version saved before the inference form
 
     old = Classifier.load(models)
@@ -133,10 +139,7 @@ def test_a_version_without_the_file_loads_from_skops_and_can_be_given_one(
 
 
 def test_a_file_of_another_format_is_ignored(trained_model_dir: Path, tmp_path: Path) -> None:
-    models = tmp_path / "models"
-    shutil.copytree(trained_model_dir, models)
-    version = ModelRegistry(models).current_version()
-    assert version is not None
+    models, version = _copy_of(trained_model_dir, tmp_path)
     path = models / version / INFERENCE_FILE
     np.savez(path, format=np.array([INFERENCE_FORMAT + 1]))
     assert read_inference(path) is None
@@ -158,10 +161,7 @@ def test_a_small_trained_model_gets_one_too(small_model_dir: Path, small_classif
 def test_a_damaged_file_is_reported_and_the_version_loads_from_skops(
     trained_model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    models = tmp_path / "models"
-    shutil.copytree(trained_model_dir, models)
-    version = ModelRegistry(models).current_version()
-    assert version is not None
+    models, version = _copy_of(trained_model_dir, tmp_path)
     path = models / version / INFERENCE_FILE
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # cut off half-way
     with caplog.at_level("ERROR", logger="classifier.inference"):
@@ -173,10 +173,7 @@ def test_a_damaged_file_is_reported_and_the_version_loads_from_skops(
 def test_intake_model_ensure_gives_an_installed_version_its_inference_form(
     trained_model_dir: Path, tmp_path: Path
 ) -> None:
-    models = tmp_path / "models"
-    shutil.copytree(trained_model_dir, models)
-    version = ModelRegistry(models).current_version()
-    assert version is not None
+    models, version = _copy_of(trained_model_dir, tmp_path)
     (models / version / INFERENCE_FILE).unlink()  # installed before the inference form existed
     environment = {**os.environ, "INTAKE_MODEL_DIR": str(models)}
     result = subprocess.run([sys.executable, "-m", "intake", "model", "ensure"], env=environment,
