@@ -123,6 +123,9 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             backends.add(cursor.fetchone()[0])
+        # End the transaction the query began: a connection handed out in one cannot be switched to
+        # AUTOCOMMIT, as the request path's PostgreSQL writer does (pipeline.ingest_group).
+        connection.commit()
 
     event.listen(runtime.database.engine, "connect", note_backend)
     runtime.database.engine.dispose()  # so every connection from here on is noted
