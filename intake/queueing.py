@@ -22,7 +22,7 @@ import logging
 import socket
 import zlib
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from redis import Redis
@@ -31,7 +31,6 @@ from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from rq.utils import get_call_string, utcformat
-from rq.utils import now as rq_now
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from intake.db import Database
 
 from channels.base import TemporarySendError
+from intake.clock import SYSTEM_CLOCK
 from intake.database_queue import process_alive
 
 log = logging.getLogger(__name__)
@@ -190,7 +190,7 @@ class DatabaseQueue:
 
 class RqJobQueue:
     def __init__(
-        self, redis_url: str, queue_name: str = "intake", now: Callable[[], datetime] = rq_now
+        self, redis_url: str, queue_name: str = "intake", now: Callable[[], datetime] | None = None
     ) -> None:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(queue_name, connection=self.connection, serializer=JSONSerializer)
@@ -198,9 +198,10 @@ class RqJobQueue:
             queue_name + ACKNOWLEDGEMENT_QUEUE_SUFFIX, connection=self.connection, serializer=JSONSerializer
         )
         self.job_id_prefix = f"{queue_name}-"
-        # The group script's `created_at` / `enqueued_at`: rq's clock by default, the one rq stamps
-        # the jobs it queues itself with (`_enqueue`) and compares them with.
-        self.now = now
+        # The group script's `created_at` / `enqueued_at`, in UTC: the runtime's clock (Runtime.build
+        # gives it), as the database queue's; rq stamps the jobs it queues itself (`_enqueue`) with
+        # the machine's, which is the same clock in service.
+        self.now: Callable[[], datetime] = now or SYSTEM_CLOCK.now
         self._create_and_queue = self.connection.register_script(CREATE_AND_QUEUE_SCRIPT)
         self._templates: dict[tuple[str, int], list[bytes]] = {}
 
@@ -231,7 +232,7 @@ class RqJobQueue:
         # name the item (`data`, `description`) from rq's serializer and call string.
         job_ids = [f"{self.job_id_prefix}{kind}{number}" for number in ids]
         shared = self._job_template(function, retry)
-        timestamp = utcformat(self.now())
+        timestamp = utcformat(self.now().astimezone(UTC))
         shared_fields: list[str | bytes] = ["created_at", timestamp, "enqueued_at", timestamp, *shared]
         per_job: list[str | bytes] = []
         for number, job_id in zip(ids, job_ids, strict=True):

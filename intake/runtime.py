@@ -58,9 +58,11 @@ class Runtime:
         else:
             jobs = InProcessJobQueue()
         runtime = cls(settings=settings, database=database, jobs=jobs)
+        # The queue's times are domain time: whatever clock this runtime has, even one set later.
         if isinstance(jobs, DatabaseQueue):
-            # The queue's times are domain time: whatever clock this runtime has, even one set later.
             jobs.table.now = lambda: runtime.clock.now()
+        elif isinstance(jobs, RqJobQueue):
+            jobs.now = lambda: runtime.clock.now()
         return runtime
 
     @cached_property

@@ -25,6 +25,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from intake.clock import FixedClock
 from intake.pipeline import ingest, ingest_group
 from intake.queueing import PROCESS_ITEM, PROCESS_RETRY, RqJobQueue
 from intake.runtime import Runtime, use_runtime
@@ -481,6 +482,20 @@ def test_a_groups_jobs_are_stamped_by_the_clock_the_queue_is_given(redis_url: st
             assert job.created_at == job.enqueued_at == stamped
     finally:
         jobs.queue.delete(delete_jobs=True)
+
+
+def test_the_runtime_gives_its_rq_queue_its_own_clock(rq_runtime: Runtime) -> None:
+    """Job stamps are domain time, as the database queue's are: the clock the runtime holds now."""
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    stamped = datetime(2027, 3, 1, 14, 5, tzinfo=UTC)
+    rq_runtime.clock = FixedClock(stamped)  # set after the queue was built
+    rq_runtime.jobs.enqueue_process_items([41, 42])
+    for number in (41, 42):
+        job = Job.fetch(
+            f"{rq_runtime.jobs.queue.name}-process-{number}", connection=rq_runtime.jobs.connection,
+            serializer=JSONSerializer,
+        )
+        assert job.created_at == job.enqueued_at == stamped
 
 
 def test_a_groups_jobs_queued_in_one_script_are_run_by_real_workers(
