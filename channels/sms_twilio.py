@@ -84,6 +84,11 @@ class BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, self.rewrite(url), *args, **kwargs)
 
 
+# Keep-alive connections to Twilio a process keeps: at least as many as it has threads sending at
+# once (intake/acknowledgements.py CONCURRENT_SENDS).
+KEPT_CONNECTIONS = 32
+
+
 class PooledHttpClient(HttpClient):
     """The `twilio` library's HTTP client hook over one urllib3 connection pool manager.
 
@@ -99,9 +104,10 @@ class PooledHttpClient(HttpClient):
         self.base = urlsplit(base_url.rstrip("/")) if base_url else None
         # Certificates as `requests` finds them: its environment variables, else certifi's bundle.
         ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-        self.pool = urllib3.PoolManager(
-            maxsize=min(32, (os.cpu_count() or 1) + 4), cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle
-        )
+        # A kept connection for every sending thread (intake's CONCURRENT_SENDS): with fewer, each
+        # thread beyond the pool's size opened a connection a text and threw it away (urllib3 does
+        # not wait for a free one), a TCP and TLS handshake every time (issue 14).
+        self.pool = urllib3.PoolManager(maxsize=KEPT_CONNECTIONS, cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle)
         self._authorizations: dict[tuple[str, str], str] = {}
 
     def request(

@@ -494,9 +494,12 @@ def _send_batch(runtime: Runtime, acknowledgement_ids: Sequence[int], also: Sequ
 
 
 # Provider calls one worker process has in flight at once. Each is a round trip (to Twilio: a
-# hundred milliseconds or more); one after another they, not the CPU, bounded how many texts a
-# worker sent a second. Twilio allows far more concurrent requests per account than workers × this.
-CONCURRENT_SENDS = 8
+# hundred milliseconds or more), and the worker waits for its batch's before the next batch: with 8,
+# a batch of 20 texts was three round trips, and at 150 texts a second 42 % of a worker's time went
+# waiting for them (py-spy, docs/benchmarks.md, ninth session). 16 makes a usual batch one or two;
+# four workers at 16 stay well inside what Twilio accepts at once for one account (it answers 429,
+# a temporary failure retried, beyond that). The Twilio client keeps a connection for each.
+CONCURRENT_SENDS = 16
 _pool: ThreadPoolExecutor | None = None
 _pool_pid = 0
 _pool_lock = threading.Lock()

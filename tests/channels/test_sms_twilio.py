@@ -208,3 +208,29 @@ def test_the_registry_uses_twilio_once_an_account_is_configured(
     assert isinstance(resolve_sender("sms", _settings(twilio_standin, tmp_path)), TwilioSmsSender)
     unconfigured = Settings(_env_file=None, outbox_dir=tmp_path)  # type: ignore[call-arg]
     assert not isinstance(resolve_sender("sms", unconfigured), TwilioSmsSender)
+
+
+def test_texts_sent_from_many_threads_at_once_keep_their_connections_for_the_next_batch(
+    twilio_standin: TwilioStandIn, tmp_path: Path
+) -> None:
+    """A worker sends a batch's texts from CONCURRENT_SENDS threads at once: every one of their
+    connections is kept, so the next batch opens none (a new connection a text is a TLS handshake
+    each, to Twilio)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from intake.acknowledgements import CONCURRENT_SENDS
+
+    sender = TwilioSmsSender.from_settings(_settings(twilio_standin, tmp_path))
+
+    def one_batch() -> None:
+        twilio_standin.stall_next(CONCURRENT_SENDS, seconds=0.2)  # all of them in flight together
+        with ThreadPoolExecutor(max_workers=CONCURRENT_SENDS) as pool:
+            list(pool.map(lambda _: sender.send(_acknowledgement(new_mobile())), range(CONCURRENT_SENDS)))
+
+    one_batch()
+    opened_by_the_first_batch = twilio_standin.connections
+    one_batch()
+
+    assert len(twilio_standin.messages) == 2 * CONCURRENT_SENDS
+    assert opened_by_the_first_batch == CONCURRENT_SENDS
+    assert twilio_standin.connections == opened_by_the_first_batch
