@@ -127,10 +127,11 @@ def signed_webhook(body: str, sender: str, number: int) -> tuple[bytes, dict[str
     return urlencode(form).encode(), headers
 
 
-# The load generator's HTTP client. httpx costs about 2 ms of CPU a request here (0.3 of a core at
-# 150/s, measured beside the 60-s runs), CPU the product it paces then does not get on 2 shared cores;
-# aiohttp (installed with twilio) costs a fraction of that. Closed-loop runs keep httpx, with which
-# every ratio to the bare app since issue 14 was measured, unless asked otherwise.
+# The load generator's HTTP client. With httpx the generator took about 1.8 ms of CPU a request
+# (0.32 of a core at 150/s for generator and stand-in, the stand-in 0.05 of it), CPU the product it
+# paces then did not get on 2 shared cores; with aiohttp, 0.5-0.7 ms (docs/benchmarks.md, ninth
+# session). Closed-loop runs keep httpx, with which every ratio to the bare app since issue 14 was
+# measured, unless asked otherwise.
 CLIENTS = ("httpx", "aiohttp")
 
 
