@@ -24,6 +24,7 @@ def normalise_phone(raw: str | None, default_region: str = "GB") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=4096)  # pure, as normalise_phone; asked again for each acknowledgement to a resident
 def can_receive_sms(e164: str | None) -> bool:
     """False for landlines and unknown numbers: those get email or a call back instead."""
     if not e164:

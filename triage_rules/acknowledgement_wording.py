@@ -44,6 +44,7 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = set("^{}\\[~]|€\f")
+GSM7 = frozenset(GSM7_BASIC | GSM7_EXTENSION)
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,11 @@ class RenderedAcknowledgement:
 
 def sms_segments(text: str) -> int:
     """How many SMS segments `text` takes: GSM-7 160/153 per segment, else UCS-2 70/67."""
-    if all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text):
-        septets = sum(2 if char in GSM7_EXTENSION else 1 for char in text)
+    # Over the text's distinct characters, not each character: every acknowledgement is counted
+    # as it is rendered (a worker's profile had the per-character loops at 2.7 % of its CPU).
+    characters = set(text)
+    if characters <= GSM7:
+        septets = len(text) + sum(text.count(char) for char in characters & GSM7_EXTENSION)
         return 1 if septets <= 160 else math.ceil(septets / 153)
     units = len(text.encode("utf-16-le")) // 2  # characters outside the BMP take two units
     return 1 if units <= 70 else math.ceil(units / 67)
