@@ -223,7 +223,8 @@ def test_texts_sent_from_many_threads_at_once_keep_their_connections_for_the_nex
     sender = TwilioSmsSender.from_settings(_settings(twilio_standin, tmp_path))
 
     def one_batch() -> None:
-        twilio_standin.stall_next(CONCURRENT_SENDS, seconds=0.2)  # all of them in flight together
+        # Each held half a second, so all of them are in flight together even on a loaded machine.
+        twilio_standin.stall_next(CONCURRENT_SENDS, seconds=0.5)
         with ThreadPoolExecutor(max_workers=CONCURRENT_SENDS) as pool:
             list(pool.map(lambda _: sender.send(_acknowledgement(new_mobile())), range(CONCURRENT_SENDS)))
 
