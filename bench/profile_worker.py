@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--channel", choices=("sms", "email"), default="sms")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13")
     parser.add_argument("--profile", type=int, default=0, help="print cProfile's top N entries")
+    parser.add_argument("--profile-out", type=Path, default=None, help="with --profile: also save the stats here")
     parser.add_argument("--statements", action="store_true", help="count SQL statements by their first words")
     parser.add_argument("--where", action="store_true", help="with --statements: who sent each single statement")
     args = parser.parse_args()
@@ -182,6 +183,8 @@ def main() -> None:
             print(f"  {number:6d}  {text}")
     if profile:
         stats = pstats.Stats(profile)
+        if args.profile_out is not None:  # for pstats' callers/callees, or snakeviz
+            stats.dump_stats(args.profile_out)
         stats.sort_stats("tottime").print_stats(args.profile)
         stats.sort_stats("cumulative").print_stats(args.profile)
 

@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
 from intake import audit, cases, deadlines, ingest_postgres
-from intake.acknowledgements import plan_acknowledgements
+from intake.acknowledgements import ReadyToSend, plan_acknowledgements, ready_to_send
 from intake.batches import BATCH_SIZE
 from intake.bulk_insert import insert_returning_ids, plain_insert
 from intake.clock import SYSTEM_CLOCK, Clock
@@ -390,7 +390,7 @@ def process_items(
     *,
     also: Sequence[int] = (),
     actor: str = "worker",
-    on_committed: Callable[[list[int], list[int]], None] | None = None,
+    on_committed: Callable[[list[int], list[int], ReadyToSend], None] | None = None,
     queue_acknowledgements: bool = True,
 ) -> list[int]:
     """Process a batch of items, classified together with one `classify_many` call made before any
@@ -414,7 +414,8 @@ def process_items(
     another's batch waited for it and then found its own batch already done: with 4 worker
     processes, 88 jobs ran for 640 items instead of 20 (bench/bench_workers.py, issue 14).
     `queue_acknowledgements=False`: the batch's acknowledgements get no jobs; `on_committed` is
-    then the one to send them (or queue their jobs).
+    then the one to send them (or queue their jobs), and is also given the messages of those planned
+    here, built before the commit (`acknowledgements.ready_to_send`), so it need not read them back.
     """
     held: list[int] = []
     if also:
@@ -430,15 +431,17 @@ def process_items(
         size = SQLITE_ITEMS_PER_TRANSACTION
     taken: list[int] = []
     queued: list[int] = []
+    ready: ReadyToSend = {}
     for start in range(0, max(len(item_ids), 1), size):
         chunk = list(item_ids[start : start + size])
-        part, acknowledgements = _process_locked(
+        part, acknowledgements, built = _process_locked(
             runtime, chunk, also if start == 0 else (), classified, actor=actor, queue=queue_acknowledgements
         )
         taken += part
         queued += acknowledgements
+        ready.update(built)
     if on_committed is not None:
-        on_committed(taken, queued)
+        on_committed(taken, queued, ready)
     if held:
         process_items(runtime, held, actor=actor)
     return taken
@@ -512,9 +515,10 @@ def _process_locked(
     *,
     actor: str,
     queue: bool = True,
-) -> tuple[list[int], list[int]]:
+) -> tuple[list[int], list[int], ReadyToSend]:
     """One transaction: lock the items, triage each, queue their acknowledgements, commit. Returns
-    the ids of `also` processed and of the acknowledgements queued.
+    the ids of `also` processed and of the acknowledgements queued, and (`queue=False`: the caller
+    sends them) the messages of those planned here.
 
     The batch is written in two passes so the database sees a few statements per batch rather than
     per item: first every item is classified, linked, routed and given its dates, all flushed
@@ -572,9 +576,11 @@ def _process_locked(
         _finish(runtime, session, unplanned, actor=actor)
         # Written in this transaction (database queue) or queued once it commits (rq, inline).
         queued = cases.pending_acknowledgement_ids(session, *owners)
+        planned = session.info.pop(_PLANNED, [])
+        ready = {} if queue else ready_to_send(runtime, session, planned)
         for acknowledgement_id in queued if queue else ():
             runtime.jobs.enqueue_acknowledgement(acknowledgement_id, session=session)
-    return [item.id for item in taken], queued
+    return [item.id for item in taken], queued, ready
 
 
 def _acts_on_system_state(item: Item) -> bool:
@@ -626,7 +632,8 @@ def _finish(runtime: Runtime, session: Session, unplanned: list[Item], *, actor:
         return
     session.flush()  # the first pass of every item at once
     _write_classification_runs(session)
-    plan_acknowledgements(runtime, session, unplanned, purpose="received")
+    planned = plan_acknowledgements(runtime, session, unplanned, purpose="received")
+    session.info.setdefault(_PLANNED, []).extend(planned)
     for item in unplanned:
         audit.record(
             session,
@@ -740,6 +747,8 @@ def _apply_classification(session: Session, item: Item, result: Any) -> bool:
 
 
 _UNWRITTEN_RUNS = "pipeline.classification_runs"
+# The acknowledgements this transaction planned (see `_process_locked`).
+_PLANNED = "pipeline.planned_acknowledgements"
 
 
 def _write_classification_runs(session: Session) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from intake import audit
-from intake.acknowledgements import send_acknowledgements
+from intake.acknowledgements import ReadyToSend, _render_inputs, _rendered_for, send_acknowledgements
 from intake.pipeline import ingest, process_items
 from intake.runtime import Runtime
 from models import Acknowledgement, AuditEntry, Deadline, Item, ReportFactMark
@@ -319,7 +319,7 @@ def test_a_worker_whose_item_another_holds_processes_a_batch_further_down_first(
     other_worker.execute(text("SELECT id FROM items WHERE id = ANY(:ids) FOR UPDATE"), {"ids": held_by_other})
     committed: list[tuple[list[int], int]] = []
 
-    def release_after_our_batch(taken: list[int], acknowledgements: list[int]) -> None:
+    def release_after_our_batch(taken: list[int], acknowledgements: list[int], ready: object) -> None:
         committed.append((taken, len(acknowledgements)))
         transaction.rollback()  # the other worker "died": its items are still `received`
         other_worker.close()
@@ -391,3 +391,60 @@ def test_a_batch_of_sent_acknowledgements_meets_and_recomputes_dates_as_sending_
     if queued_runtime.database.engine.dialect.name == "postgresql":  # SQLite sends 8 a transaction
         # One UPDATE for the deadlines met, one for those superseded: not one a deadline.
         assert sum(s.startswith("update deadlines") for s in batch_statements) == 2
+
+
+def _processed_for_sending(runtime: Runtime, bodies: list[str], prefix: str) -> tuple[list[int], ReadyToSend]:
+    """`bodies` emailed in by senders named after `prefix` and processed as a worker's batch does:
+    (the acknowledgements left to send, the messages the batch built for them before committing)."""
+    ids = [ingest(runtime, email_message(body, sender=f"{prefix}{n}@example.com")).item_id for n, body in enumerate(bodies)]
+    handed_over: list[tuple[list[int], ReadyToSend]] = []
+    process_items(
+        runtime, ids[:1], also=ids[1:], queue_acknowledgements=False,
+        on_committed=lambda _taken, queued, ready: handed_over.append((queued, ready)),
+    )
+    [(queued, ready)] = handed_over
+    return queued, ready
+
+
+_LETTERS = [
+    "I want to make a formal complaint about how my repair was handled.",
+    "My kitchen tap is dripping all night.",
+    "Thank you to the team who fixed our boiler so quickly.",
+]
+
+
+def test_a_batch_sends_the_letters_it_built_marking_them_in_one_statement_without_reading_them_back(
+    queued_runtime: Runtime,
+) -> None:
+    queued, ready = _processed_for_sending(queued_runtime, _LETTERS, "ready")
+    assert sorted(ready) == queued and len(queued) == len(_LETTERS)
+    with queued_runtime.database.session() as session:  # built with the wording that is right now
+        for row in session.scalars(select(Acknowledgement).where(Acknowledgement.id.in_(queued))):
+            inputs = _render_inputs(queued_runtime, row.item, channel=row.channel, purpose=row.purpose)
+            assert _rendered_for(inputs) == row.rendered_for and ready[row.id][1].body_text == row.body_text
+    seen = _statements(queued_runtime)
+    batch = send_acknowledgements(queued_runtime, [], also=queued, ready=ready)
+    assert batch.taken == queued and not batch.failed
+    reads = [s for s in seen if s.startswith("select acknowledgements.")]
+    assert len(reads) == 1  # only the record of what went; nothing read back before sending
+    assert sum(s.startswith("update acknowledgements set status") for s in seen) == 2  # sending, then sent
+    with queued_runtime.database.session() as session:
+        rows = list(session.scalars(select(Acknowledgement).where(Acknowledgement.id.in_(queued))))
+        assert {row.status for row in rows} == {"sent"} and {row.attempts for row in rows} == {1}
+        for row in rows:  # each went as its row says
+            assert row.body_text in (queued_runtime.settings.outbox_dir / "email" / f"{row.id:08d}.txt").read_text()
+        assert audit.verify(session).intact
+
+
+def test_a_letter_another_worker_has_begun_sending_is_not_sent_again_from_a_batchs_built_letters(
+    queued_runtime: Runtime,
+) -> None:
+    queued, ready = _processed_for_sending(queued_runtime, _LETTERS, "taken")
+    elsewhere = queued[1]
+    with queued_runtime.database.session() as session:  # another worker got there first
+        session.get_one(Acknowledgement, elsewhere).status = "sending"
+    batch = send_acknowledgements(queued_runtime, [], also=queued, ready=ready)
+    assert batch.taken == [ack for ack in queued if ack != elsewhere]
+    assert not (queued_runtime.settings.outbox_dir / "email" / f"{elsewhere:08d}.txt").exists()
+    with queued_runtime.database.session() as session:
+        assert session.get_one(Acknowledgement, elsewhere).attempts == 0  # untouched by this batch
