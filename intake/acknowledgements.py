@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, inspect, literal, select, union_all, update
 from sqlalchemy.orm import Session, selectinload
@@ -453,11 +453,12 @@ def _send_batch(
         extra = [ack_id for ack_id in also if ack_id not in set(acknowledgement_ids)]
         now = runtime.clock.now()
         outgoing: list[tuple[str, OutboundAcknowledgement]] = []
+        going: dict[int, _Going] = {}  # what recording each one as sent needs, read while they are ours
         built = [ack_id for ack_id in extra if ack_id in ready][:room]
         if built:
-            marked = _mark_sending(session, built, now)
-            batch.taken += marked
-            outgoing += [(ready[ack_id][0], replace(ready[ack_id][1], written_at=now)) for ack_id in marked]
+            going.update(_mark_sending(session, built, now))
+            batch.taken += sorted(going)
+            outgoing += [(ready[ack_id][0], replace(ready[ack_id][1], written_at=now)) for ack_id in sorted(going)]
             room -= len(built)
         extra = [ack_id for ack_id in extra if ack_id not in ready]
         if extra and room:
@@ -475,9 +476,11 @@ def _send_batch(
             )
             batch.taken += [row.id for row in taken]
             rows += taken
-        outgoing += [
-            started for row in rows if (started := _start_sending(runtime, session, row, now)) is not None
-        ]
+        for row in rows:
+            started = _start_sending(runtime, session, row, now)
+            if started is not None:
+                outgoing.append(started)
+                going[row.id] = _Going(row.item_id, row.purpose, row.channel)
     # Committed as `sending` before any provider is called: a crash from here on is never re-sent blindly.
     sent: dict[int, SendResult] = {}
     failed = batch.failed
@@ -500,20 +503,7 @@ def _send_batch(
             _record_failure(runtime, acknowledgement_id, f"{type(error).__name__}: {error}", temporary=True)
             failed[acknowledgement_id] = error
     if sent:
-        with runtime.database.session() as session:
-            loaded = list(
-                session.scalars(
-                    select(Acknowledgement).where(Acknowledgement.id.in_(list(sent))).options(_WITH_ITEM)
-                )
-            )
-            for acknowledgement in loaded:
-                _record_sent(runtime, session, acknowledgement, sent[acknowledgement.id])
-            # Flushed here, the deadlines the batch met go in one executemany. Flushed together with
-            # the dates recomputed below, each deadline both met and superseded broke the ORM's run
-            # of like UPDATEs, and the batch sent one UPDATE a deadline (0.6 a text, issue 14).
-            session.flush()
-            for acknowledgement in loaded:
-                _count_stage_from_acknowledgement(runtime, session, acknowledgement)
+        _record_sent(runtime, {ack_id: (going[ack_id], result) for ack_id, result in sent.items()})
     return batch
 
 
@@ -576,22 +566,30 @@ def _call_providers(
     return outcomes
 
 
-def _mark_sending(session: Session, acknowledgement_ids: Sequence[int], now: datetime) -> list[int]:
+class _Going(NamedTuple):
+    """An acknowledgement on its way, as recording it sent needs it."""
+
+    item_id: int
+    purpose: str
+    channel: str
+
+
+def _mark_sending(session: Session, acknowledgement_ids: Sequence[int], now: datetime) -> dict[int, _Going]:
     """pending → sending, in one UPDATE, for those of these rows still pending that no other worker
-    holds (SKIP LOCKED, as `_send_batch` takes rows along); their ids."""
+    holds (SKIP LOCKED, as `_send_batch` takes rows along)."""
     free = (
         select(Acknowledgement.id)
         .where(Acknowledgement.id.in_(list(acknowledgement_ids)), Acknowledgement.status.concat("") == "pending")
         .with_for_update(skip_locked=True)
     )
-    marked = session.scalars(
+    marked = session.execute(
         update(Acknowledgement)
         .where(Acknowledgement.id.in_(free))
         .values(status="sending", sending_started_at=now, attempts=Acknowledgement.attempts + 1)
-        .returning(Acknowledgement.id)
+        .returning(Acknowledgement.id, Acknowledgement.item_id, Acknowledgement.purpose, Acknowledgement.channel)
         .execution_options(synchronize_session=False)
     )
-    return sorted(marked)
+    return {row.id: _Going(row.item_id, row.purpose, row.channel) for row in marked}
 
 
 def _start_sending(
@@ -661,34 +659,51 @@ def ready_to_send(runtime: Runtime, session: Session, acknowledgements: Iterable
     }
 
 
-def _record_sent(runtime: Runtime, session: Session, acknowledgement: Acknowledgement, result: SendResult) -> None:
-    acknowledgement.status = result.status if result.status != "queued" else "sent"
-    acknowledgement.provider_id = result.provider_id
-    acknowledgement.sent_at = runtime.clock.now()
-    acknowledgement.last_error = None
-    acknowledgement.next_attempt_at = None
-    audit.record(
-        session,
-        actor="worker",
-        action="acknowledgement_sent",
-        item_id=acknowledgement.item_id,
-        acknowledgement_id=acknowledgement.id,
-        channel=acknowledgement.channel,
-        provider_id=result.provider_id,
-    )
-    if _acknowledges(acknowledgement.purpose):
-        # Marking refreshes the case's next due date from what is still open.
-        deadlines.mark_met(acknowledgement.item, "acknowledgement_sent", at=acknowledgement.sent_at)
-
-
-def _count_stage_from_acknowledgement(runtime: Runtime, session: Session, acknowledgement: Acknowledgement) -> None:
-    """After `_record_sent` (and a flush): stage responses count from the acknowledgement, so now
-    that it is sent, an open complaint's dates are computed again from it."""
-    item = acknowledgement.item
-    if not _acknowledges(acknowledgement.purpose):
-        return
-    if item.case_id is None and item.case_status == "open" and item.complaint_stage:
-        deadlines.recompute(runtime, session, item)
+def _record_sent(runtime: Runtime, sent: dict[int, tuple[_Going, SendResult]]) -> None:
+    """A batch's acknowledgements that went, in one transaction: each row says so (one UPDATE for
+    the batch, the rows not read back), the audit log records each, and a letter that acknowledges
+    meets its case's acknowledge deadline, from which an open complaint's response dates count."""
+    now = runtime.clock.now()
+    with runtime.database.session() as session:
+        session.execute(
+            update(Acknowledgement),
+            [
+                {
+                    "id": acknowledgement_id, "status": result.status if result.status != "queued" else "sent",
+                    "provider_id": result.provider_id, "sent_at": now, "last_error": None, "next_attempt_at": None,
+                }
+                for acknowledgement_id, (_, result) in sent.items()
+            ],
+        )
+        acknowledging = {going.item_id for going, _ in sent.values() if _acknowledges(going.purpose)}
+        items = {
+            item.id: item
+            for item in session.scalars(
+                select(Item).where(Item.id.in_(sorted(acknowledging))).options(selectinload(Item.deadlines))
+            )
+        } if acknowledging else {}
+        for acknowledgement_id, (going, result) in sent.items():
+            audit.record(
+                session,
+                actor="worker",
+                action="acknowledgement_sent",
+                item_id=going.item_id,
+                acknowledgement_id=acknowledgement_id,
+                channel=going.channel,
+                provider_id=result.provider_id,
+            )
+            if going.item_id in items and _acknowledges(going.purpose):
+                # Marking refreshes the case's next due date from what is still open.
+                deadlines.mark_met(items[going.item_id], "acknowledgement_sent", at=now)
+        # Flushed here, the deadlines the batch met go in one executemany. Flushed together with
+        # the dates recomputed below, each deadline both met and superseded broke the ORM's run
+        # of like UPDATEs, and the batch sent one UPDATE a deadline (0.6 a text, issue 14).
+        session.flush()
+        for item in items.values():
+            # Stage responses count from the acknowledgement: now that it is sent, an open
+            # complaint's dates are computed again from it.
+            if item.case_id is None and item.case_status == "open" and item.complaint_stage:
+                deadlines.recompute(runtime, session, item)
 
 
 def _acknowledges(purpose: str) -> bool:
