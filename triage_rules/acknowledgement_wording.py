@@ -308,10 +308,13 @@ def _clean_name(name: str | None) -> str | None:
 # --- rendering -----------------------------------------------------------------------------
 
 
+# The templates ship with the release and are read once per process: `auto_reload=False`, or Jinja
+# stats each template file on every `get_template` (several a letter, 6 a text in a worker's batch).
 @cache
 def _environment(*, html: bool) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
+        auto_reload=False,
         autoescape=html,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -366,7 +369,8 @@ def _render_sms(template: str, context: dict[str, Any]) -> str:
 def _sms_environment() -> Environment:
     # Newlines after tags are kept (no trim_blocks): the lines are joined with single spaces.
     return Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR), autoescape=False, undefined=StrictUndefined, lstrip_blocks=True
+        loader=FileSystemLoader(TEMPLATE_DIR), auto_reload=False, autoescape=False, undefined=StrictUndefined,
+        lstrip_blocks=True,
     )
 
 
