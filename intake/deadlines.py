@@ -158,7 +158,8 @@ def as_computed(deadlines: Iterable[Deadline]) -> list[ComputedDeadline]:
 
 
 def recompute(runtime: Runtime, session: Session, item: Item, *, reset: Iterable[str] = ()) -> None:
-    """Supersede the item's current deadlines with ones computed afresh from the policy.
+    """Supersede the item's current deadlines with ones computed afresh from the policy (a row that
+    comes out exactly as it stands is kept, not replaced by a copy).
 
     A deadline already met stays met (same kind, same stage) unless its kind is in `reset` (a
     reopened case needs a new response, not a new acknowledgement).
@@ -183,12 +184,25 @@ def recompute(runtime: Runtime, session: Session, item: Item, *, reset: Iterable
         calendar=runtime.calendar,
     )
     resets = set(reset)
+    in_force = current(item)
     met: dict[tuple[str, str | None], datetime] = {}
-    for row in current(item):
-        row.superseded_at = now
+    for row in in_force:
         if row.met_at is not None and row.kind not in resets:
             met[(row.kind, row.stage)] = row.met_at
+    # A row computed again exactly as it stands (the same date, basis, policy and met state) stays:
+    # superseding it with its own copy would tell a reader of the case's history that a date moved
+    # when none did, and cost a worker an UPDATE and an INSERT for each (issue 14: after every
+    # complaint's acknowledgement goes, its acknowledge deadline is computed again, unchanged).
+    unchanged = {
+        (row.kind, row.stage, row.due_at, row.basis, row.policy, row.met_at): row for row in in_force
+    }
+    kept: set[int] = set()
     for deadline in computed:
+        met_at = met.get((deadline.kind, deadline.stage))
+        same = unchanged.pop((deadline.kind, deadline.stage, deadline.due_at, deadline.basis, deadline.policy, met_at), None)
+        if same is not None:
+            kept.add(id(same))
+            continue
         item.deadlines.append(
             Deadline(
                 kind=deadline.kind,
@@ -196,9 +210,12 @@ def recompute(runtime: Runtime, session: Session, item: Item, *, reset: Iterable
                 due_at=deadline.due_at,
                 basis=deadline.basis,
                 policy=deadline.policy,
-                met_at=met.get((deadline.kind, deadline.stage)),
+                met_at=met_at,
             )
         )
+    for row in in_force:
+        if id(row) not in kept:
+            row.superseded_at = now
     refresh_next_due(item)
 
 

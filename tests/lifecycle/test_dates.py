@@ -212,3 +212,25 @@ def test_junk_owes_nobody_a_reply_so_it_has_no_deadline_and_is_never_overdue(run
         assert deadlines.current(item) == [] and item.next_due_at is None
         assert due_counts(session, now=now)["overdue"] == 0
         assert queries.overdue_case_ids(session, now) == []
+
+
+def test_a_date_computed_again_unchanged_keeps_its_row_and_only_a_moved_date_is_superseded(runtime, clock) -> None:  # type: ignore[no-untyped-def]
+    result = ingest(runtime, email_message(COMPLAINT, sender="same@example.com"))
+    with runtime.database.session() as session:
+        item = session.get(Item, result.item_id)
+        assert item.type == "complaint"
+        before = {(d.kind, d.stage): (d.id, d.due_at) for d in deadlines.current(item)}
+        history = len(item.deadlines)
+        deadlines.recompute(runtime, session, item)  # nothing it is computed from has changed
+        session.flush()
+        assert {(d.kind, d.stage): (d.id, d.due_at) for d in deadlines.current(item)} == before
+        assert len(item.deadlines) == history  # no copies, nothing superseded
+        respond_due = before[("respond", "stage_1")][1]
+        item.details = {**item.details, "extended_until": (respond_due + timedelta(days=7)).isoformat()}  # within Code 6.4
+        deadlines.recompute(runtime, session, item)  # the response date moves; the acknowledgement's does not
+        session.flush()
+        after = {(d.kind, d.stage): (d.id, d.due_at) for d in deadlines.current(item)}
+    moved = {key for key in before if after[key] != before[key]}
+    assert moved and ("acknowledge", "stage_1") not in moved
+    assert after[("acknowledge", "stage_1")] == before[("acknowledge", "stage_1")]
+    assert all(after[key][0] != before[key][0] for key in moved)  # a new row for each date that moved
