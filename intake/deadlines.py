@@ -196,12 +196,12 @@ def recompute(runtime: Runtime, session: Session, item: Item, *, reset: Iterable
     unchanged = {
         (row.kind, row.stage, row.due_at, row.basis, row.policy, row.met_at): row for row in in_force
     }
-    kept: set[int] = set()
+    kept: set[Deadline] = set()  # mapped rows hash and compare by identity
     for deadline in computed:
         met_at = met.get((deadline.kind, deadline.stage))
         same = unchanged.pop((deadline.kind, deadline.stage, deadline.due_at, deadline.basis, deadline.policy, met_at), None)
         if same is not None:
-            kept.add(id(same))
+            kept.add(same)
             continue
         item.deadlines.append(
             Deadline(
@@ -214,7 +214,7 @@ def recompute(runtime: Runtime, session: Session, item: Item, *, reset: Iterable
             )
         )
     for row in in_force:
-        if id(row) not in kept:
+        if row not in kept:
             row.superseded_at = now
     refresh_next_due(item)
 
