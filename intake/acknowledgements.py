@@ -426,6 +426,22 @@ def send_acknowledgements(
     return _send_batch(runtime, acknowledgement_ids, also, ready)
 
 
+def send_planned(runtime: Runtime, acknowledgement_ids: Sequence[int], ready: ReadyToSend) -> None:
+    """Send a just-committed batch's planned letters at once, from the worker that planned them;
+    only those not dealt with here get a job (a temporary failure's row already says `retry` and
+    when, and its job finds it not yet due). A job for each, claimed and read back later, cost a
+    tenth of a worker's CPU (issue 14). Should this process die before the jobs are queued, the
+    sweep queues what is still pending."""
+    left = list(acknowledgement_ids)
+    try:
+        if acknowledgement_ids:
+            sent = send_acknowledgements(runtime, [], also=acknowledgement_ids, ready=ready)
+            left = [ack for ack in acknowledgement_ids if ack not in sent.taken or ack in sent.failed]
+    finally:
+        for acknowledgement_id in left:
+            runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+
+
 def _send_batch(
     runtime: Runtime,
     acknowledgement_ids: Sequence[int],

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def process_item(item_id: int) -> None:
     """One item's job; inside an rq worker it processes the next queued items with it (intake/batches.py)."""
-    from intake.acknowledgements import ReadyToSend, send_acknowledgements
+    from intake.acknowledgements import ReadyToSend, send_planned
     from intake.batches import drop_jobs, take_along
     from intake.pipeline import process_items
 
@@ -29,24 +29,12 @@ def process_item(item_id: int) -> None:
 
     def drop(done: list[int], acknowledgements: list[int], ready: ReadyToSend) -> None:
         """As soon as the batch commits (before any wait for our own item): its items' jobs go, and
-        its acknowledgements are sent here at once; only those not sent get a job. Queued one by
-        one, idle workers took each as it came, in batches of one or two (148 send jobs for 640
-        items with 4 processes), and a job for each cost a tenth of the worker's CPU (issue 14).
-        Should this process die before its jobs are queued, the sweep queues what is still pending."""
+        its acknowledgements are sent here at once. Queued one by one, idle workers took each as it
+        came, in batches of one or two (148 send jobs for 640 items with 4 processes)."""
         nonlocal dropped
         dropped = True
         drop_jobs(runtime, done)
-        left = list(acknowledgements)
-        try:
-            if acknowledgements:
-                sent = send_acknowledgements(runtime, [], also=acknowledgements, ready=ready)
-                # Dealt with here: sent, or recorded as not to be sent. A temporary failure's row
-                # says `retry` and when; its job (queued below) finds it not yet due, as a job
-                # taken along does, and the sweep queues it again when it is.
-                left = [ack for ack in acknowledgements if ack not in sent.taken or ack in sent.failed]
-        finally:
-            for acknowledgement_id in left:
-                runtime.jobs.enqueue_acknowledgement(acknowledgement_id)
+        send_planned(runtime, acknowledgements, ready)
 
     try:
         process_items(runtime, [item_id], also=along, on_committed=drop, queue_acknowledgements=False)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from intake.acknowledgements import send_acknowledgements
+from intake.acknowledgements import ReadyToSend, send_acknowledgements, send_planned
 from intake.batches import BATCH_SIZE
 from intake.database_queue import ClaimedJob, DatabaseJobQueue, worker_name
 from intake.pipeline import process_items
@@ -323,11 +323,26 @@ def run_claimed(runtime: Runtime, table: DatabaseJobQueue, name: str, claimed: l
     others = [job for job in claimed if job not in items and job not in sends]
     succeeded: list[int] = []
     if len(items) > 1:
+        committed = False
+
+        def send_now(_taken: list[int], acknowledgements: list[int], ready: ReadyToSend) -> None:
+            # The batch's letters go from here as built, not as jobs to claim, read back and delete:
+            # three more write transactions a batch, each one on SQLite a webhook waits behind.
+            nonlocal committed
+            committed = True
+            send_planned(runtime, acknowledgements, ready)
+
         try:
-            process_items(runtime, [int(job.args[0]) for job in items])
+            process_items(
+                runtime, [int(job.args[0]) for job in items], on_committed=send_now, queue_acknowledgements=False
+            )
         except Exception:
-            log.warning("a batch of %s items failed; running them one by one", len(items), exc_info=True)
-            others += items
+            if committed:  # stored and processed; what failed was sending, whose rows say so
+                log.warning("sending a batch's acknowledgements failed; the sweep queues them", exc_info=True)
+                succeeded += [job.id for job in items]
+            else:
+                log.warning("a batch of %s items failed; running them one by one", len(items), exc_info=True)
+                others += items
         else:
             succeeded += [job.id for job in items]
     else:

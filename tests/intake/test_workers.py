@@ -27,11 +27,13 @@ from intake.clock import FixedClock
 from intake.database_queue import DatabaseJobQueue
 from intake.pipeline import SQLITE_ITEMS_PER_TRANSACTION, ingest
 from intake.queueing import PROCESS_ITEM, DatabaseQueue
-from intake.runtime import Runtime
+from intake.runtime import Runtime, use_runtime
 from intake.tokens import create_token
 from intake.workers import SweepDue, WorkerOptions, run_claimed, sweep_due
 from models import Acknowledgement, ClassificationRun, Item, QueuedJob
 from tests.channels.mail_servers import free_port
+from tests.channels.twilio_standin import TwilioStandIn
+from tests.channels.twilio_support import new_mobile, twilio_settings
 from tests.conftest import make_settings
 from tests.factories import email_message, sms_message
 
@@ -242,13 +244,15 @@ def test_a_batch_is_classified_together_and_written_in_one_transaction_with_the_
     commits.clear()
     run_claimed(queued_runtime, queued_runtime.jobs.table, "test.1", claimed)
     assert calls == ["many"]  # one model call for the batch, none per item
-    # One read before the model runs; one commit processes all three and queues their
+    # One read before the model runs; one commit processes all three and plans their
     # acknowledgements (the model ran before it began; on SQLite, one commit per
-    # SQLITE_ITEMS_PER_TRANSACTION items, so webhooks never wait long for the one writer); one
-    # deletes the finished jobs.
+    # SQLITE_ITEMS_PER_TRANSACTION items, so webhooks never wait long for the one writer); the
+    # letters go at once, as built: one commit marks them sending, one records them sent; one
+    # deletes the finished jobs. No acknowledgement waits as a job of its own.
     writes = 1 if queued_runtime.database.engine.dialect.name != "sqlite" else -(-3 // SQLITE_ITEMS_PER_TRANSACTION)
-    assert len(commits) == 1 + writes + 1
-    assert _queued_keys(queued_runtime) == [f"acknowledge-{n}" for n in (1, 2, 3)]
+    assert len(commits) == 1 + writes + 2 + 1
+    assert _queued_keys(queued_runtime) == []
+    assert _statuses(queued_runtime) == ["sent", "sent", "sent"]
     with queued_runtime.database.session() as session:
         items = list(session.scalars(select(Item).where(Item.id.in_(ids)).order_by(Item.id)))
     for item, body in zip(items, bodies, strict=True):
@@ -275,6 +279,32 @@ def test_one_item_that_fails_in_a_batch_fails_alone_and_the_others_are_processed
     assert statuses == {ids[0]: "processed", ids[1]: "received", ids[2]: "processed"}
     assert queued_runtime.jobs.table.counts() == {"queued": 3}  # two acknowledgements, the bad item's retry
     assert _queued_keys(queued_runtime)[0] == f"process-{ids[1]}"
+
+
+def test_a_batchs_letter_the_provider_refuses_for_now_waits_as_a_job_and_the_items_jobs_are_done(
+    tmp_path: Path, database_url: str, trained_model_dir: Path, loaded_classifier, twilio_standin: TwilioStandIn  # type: ignore[no-untyped-def]
+) -> None:
+    settings = make_settings(
+        tmp_path, database_url, model_dir=trained_model_dir, jobs="database", twilio=twilio_settings(twilio_standin)
+    )
+    runtime = Runtime.build(settings)
+    runtime.__dict__["classifier"] = loaded_classifier
+    try:
+        with use_runtime(runtime):
+            for n in range(3):
+                ingest(runtime, sms_message(f"The boiler in flat {n} has stopped working again.", phone=new_mobile()))
+            twilio_standin.fail_next(1, status=503)
+            claimed = runtime.jobs.table.claim("test.1", limit=10)
+            run_claimed(runtime, runtime.jobs.table, "test.1", claimed)
+            # The items' jobs are done; the two letters that went are sent, and the one refused
+            # for now waits for its retry as a job of its own.
+            assert _statuses(runtime) == ["retry", "sent", "sent"]
+            with runtime.database.session() as session:
+                waiting = session.scalar(select(Acknowledgement.id).where(Acknowledgement.status == "retry"))
+            assert _queued_keys(runtime) == [f"acknowledge-{waiting}"]
+            assert len(twilio_standin.messages) == 2
+    finally:
+        runtime.database.dispose()
 
 
 # --- real worker processes ------------------------------------------------------------------------------
