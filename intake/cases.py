@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from intake import audit, deadlines
@@ -28,6 +28,15 @@ from triage_rules.deadlines import next_stage
 from triage_rules.taxonomy import REVIEW_QUEUE
 
 PHONE_CHANNELS = ("sms", "call_transcript")
+
+
+def _processed_phone_items() -> tuple[ColumnElement[bool], ...]:
+    """`items.channel IN PHONE_CHANNELS AND items.status = 'processed'` for a look-up by sender,
+    written (column || '') so that the sender's index is the one the planner can use. SQLite keeps
+    no statistics (nothing runs ANALYZE): offered the status index, it read every processed item
+    of the landlord's to find a number's few — 4–6 ms a look-up at 6,000 items, 0.02 ms by the
+    sender's index, and growing with the table (issue 14, the embedded worker's profile)."""
+    return (Item.channel.concat("").in_(PHONE_CHANNELS), Item.status.concat("") == "processed")
 
 
 # --- linking -------------------------------------------------------------------------------
@@ -81,9 +90,8 @@ def link_to_case(
                 select(Item)
                 .where(
                     Item.sender_address == item.sender_address,
-                    Item.channel.in_(PHONE_CHANNELS),
+                    *_processed_phone_items(),
                     Item.id != item.id,
-                    Item.status == "processed",
                     Item.case_status == "open",  # not STOP/HELP texts: stored closed, they are no case
                     Item.received_at >= window_start,
                     Item.received_at <= item.received_at,
@@ -117,8 +125,7 @@ def phone_senders_to_look_up(runtime: Runtime, session: Session, batch: Sequence
                 select(Item.sender_address)
                 .where(
                     Item.sender_address.in_(sorted(senders)),
-                    Item.channel.in_(PHONE_CHANNELS),
-                    Item.status == "processed",
+                    *_processed_phone_items(),
                     Item.case_status == "open",
                     Item.received_at >= min(item.received_at for item in phones) - window,
                     Item.received_at <= max(item.received_at for item in phones),

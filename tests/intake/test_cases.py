@@ -12,6 +12,7 @@ from intake.errors import InvalidTransition
 from intake.pipeline import ingest
 from models import Acknowledgement, AuditEntry, Item
 from tests.factories import email_message, sms_message
+from tests.query_plans import plan_of_last_statement
 
 FIRST_REPAIR = "hi can someone come and look at my back door it wont lock properly. flat 3 ash court"
 CHASER = "this is the 3rd time i have texted about my back door, nobody has come and nobody rings back. not good enough"
@@ -113,3 +114,33 @@ def test_a_closed_case_cannot_be_escalated(runtime) -> None:  # type: ignore[no-
         cases.close(runtime, session, item, actor="manager1", outcome="upheld")
         with pytest.raises(InvalidTransition):
             cases.escalate(runtime, session, item, actor="manager1")
+
+
+def _texts_from(number: str, *, at: datetime) -> list[Item]:
+    return [
+        Item(channel="sms", sender_address=number, received_at=at, body=body, thread_keys=[], details={})
+        for body in (FIRST_REPAIR, CHASER)
+    ]
+
+
+# The plan is SQLite's, which keeps no statistics and so decides by the query's shape alone.
+# PostgreSQL's on a test's empty table says nothing; with a landlord's statistics it takes the
+# number's index, which is a handful of rows, by itself.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_look_up_of_a_batchs_earlier_texts_reads_the_numbers_index_not_every_processed_item(runtime) -> None:  # type: ignore[no-untyped-def]
+    # Read through the status index, the look-up went through every processed item there was: on
+    # SQLite, which keeps no statistics, 4-6 ms a batch at 6,000 items, and growing with the table.
+    batch = _texts_from("+447911123456", at=runtime.clock.now())
+    plan = plan_of_last_statement(runtime, lambda session: cases.phone_senders_to_look_up(runtime, session, batch))
+    assert "ix_items_sender_address" in plan and "ix_items_status_updated" not in plan, plan
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # as above
+def test_a_texts_look_up_of_the_case_it_follows_up_reads_the_numbers_index(runtime) -> None:  # type: ignore[no-untyped-def]
+    [text, _] = _texts_from("+447911123457", at=runtime.clock.now())
+    plan = plan_of_last_statement(
+        runtime,
+        lambda session: cases.link_to_case(runtime, session, text),
+        containing="ORDER BY items.received_at DESC",
+    )
+    assert "ix_items_sender_address" in plan and "ix_items_status_updated" not in plan, plan
