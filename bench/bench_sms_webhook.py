@@ -359,6 +359,13 @@ def main() -> None:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--model-dir", type=Path, default=REPO / "var" / "models")
     parser.add_argument("--ack-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--provider-latency-ms",
+        type=float,
+        default=0.0,
+        help="how long the Twilio stand-in takes to answer each text, as Twilio's API over the internet "
+        "(0: as fast as it can, the product's own cost)",
+    )
     parser.add_argument("--json-out", type=Path, default=None)
     parser.add_argument("--skip-bare", action="store_true", help="do not measure the bare app first")
     parser.add_argument(
@@ -382,7 +389,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     api_workers = args.api_workers if args.mode == "postgres" else 1
     bare = None if args.skip_bare else measure_bare(args, work, api_workers)
-    with StandInProcess(ACCOUNT_SID, AUTH_TOKEN) as twilio:
+    with StandInProcess(ACCOUNT_SID, AUTH_TOKEN, latency_seconds=args.provider_latency_ms / 1000) as twilio:
         env = intake_environment(args, work, twilio.url)
         try:
             run_command(env, "model", "ensure")
@@ -418,6 +425,7 @@ def main() -> None:
         rate=args.rate or None,
         workers=args.workers if args.mode == "postgres" else 1,  # sqlite: the one `intake serve` starts
         api_workers=api_workers,
+        provider_latency_ms=args.provider_latency_ms,
         cpus=os.cpu_count(),
         python=platform.python_version(),
         logs=str(work),

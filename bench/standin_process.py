@@ -19,8 +19,8 @@ from typing import Any
 from tests.channels.twilio_standin import RecordedRequest, TwilioStandIn
 
 
-def _serve(account_sid: str, auth_token: str, commands: Connection) -> None:
-    with TwilioStandIn(account_sid, auth_token) as standin:
+def _serve(account_sid: str, auth_token: str, latency_seconds: float, commands: Connection) -> None:
+    with TwilioStandIn(account_sid, auth_token, latency_seconds=latency_seconds) as standin:
         commands.send(standin.url)
         while True:
             command, *arguments = commands.recv()
@@ -39,10 +39,12 @@ class StandInProcess:
     """`with StandInProcess(account_sid, auth_token) as twilio: ... twilio.url ...`: what the
     benchmark reads of a TwilioStandIn, answered by one running in a child process."""
 
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str, *, latency_seconds: float = 0.0) -> None:
         context = multiprocessing.get_context("spawn")  # no inherited threads or sockets
         self._commands, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(account_sid, auth_token, child_end), daemon=True)
+        self._process = context.Process(
+            target=_serve, args=(account_sid, auth_token, latency_seconds, child_end), daemon=True
+        )
         self.url = ""
 
     def __enter__(self) -> StandInProcess:

@@ -59,9 +59,12 @@ class _Behaviour:
 class TwilioStandIn:
     """`with TwilioStandIn(account_sid, auth_token) as twilio: ... twilio.url ...`"""
 
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str, *, latency_seconds: float = 0.0) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        # How long each message request takes to answer, as Twilio's API does over the internet
+        # (benchmarks: a worker waits for its sends); 0 answers as fast as it can.
+        self.latency_seconds = latency_seconds
         self.requests: list[RecordedRequest] = []
         self.connections = 0  # TCP connections accepted: a client that keeps its connections alive opens few
         self._behaviour = _Behaviour()
@@ -143,8 +146,8 @@ class TwilioStandIn:
             behaviour = self._behaviour
             stall = behaviour.stall_seconds if behaviour.stalls_left > 0 else 0.0
             behaviour.stalls_left = max(0, behaviour.stalls_left - 1)
-        if stall:
-            time.sleep(stall)
+        if stall or self.latency_seconds:
+            time.sleep(stall or self.latency_seconds)
         if auth != (self.account_sid, self.auth_token):
             return 401, _error(20003, 401)
         expected = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
@@ -214,6 +217,9 @@ def _basic_auth(header: str | None) -> tuple[str, str] | None:
 def _handler_for(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as requests' connection pool expects
+        # Headers and body go in two writes: with Nagle's algorithm the body waited for the client's
+        # delayed ACK, 40 ms an answer on a kept connection, which Twilio does not add.
+        disable_nagle_algorithm = True
 
         def setup(self) -> None:
             super().setup()
