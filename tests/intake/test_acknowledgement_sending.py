@@ -16,7 +16,13 @@ from sqlalchemy import select, update
 
 from channels.base import OutboundAcknowledgement, SendResult, TemporarySendError
 from intake import acknowledgements, audit, jobs
-from intake.acknowledgements import MAX_SEND_ATTEMPTS, send_acknowledgement, send_acknowledgements
+from intake.acknowledgements import (
+    CONCURRENT_SENDS,
+    MAX_SEND_ATTEMPTS,
+    SQLITE_PER_TRANSACTION,
+    send_acknowledgement,
+    send_acknowledgements,
+)
 from intake.clock import FixedClock
 from intake.pipeline import ingest
 from intake.queueing import SEND_ACKNOWLEDGEMENT, InProcessJobQueue, _import_function
@@ -343,6 +349,26 @@ def test_a_batch_of_texts_goes_to_twilio_together_not_one_after_another(
         sent_entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "acknowledgement_sent")).all()
         assert sorted(entry.details["acknowledgement_id"] for entry in sent_entries) == sorted(ids)
         assert audit.verify(session).intact  # the batch's entries, written in one flush, chain as any others
+
+
+def test_a_batch_larger_than_sqlites_short_transactions_still_goes_to_twilio_at_once(
+    sms_runtime: Runtime, twilio_standin: TwilioStandIn
+) -> None:
+    # SQLite marks and records them SQLITE_PER_TRANSACTION at a time; that must not make a batch
+    # wait for one round trip to Twilio per transaction.
+    count = min(CONCURRENT_SENDS, 2 * SQLITE_PER_TRANSACTION)
+    ids = [_plan_one_text(sms_runtime) for _ in range(count)]
+    twilio_standin.stall_next(count, seconds=2.0)
+
+    batch = send_acknowledgements(sms_runtime, ids)
+
+    assert batch.failed == {}
+    arrivals = sorted(request.at for request in twilio_standin.messages)
+    assert len(arrivals) == count
+    assert arrivals[-1] - arrivals[0] < 2.0  # every one asked before the first was answered
+    with sms_runtime.database.session() as session:
+        rows = session.scalars(select(Acknowledgement).where(Acknowledgement.id.in_(ids))).all()
+    assert [row.status for row in rows] == ["sent"] * count
 
 
 def _plan_one_text(runtime: Runtime) -> int:
