@@ -106,6 +106,9 @@ class EmailSettings(BaseModel):
         )
 
 
+DEFAULT_CONCURRENT_SENDS = 32
+
+
 class TwilioSettings(BaseModel):
     account_sid: str | None = None
     auth_token: SecretStr | None = None
@@ -113,6 +116,12 @@ class TwilioSettings(BaseModel):
     messaging_service_sid: str | None = None
     api_base_url: str = "https://api.twilio.com"
     timeout_seconds: float = 15.0  # per REST call; a timeout is retried like a 5xx
+    # Texts one worker process has in flight to Twilio at once. Each is a round trip over the
+    # internet, and a worker waits for its batch's (up to 32) before the next batch: at 150 texts
+    # a second with Twilio answering in 150 ms, 16 at once left acknowledgements 3-6 s behind and
+    # 32 kept them within 0.6 s (docs/benchmarks.md). Twilio refuses an account more than 100 at
+    # once by default (429, retried after a back-off): keep worker processes x this under it.
+    concurrent_sends: int = Field(default=DEFAULT_CONCURRENT_SENDS, ge=1, le=100)
     # Only for local development: accept webhooks without a valid X-Twilio-Signature.
     skip_signature_validation: bool = False
 

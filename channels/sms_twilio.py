@@ -48,6 +48,7 @@ from channels.base import (
     UncertainSendError,
 )
 from channels.errors import ConfigurationError
+from channels.settings import DEFAULT_CONCURRENT_SENDS
 from channels.settings import ChannelSettings as Settings
 
 log = logging.getLogger(__name__)
@@ -84,11 +85,6 @@ class BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, self.rewrite(url), *args, **kwargs)
 
 
-# Keep-alive connections to Twilio a process keeps: at least as many as it has threads sending at
-# once (intake/acknowledgements.py CONCURRENT_SENDS).
-KEPT_CONNECTIONS = 32
-
-
 class PooledHttpClient(HttpClient):
     """The `twilio` library's HTTP client hook over one urllib3 connection pool manager.
 
@@ -99,15 +95,21 @@ class PooledHttpClient(HttpClient):
     `base_url`: another host for `https://*.twilio.com` requests (a stand-in or a gateway).
     """
 
-    def __init__(self, *, base_url: str | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        timeout: float | None = None,
+        kept_connections: int = DEFAULT_CONCURRENT_SENDS,
+    ) -> None:
         super().__init__(logging.getLogger("twilio.http_client"), False, timeout)
         self.base = urlsplit(base_url.rstrip("/")) if base_url else None
         # Certificates as `requests` finds them: its environment variables, else certifi's bundle.
         ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-        # A kept connection for every sending thread (intake's CONCURRENT_SENDS): with fewer, each
-        # thread beyond the pool's size opened a connection a text and threw it away (urllib3 does
-        # not wait for a free one), a TCP and TLS handshake every time (issue 14).
-        self.pool = urllib3.PoolManager(maxsize=KEPT_CONNECTIONS, cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle)
+        # A kept connection for every sending thread (the sender's `concurrent_sends`): with fewer,
+        # each thread beyond the pool's size opened a connection a text and threw it away (urllib3
+        # does not wait for a free one), a TCP and TLS handshake every time (issue 14).
+        self.pool = urllib3.PoolManager(maxsize=kept_connections, cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle)
         self._authorizations: dict[tuple[str, str], str] = {}
 
     def request(
@@ -222,7 +224,6 @@ class TwilioSmsSender:
     """
 
     name = "sms"
-    concurrent_sends = True
 
     def __init__(
         self,
@@ -231,6 +232,7 @@ class TwilioSmsSender:
         from_number: str | None,
         messaging_service_sid: str | None,
         status_callback: str | None,
+        concurrent_sends: int = DEFAULT_CONCURRENT_SENDS,
     ) -> None:
         if not from_number and not messaging_service_sid:
             raise ConfigurationError(
@@ -240,6 +242,7 @@ class TwilioSmsSender:
         self.from_number = from_number
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
+        self.concurrent_sends = concurrent_sends  # how many threads may call `send` at once
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioSmsSender:
@@ -258,13 +261,16 @@ class TwilioSmsSender:
             )
             read_environment_once(http_client, twilio.api_base_url)
         else:
-            http_client = PooledHttpClient(base_url=base_url, timeout=twilio.timeout_seconds)
+            http_client = PooledHttpClient(
+                base_url=base_url, timeout=twilio.timeout_seconds, kept_connections=twilio.concurrent_sends
+            )
         client = Client(twilio.account_sid, twilio.auth_token.get_secret_value(), http_client=http_client)
         return cls(
             client,
             from_number=twilio.from_number,
             messaging_service_sid=twilio.messaging_service_sid,
             status_callback=settings.public_base_url.rstrip("/") + STATUS_CALLBACK_PATH,
+            concurrent_sends=twilio.concurrent_sends,
         )
 
     def send(self, acknowledgement: OutboundAcknowledgement) -> SendResult:

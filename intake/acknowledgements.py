@@ -559,26 +559,32 @@ def _deliver(runtime: Runtime, taken: _Taken, *, record_per_transaction: int | N
         _record_sent(runtime, dict(recorded[first : first + step]))
 
 
-# Provider calls one worker process has in flight at once. Each is a round trip (to Twilio: a
-# hundred milliseconds or more), and the worker waits for its batch's before the next batch: with 8,
-# a batch of 20 texts was three round trips, and at 150 texts a second 42 % of a worker's time went
-# waiting for them (py-spy, docs/benchmarks.md, ninth session). 16 makes a usual batch one or two;
-# four workers at 16 stay well inside what Twilio accepts at once for one account (it answers 429,
-# a temporary failure retried, beyond that). The Twilio client keeps a connection for each.
-CONCURRENT_SENDS = 16
+# The sending threads of this process. A sender that may be called from several threads at once
+# says how many (`concurrent_sends`: Twilio's, INTAKE_TWILIO_CONCURRENT_SENDS); a batch's texts are
+# then in flight together, since each is a round trip over the internet and the worker waits for
+# its batch's before the next batch (py-spy, docs/benchmarks.md, ninth and eleventh sessions).
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _pool_pid = 0
 _pool_lock = threading.Lock()
 
 
-def _send_pool() -> ThreadPoolExecutor:
-    """This process's sending threads (made afresh in a forked child: threads do not survive a fork)."""
-    global _pool, _pool_pid
+def _send_pool(size: int) -> ThreadPoolExecutor:
+    """This process's sending threads, at least `size` of them (made afresh in a forked child:
+    threads do not survive a fork)."""
+    global _pool, _pool_pid, _pool_size
     with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid():
-            _pool = ThreadPoolExecutor(max_workers=CONCURRENT_SENDS, thread_name_prefix="acknowledgement-send")
-            _pool_pid = os.getpid()
+        if _pool is None or _pool_pid != os.getpid() or _pool_size < size:
+            if _pool is not None and _pool_pid == os.getpid():
+                _pool.shutdown(wait=False)  # its threads finish what they hold, then end
+            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="acknowledgement-send")
+            _pool_pid, _pool_size = os.getpid(), size
         return _pool
+
+
+def _concurrent_sends(sender: object) -> int:
+    """How many threads may call this sender at once (1: only one after another, as SMTP)."""
+    return int(getattr(sender, "concurrent_sends", 1) or 1)
 
 
 def _call_providers(
@@ -599,18 +605,18 @@ def _call_providers(
             return error
 
     together = [
-        pair for pair in outgoing if len(outgoing) > 1 and getattr(senders[pair[0]], "concurrent_sends", False)
+        pair for pair in outgoing if len(outgoing) > 1 and _concurrent_sends(senders[pair[0]]) > 1
     ]
     futures: dict[int, Future[SendResult | Exception]] = {}
     if together:
-        pool = _send_pool()
+        pool = _send_pool(max(_concurrent_sends(senders[channel]) for channel, _ in together))
         futures = {outbound.acknowledgement_id: pool.submit(call, channel, outbound) for channel, outbound in together}
     outcomes = []
     with contextlib.ExitStack() as batches:
         if len(outgoing) - len(together) > 1:
             for sender in senders.values():
                 batch = getattr(sender, "batch", None)
-                if batch is not None and not getattr(sender, "concurrent_sends", False):
+                if batch is not None and _concurrent_sends(sender) == 1:
                     batches.enter_context(batch())
         for channel, outbound in outgoing:
             future = futures.get(outbound.acknowledgement_id)

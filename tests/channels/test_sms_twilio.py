@@ -213,14 +213,13 @@ def test_the_registry_uses_twilio_once_an_account_is_configured(
 def test_texts_sent_from_many_threads_at_once_keep_their_connections_for_the_next_batch(
     twilio_standin: TwilioStandIn, tmp_path: Path
 ) -> None:
-    """A worker sends a batch's texts from CONCURRENT_SENDS threads at once: every one of their
+    """A worker sends a batch's texts from `concurrent_sends` threads at once: every one of their
     connections is kept, so the next batch opens none (a new connection a text is a TLS handshake
     each, to Twilio)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from intake.acknowledgements import CONCURRENT_SENDS
-
     sender = TwilioSmsSender.from_settings(_settings(twilio_standin, tmp_path))
+    CONCURRENT_SENDS = sender.concurrent_sends  # noqa: N806 - as the setting reads
 
     def one_batch() -> None:
         # Each held half a second, so all of them are in flight together even on a loaded machine.
@@ -235,3 +234,21 @@ def test_texts_sent_from_many_threads_at_once_keep_their_connections_for_the_nex
     assert len(twilio_standin.messages) == 2 * CONCURRENT_SENDS
     assert opened_by_the_first_batch == CONCURRENT_SENDS
     assert twilio_standin.connections == opened_by_the_first_batch
+
+
+def test_how_many_texts_go_to_twilio_at_once_is_a_setting_within_twilios_own_limit(
+    twilio_standin: TwilioStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in {
+        "ACCOUNT_SID": ACCOUNT_SID,
+        "AUTH_TOKEN": AUTH_TOKEN,
+        "FROM_NUMBER": LANDLORD_NUMBER,
+        "API_BASE_URL": twilio_standin.url,
+        "CONCURRENT_SENDS": "12",
+    }.items():
+        monkeypatch.setenv(f"INTAKE_TWILIO_{name}", value)
+    settings = Settings(_env_file=None, outbox_dir=tmp_path)  # type: ignore[call-arg]
+    assert settings.twilio.concurrent_sends == 12
+    assert TwilioSmsSender.from_settings(settings).concurrent_sends == 12
+    with pytest.raises(ValueError, match="100"):  # Twilio refuses an account more than 100 at once
+        twilio_settings(twilio_standin, concurrent_sends=101)

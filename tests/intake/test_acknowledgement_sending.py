@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 from channels.base import OutboundAcknowledgement, SendResult, TemporarySendError
 from intake import acknowledgements, audit, jobs
 from intake.acknowledgements import (
-    CONCURRENT_SENDS,
     MAX_SEND_ATTEMPTS,
     SQLITE_PER_TRANSACTION,
     send_acknowledgement,
@@ -356,7 +355,7 @@ def test_a_batch_larger_than_sqlites_short_transactions_still_goes_to_twilio_at_
 ) -> None:
     # SQLite marks and records them SQLITE_PER_TRANSACTION at a time; that must not make a batch
     # wait for one round trip to Twilio per transaction.
-    count = min(CONCURRENT_SENDS, 2 * SQLITE_PER_TRANSACTION)
+    count = min(sms_runtime.settings.twilio.concurrent_sends, 2 * SQLITE_PER_TRANSACTION)
     ids = [_plan_one_text(sms_runtime) for _ in range(count)]
     twilio_standin.stall_next(count, seconds=2.0)
 
