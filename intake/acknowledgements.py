@@ -570,11 +570,11 @@ _pool_lock = threading.Lock()
 
 
 def _send_pool(size: int) -> ThreadPoolExecutor:
-    """This process's sending threads, at least `size` of them (made afresh in a forked child:
-    threads do not survive a fork)."""
+    """This process's `size` sending threads (made afresh in a forked child, where threads do not
+    survive a fork, or when the setting differs: a test's runtime)."""
     global _pool, _pool_pid, _pool_size
     with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid() or _pool_size < size:
+        if _pool is None or _pool_pid != os.getpid() or _pool_size != size:
             if _pool is not None and _pool_pid == os.getpid():
                 _pool.shutdown(wait=False)  # its threads finish what they hold, then end
             _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="acknowledgement-send")
