@@ -563,23 +563,23 @@ def _deliver(runtime: Runtime, taken: _Taken, *, record_per_transaction: int | N
 # says how many (`concurrent_sends`: Twilio's, INTAKE_TWILIO_CONCURRENT_SENDS); a batch's texts are
 # then in flight together, since each is a round trip over the internet and the worker waits for
 # its batch's before the next batch (py-spy, docs/benchmarks.md, ninth and eleventh sessions).
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-_pool_pid = 0
-_pool_lock = threading.Lock()
+_pools: dict[int, ThreadPoolExecutor] = {}  # by size; one size in a process unless tests vary it
+_pools_pid = 0
+_pools_lock = threading.Lock()
 
 
 def _send_pool(size: int) -> ThreadPoolExecutor:
-    """This process's `size` sending threads (made afresh in a forked child, where threads do not
-    survive a fork, or when the setting differs: a test's runtime)."""
-    global _pool, _pool_pid, _pool_size
-    with _pool_lock:
-        if _pool is None or _pool_pid != os.getpid() or _pool_size != size:
-            if _pool is not None and _pool_pid == os.getpid():
-                _pool.shutdown(wait=False)  # its threads finish what they hold, then end
-            _pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="acknowledgement-send")
-            _pool_pid, _pool_size = os.getpid(), size
-        return _pool
+    """This process's `size` sending threads (made afresh in a forked child: threads do not survive
+    a fork). A pool of another size is left as it is: another thread may be handing it a batch."""
+    global _pools_pid
+    with _pools_lock:
+        if _pools_pid != os.getpid():
+            _pools.clear()
+            _pools_pid = os.getpid()
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="acknowledgement-send")
+        return pool
 
 
 def _concurrent_sends(sender: object) -> int:
