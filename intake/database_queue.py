@@ -142,9 +142,29 @@ class DatabaseJobQueue:
         path's group of webhooks)."""
         if not jobs:
             return
+        statement = self.enqueue_statement()
+        rows = self.job_rows(function, jobs, priority=priority, max_attempts=max_attempts)
+        if session is not None:
+            session.connection().execute(statement, rows)
+            return
+        with self.database.session() as own:
+            own.connection().execute(statement, rows)
+
+    def enqueue_statement(self) -> Any:
+        """`enqueue_many`'s INSERT: a job queued already is left as it is, a failed one queued again."""
+        return _queue_unless_queued(self.database.engine.dialect.name)
+
+    def job_rows(
+        self,
+        function: str,
+        jobs: list[tuple[tuple[Any, ...], str]],
+        *,
+        priority: int = OTHER_PRIORITY,
+        max_attempts: int = len(BACKOFF_SECONDS),
+    ) -> list[dict[str, Any]]:
+        """The `job_queue` rows of several (args, job id) of one function, ready from now."""
         now = self.now()
-        statement = _queue_unless_queued(self.database.engine.dialect.name)
-        rows = [
+        return [
             {
                 "key": job_id,
                 "function": function,
@@ -159,11 +179,6 @@ class DatabaseJobQueue:
             }
             for args, job_id in jobs
         ]
-        if session is not None:
-            session.connection().execute(statement, rows)
-            return
-        with self.database.session() as own:
-            own.connection().execute(statement, rows)
 
     # --- claiming and finishing -----------------------------------------------------------------
 

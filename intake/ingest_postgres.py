@@ -35,14 +35,13 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any, cast
 
-from sqlalchemy import Column, ColumnDefault, Connection, Dialect, Table
+from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeDecorator
 
+from intake.group_rows import ITEM_COLUMNS, GroupRows, Key, Look, column_default
 from models import Attachment, AuditEntry, Contact, Item, RawMessage
 from models.report_facts import ReportFactMark
-
-Key = tuple[str, str]  # (channel, external id)
 
 _LOOK = """
 SELECT
@@ -62,16 +61,6 @@ SELECT
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (SELECT id, chain_hash FROM audit_log ORDER BY id DESC LIMIT 1) AS head ON true
 """
-
-
-@dataclass(frozen=True)
-class Look:
-    stored_before: dict[Key, tuple[int, str | None, str]]  # key -> (item id, reference, status)
-    contacts: list[dict[str, object]]  # id, email, phone, name, role
-    head: tuple[int | None, str | None]  # the newest audit entry: id, chain hash
-    item_ids: list[int]
-    contact_ids: list[int]
-    entry_ids: list[int]  # ascending, all higher than the head's
 
 
 def look(
@@ -106,19 +95,6 @@ def look(
         contact_ids=sorted(row.contact_ids),
         entry_ids=sorted(row.entry_ids),
     )
-
-
-@dataclass(frozen=True)
-class GroupRows:
-    """Every row a group stores, each with its id where the table has one to give."""
-
-    contacts: list[dict[str, Any]]
-    contact_changes: Mapping[int, Mapping[str, object]]  # id -> name, phone, role
-    items: list[dict[str, Any]]
-    raw_messages: list[dict[str, Any]]
-    attachments: list[dict[str, Any]]
-    audit_entries: list[dict[str, Any]]
-    marked_item_ids: list[int]
 
 
 def write(connection: Connection, rows: GroupRows) -> None:
@@ -189,7 +165,7 @@ class _TableRows:
 
     def rows(self, given: Sequence[Mapping[str, Any]], context: object) -> list[dict[str, Any]]:
         # One default a group: the same "now" for its rows, as one INSERT … VALUES would.
-        defaults = {column.name: _default(column, context) for column in self.defaulted}
+        defaults = {column.name: column_default(column, context) for column in self.defaulted}
         for name, value in defaults.items():
             if name in self.processors:
                 defaults[name] = self.processors[name](value)
@@ -210,13 +186,6 @@ def _chain(steps: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
     return lambda value: second(first(value))
 
 
-def _default(column: Column[Any], context: object) -> Any:
-    default = column.default
-    if not isinstance(default, ColumnDefault):  # a sequence or another generator: not on these tables
-        raise TypeError(f"{column} has a default the request path cannot give: {default!r}")
-    return default.arg(context) if default.is_callable else default.arg
-
-
 @dataclass(frozen=True)
 class _WriteStatement:
     contacts: _TableRows
@@ -226,28 +195,6 @@ class _WriteStatement:
     audit_entries: _TableRows
     marks: _TableRows
     sql: str
-
-
-# The item's columns the request path gives (pipeline._new_item_values), with its id.
-ITEM_COLUMNS = (
-    "id",
-    "channel",
-    "external_id",
-    "received_at",
-    "subject",
-    "body",
-    "sender_address",
-    "sender_name",
-    "contact_id",
-    "headers",
-    "thread_keys",
-    "details",
-    "mailbox_hint",
-    "parse_error",
-    "suppress_acknowledgement_reason",
-    "status",
-    "case_status",
-)
 
 
 @lru_cache(maxsize=8)  # one a dialect (an engine): tests build many

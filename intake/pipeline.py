@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from types import SimpleNamespace
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select
@@ -27,14 +29,21 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from channels.message import InboundMessage
 from classifier.encoding import MessageInput, encode
-from intake import audit, cases, deadlines, ingest_postgres
+from intake import audit, cases, deadlines, ingest_postgres, ingest_sqlite
 from intake.acknowledgements import ReadyToSend, plan_acknowledgements, ready_to_send
 from intake.batches import BATCH_SIZE
 from intake.bulk_insert import insert_returning_ids, plain_insert
 from intake.clock import SYSTEM_CLOCK, Clock
-from intake.contacts import contact_lookups, find_or_create_contact, find_or_create_contact_ids, plan_contacts
+from intake.contacts import (
+    Sender,
+    contact_lookups,
+    find_or_create_contact,
+    find_or_create_contact_ids,
+    plan_contacts,
+)
 from intake.control_messages import handle_without_triage as _handle_without_triage
 from intake.errors import InvalidMessage
+from intake.group_rows import GroupRows, Look
 from intake.queueing import DatabaseQueue
 from intake.references import make_reference
 from intake.routing import decide, route_new_item
@@ -67,7 +76,7 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     """
     validate_message(message)
     try:
-        if stores_in_two_statements(runtime):
+        if stores_in_two_statements(runtime) or _stores_on_the_driver(runtime):
             [result] = ingest_group(runtime, [(message, actor)])
         else:
             with runtime.database.session() as session:
@@ -100,6 +109,8 @@ def ingest_group(
     """
     for message, _actor in messages:
         validate_message(message)
+    if _stores_on_the_driver(runtime):
+        return _store_on_the_driver(runtime, messages)
     if stores_in_two_statements(runtime):
         if connection is not None:
             return _store_in_two_statements(runtime, messages, connection)
@@ -150,25 +161,85 @@ def stores_in_two_statements(runtime: Runtime) -> bool:
     return runtime.database.engine.dialect.name == "postgresql" and not isinstance(runtime.jobs, DatabaseQueue)
 
 
+def _stores_on_the_driver(runtime: Runtime) -> bool:
+    """SQLite, whatever the job queue: one read and a write a table on the driver's cursor
+    (intake/ingest_sqlite.py), the database queue's jobs in the same transaction."""
+    return runtime.database.engine.dialect.name == "sqlite"
+
+
 def _store_in_two_statements(
     runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]], connection: Connection
 ) -> list[IngestResult]:
     """`ingest_group` on PostgreSQL: one read and one autocommitted write (intake/ingest_postgres.py)
     instead of a transaction of ten round trips; the same rows, the jobs queued once it returns."""
     keys = _keys(messages)
-    senders = [(m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role) for m, _actor in messages]
+    senders = _senders(messages)
     emails, phones = contact_lookups(senders)
     # ids for as many new contacts as there could be: one a distinct email, or phone without one
     found = ingest_postgres.look(
         connection, keys, emails=emails, phones=phones, contacts=len(emails) + len(phones)
     )
+    group = _plan_group(runtime, messages, senders, found)
+    if group.rows is not None:
+        ingest_postgres.write(connection, group.rows)
+        runtime.jobs.enqueue_process_items(group.item_ids)  # committed: the write was one autocommitted statement
+    return group.answers(keys)
+
+
+def _store_on_the_driver(runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]]) -> list[IngestResult]:
+    """`ingest_group` on SQLite: one read and a write a table in one IMMEDIATE transaction, on the
+    driver's cursor (intake/ingest_sqlite.py); with the database queue the jobs are its rows too,
+    else they are queued once it commits."""
+    keys = _keys(messages)
+    senders = _senders(messages)
+    emails, phones = contact_lookups(senders)
+    with runtime.database.engine.connect() as connection, connection.begin():  # the writer's turn, BEGIN IMMEDIATE
+        cursor = cast(sqlite3.Connection, connection.connection.driver_connection).cursor()
+        found = ingest_sqlite.look(cursor, keys, emails=emails, phones=phones, contacts=len(emails) + len(phones))
+        group = _plan_group(runtime, messages, senders, found)
+        if group.rows is not None:
+            jobs = runtime.jobs.process_item_rows(group.item_ids) if isinstance(runtime.jobs, DatabaseQueue) else None
+            ingest_sqlite.write(
+                cursor,
+                group.rows,
+                dialect=connection.dialect,
+                context=SimpleNamespace(execution_options=connection.get_execution_options()),  # the clock
+                jobs=jobs,
+            )
+    if group.rows is not None and not isinstance(runtime.jobs, DatabaseQueue):
+        runtime.jobs.enqueue_process_items(group.item_ids)  # committed
+    return group.answers(keys)
+
+
+def _senders(messages: Sequence[tuple[InboundMessage, str]]) -> list[Sender]:
+    return [(m.sender_email, m.sender_phone, _clean(m.sender_name), m.sender_role) for m, _actor in messages]
+
+
+@dataclass(frozen=True)
+class _PlannedGroup:
+    stored_before: dict[tuple[str, str], IngestResult]
+    new: list[int]  # the messages to store (indices)
+    item_ids: list[int]  # theirs, in turn
+    rows: GroupRows | None  # None: nothing new to store
+    stored: list[IngestResult]
+
+    def answers(self, keys: Sequence[tuple[str, str]]) -> list[IngestResult]:
+        return _answers(keys, self.stored_before, self.new, self.stored)
+
+
+def _plan_group(
+    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]], senders: Sequence[Sender], found: Look
+) -> _PlannedGroup:
+    """The rows a group stores, decided from what the look found: the messages not stored before
+    (the first copy of each), their contacts, items, raw bytes, attachments and audit entries."""
+    keys = _keys(messages)
     stored_before = {
         key: IngestResult(item_id, False, reference, status)
         for key, (item_id, reference, status) in found.stored_before.items()
     }
     new = _new_indices(keys, stored_before)
     if not new:
-        return _answers(keys, stored_before, new, [])
+        return _PlannedGroup(stored_before, new, [], None, [])
     contacts = plan_contacts([senders[i] for i in new], found.contacts)
     new_contact_ids = dict(zip(contacts.new, found.contact_ids, strict=False))
     item_ids = found.item_ids[: len(new)]
@@ -179,27 +250,21 @@ def _store_in_two_statements(
         (messages[i][1], "received", row["id"], {"channel": row["channel"], "external_id": _fingerprint(row["external_id"])})
         for i, row in zip(new, rows, strict=True)
     ]
-    ingest_postgres.write(
-        connection,
-        ingest_postgres.GroupRows(
-            contacts=[{"id": new_contact_ids[key], **values} for key, values in contacts.new.items()],
-            contact_changes=contacts.changed,
-            items=rows,
-            raw_messages=[_raw_values(item_id, messages[i][0]) for item_id, i in zip(item_ids, new, strict=True)],
-            attachments=[
-                values
-                for item_id, i in zip(item_ids, new, strict=True)
-                for values in _attachment_values(item_id, messages[i][0])
-            ],
-            audit_entries=audit.chained_rows(
-                entries, ids=found.entry_ids[: len(new)], head=found.head, at=runtime.now().astimezone(UTC)
-            ),
-            marked_item_ids=item_ids,  # what the ORM's flush hook would have marked: the new items
+    group_rows = GroupRows(
+        contacts=[{"id": new_contact_ids[key], **values} for key, values in contacts.new.items()],
+        contact_changes=contacts.changed,
+        items=rows,
+        raw_messages=[_raw_values(item_id, messages[i][0]) for item_id, i in zip(item_ids, new, strict=True)],
+        attachments=[
+            values for item_id, i in zip(item_ids, new, strict=True) for values in _attachment_values(item_id, messages[i][0])
+        ],
+        audit_entries=audit.chained_rows(
+            entries, ids=found.entry_ids[: len(new)], head=found.head, at=runtime.now().astimezone(UTC)
         ),
+        marked_item_ids=item_ids,  # what the ORM's flush hook would have marked: the new items
     )
-    runtime.jobs.enqueue_process_items(item_ids)  # committed: the write was one autocommitted statement
     stored = [IngestResult(row["id"], True, None, row["status"]) for row in rows]
-    return _answers(keys, stored_before, new, stored)
+    return _PlannedGroup(stored_before, new, item_ids, group_rows, stored)
 
 
 def _store_new(

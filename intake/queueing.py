@@ -170,6 +170,16 @@ class DatabaseQueue:
             session=session,
         )
 
+    def process_item_rows(self, item_ids: list[int]) -> tuple[Any, list[dict[str, Any]]]:
+        """`enqueue_process_items` as (statement, rows), for a writer that runs its own statements
+        (the SQLite request path, intake/ingest_sqlite.py): the same rows, in its transaction."""
+        from intake.database_queue import PROCESS_PRIORITY
+
+        rows = self.table.job_rows(
+            PROCESS_ITEM, [((item_id,), f"process-{item_id}") for item_id in item_ids], priority=PROCESS_PRIORITY
+        )
+        return self.table.enqueue_statement(), rows
+
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
         from intake.database_queue import ACKNOWLEDGEMENT_PRIORITY
 
