@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from channels.message import Attachment, InboundMessage
 from intake import audit
 from intake.api.inbound import store_or_keep
-from intake.ingest_groups import IngestGroups
+from intake.ingest_groups import GIL_SWITCH_SECONDS, IngestGroups
 from intake.pipeline import IngestResult, ingest, ingest_group
 from intake.runtime import Runtime
 from models import Attachment as AttachmentRow
@@ -373,3 +374,15 @@ def test_a_writer_whose_connection_the_server_dropped_stores_the_next_group_all_
     assert _count(runtime, Item) == 3
     with runtime.database.session() as session:
         assert audit.verify(session).intact
+
+
+def test_a_process_that_stores_webhooks_hands_the_gil_to_its_writer_within_half_a_millisecond(
+    runtime: Runtime,
+) -> None:
+    original = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)  # Python's default
+    try:
+        IngestGroups(runtime).submit(sms_message(BOILER, phone="+447911123991"), actor="twilio").result(timeout=60)
+        assert sys.getswitchinterval() <= GIL_SWITCH_SECONDS == 0.0005
+    finally:
+        sys.setswitchinterval(original)
