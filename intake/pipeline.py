@@ -16,6 +16,7 @@ import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable, Container, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC
 from types import SimpleNamespace
@@ -70,9 +71,11 @@ def ingest(runtime: Runtime, message: InboundMessage, *, actor: str = "system") 
     """Store a message (once) and queue its processing. Safe to call again with the same message.
 
     The request path: one transaction (contact, item, raw bytes, audit entry and — with the database
-    queue — the job), no look-up before the insert and no re-read after it (on PostgreSQL, one
-    read and one write: `_store_in_two_statements`). A repeat delivery is the rare case, found by
-    the unique constraint and answered from a second, read-only look-up.
+    queue — the job) and no re-read after it: on PostgreSQL one read and one write
+    (`_store_in_two_statements`), on SQLite one read and an INSERT a table (`_store_on_the_driver`);
+    a repeat delivery is found by that read and stores nothing. Elsewhere (PostgreSQL with the
+    database queue) there is no look-up before the insert: a repeat is found by the unique
+    constraint and answered from a second, read-only look-up.
     """
     validate_message(message)
     try:
@@ -194,18 +197,21 @@ def _store_on_the_driver(runtime: Runtime, messages: Sequence[tuple[InboundMessa
     senders = _senders(messages)
     emails, phones = contact_lookups(senders)
     with runtime.database.engine.connect() as connection, connection.begin():  # the writer's turn, BEGIN IMMEDIATE
-        cursor = cast(sqlite3.Connection, connection.connection.driver_connection).cursor()
-        found = ingest_sqlite.look(cursor, keys, emails=emails, phones=phones, contacts=len(emails) + len(phones))
-        group = _plan_group(runtime, messages, senders, found)
-        if group.rows is not None:
-            jobs = runtime.jobs.process_item_rows(group.item_ids) if isinstance(runtime.jobs, DatabaseQueue) else None
-            ingest_sqlite.write(
-                cursor,
-                group.rows,
-                dialect=connection.dialect,
-                context=SimpleNamespace(execution_options=connection.get_execution_options()),  # the clock
-                jobs=jobs,
-            )
+        driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+        with closing(driver.cursor()) as cursor:
+            found = ingest_sqlite.look(cursor, keys, emails=emails, phones=phones, contacts=len(emails) + len(phones))
+            group = _plan_group(runtime, messages, senders, found)
+            if group.rows is not None:
+                jobs = (
+                    runtime.jobs.process_item_rows(group.item_ids) if isinstance(runtime.jobs, DatabaseQueue) else None
+                )
+                ingest_sqlite.write(
+                    cursor,
+                    group.rows,
+                    dialect=connection.dialect,
+                    context=SimpleNamespace(execution_options=connection.get_execution_options()),  # the clock
+                    jobs=jobs,
+                )
     if group.rows is not None and not isinstance(runtime.jobs, DatabaseQueue):
         runtime.jobs.enqueue_process_items(group.item_ids)  # committed
     return group.answers(keys)
