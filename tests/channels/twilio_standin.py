@@ -56,6 +56,12 @@ class _Behaviour:
     refusals: dict[str, int] = field(default_factory=dict)  # E.164 number -> Twilio error code
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a worker's 32 texts connecting at once overflowed it,
+    # and Linux reset some of the connections (a flaky "connection reset by peer" in the pool test).
+    request_queue_size = 128
+
+
 class TwilioStandIn:
     """`with TwilioStandIn(account_sid, auth_token) as twilio: ... twilio.url ...`"""
 
@@ -70,7 +76,7 @@ class TwilioStandIn:
         self._behaviour = _Behaviour()
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-standin", daemon=True)
 
