@@ -5,6 +5,7 @@ The one place the JSON API and webhooks (intake/api/) and the pages (intake/web/
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from fastapi import APIRouter, FastAPI
@@ -66,5 +67,12 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
 
 
 def app_factory() -> FastAPI:
-    """For `uvicorn --factory intake.app:app_factory` (each worker process builds its own)."""
-    return create_app()
+    """For `uvicorn --factory intake.app:app_factory` (each worker process builds its own).
+
+    Then `gc.freeze()`, as the workers do (`workers.preload`): what start-up built lives as long as
+    the process, and the collector's first full pass over it stalled every request in flight for
+    about 155 ms, once, early in a burst of webhooks (a gc callback in the API process, this host)."""
+    app = create_app()
+    gc.collect()
+    gc.freeze()
+    return app

@@ -386,3 +386,16 @@ def test_a_process_that_stores_webhooks_hands_the_gil_to_its_writer_within_half_
         assert sys.getswitchinterval() <= GIL_SWITCH_SECONDS == 0.0005
     finally:
         sys.setswitchinterval(original)
+
+
+def test_the_served_app_leaves_what_start_up_built_out_of_the_collectors_passes(runtime: Runtime) -> None:
+    import gc
+
+    from intake.app import app_factory
+
+    gc.unfreeze()
+    try:
+        app_factory()  # `intake serve` builds its app this way, with `runtime` as the process's runtime
+        assert gc.get_freeze_count() > 0  # no full collection walks the model, metadata and routes again
+    finally:
+        gc.unfreeze()
