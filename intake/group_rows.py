@@ -61,6 +61,14 @@ ITEM_COLUMNS = (
 )
 
 
+# The columns a group gives the other tables (every other column takes its default).
+CONTACT_COLUMNS = ("id", "email", "phone", "name", "role")
+RAW_MESSAGE_COLUMNS = ("item_id", "channel", "content_type", "content", "sha256")
+ATTACHMENT_COLUMNS = ("item_id", "filename", "content_type", "size", "sha256", "content")
+AUDIT_ENTRY_COLUMNS = ("id", "at", "actor", "action", "item_id", "details", "previous_id", "chain_hash")
+MARK_COLUMNS = ("item_id", "day")
+
+
 def column_default(column: Column[Any], context: object) -> Any:
     """`column`'s Python-side default, as SQLAlchemy's INSERT computes it (`context` carries the
     connection's execution options: models/base.py `utcnow` reads the clock there)."""

@@ -39,7 +39,18 @@ from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeDecorator
 
-from intake.group_rows import ITEM_COLUMNS, GroupRows, Key, Look, column_default
+from intake.group_rows import (
+    ATTACHMENT_COLUMNS,
+    AUDIT_ENTRY_COLUMNS,
+    CONTACT_COLUMNS,
+    ITEM_COLUMNS,
+    MARK_COLUMNS,
+    RAW_MESSAGE_COLUMNS,
+    GroupRows,
+    Key,
+    Look,
+    column_default,
+)
 from models import Attachment, AuditEntry, Contact, Item, RawMessage
 from models.report_facts import ReportFactMark
 
@@ -202,14 +213,12 @@ def _write_statement(dialect: Dialect) -> _WriteStatement:
     def rows(model: type[Any], given: Sequence[str]) -> _TableRows:
         return _TableRows(cast(Table, model.__table__), given, dialect)
 
-    contacts = rows(Contact, ("id", "email", "phone", "name", "role"))
+    contacts = rows(Contact, CONTACT_COLUMNS)
     items = rows(Item, ITEM_COLUMNS)
-    raw_messages = rows(RawMessage, ("item_id", "channel", "content_type", "content", "sha256"))
-    attachments = rows(Attachment, ("item_id", "filename", "content_type", "size", "sha256", "content"))
-    audit_entries = rows(
-        AuditEntry, ("id", "at", "actor", "action", "item_id", "details", "previous_id", "chain_hash")
-    )
-    marks = rows(ReportFactMark, ("item_id", "day"))
+    raw_messages = rows(RawMessage, RAW_MESSAGE_COLUMNS)
+    attachments = rows(Attachment, ATTACHMENT_COLUMNS)
+    audit_entries = rows(AuditEntry, AUDIT_ENTRY_COLUMNS)
+    marks = rows(ReportFactMark, MARK_COLUMNS)
     sql = (
         f"WITH new_contacts AS ({contacts.sql}), "
         "changed_contacts AS (UPDATE contacts SET name = changed.name, phone = changed.phone, role = changed.role "

@@ -35,7 +35,18 @@ from typing import Any, cast
 from sqlalchemy import Dialect, Insert, Table, insert
 from sqlalchemy.exc import IntegrityError
 
-from intake.group_rows import ITEM_COLUMNS, GroupRows, Key, Look, column_default
+from intake.group_rows import (
+    ATTACHMENT_COLUMNS,
+    AUDIT_ENTRY_COLUMNS,
+    CONTACT_COLUMNS,
+    ITEM_COLUMNS,
+    MARK_COLUMNS,
+    RAW_MESSAGE_COLUMNS,
+    GroupRows,
+    Key,
+    Look,
+    column_default,
+)
 from models import Attachment, AuditEntry, Contact, Item, RawMessage
 from models.report_facts import ReportFactMark
 
@@ -198,12 +209,10 @@ def _statements(dialect: Dialect) -> _Statements:
         return _DriverStatement(insert(cast(Table, model.__table__)), given, dialect)
 
     return _Statements(
-        contacts=statement(Contact, ("id", "email", "phone", "name", "role")),
+        contacts=statement(Contact, CONTACT_COLUMNS),
         items=statement(Item, ITEM_COLUMNS),
-        raw_messages=statement(RawMessage, ("item_id", "channel", "content_type", "content", "sha256")),
-        attachments=statement(Attachment, ("item_id", "filename", "content_type", "size", "sha256", "content")),
-        audit_entries=statement(
-            AuditEntry, ("id", "at", "actor", "action", "item_id", "details", "previous_id", "chain_hash")
-        ),
-        marks=statement(ReportFactMark, ("item_id", "day")),
+        raw_messages=statement(RawMessage, RAW_MESSAGE_COLUMNS),
+        attachments=statement(Attachment, ATTACHMENT_COLUMNS),
+        audit_entries=statement(AuditEntry, AUDIT_ENTRY_COLUMNS),
+        marks=statement(ReportFactMark, MARK_COLUMNS),
     )
