@@ -127,14 +127,16 @@ class TokenProvider:
     """Client-credentials tokens for one app registration: cached, refreshed before expiry.
 
     Thread-safe: the polling threads of several mailboxes share one provider, and one token.
-    `clock` is seconds since the epoch (time is an input: tests move it forward).
+    `clock` counts seconds (time is an input: tests move it forward). A token's life is a number of
+    seconds from when it was fetched, not a date, so by default the machine's monotonic clock, which
+    a change of the wall clock (NTP, daylight saving) does not move.
     """
 
     def __init__(
         self,
         credentials: OAuth2Credentials,
         *,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
         timeout: float = 20.0,
     ) -> None:
         self.credentials = credentials
