@@ -2,16 +2,19 @@
 a group stores, and a column's default as SQLAlchemy's INSERT would give it.
 
 `pipeline` decides the rows (`GroupRows`) from a `Look`; `ingest_postgres` and `ingest_sqlite` only
-read and write them, each in as few statements as its database allows.
+read and write them (`GROUP_TABLES`), each in as few statements as its database allows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, ColumnDefault
+from sqlalchemy import Column, ColumnDefault, Table
+
+from models import Attachment, AuditEntry, Contact, Item, RawMessage
+from models.report_facts import ReportFactMark
 
 Key = tuple[str, str]  # (channel, external id)
 
@@ -38,6 +41,11 @@ class GroupRows:
     audit_entries: list[dict[str, Any]]
     marked_item_ids: list[int]
 
+    def by_table(self) -> list[list[dict[str, Any]]]:
+        """The new rows of each of `GROUP_TABLES`, in its order."""
+        marks = [{"item_id": item_id, "day": None} for item_id in self.marked_item_ids]
+        return [self.contacts, self.items, self.raw_messages, self.attachments, self.audit_entries, marks]
+
 
 # The item's columns the request path gives (pipeline._new_item_values), with its id.
 ITEM_COLUMNS = (
@@ -61,12 +69,19 @@ ITEM_COLUMNS = (
 )
 
 
-# The columns a group gives the other tables (every other column takes its default).
-CONTACT_COLUMNS = ("id", "email", "phone", "name", "role")
-RAW_MESSAGE_COLUMNS = ("item_id", "channel", "content_type", "content", "sha256")
-ATTACHMENT_COLUMNS = ("item_id", "filename", "content_type", "size", "sha256", "content")
-AUDIT_ENTRY_COLUMNS = ("id", "at", "actor", "action", "item_id", "details", "previous_id", "chain_hash")
-MARK_COLUMNS = ("item_id", "day")
+# The tables a group writes, in the order it writes them (a row's foreign keys point only at rows
+# before it), each with the columns a group gives it: every other column takes its default.
+GROUP_TABLES: tuple[tuple[Table, tuple[str, ...]], ...] = tuple(
+    (cast(Table, model.__table__), columns)
+    for model, columns in (
+        (Contact, ("id", "email", "phone", "name", "role")),
+        (Item, ITEM_COLUMNS),
+        (RawMessage, ("item_id", "channel", "content_type", "content", "sha256")),
+        (Attachment, ("item_id", "filename", "content_type", "size", "sha256", "content")),
+        (AuditEntry, ("id", "at", "actor", "action", "item_id", "details", "previous_id", "chain_hash")),
+        (ReportFactMark, ("item_id", "day")),
+    )
+)
 
 
 def column_default(column: Column[Any], context: object) -> Any:

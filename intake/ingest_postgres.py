@@ -33,26 +33,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.types import TypeDecorator
 
-from intake.group_rows import (
-    ATTACHMENT_COLUMNS,
-    AUDIT_ENTRY_COLUMNS,
-    CONTACT_COLUMNS,
-    ITEM_COLUMNS,
-    MARK_COLUMNS,
-    RAW_MESSAGE_COLUMNS,
-    GroupRows,
-    Key,
-    Look,
-    column_default,
-)
-from models import Attachment, AuditEntry, Contact, Item, RawMessage
-from models.report_facts import ReportFactMark
+from intake.group_rows import GROUP_TABLES, GroupRows, Key, Look, column_default
 
 _LOOK = """
 SELECT
@@ -112,20 +99,12 @@ def write(connection: Connection, rows: GroupRows) -> None:
     """Store `rows` in one autocommitted statement (`connection` must be in AUTOCOMMIT)."""
     statement = _write_statement(connection.dialect)
     context = SimpleNamespace(execution_options=connection.get_execution_options())  # the clock, for defaults
-    marks = [{"item_id": item_id, "day": None} for item_id in rows.marked_item_ids]
     document: dict[str, list[dict[str, Any]]] = {
         "changed_contacts": [
             {"id": contact_id, **values} for contact_id, values in rows.contact_changes.items()
         ]
     }
-    for table_rows, given in (
-        (statement.contacts, rows.contacts),
-        (statement.items, rows.items),
-        (statement.raw_messages, rows.raw_messages),
-        (statement.attachments, rows.attachments),
-        (statement.audit_entries, rows.audit_entries),
-        (statement.marks, marks),
-    ):
+    for table_rows, given in zip(statement.tables, rows.by_table(), strict=True):
         document[table_rows.name] = table_rows.rows(given, context)
     # No `default=`: a value JSON cannot hold inside a JSON column fails here, as the Core path's would.
     connection.exec_driver_sql(statement.sql, {"group": json.dumps(document, ensure_ascii=False)})
@@ -199,35 +178,20 @@ def _chain(steps: list[Callable[[Any], Any]]) -> Callable[[Any], Any]:
 
 @dataclass(frozen=True)
 class _WriteStatement:
-    contacts: _TableRows
-    items: _TableRows
-    raw_messages: _TableRows
-    attachments: _TableRows
-    audit_entries: _TableRows
-    marks: _TableRows
+    tables: tuple[_TableRows, ...]  # GROUP_TABLES'
     sql: str
 
 
 @lru_cache(maxsize=8)  # one a dialect (an engine): tests build many
 def _write_statement(dialect: Dialect) -> _WriteStatement:
-    def rows(model: type[Any], given: Sequence[str]) -> _TableRows:
-        return _TableRows(cast(Table, model.__table__), given, dialect)
-
-    contacts = rows(Contact, CONTACT_COLUMNS)
-    items = rows(Item, ITEM_COLUMNS)
-    raw_messages = rows(RawMessage, RAW_MESSAGE_COLUMNS)
-    attachments = rows(Attachment, ATTACHMENT_COLUMNS)
-    audit_entries = rows(AuditEntry, AUDIT_ENTRY_COLUMNS)
-    marks = rows(ReportFactMark, MARK_COLUMNS)
+    tables = tuple(_TableRows(table, given, dialect) for table, given in GROUP_TABLES)
+    contacts, *others, marks = tables
     sql = (
         f"WITH new_contacts AS ({contacts.sql}), "
         "changed_contacts AS (UPDATE contacts SET name = changed.name, phone = changed.phone, role = changed.role "
         "FROM json_populate_recordset(NULL::contacts, %(group)s::json -> 'changed_contacts') AS changed "
         "WHERE contacts.id = changed.id), "
-        f"new_items AS ({items.sql}), "
-        f"new_raw_messages AS ({raw_messages.sql}), "
-        f"new_attachments AS ({attachments.sql}), "
-        f"new_audit_entries AS ({audit_entries.sql}) "
-        f"{marks.sql}"
+        + ", ".join(f"new_{table.name} AS ({table.sql})" for table in others)
+        + f" {marks.sql}"
     )
-    return _WriteStatement(contacts, items, raw_messages, attachments, audit_entries, marks, sql)
+    return _WriteStatement(tables, sql)

@@ -28,27 +28,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Dialect, Insert, Table, insert
 from sqlalchemy.exc import IntegrityError
 
-from intake.group_rows import (
-    ATTACHMENT_COLUMNS,
-    AUDIT_ENTRY_COLUMNS,
-    CONTACT_COLUMNS,
-    ITEM_COLUMNS,
-    MARK_COLUMNS,
-    RAW_MESSAGE_COLUMNS,
-    GroupRows,
-    Key,
-    Look,
-    column_default,
-)
-from models import Attachment, AuditEntry, Contact, Item, RawMessage
-from models.report_facts import ReportFactMark
+from intake.group_rows import GROUP_TABLES, GroupRows, Key, Look, column_default
 
 # Each IN is over a JSON array bound once: one statement text, whatever the group's size, which the
 # driver prepares once a connection. Both look-ups stay on their indexes (tests/intake/test_ingest_sqlite.py).
@@ -119,16 +105,9 @@ def write(
 ) -> None:
     """Store `rows` (and `jobs`: a statement and its rows) in the cursor's open transaction.
     `context` carries the connection's execution options, for the columns' defaults (the clock)."""
-    statements = _statements(dialect)
-    marks = [{"item_id": item_id, "day": None} for item_id in rows.marked_item_ids]
-    writes: list[tuple[_DriverStatement, Sequence[Mapping[str, Any]]]] = [
-        (statements.contacts, rows.contacts),
-        (statements.items, rows.items),
-        (statements.raw_messages, rows.raw_messages),
-        (statements.attachments, rows.attachments),
-        (statements.audit_entries, rows.audit_entries),
-        (statements.marks, marks),
-    ]
+    writes: list[tuple[_DriverStatement, Sequence[Mapping[str, Any]]]] = list(
+        zip(_statements(dialect), rows.by_table(), strict=True)
+    )
     if jobs is not None:
         statement, job_rows = jobs
         writes.append((_driver_statement(statement, tuple(job_rows[0]) if job_rows else (), dialect), job_rows))
@@ -193,26 +172,7 @@ def _driver_statement(statement: Insert, given: tuple[str, ...], dialect: Dialec
     return _DriverStatement(statement, given, dialect)
 
 
-@dataclass(frozen=True)
-class _Statements:
-    contacts: _DriverStatement
-    items: _DriverStatement
-    raw_messages: _DriverStatement
-    attachments: _DriverStatement
-    audit_entries: _DriverStatement
-    marks: _DriverStatement
-
-
 @lru_cache(maxsize=8)  # one a dialect (an engine): tests build many
-def _statements(dialect: Dialect) -> _Statements:
-    def statement(model: type[Any], given: Sequence[str]) -> _DriverStatement:
-        return _DriverStatement(insert(cast(Table, model.__table__)), given, dialect)
-
-    return _Statements(
-        contacts=statement(Contact, CONTACT_COLUMNS),
-        items=statement(Item, ITEM_COLUMNS),
-        raw_messages=statement(RawMessage, RAW_MESSAGE_COLUMNS),
-        attachments=statement(Attachment, ATTACHMENT_COLUMNS),
-        audit_entries=statement(AuditEntry, AUDIT_ENTRY_COLUMNS),
-        marks=statement(ReportFactMark, MARK_COLUMNS),
-    )
+def _statements(dialect: Dialect) -> tuple[_DriverStatement, ...]:
+    """GROUP_TABLES' INSERTs, in its order."""
+    return tuple(_DriverStatement(insert(table), given, dialect) for table, given in GROUP_TABLES)
