@@ -182,7 +182,7 @@ def _store_in_two_statements(
     found = ingest_postgres.look(
         connection, keys, emails=emails, phones=phones, contacts=len(emails) + len(phones)
     )
-    group = _plan_group(runtime, messages, senders, found)
+    group = _plan_group(runtime, messages, keys, senders, found)
     if group.rows is not None:
         ingest_postgres.write(connection, group.rows)
         runtime.jobs.enqueue_process_items(group.item_ids)  # committed: the write was one autocommitted statement
@@ -200,7 +200,7 @@ def _store_on_the_driver(runtime: Runtime, messages: Sequence[tuple[InboundMessa
         driver = cast(sqlite3.Connection, connection.connection.driver_connection)
         with closing(driver.cursor()) as cursor:
             found = ingest_sqlite.look(cursor, keys, emails=emails, phones=phones, contacts=len(emails) + len(phones))
-            group = _plan_group(runtime, messages, senders, found)
+            group = _plan_group(runtime, messages, keys, senders, found)
             if group.rows is not None:
                 jobs = (
                     runtime.jobs.process_item_rows(group.item_ids) if isinstance(runtime.jobs, DatabaseQueue) else None
@@ -234,11 +234,15 @@ class _PlannedGroup:
 
 
 def _plan_group(
-    runtime: Runtime, messages: Sequence[tuple[InboundMessage, str]], senders: Sequence[Sender], found: Look
+    runtime: Runtime,
+    messages: Sequence[tuple[InboundMessage, str]],
+    keys: Sequence[tuple[str, str]],
+    senders: Sequence[Sender],
+    found: Look,
 ) -> _PlannedGroup:
     """The rows a group stores, decided from what the look found: the messages not stored before
-    (the first copy of each), their contacts, items, raw bytes, attachments and audit entries."""
-    keys = _keys(messages)
+    (the first copy of each), their contacts, items, raw bytes, attachments and audit entries.
+    `keys` and `senders`: the messages', as the look was asked for them."""
     stored_before = {
         key: IngestResult(item_id, False, reference, status)
         for key, (item_id, reference, status) in found.stored_before.items()

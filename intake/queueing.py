@@ -144,6 +144,11 @@ class InProcessJobQueue:
             )
 
 
+def _process_item_jobs(item_ids: list[int]) -> list[tuple[tuple[Any, ...], str]]:
+    """The database queue's (args, job id) of each item's `process_item` job."""
+    return [((item_id,), f"process-{item_id}") for item_id in item_ids]
+
+
 class DatabaseQueue:
     """The JobQueue interface over the `job_queue` table (intake/database_queue.py)."""
 
@@ -163,21 +168,14 @@ class DatabaseQueue:
         """One job per item (workers claim them in batches), written in one statement."""
         from intake.database_queue import PROCESS_PRIORITY
 
-        self.table.enqueue_many(
-            PROCESS_ITEM,
-            [((item_id,), f"process-{item_id}") for item_id in item_ids],
-            priority=PROCESS_PRIORITY,
-            session=session,
-        )
+        self.table.enqueue_many(PROCESS_ITEM, _process_item_jobs(item_ids), priority=PROCESS_PRIORITY, session=session)
 
     def process_item_rows(self, item_ids: list[int]) -> tuple[Any, list[dict[str, Any]]]:
         """`enqueue_process_items` as (statement, rows), for a writer that runs its own statements
         (the SQLite request path, intake/ingest_sqlite.py): the same rows, in its transaction."""
         from intake.database_queue import PROCESS_PRIORITY
 
-        rows = self.table.job_rows(
-            PROCESS_ITEM, [((item_id,), f"process-{item_id}") for item_id in item_ids], priority=PROCESS_PRIORITY
-        )
+        rows = self.table.job_rows(PROCESS_ITEM, _process_item_jobs(item_ids), priority=PROCESS_PRIORITY)
         return self.table.enqueue_statement(), rows
 
     def enqueue_acknowledgement(self, acknowledgement_id: int, *, session: Session | None = None) -> None:
