@@ -48,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_db import recreate_postgres  # noqa: E402  (beside this script)
+from cpu_shares import Membership, cpu_seconds, in_sessions, named, snapshot  # noqa: E402  (beside this script)
 from standin_process import StandInProcess  # noqa: E402  (beside this script)
 
 from channels.sms_keywords import keyword_of  # noqa: E402
@@ -305,6 +306,8 @@ def intake_environment(args: argparse.Namespace, work: Path, twilio_url: str) ->
     env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
     if args.worker_niceness is not None:
         env["INTAKE_WORKER_NICENESS"] = str(args.worker_niceness)
+    if args.worker_gather_seconds is not None:
+        env["INTAKE_WORKER_GATHER_SECONDS"] = str(args.worker_gather_seconds)
     env.update(
         INTAKE_DATABASE_URL=args.database_url,
         INTAKE_MODEL_DIR=str(args.model_dir.resolve()),
@@ -353,6 +356,12 @@ def main() -> None:
         type=int,
         default=None,
         help="INTAKE_WORKER_NICENESS for the worker processes (default: the product's, 10)",
+    )
+    parser.add_argument(
+        "--worker-gather-seconds",
+        type=float,
+        default=None,
+        help="INTAKE_WORKER_GATHER_SECONDS for the rq workers (default: the product's)",
     )
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--database-url", default=None)
@@ -409,11 +418,13 @@ def main() -> None:
                 # libpq names the API's connections: their backends' CPU is the request path's.
                 {**env, "PGAPPNAME": SERVE_APPLICATION_NAME},
             )
+            sessions = {"intake serve": server.pid}
             if args.mode == "postgres" and args.workers > 0:
-                processes.start("worker", [*INTAKE, "worker", "--processes", str(args.workers)], env)
+                worker = processes.start("worker", [*INTAKE, "worker", "--processes", str(args.workers)], env)
+                sessions["intake worker"] = worker.pid
             base_url = f"http://127.0.0.1:{port}"
             wait_until_healthy(base_url + "/healthz", server)
-            report = measure(args, base_url, twilio, server.pid)
+            report = measure(args, base_url, twilio, server.pid, sessions)
         finally:
             processes.stop_all()
     if bare is not None:
@@ -442,6 +453,8 @@ def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict
     env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
     if args.worker_niceness is not None:
         env["INTAKE_WORKER_NICENESS"] = str(args.worker_niceness)
+    if args.worker_gather_seconds is not None:
+        env["INTAKE_WORKER_GATHER_SECONDS"] = str(args.worker_gather_seconds)
     try:
         server = processes.start(
             "bare",
@@ -532,7 +545,20 @@ def analyze(database_url: str) -> None:
         connection.execute("ANALYZE")
 
 
-def measure(args: argparse.Namespace, base_url: str, twilio: StandInProcess, server_pid: int) -> dict[str, object]:
+def product_components(args: argparse.Namespace, sessions: dict[str, int]) -> list[tuple[str, Membership]]:
+    """The product's processes, by component, for `cpu_shares.snapshot`: `intake serve` and `intake
+    worker` (each the session it was started in: its uvicorn or worker children, the embedded worker),
+    and on PostgreSQL + Redis every process of both servers — backends and background writers alike;
+    nothing else should be using them while a benchmark runs."""
+    components: list[tuple[str, Membership]] = [(name, in_sessions({pid})) for name, pid in sessions.items()]
+    if args.mode == "postgres":
+        components += [("postgresql", named("postgres")), ("redis", named("redis-server"))]
+    return components
+
+
+def measure(
+    args: argparse.Namespace, base_url: str, twilio: StandInProcess, server_pid: int, sessions: dict[str, int]
+) -> dict[str, object]:
     texts = seed_texts()
     load_before = os.getloadavg()
     # Warm-up: loads the model (in-process mode) and fills connection pools; not counted.
@@ -547,6 +573,8 @@ def measure(args: argparse.Namespace, base_url: str, twilio: StandInProcess, ser
     requests_before = twilio.request_count()
     cpu_before = process_cpu_seconds(server_pid)  # the API process (`intake serve`; its worker is another)
     backends_before = serve_backends_cpu(args.database_url) if args.mode == "postgres" else {}
+    components = product_components(args, sessions)
+    product_before = snapshot(components)
     load = asyncio.run(
         run_load(
             base_url,
@@ -569,6 +597,9 @@ def measure(args: argparse.Namespace, base_url: str, twilio: StandInProcess, ser
     if processing:  # with no worker nothing is processed: the run measures the webhook alone
         wait_for_acknowledgements(twilio, already + len(load.sent), timeout=args.ack_timeout)
     drained = time.monotonic() - answered
+    # Every process of the product, from the first webhook until the last acknowledgement went (the
+    # issue's "CPU per item, all processes"), by component; with no worker, the request path's.
+    product_cpu = cpu_seconds(product_before, snapshot(components))
     first_text_at: dict[str, float] = {}
     for request in twilio.messages:
         first_text_at.setdefault(request.form.get("To", ""), request.at)
@@ -588,6 +619,12 @@ def measure(args: argparse.Namespace, base_url: str, twilio: StandInProcess, ser
         "p99_under_target": percentile(latencies, 0.99) * 1000 < TARGET_P99_MS,
         "api_cpu_ms_per_webhook": api_cpu_ms,
         "api_postgres_backends_cpu_ms_per_webhook": backends_cpu_ms,
+        "product_cpu_ms_per_item": round(sum(product_cpu.values()) / len(load.sent) * 1000, 2) if load.sent else None,
+        "product_cpu_ms_per_item_by_component": {
+            name: round(used / len(load.sent) * 1000, 2) for name, used in product_cpu.items()
+        }
+        if load.sent
+        else None,
         "acknowledged": len(to_ack),
         "receipt_to_ack_seconds": {
             "p50": round(percentile(to_ack, 0.50), 3),
