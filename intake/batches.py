@@ -21,6 +21,8 @@ The database queue needs none of this: its worker claims N jobs at once (intake/
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 from intake.queueing import RqJobQueue
 from intake.runtime import Runtime
@@ -64,6 +66,31 @@ def take_along(runtime: Runtime, own_id: int, *, acknowledgements: bool = False,
         if number != job_id and number.isdigit() and int(number) != own_id:
             ids.append(int(number))
     return ids
+
+
+def gather(runtime: Runtime, own_id: int, *, wait: Callable[[float], None] = time.sleep) -> list[int]:
+    """`take_along`, and at a steady rate a little more: a job queued less than
+    `worker_gather_seconds` ago, with less than a batch waiting behind it, waits until it is that old
+    and looks again, so that its batch holds what arrived meanwhile. Outside an rq worker, or with
+    the setting 0, it is `take_along` alone."""
+    along = take_along(runtime, own_id)
+    seconds = runtime.settings.worker_gather_seconds
+    if len(along) >= BATCH_SIZE - 1 or seconds <= 0 or _rq_queue_name(runtime, acknowledgements=False) is None:
+        return along
+    from rq import get_current_job
+
+    job = get_current_job()
+    queued_at = job.enqueued_at if job is not None else None
+    if queued_at is None:
+        return along
+    # How long it has waited, by the runtime's clock against the one the API stamped it with (the same
+    # wall clock on one machine; a skew between machines changes the wait, never beyond the setting).
+    waited = (runtime.clock.now() - queued_at).total_seconds()
+    remaining = min(seconds, seconds - waited)
+    if remaining <= 0:
+        return along
+    wait(remaining)
+    return take_along(runtime, own_id)
 
 
 def drop_jobs(runtime: Runtime, done: list[int], *, acknowledgements: bool = False) -> int:

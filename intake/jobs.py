@@ -17,11 +17,11 @@ log = logging.getLogger(__name__)
 def process_item(item_id: int) -> None:
     """One item's job; inside an rq worker it processes the next queued items with it (intake/batches.py)."""
     from intake.acknowledgements import ReadyToSend, send_planned
-    from intake.batches import drop_jobs, take_along
+    from intake.batches import drop_jobs, gather
     from intake.pipeline import process_items
 
     runtime = get_runtime()
-    along = take_along(runtime, item_id)
+    along = gather(runtime, item_id)
     if not along:
         process_items(runtime, [item_id])
         return

@@ -212,6 +212,11 @@ class Settings(BaseSettings):
     jobs: Literal["auto", "rq", "database", "inline"] = "auto"
     worker_batch_size: int = 32  # items a worker classifies together (classify_many)
     worker_poll_seconds: float = 0.2  # database queue: how often an idle worker looks for work
+    # rq: a job queued less than this long ago, with less than a batch waiting behind it, waits until
+    # it is this old before it looks for the rest of its batch. At 150 texts a second two workers
+    # otherwise took them about ten at a time and each cost a third more CPU, all processes counted
+    # (docs/benchmarks.md, thirteenth session). Every item waits at most this long more.
+    worker_gather_seconds: float = Field(default=0.2, ge=0, le=5)
     # Worker processes run at this much lower CPU priority (Unix nice, 0-19): where the API and the
     # workers share cores, a burst of webhooks is answered first and the backlog is worked through in
     # the idle time. Workers still take every idle cycle, so throughput below saturation is unchanged.

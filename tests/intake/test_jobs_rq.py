@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
-from rq import Queue
+from rq import Queue, Worker
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from sqlalchemy import Engine, create_engine, func, select, text
 
+from intake.batches import gather
 from intake.clock import FixedClock
 from intake.pipeline import ingest, ingest_group
 from intake.queueing import PROCESS_ITEM, PROCESS_RETRY, RqJobQueue
@@ -61,10 +62,10 @@ def start_worker(rq_runtime: Runtime) -> Iterator[Callable[..., subprocess.Popen
     """Starts `intake worker` processes, each in a process group of its own, all killed at the end."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str) -> subprocess.Popen[bytes]:
+    def start(*args: str, **environment: str) -> subprocess.Popen[bytes]:
         worker = subprocess.Popen(
             [sys.executable, "-m", "intake", "worker", "--sweep-every", "0", *args],
-            env=_worker_env(rq_runtime),
+            env={**_worker_env(rq_runtime), **environment},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -163,6 +164,36 @@ def test_workers_take_items_along_in_batches_and_still_process_each_exactly_once
     ran = rq_runtime.jobs.queue.finished_job_registry.count
     assert ran < 60, ran
     assert rq_runtime.jobs.queue.count == 0 and rq_runtime.jobs.acknowledgements.count == 0
+
+
+def test_a_job_waits_a_moment_for_the_items_arriving_behind_it_and_takes_them_in_its_batch(
+    rq_runtime: Runtime, start_worker: Callable[..., subprocess.Popen[bytes]]
+) -> None:
+    """At a steady rate, texts arrive one by one: without the wait, two workers took them two or
+    three at a time and each item cost twice the CPU it does in a full batch (issue 14)."""
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    queue = rq_runtime.jobs.queue
+    start_worker(INTAKE_WORKER_GATHER_SECONDS="5")
+    _wait_for(
+        lambda: any(queue.name in worker.queue_names() for worker in Worker.all(connection=queue.connection)),
+        "the worker is listening",
+    )
+    ingest(rq_runtime, email_message("The bath tap drips all night.", sender="first@example.com"))
+    _wait_for(lambda: queue.count == 0, "the worker took the first item's job")
+    ingest(rq_runtime, email_message("Our street light is out again.", sender="second@example.com"))
+    _wait_for(lambda: _processed(rq_runtime) == 2, "both items processed")
+    # One job ran; the second item went in its batch and its own job was taken off the queue.
+    assert queue.finished_job_registry.count == 1
+    assert queue.count == 0
+    assert rq_runtime.jobs.failed_jobs() == []
+
+
+def test_outside_a_worker_nothing_is_taken_along_and_nothing_waits(rq_runtime: Runtime) -> None:
+    def never(seconds: float) -> None:
+        raise AssertionError(f"waited {seconds} s outside a worker")
+
+    ingest(rq_runtime, email_message("Please call me about my rent.", sender="rent@example.com"))
+    assert gather(rq_runtime, 1, wait=never) == []
 
 
 def test_a_job_is_never_queued_twice(rq_runtime: Runtime) -> None:
@@ -304,8 +335,6 @@ def test_a_job_left_started_by_a_dead_worker_runs_again_when_the_sweep_asks(rq_r
     # A SIGKILLed worker leaves its job `started` until rq's execution TTL runs out (minutes); the
     # sweep asks again only for an item overdue by the database's records, and its worker's key
     # (refreshed every 30 s while it lives) is gone: then the job is queued again at once.
-    from rq import Worker
-
     assert isinstance(rq_runtime.jobs, RqJobQueue)
     queue = rq_runtime.jobs.queue
     connection = rq_runtime.jobs.connection
