@@ -477,14 +477,18 @@ def test_the_supervisor_loads_what_every_worker_needs_before_it_forks(
 
     import holidays
 
-    from intake.workers import preload
+    from intake.workers import WORKER_YOUNG_GC_THRESHOLD, preload
 
     queued_runtime.__dict__.pop("policy", None)
+    thresholds = gc.get_threshold()
     try:
         preload(queued_runtime)
         assert gc.get_freeze_count() > 0  # the collector leaves the loaded objects alone in every child
+        # and runs on the young generation once in 20,000 new objects, not 700: a batch's garbage
+        assert gc.get_threshold() == (WORKER_YOUNG_GC_THRESHOLD, *thresholds[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
     assert {"classifier", "policy", "calendar"} <= set(queued_runtime.__dict__)
     built: list[object] = []
     original = holidays.UnitedKingdom
