@@ -82,9 +82,11 @@ def bench_cold_start(model_dir: Path) -> dict[str, float]:
 
 
 def bench_worker_memory(model_dir: Path) -> dict[str, float]:
-    """A fresh process that does what a worker does: load the model once, classify every seed
-    message (twice, in batches), then report its resident size. (The figures taken in this process
-    come after loading three classifiers and encoding the whole corpus at once: pessimistic.)"""
+    """A fresh process that does what a worker does: load the model once, settle the collector as a
+    worker does (`intake.workers.settle_garbage_collector`), classify every seed message (twice, in
+    batches), then report its resident size, garbage not yet collected included. (The figures taken
+    in this process come after loading three classifiers and encoding the whole corpus at once:
+    pessimistic.)"""
     script = (
         "import gc\n"
         "from pathlib import Path\n"
@@ -95,13 +97,13 @@ def bench_worker_memory(model_dir: Path) -> dict[str, float]:
         "        if line.startswith('VmRSS:'):\n"
         "            return int(line.split()[1]) / 1024\n"
         f"classifier = Classifier.load({str(model_dir)!r})\n"
-        f"{'gc.freeze()' if FREEZE else 'pass'}\n"  # as intake.workers.preload does before it forks
+        # as intake.workers.preload does before it forks
+        f"{'from intake.workers import settle_garbage_collector; settle_garbage_collector()' if FREEZE else 'pass'}\n"
         "examples = load_examples(seed_files())\n"
         "loaded = rss()\n"
         "for _ in range(2):\n"
         "    for start in range(0, len(examples), 256):\n"
         "        classifier.classify_many(examples[start:start + 256])\n"
-        "gc.collect()\n"
         "print(loaded, rss())\n"
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
