@@ -214,7 +214,7 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.2  # database queue: how often an idle worker looks for work
     # rq: a job queued less than this long ago, with less than a batch waiting behind it, waits until
     # it is this old before it looks for the rest of its batch. At 150 texts a second two workers
-    # otherwise took them about ten at a time and each cost a third more CPU, all processes counted
+    # otherwise took them about ten at a time and each cost about 30 % more CPU, all processes counted
     # (docs/benchmarks.md, thirteenth session). Every item waits at most this long more.
     worker_gather_seconds: float = Field(default=0.2, ge=0, le=5)
     # Worker processes run at this much lower CPU priority (Unix nice, 0-19): where the API and the

@@ -111,7 +111,8 @@ def preload(runtime: Runtime) -> None:
 # run about 500 times for 4,400 messages classified in batches (spaCy's tokens, the ORM's rows), 3.4-3.9 %
 # of the classifier's CPU; at 20,000 it did not run once in the same pass (docs/benchmarks.md,
 # thirteenth session). Nearly everything a batch makes is freed by reference counting; what is left
-# in cycles waits a little longer. The older generations keep Python's own thresholds.
+# in cycles waits a little longer: about 30 MB more in a worker (bench_classifier's worker memory,
+# 290 MB against a target of 350). The older generations keep Python's own thresholds.
 WORKER_YOUNG_GC_THRESHOLD = 20_000
 
 
