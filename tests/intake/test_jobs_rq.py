@@ -180,8 +180,17 @@ def test_a_job_waits_a_moment_for_the_items_arriving_behind_it_and_takes_them_in
     )
     ingest(rq_runtime, email_message("The bath tap drips all night.", sender="first@example.com"))
     _wait_for(lambda: queue.count == 0, "the worker took the first item's job")
+    # Well after the job looked behind it (its first step), well within the 5 s it waits for more.
+    time.sleep(1.0)
     ingest(rq_runtime, email_message("Our street light is out again.", sender="second@example.com"))
-    _wait_for(lambda: _processed(rq_runtime) == 2, "both items processed")
+    # rq records a job finished (and no longer started) a moment after its work is committed.
+    _wait_for(
+        lambda: _processed(rq_runtime) == 2
+        and queue.finished_job_registry.count >= 1
+        and queue.started_job_registry.count == 0
+        and queue.count == 0,
+        "both items processed and the worker idle",
+    )
     # One job ran; the second item went in its batch and its own job was taken off the queue.
     assert queue.finished_job_registry.count == 1
     assert queue.count == 0
