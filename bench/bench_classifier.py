@@ -88,7 +88,6 @@ def bench_worker_memory(model_dir: Path) -> dict[str, float]:
     in this process come after loading three classifiers and encoding the whole corpus at once:
     pessimistic.)"""
     script = (
-        "import gc\n"
         "from pathlib import Path\n"
         "from classifier.classifier import Classifier\n"
         "from classifier.data import load_examples, seed_files\n"

@@ -451,10 +451,6 @@ def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict
     processes = Processes(work)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("INTAKE_")}
-    if args.worker_niceness is not None:
-        env["INTAKE_WORKER_NICENESS"] = str(args.worker_niceness)
-    if args.worker_gather_seconds is not None:
-        env["INTAKE_WORKER_GATHER_SECONDS"] = str(args.worker_gather_seconds)
     try:
         server = processes.start(
             "bare",

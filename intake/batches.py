@@ -75,11 +75,11 @@ def gather(runtime: Runtime, own_id: int, *, wait: Callable[[float], None] = tim
     the setting 0, it is `take_along` alone."""
     along = take_along(runtime, own_id)
     seconds = runtime.settings.worker_gather_seconds
-    if len(along) >= BATCH_SIZE - 1 or seconds <= 0 or _rq_queue_name(runtime, acknowledgements=False) is None:
+    if len(along) >= BATCH_SIZE - 1 or seconds <= 0 or not isinstance(runtime.jobs, RqJobQueue):
         return along
     from rq import get_current_job
 
-    job = get_current_job()
+    job = get_current_job()  # None outside a worker
     queued_at = job.enqueued_at if job is not None else None
     if queued_at is None:
         return along
