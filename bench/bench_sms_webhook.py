@@ -64,6 +64,15 @@ SMS_PATH = "/webhooks/twilio/sms"
 DEFAULT_POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_sms"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 TARGET_P99_MS = 50.0
+# What the database holds before the measured load. A landlord's PostgreSQL has a history and the
+# planner's statistics about it; a database created a moment ago, analyzed after a few dozen rows,
+# got plans for tables of one page (a sequential scan) that each connection keeps while the run
+# grows them to thousands of rows: foreign-key checks and look-ups read every row, and the
+# backends' CPU per webhook grew with the run (1.48 ms a webhook over 6,000 against 0.70 after a
+# history of 2,000; docs/benchmarks.md, fourteenth session). SQLite keeps no plans across
+# statements that way: a short warm-up (the model loaded, the pools filled).
+HISTORY_ON_POSTGRES = 2000
+WARMUP_ON_SQLITE = 50
 
 
 # --- the load --------------------------------------------------------------------------------
@@ -341,7 +350,13 @@ def main() -> None:
     )
     parser.add_argument("--mode", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=50, help="webhooks sent first and not counted")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="webhooks sent (and processed) first and not counted; on PostgreSQL the database is then "
+        f"analyzed (default: {HISTORY_ON_POSTGRES} on PostgreSQL, a history; {WARMUP_ON_SQLITE} on SQLite)",
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=0.0, help="requests/s, open loop; 0: closed loop")
     parser.add_argument(
@@ -384,6 +399,8 @@ def main() -> None:
         help="the load generator's HTTP client (auto: aiohttp when paced by --rate, else httpx)",
     )
     args = parser.parse_args()
+    if args.warmup is None:
+        args.warmup = HISTORY_ON_POSTGRES if args.mode == "postgres" else WARMUP_ON_SQLITE
 
     work = Path(tempfile.mkdtemp(prefix="bench_sms_"))
     if args.database_url is None:
@@ -475,7 +492,9 @@ def measure_bare(args: argparse.Namespace, work: Path, api_workers: int) -> dict
         wait_until_healthy(base_url + "/healthz", server)
         texts = seed_texts()
         load_before = os.getloadavg()
-        asyncio.run(run_load(base_url, requests=args.warmup, concurrency=4, rate=0, first_number=0, texts=texts))
+        asyncio.run(
+            run_load(base_url, requests=WARMUP_ON_SQLITE, concurrency=4, rate=0, first_number=0, texts=texts)
+        )
         cpu_before = process_cpu_seconds(server.pid)
         load = asyncio.run(
             run_load(
@@ -534,7 +553,8 @@ def analyze(database_url: str) -> None:
     """Give the planner statistics, as a landlord's database always has them (autovacuum analyzes a
     table once a tenth of it has changed). A database created a moment ago has none, and without them
     PostgreSQL picked plans whose cost grows with every row the run adds (the status index scanned
-    whole for a batch's 32 ids: docs/benchmarks.md, seventh session)."""
+    whole for a batch's 32 ids: docs/benchmarks.md, seventh session). Statistics of a few dozen rows
+    are little better (HISTORY_ON_POSTGRES): the warm-up before this is the history they describe."""
     import psycopg
 
     with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:

@@ -44,6 +44,22 @@ def webhooks(report: dict[str, Any] | None, stack: str) -> str:
     return _line(ok, target, figure)
 
 
+def webhooks_beside_workers(report: dict[str, Any] | None) -> list[str]:
+    """PostgreSQL webhooks with two workers on the same two cores: reported, not judged. Half the bare
+    app's rate (about 550 a second here) with every item processed as it arrives would need about
+    550 x (the issue's own 10 ms an item, all processes) = 5.5 cores of the machine's 2; meeting it
+    there means holding processing back while a burst lasts, and with it any safety disclosure in
+    the burst. The product does not: the web tier is judged alone (`sms_postgres.json`, workers
+    elsewhere, as docs/scaling.md deploys them) and this shows what sharing the cores costs."""
+    if report is None or "ratio_to_bare" not in report:
+        return []
+    figure = (
+        f"{report['requests_per_second']} req/s = {report['ratio_to_bare']:.2f} x bare, "
+        f"p99 {report['webhook_ms']['p99']} ms, load {report['load_average']}"
+    )
+    return [f"{'INFO':7}  the same, two workers on the same 2 cores (not judged, see verdicts.py): {figure}"]
+
+
 def paced(report: dict[str, Any] | None, rate: float, *, sustained: bool, condition: str = "") -> str:
     if sustained:
         target = f"end to end (PostgreSQL + Redis + workers): >= {END_TO_END_PER_SECOND:.0f} items/s stored, processed and acknowledged"
@@ -107,7 +123,8 @@ def main() -> int:
     rate = float(sys.argv[2]) if len(sys.argv) > 2 else 100.0
     lines = [
         webhooks(_load(directory, "sms_sqlite.json"), "SQLite (embedded default)"),
-        webhooks(_load(directory, "sms_postgres.json"), "PostgreSQL + Redis"),
+        webhooks(_load(directory, "sms_postgres.json"), "PostgreSQL + Redis: the web tier, workers elsewhere"),
+        *webhooks_beside_workers(_load(directory, "sms_postgres_workers_same_cores.json")),
         paced(_load(directory, "ack_100.json"), rate, sustained=False),
         paced(_load(directory, "end_to_end_150.json"), END_TO_END_PER_SECOND, sustained=True),
         product_cpu(_load(directory, "end_to_end_150.json")),
@@ -115,7 +132,7 @@ def main() -> int:
         *workers(_load(directory, "workers.json")),
     ]
     print("\n".join(lines))
-    return 0 if all(line.startswith("PASS") or line.startswith(" ") for line in lines) else 1
+    return 0 if all(line.startswith(("PASS", "INFO", " ")) for line in lines) else 1
 
 
 if __name__ == "__main__":
