@@ -391,6 +391,12 @@ def main() -> None:
         "(0: as fast as it can, the product's own cost)",
     )
     parser.add_argument("--json-out", type=Path, default=None)
+    parser.add_argument(
+        "--latencies-out",
+        type=Path,
+        default=None,
+        help="the product's measured webhooks, one line each: seconds since the first was sent, latency (ms)",
+    )
     parser.add_argument("--skip-bare", action="store_true", help="do not measure the bare app first")
     parser.add_argument(
         "--client",
@@ -603,6 +609,11 @@ def measure(
         )
     )
     answered = time.monotonic()
+    if args.latencies_out and load.sent:  # where in the run the slow answers were
+        first = min(sent.started for sent in load.sent)
+        args.latencies_out.write_text(
+            "".join(f"{sent.started - first:.4f} {sent.latency * 1000:.1f}\n" for sent in sorted(load.sent, key=lambda s: s.started))
+        )
     api_cpu_ms = cpu_ms_per_request(server_pid, cpu_before, len(load.sent))
     backends_cpu_ms = None
     if args.mode == "postgres" and load.sent:  # a backend that began during the load counts from 0
