@@ -18,7 +18,7 @@ Both are fixed texts whatever the group's size (the write's rows travel as one J
 table, each a parameter of its own, read back by `json_populate_recordset`), so psycopg prepares
 them once a connection and PostgreSQL plans them once. An array a parameter, not one document:
 `document -> 'table'` parses the whole document again for each table, and PostgreSQL's JSON lexer
-copies every string it passes a character at a time (perf on a backend: that lexing was a sixth of
+copies every string it passes a character at a time (perf on a backend: that lexing was about a seventh of
 the request path's PostgreSQL CPU).
 
 The guarantees stay the database's: the items' unique (channel, external id) refuses a message
