@@ -47,7 +47,7 @@ from twilio.request_validator import RequestValidator
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_db import recreate_postgres  # noqa: E402  (beside this script)
+from bench_db import HISTORY_ON_POSTGRES, analyze, recreate_postgres  # noqa: E402  (beside this script)
 from cpu_shares import Membership, cpu_seconds, in_sessions, named, snapshot  # noqa: E402  (beside this script)
 from standin_process import StandInProcess  # noqa: E402  (beside this script)
 
@@ -64,14 +64,8 @@ SMS_PATH = "/webhooks/twilio/sms"
 DEFAULT_POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_sms"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 TARGET_P99_MS = 50.0
-# What the database holds before the measured load. A landlord's PostgreSQL has a history and the
-# planner's statistics about it; a database created a moment ago, analyzed after a few dozen rows,
-# got plans for tables of one page (a sequential scan) that each connection keeps while the run
-# grows them to thousands of rows: foreign-key checks and look-ups read every row, and the
-# backends' CPU per webhook grew with the run (1.48 ms a webhook over 6,000 against 0.70 after a
-# history of 2,000; docs/benchmarks.md, fourteenth session). SQLite keeps no plans across
-# statements that way: a short warm-up (the model loaded, the pools filled).
-HISTORY_ON_POSTGRES = 2000
+# SQLite keeps no plans across statements as PostgreSQL's connections do (bench_db.HISTORY_ON_POSTGRES):
+# a short warm-up there (the model loaded, the pools filled).
 WARMUP_ON_SQLITE = 50
 
 
@@ -553,18 +547,6 @@ def wait_for_acknowledgements(twilio: StandInProcess, count: int, *, timeout: fl
             seen, changed = got, time.monotonic()
         elif got > 0 and time.monotonic() - changed > QUIET_SECONDS:
             return
-
-
-def analyze(database_url: str) -> None:
-    """Give the planner statistics, as a landlord's database always has them (autovacuum analyzes a
-    table once a tenth of it has changed). A database created a moment ago has none, and without them
-    PostgreSQL picked plans whose cost grows with every row the run adds (the status index scanned
-    whole for a batch's 32 ids: docs/benchmarks.md, seventh session). Statistics of a few dozen rows
-    are little better (HISTORY_ON_POSTGRES): the warm-up before this is the history they describe."""
-    import psycopg
-
-    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
-        connection.execute("ANALYZE")
 
 
 def product_components(args: argparse.Namespace, sessions: dict[str, int]) -> list[tuple[str, Membership]]:

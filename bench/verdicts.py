@@ -37,11 +37,15 @@ def webhooks(report: dict[str, Any] | None, stack: str) -> str:
         return _line(None, target, "no result")
     p99 = report["webhook_ms"]["p99"]
     ok = report["ratio_to_bare"] >= WEBHOOK_RATIO and p99 < WEBHOOK_P99_MS and set(report["statuses"]) == {"200"}
-    figure = (
+    return _line(ok, target, _webhook_figure(report))
+
+
+def _webhook_figure(report: dict[str, Any]) -> str:
+    return (
         f"{report['requests_per_second']} req/s = {report['ratio_to_bare']:.2f} x bare "
-        f"({report['bare']['requests_per_second']} req/s), p99 {p99} ms, load {report['load_average']}"
+        f"({report['bare']['requests_per_second']} req/s), p99 {report['webhook_ms']['p99']} ms, "
+        f"load {report['load_average']}"
     )
-    return _line(ok, target, figure)
 
 
 def webhooks_beside_workers(report: dict[str, Any] | None) -> list[str]:
@@ -53,10 +57,7 @@ def webhooks_beside_workers(report: dict[str, Any] | None) -> list[str]:
     elsewhere, as docs/scaling.md deploys them) and this shows what sharing the cores costs."""
     if report is None or "ratio_to_bare" not in report:
         return []
-    figure = (
-        f"{report['requests_per_second']} req/s = {report['ratio_to_bare']:.2f} x bare, "
-        f"p99 {report['webhook_ms']['p99']} ms, load {report['load_average']}"
-    )
+    figure = _webhook_figure(report)
     return [f"{'INFO':7}  the same, two workers on the same 2 cores (not judged, see verdicts.py): {figure}"]
 
 
