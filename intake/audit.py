@@ -35,13 +35,18 @@ FREE_TEXT_KEYS = ("summary", "reason", "remedy", "note")
 
 
 def record(session: Session, *, actor: str, action: str, item_id: int | None = None, **details: Any) -> None:
-    details = _take_free_text(session, actor=actor, action=action, item_id=item_id, details=details)
+    at_flush = _chained_at_flush(session)
+    details, notes = _take_free_text(
+        session, actor=actor, action=action, item_id=item_id, details=details, number_at_flush=at_flush
+    )
     # Stored as JSON: normalise now so the hash is over exactly what the database will hand back.
     stored_details = json.loads(json.dumps(details))
     at = session_now(session)  # the runtime's clock, installed on the session's engine
     entry = AuditEntry(at=at, actor=actor, action=action, item_id=item_id, details=stored_details)
     session.add(entry)
-    if _chained_at_flush(session):
+    if at_flush:
+        if notes:
+            session.info.setdefault(_UNNUMBERED, []).append((entry, notes))
         session.info.setdefault(_UNCHAINED, []).append(entry)
         return
     link = _predecessor(session)
@@ -128,6 +133,8 @@ _LAST_WRITTEN = "audit.last_written"
 _ITS_LINK = "audit.last_written_link"
 # PostgreSQL: entries recorded since the last flush, linked when it writes them (see _link_at_flush).
 _UNCHAINED = "audit.unchained"
+# PostgreSQL: those of them with notes (`_take_free_text`), whose ids their details take at that flush.
+_UNNUMBERED = "audit.unnumbered_notes"
 
 
 def _chain(entry: AuditEntry, previous_id: int | None, previous_hash: str | None) -> None:
@@ -168,6 +175,9 @@ def _link_at_flush(session: Session, _flush_context: object, _instances: object)
     written entry (else the newest in the database, read BEFORE the ids are taken, so every id is
     higher than its predecessor's as `verify` requires). A batch's entries then cost no head read
     each, and are inserted together."""
+    unnumbered = session.info.pop(_UNNUMBERED, None)
+    if unnumbered:
+        _number_notes(session, unnumbered)
     unchained = session.info.pop(_UNCHAINED, None)
     if not unchained:
         return
@@ -186,6 +196,22 @@ session.connection().execute(_NEXT_IDS, {"count": len(entries)}).scalars()
     session.info[_LAST_WRITTEN] = entries[-1]
 
 
+def _number_notes(session: Session, unnumbered: list[tuple[AuditEntry, list[tuple[str, AuditText]]]]) -> None:
+    """PostgreSQL: the notes this flush writes get their ids from the table's sequence (one statement
+    for all of them), and each entry's details the ids of its notes — before the entry is hashed.
+    Flushing for each note's id instead broke a worker's batch into a flush a suppressed
+    acknowledgement (its `reason` is a note), each with its own INSERTs (issue 14)."""
+    pending = session.new
+    waiting = [(entry, key, note) for entry, notes in unnumbered for key, note in notes
+               if entry in pending and note in pending]  # not rolled back or expunged
+    if not waiting:
+        return
+    ids = sorted(session.connection().execute(_NEXT_NOTE_IDS, {"count": len(waiting)}).scalars())
+    for (entry, key, note), note_id in zip(waiting, ids, strict=True):
+        note.id = note_id
+        entry.details = {**entry.details, key: {"note_id": note_id}}
+
+
 _AUDIT_LOG = cast(Table, AuditEntry.__table__)
 _HEAD = select(_AUDIT_LOG.c.id, _AUDIT_LOG.c.chain_hash).order_by(_AUDIT_LOG.c.id.desc()).limit(1)
 _INSERT_ENTRIES = insert(_AUDIT_LOG)
@@ -195,6 +221,7 @@ _HEAD_AND_NEXT_IDS = text(
     "nextval(pg_get_serial_sequence('audit_log', 'id')) AS id FROM generate_series(1, :count)"
 )
 _NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) FROM generate_series(1, :count)")
+_NEXT_NOTE_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_texts', 'id')) FROM generate_series(1, :count)")
 
 
 def entry_hash(
@@ -272,17 +299,31 @@ def _entries(session: Session, batch: int) -> Iterator[AuditEntry]:
 
 
 def _take_free_text(
-    session: Session, *, actor: str, action: str, item_id: int | None, details: dict[str, Any]
-) -> dict[str, Any]:
-    """The details with each free-text value about an item replaced by the id of a note holding it."""
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    item_id: int | None,
+    details: dict[str, Any],
+    number_at_flush: bool = False,
+) -> tuple[dict[str, Any], list[tuple[str, AuditText]]]:
+    """The details with each free-text value about an item replaced by the id of a note holding it.
+    With `number_at_flush` (PostgreSQL) the notes are only added, their places hold
+    `{"note_id": None}`, and they are returned by key for `_number_notes` to number at the next
+    flush; otherwise each is flushed here for its id."""
     if item_id is None:
-        return details  # system events (sign-ins, refusals, model decisions): their reasons are ours
+        return details, []  # system events (sign-ins, refusals, model decisions): their reasons are ours
     kept = dict(details)
+    notes: list[tuple[str, AuditText]] = []
     for key in FREE_TEXT_KEYS:
         value = kept.get(key)
         if isinstance(value, str) and value.strip():
             note = AuditText(item_id=item_id, action=action, field=key, author=actor, text=value)
             session.add(note)
-            session.flush()
-            kept[key] = {"note_id": note.id}
-    return kept
+            if number_at_flush:
+                notes.append((key, note))
+                kept[key] = {"note_id": None}
+            else:
+                session.flush()
+                kept[key] = {"note_id": note.id}
+    return kept, notes

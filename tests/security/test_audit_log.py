@@ -3,14 +3,18 @@ TRUNCATE (PostgreSQL)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
+from channels.message import InboundMessage
 from intake import audit, cli
+from intake.pipeline import ingest
 from intake.runtime import Runtime
-from models import AuditEntry
+from models import AuditEntry, AuditText
 
 
 def _first_entry(runtime: Runtime) -> int:
@@ -87,3 +91,29 @@ def test_a_deleted_entry_is_named_by_verify(runtime: Runtime) -> None:
     code, output = _verify(runtime)
     assert code == 1
     assert f"entry {ids[1]}, which entry {ids[2]} follows, is missing" in output
+
+
+def test_words_recorded_in_one_transaction_go_to_notes_each_entry_naming_its_own(runtime: Runtime) -> None:
+    """Each reason is a note of its own and its entry names it. On PostgreSQL the notes are numbered
+    when the transaction flushes, not with a flush each: a worker's batch records a reason with
+    every suppressed acknowledgement, and a flush each broke its writes into pieces (issue 14)."""
+    item = ingest(runtime, InboundMessage(channel="web_form", external_id="form-1", body="The boiler is broken.",
+                                          received_at=datetime(2026, 12, 1, 9, tzinfo=UTC)), actor="test")
+    flushes: list[int] = []
+    with runtime.database.session() as session:
+        event.listen(session, "after_flush", lambda *_: flushes.append(1))
+        for number in range(3):
+            audit.record(session, actor="tina", action="deadline_extended", item_id=item.item_id,
+                         reason=f"reason number {number}", working_days=10)
+        flushed_while_recording = len(flushes)
+    postgres = runtime.database.engine.dialect.name == "postgresql"
+    assert flushed_while_recording == (0 if postgres else 3)
+    with runtime.database.session() as session:
+        entries = list(session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "deadline_extended").order_by(AuditEntry.id)))
+        notes = {note.id: note for note in session.scalars(select(AuditText))}
+    assert [notes[entry.details["reason"]["note_id"]].text for entry in entries] == [
+        "reason number 0", "reason number 1", "reason number 2"]
+    assert all(notes[entry.details["reason"]["note_id"]].item_id == item.item_id for entry in entries)
+    code, output = _verify(runtime)
+    assert code == 0, output
