@@ -357,7 +357,8 @@ def main() -> None:
         "--workers",
         type=int,
         default=2,
-        help="`intake worker` processes (postgres mode; 0: the webhook alone)",
+        help="`intake worker` processes (postgres mode; 0 in either mode: the request path alone, nothing "
+        "processed — on SQLite `intake serve --job-workers 0`)",
     )
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn processes (postgres mode)")
     parser.add_argument(
@@ -431,6 +432,7 @@ def main() -> None:
                     str(port),
                     "--workers",
                     str(api_workers),
+                    *(["--job-workers", "0"] if args.mode == "sqlite" and args.workers == 0 else []),
                 ],
                 # libpq names the API's connections: their backends' CPU is the request path's.
                 {**env, "PGAPPNAME": SERVE_APPLICATION_NAME},
@@ -451,7 +453,7 @@ def main() -> None:
         mode=args.mode,
         concurrency=args.concurrency,
         rate=args.rate or None,
-        workers=args.workers if args.mode == "postgres" else 1,  # sqlite: the one `intake serve` starts
+        workers=args.workers if args.mode == "postgres" else min(args.workers, 1),  # sqlite: the one `intake serve` starts, or none
         api_workers=api_workers,
         provider_latency_ms=args.provider_latency_ms,
         cpus=os.cpu_count(),
@@ -569,7 +571,7 @@ def measure(
     warm = asyncio.run(
         run_load(base_url, requests=args.warmup, concurrency=4, rate=0, first_number=0, texts=texts)
     )
-    if args.mode == "sqlite" or args.workers > 0:
+    if args.workers > 0:
         wait_for_acknowledgements(twilio, len(warm.sent), timeout=args.ack_timeout)
     if args.mode == "postgres":
         analyze(args.database_url)
@@ -602,7 +604,7 @@ def measure(
         backends_after = serve_backends_cpu(args.database_url)
         used = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
         backends_cpu_ms = round(used / len(load.sent) * 1000, 2)
-    processing = args.mode == "sqlite" or args.workers > 0
+    processing = args.workers > 0
     if processing:  # with no worker nothing is processed: the run measures the webhook alone
         wait_for_acknowledgements(twilio, already + len(load.sent), timeout=args.ack_timeout)
     drained = time.monotonic() - answered
