@@ -780,8 +780,8 @@ def _with_dates_to_keep(item_ids: set[int]) -> ColumnElement[bool]:
     """Those of these items whose dates sending can change: with deadlines in force (one may be met)
     or an open complaint (its dates are computed again). The others, most texts (a service request,
     an enquiry, a compliment), have no date to meet and no next due date (`refresh_next_due`, its one
-    writer, keeps it None without deadlines); loaded whole with their deadlines, they were a few
-    per cent of a worker's CPU (issue 14)."""
+    writer, keeps it None without deadlines); loading them whole with their deadlines cost about
+    1 % of a worker's CPU (issue 14)."""
     in_force = exists().where(Deadline.item_id == Item.id, Deadline.superseded_at.is_(None))
     open_complaint = and_(Item.case_id.is_(None), Item.case_status == "open", Item.complaint_stage.is_not(None))
     return and_(Item.id.in_(sorted(item_ids)), or_(in_force, open_complaint))
