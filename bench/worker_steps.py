@@ -20,7 +20,8 @@ import runpy
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +37,22 @@ cpu_seconds: Counter[str] = Counter()
 calls: Counter[str] = Counter()
 
 
+@contextmanager
+def counted(label: str) -> Iterator[None]:
+    """Adds the block's thread CPU and one call to `label`."""
+    started = time.thread_time()
+    try:
+        yield
+    finally:
+        cpu_seconds[label] += time.thread_time() - started
+        calls[label] += 1
+
+
 def tally(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(function)
     def measured(*args: Any, **kwargs: Any) -> Any:
-        started = time.thread_time()
-        try:
+        with counted(label):
             return function(*args, **kwargs)
-        finally:
-            cpu_seconds[label] += time.thread_time() - started
-            calls[label] += 1
 
     return measured
 
@@ -89,13 +97,8 @@ def tally_flushes() -> None:
             while frame is not None and not frame.f_code.co_filename.startswith(str(TREE / "intake")):
                 frame = frame.f_back  # type: ignore[assignment]
             asked_by = f"autoflush before a query in {frame.f_code.co_name}" if frame is not None else "autoflush"
-        label = f"Session.flush from {asked_by}"
-        started = time.thread_time()
-        try:
+        with counted(f"Session.flush from {asked_by}"):
             flush(self, objects)
-        finally:
-            cpu_seconds[label] += time.thread_time() - started
-            calls[label] += 1
 
     Session.flush = measured  # type: ignore[method-assign]
 
