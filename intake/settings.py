@@ -215,9 +215,9 @@ class Settings(BaseSettings):
     # rq: a job queued less than this long ago, with less than a batch waiting behind it, waits until
     # it is this old before it looks for the rest of its batch. At 150 texts a second two workers
     # without it took them about ten at a time and every process together cost about 30 % more CPU
-    # (thirteenth session); at 0.4 s they take about 28 at a time and cost 12-15 % less than at
-    # 0.2 s, three alternated pairs (docs/benchmarks.md, sixteenth session). Every item waits at
-    # most this long more: acknowledgements went within 0.6 s at p99.
+    # (thirteenth session); at 0.4 s every process together cost 12-17 % less than at 0.2 s in
+    # three alternated pairs (docs/benchmarks.md, sixteenth session). Every item waits at most this
+    # long more: acknowledgements went within 0.6 s at p99.
     worker_gather_seconds: float = Field(default=0.4, ge=0, le=5)
     # Worker processes run at this much lower CPU priority (Unix nice, 0-19): where the API and the
     # workers share cores, a burst of webhooks is answered first and the backlog is worked through in
