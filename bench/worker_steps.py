@@ -103,6 +103,10 @@ def tally_flushes() -> None:
     Session.flush = measured  # type: ignore[method-assign]
 
 
+# The whole: what every step's share is of (`report`).
+EVERY_THREAD = "the worker's loop, every thread (the sending threads too)"
+
+
 def tally_worker_loop() -> None:
     from rq.worker.base import BaseWorker
 
@@ -114,13 +118,13 @@ def tally_worker_loop() -> None:
             return work(self, *args, **kwargs)
         finally:
             cpu_seconds["the worker's loop, main thread"] += time.thread_time() - thread
-            cpu_seconds["the worker's loop, every thread (the sending threads too)"] += time.process_time() - process
+            cpu_seconds[EVERY_THREAD] += time.process_time() - process
 
     BaseWorker.work = measured  # type: ignore[method-assign]
 
 
 def report() -> None:
-    total = cpu_seconds.get("the worker's loop, every thread (the sending threads too)", 0.0)
+    total = cpu_seconds.get(EVERY_THREAD, 0.0)
     print("\nCPU by step (ms; inclusive; share of the worker's loop, every thread)")
     for label, seconds in sorted(cpu_seconds.items(), key=lambda pair: -pair[1]):
         share = f"{100 * seconds / total:5.1f} %" if total else ""
