@@ -18,12 +18,15 @@ bench/reports_dataset.py with COPY, runs ANALYZE, builds the reports' daily fact
 - a same-run reference, `SELECT count(*) FROM items` (an index-only scan of every item), at the start
   and at the end, so a figure taken on a loaded machine can be read as a multiple of it.
 `--reuse` keeps an already loaded database. `--write-docs` puts the table under "## Reports" in
-docs/benchmarks.md. Not a test.
+docs/benchmarks.md. `--json-out` also writes every row, with its target, for bench/verdicts.py;
+`--drop-after` drops the database at the end (bench/run_all.sh: a million items take gigabytes).
+Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import re
@@ -294,6 +297,27 @@ def markdown(
     return "\n".join(lines)
 
 
+def drop_database(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+    admin.dispose()
+
+
+def as_json(results: list[Result], counts: dict[str, int], load_at_start: str) -> dict[str, object]:
+    """Every row with its target (None: reported, not judged), for bench/verdicts.py."""
+    return {
+        "items": counts.get("items", 0),
+        "load_average_start_end": [load_at_start, _load()],
+        "rows": [
+            {"what": what, "period": period, "first_s": round(first, 4), "median_s": round(median, 4),
+             "slowest_s": round(worst, 4), "target_s": target_for(what, period)}
+            for what, period, first, median, worst in results
+        ],
+    }
+
+
 def write_docs(section: str) -> None:
     existing = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
     pattern = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.S | re.M)
@@ -313,6 +337,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--write-docs", action="store_true", help="write the figures into docs/benchmarks.md")
+    parser.add_argument("--json-out", type=Path, help="also write every row and its target here")
+    parser.add_argument("--drop-after", action="store_true", help="drop the database at the end")
     options = parser.parse_args()
 
     load_at_start = _load()
@@ -335,6 +361,10 @@ def main() -> None:
     print(section)
     if options.write_docs:
         write_docs(section)
+    if options.json_out:
+        options.json_out.write_text(json.dumps(as_json(results, counts, load_at_start), indent=2))
+    if options.drop_after:
+        drop_database(options.url)
     if any((target := target_for(what, period)) is not None and worst > target for what, period, _, _, worst in results):
         sys.exit(1)
 

@@ -19,6 +19,9 @@ WEBHOOK_P99_MS = 50.0
 END_TO_END_PER_SECOND = 150.0
 ACK_P99_SECONDS = 2.0
 CPU_MS_PER_ITEM = 10.0
+CLASSIFIER_ITEMS_PER_CPU_SECOND = 1500.0
+CLASSIFIER_P99_MS = 10.0
+CLASSIFIER_RSS_MB = 350.0
 
 
 def _load(directory: Path, name: str) -> dict[str, Any] | None:
@@ -119,6 +122,48 @@ def _with_provider_latency(report: dict[str, Any] | None) -> list[str]:
     return [paced(report, END_TO_END_PER_SECOND, sustained=True, condition=condition)]
 
 
+def classifier(report: dict[str, Any] | None) -> list[str]:
+    """bench_classifier.py's figures: batches of 256 over the seed corpus (a cold pass and a warm one),
+    one message at a time, and a fresh process that loads the model and classifies as a worker does."""
+    targets = (
+        f"classifier: >= {CLASSIFIER_ITEMS_PER_CPU_SECOND:.0f} items per CPU-second in batches",
+        f"classifier: p99 <= {CLASSIFIER_P99_MS:.0f} ms for one message",
+        f"classifier: a worker's resident size <= {CLASSIFIER_RSS_MB:.0f} MB",
+    )
+    if report is None:
+        return [_line(None, target, "no result") for target in targets]
+    reference = f"reference {report['reference_runs_per_second']:.0f} runs/s, load {report['load_average']}"
+    speed = report["items_per_cpu_second"]
+    p99 = report["cpu_p99_ms"]
+    rss = report["worker_rss_after_classifying_mb"]
+    return [
+        _line(speed >= CLASSIFIER_ITEMS_PER_CPU_SECOND, targets[0],
+              f"{speed:.0f} (first pass {report['items_per_second_first_pass']:.0f}/s), "
+              f"{report['items_per_reference_run']:.2f} items a reference run, {reference}"),
+        _line(p99 <= CLASSIFIER_P99_MS, targets[1], f"{p99:.2f} ms of CPU"),
+        _line(rss <= CLASSIFIER_RSS_MB, targets[2], f"{rss:.0f} MB after classifying the corpus twice"),
+    ]
+
+
+def reports(report: dict[str, Any] | None) -> str:
+    """bench_reports.py's rows: each must finish within its own target (1 s for a month or a quarter,
+    2 s for a financial year and the board report), judged on its slowest run."""
+    target = "reports on 1,000,000 items: each within its target (1 s month / quarter, 2 s year / board)"
+    if report is None:
+        return _line(None, target, "no result")
+    judged = [row for row in report["rows"] if row["target_s"] is not None]
+    if not judged or report["items"] < 1_000_000:
+        return _line(False, target, f"{len(judged)} rows judged on {report['items']:,} items")
+    missed = [row for row in judged if row["slowest_s"] > row["target_s"]]
+    slowest = max(judged, key=lambda row: row["slowest_s"] / row["target_s"])
+    figure = (
+        f"{len(judged) - len(missed)} of {len(judged)} met; closest to its target: {slowest['what']} "
+        f"({slowest['period']}) {slowest['slowest_s']:.3f} s of {slowest['target_s']:.0f} s, "
+        f"load {' -> '.join(report['load_average_start_end'])}"
+    )
+    return _line(not missed, target, figure)
+
+
 def main() -> int:
     directory = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(".")
     rate = float(sys.argv[2]) if len(sys.argv) > 2 else 100.0
@@ -131,6 +176,8 @@ def main() -> int:
         product_cpu(_load(directory, "end_to_end_150.json")),
         *_with_provider_latency(_load(directory, "end_to_end_150_provider_latency.json")),
         *workers(_load(directory, "workers.json")),
+        *classifier(_load(directory, "classifier.json")),
+        reports(_load(directory, "reports.json")),
     ]
     print("\n".join(lines))
     return 0 if all(line.startswith(("PASS", "INFO", " ")) for line in lines) else 1
