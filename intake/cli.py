@@ -341,6 +341,7 @@ def worker(
         report_facts_every=settings.report_facts_refresh_seconds,
         parent_pid=os.getppid() if stop_with_parent else None,
         niceness=settings.worker_niceness if niceness is None else niceness,
+        max_resident_mb=settings.worker_max_resident_mb,
     )
     try:
         code = run(runtime, options)

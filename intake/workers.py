@@ -10,6 +10,12 @@ job it held is handed back to its queue — with rq, exactly as rq does for a de
 while it has retries left, else failed) — and another process is started. Every job is idempotent
 (intake/pipeline.py), so the job that runs again processes the item once.
 
+A worker process whose resident size has grown past `max_resident_mb` finishes its job and exits, and
+the supervisor forks a fresh one at once: spaCy keeps every word it has ever seen (its vocabulary and
+string store never shrink), so a process that reads weeks of residents' references, phone numbers and
+names grows without end (about 3 MB per 1,000 such messages, docs/scaling.md). A fork of the
+supervisor, which loaded everything once, starts in milliseconds.
+
 The supervisor also runs the periodic sweep and, with rq, moves jobs whose retry time has come from
 rq's scheduled registry to their queue (rq's scheduler, without the process of its own it would
 fork, which a killed worker would leave behind).
@@ -22,6 +28,7 @@ import gc
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -43,9 +50,15 @@ log = logging.getLogger(__name__)
 # stored or compared with another process's times: time.monotonic(), which no clock change moves.
 SUPERVISOR_TICK_SECONDS = 0.25  # how often the supervisor looks at its children and the clock
 RESPAWN_PAUSE_SECONDS = 1.0  # a worker that keeps dying is not restarted in a hot loop
+# A worker process that outgrows its limit sooner than this after it started is told about: the
+# limit is below what a worker needs, and every batch would cost a fork.
+OUTGROWN_EARLY_SECONDS = 60.0
 # Asked to stop, a worker finishes its job first; one still busy after this is killed, and its job
 # handed back (every job is idempotent), so stopping never hangs on a stuck job.
 STOP_GRACE_SECONDS = 15.0
+# A worker process exits with this code when it has grown past `max_resident_mb` between jobs: it
+# holds no job, so the supervisor starts another at once, with nothing to hand back.
+REPLACE_ME_EXIT_CODE = 3
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,9 @@ class WorkerOptions:
     report_facts_every: int = 600  # seconds
     parent_pid: int | None = None  # stop when this process (e.g. `intake serve`) is gone
     niceness: int = 0  # added to the process's nice value before anything is loaded (INTAKE_WORKER_NICENESS)
+    # A worker process whose resident size passes this (MB) is replaced between jobs; 0: never
+    # (INTAKE_WORKER_MAX_RESIDENT_MB)
+    max_resident_mb: int = 0
 
 
 def run(runtime: Runtime, options: WorkerOptions) -> int:
@@ -124,6 +140,29 @@ def settle_garbage_collector() -> None:
     gc.set_threshold(WORKER_YOUNG_GC_THRESHOLD, middle, old)
 
 
+def resident_mb() -> float:
+    """This process's resident size now, in MB (Linux: /proc/self/statm); elsewhere its peak so far."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource  # Unix only, like fork
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
+
+
+def outgrown(name: str, max_resident_mb: int) -> bool:
+    """Whether this worker process should make way for a fresh one (`max_resident_mb` 0: never)."""
+    if max_resident_mb <= 0:
+        return False
+    size = resident_mb()
+    if size <= max_resident_mb:
+        return False
+    log.info("worker process %s at %.0f MB, past %s MB: making way for a fresh one", name, size, max_resident_mb)
+    return True
+
+
 class _Mode:
     def child(self, name: str) -> int:
         raise NotImplementedError
@@ -141,6 +180,7 @@ class _Supervisor:
         self.options = options
         self.mode = mode
         self.children: dict[int, str] = {}
+        self.started: dict[int, float] = {}  # pid -> when it was forked (monotonic)
         self.stopping = False
         self.stop_deadline: float | None = None
         self.last_sweep = self.last_report_facts = time.monotonic()
@@ -171,8 +211,20 @@ class _Supervisor:
             if name is None:
                 continue
             code = os.waitstatus_to_exitcode(status)
+            lived = time.monotonic() - self.started.pop(pid, 0.0)
             if code == 0 and (self.options.burst or self.stopping):
                 continue  # finished its work
+            if code == REPLACE_ME_EXIT_CODE:
+                # Between jobs, holding none: nothing to hand back and no reason to pause.
+                limit = self.options.max_resident_mb
+                if lived < OUTGROWN_EARLY_SECONDS:
+                    log.warning("worker process %s passed %s MB after %.0f s: the limit "
+                                "(INTAKE_WORKER_MAX_RESIDENT_MB) is too low for a worker; raise it", name, limit, lived)
+                else:
+                    log.info("worker process %s replaced after %.0f s", name, lived)
+                if not self.stopping:
+                    self._spawn()
+                continue
             log.warning("worker process %s ended with %s; handing back its job", name, code)
             try:
                 self.mode.recover(name)
@@ -200,6 +252,7 @@ class _Supervisor:
                 logging.shutdown()
                 os._exit(code)
         self.children[pid] = worker_name(pid)
+        self.started[pid] = time.monotonic()
 
     def _stop(self, signum: int, _frame: Any) -> None:
         if not self.stopping:
@@ -272,6 +325,7 @@ class _DatabaseMode(_Mode):
             poll_seconds=self.options.poll_seconds,
             burst=self.options.burst,
             stop=stop,
+            max_resident_mb=self.options.max_resident_mb,
         )
 
     def recover(self, name: str) -> None:
@@ -308,10 +362,12 @@ def run_database_worker(
     burst: bool,
     stop: threading.Event,
     timer: Callable[[], float] = time.monotonic,
+    max_resident_mb: int = 0,
 ) -> int:
     """Claim up to `batch_size` ready jobs, run them, repeat; between polls, wait `poll_seconds`.
     On SQLite, while webhooks are being stored, step back after each batch (`step_back_seconds`),
-    for a time measured on `timer` (a batch's length, never compared with another process's)."""
+    for a time measured on `timer` (a batch's length, never compared with another process's).
+    Returns REPLACE_ME_EXIT_CODE after a batch that left the process larger than `max_resident_mb`."""
     assert isinstance(runtime.jobs, DatabaseQueue)
     table = runtime.jobs.table
     while not stop.is_set():
@@ -323,6 +379,8 @@ def run_database_worker(
             continue
         started = timer()
         run_claimed(runtime, table, name, claimed)
+        if outgrown(name, max_resident_mb):
+            return REPLACE_ME_EXIT_CODE
         pause = step_back_seconds(
             request_path_active=runtime.database.request_path_active(), batch_seconds=timer() - started
         )
@@ -413,8 +471,9 @@ class _RqMode(_Mode):
         connection = Redis.from_url(self.runtime.settings.redis_url or "")
         queues = [Queue(q.name, connection=connection, serializer=JSONSerializer) for q in self.jobs.queues]
         worker = _simple_worker_class()(queues, connection=connection, serializer=JSONSerializer, name=name)
+        worker.max_resident_mb = self.options.max_resident_mb
         worker.work(burst=self.options.burst, with_scheduler=False, logging_level="WARNING")
-        return 0
+        return REPLACE_ME_EXIT_CODE if worker.make_way else 0
 
     def recover(self, name: str) -> None:
         recover_rq_worker(self.jobs, name)
@@ -436,8 +495,19 @@ PUBSUB_POLL_SECONDS = 1.0
 def _simple_worker_class() -> type[Any]:
     """rq's SimpleWorker whose command listener wakes every second instead of every minute."""
     from rq import SimpleWorker
+    from rq.exceptions import StopRequested
 
     class IntakeSimpleWorker(SimpleWorker):
+        max_resident_mb = 0
+        make_way = False  # set when it leaves its loop to be replaced by a fresh process
+
+        def execute_job(self, job: Any, queue: Any) -> None:
+            super().execute_job(job, queue)
+            if outgrown(self.name, self.max_resident_mb):
+                # rq's own way out of its loop, taken between jobs: the job above has finished
+                self.make_way = True
+                raise StopRequested()
+
         def subscribe(self) -> None:
             self.pubsub = self.connection.pubsub()
             self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})

@@ -166,6 +166,43 @@ def test_workers_take_items_along_in_batches_and_still_process_each_exactly_once
     assert rq_runtime.jobs.queue.count == 0 and rq_runtime.jobs.acknowledgements.count == 0
 
 
+def test_a_worker_past_its_memory_limit_makes_way_between_jobs_and_every_item_is_processed_once(
+    rq_runtime: Runtime, tmp_path: Path
+) -> None:
+    for number in range(40):  # more than one job takes along (BATCH_SIZE, 32)
+        ingest(
+            rq_runtime,
+            email_message(f"The entry phone at number {number} buzzes all night.", sender=f"e{number}@example.com"),
+        )
+    log_path = tmp_path / "worker.log"
+    # 1 MB: every worker process is past it after its first job, so each job gets a fresh process.
+    environment = {**_worker_env(rq_runtime), "INTAKE_WORKER_MAX_RESIDENT_MB": "1"}
+    with log_path.open("wb") as log_file:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "intake", "worker", "--sweep-every", "0", "--burst"],
+            env=environment, stdout=log_file, stderr=log_file, start_new_session=True,
+        )
+        try:
+            assert worker.wait(timeout=WORKER_RUN_CEILING) == 0
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=60)
+    log = log_path.read_text()
+    assert log.count("making way for a fresh one") >= 2, log[-3000:]
+    assert "handing back its job" not in log  # it left between jobs, holding none
+    with rq_runtime.database.session() as session:
+        runs = session.execute(
+            select(ClassificationRun.item_id, func.count()).group_by(ClassificationRun.item_id)
+        ).all()
+    assert len(runs) == 40 and {count for _, count in runs} == {1}  # classified once each
+    assert _processed(rq_runtime) == 40
+    assert sorted(_acknowledgement_statuses(rq_runtime)) == ["sent"] * 40
+    assert len(list((rq_runtime.settings.outbox_dir / "email").iterdir())) == 40  # sent once each
+    assert isinstance(rq_runtime.jobs, RqJobQueue)
+    assert rq_runtime.jobs.failed_jobs() == []
+
+
 def test_a_job_waits_a_moment_for_the_items_arriving_behind_it_and_takes_them_in_its_batch(
     rq_runtime: Runtime, start_worker: Callable[..., subprocess.Popen[bytes]]
 ) -> None:

@@ -349,6 +349,51 @@ def test_intake_worker_processes_the_queue_in_batches_and_sends_every_acknowledg
     assert _statuses(queued_runtime) == ["sent"] * 12
     assert len(list((queued_runtime.settings.outbox_dir / "email").iterdir())) == 12
     assert _queued_keys(queued_runtime) == []
+    assert b"making way" not in worker.stderr  # a worker starts well below the default memory limit
+
+
+@pytest.mark.slow
+def test_a_worker_process_past_its_memory_limit_makes_way_between_batches_and_nothing_is_done_twice(
+    queued_runtime: Runtime,
+) -> None:
+    for number in range(12):
+        ingest(
+            queued_runtime,
+            email_message(f"The bin store door at block {number} will not lock.", sender=f"b{number}@example.com"),
+        )
+    # 1 MB: every worker process is past it after its first batch, so each batch gets a fresh process.
+    worker = subprocess.run(
+        [sys.executable, "-m", "intake", "worker", "--burst", "--processes", "1", "--batch-size", "4"],
+        env={**_env(queued_runtime), "INTAKE_WORKER_MAX_RESIDENT_MB": "1"},
+        capture_output=True,
+        timeout=500,
+    )
+    log = worker.stderr.decode()
+    assert worker.returncode == 0, log[-3000:]
+    assert log.count("making way for a fresh one") >= 3  # 12 items, 4 a batch
+    assert "is too low for a worker" in log  # the supervisor says the limit cannot work
+    assert "handing back its job" not in log  # it left between batches, holding none
+    with queued_runtime.database.session() as session:
+        runs = session.execute(
+            select(ClassificationRun.item_id, func.count()).group_by(ClassificationRun.item_id)
+        ).all()
+    assert len(runs) == 12 and {count for _, count in runs} == {1}  # classified once each
+    assert _count(queued_runtime, Item, Item.status == "processed") == 12
+    assert _statuses(queued_runtime) == ["sent"] * 12
+    assert len(list((queued_runtime.settings.outbox_dir / "email").iterdir())) == 12  # sent once each
+    assert _queued_keys(queued_runtime) == []
+
+
+def test_a_processs_resident_size_is_read_as_it_grows() -> None:
+    from intake.workers import outgrown, resident_mb
+
+    before = resident_mb()
+    ballast = bytearray(64 * 2**20)  # zero-filled, so every page is touched
+    after = resident_mb()
+    assert 10 < before and after - before > 50
+    assert outgrown("test", int(before + 10)) and not outgrown("test", int(after + 100))
+    assert not outgrown("test", 0)  # 0: never
+    del ballast
 
 
 @pytest.mark.slow
