@@ -390,7 +390,7 @@ def test_a_processs_resident_size_is_read_as_it_grows() -> None:
     before = resident_mb()
     ballast = bytearray(64 * 2**20)  # zero-filled, so every page is touched
     after = resident_mb()
-    assert 10 < before and after - before > 50
+    assert before > 10 and after - before > 50
     assert outgrown("test", int(before + 10)) and not outgrown("test", int(after + 100))
     assert not outgrown("test", 0)  # 0: never
     del ballast
