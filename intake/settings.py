@@ -225,9 +225,9 @@ class Settings(BaseSettings):
     worker_niceness: int = Field(default=10, ge=0, le=19)
     # A worker process past this resident size (MB) finishes its job and is replaced by a fresh fork
     # (0: never). spaCy remembers every new word it reads, so a worker grows by about 3 MB per 1,000
-    # messages full of references, phone numbers and names (docs/scaling.md); a worker starts at
-    # about 300 MB with the model loaded.
-    worker_max_resident_mb: int = Field(default=400, ge=0)
+    # messages full of references, phone numbers and names (docs/scaling.md); a forked worker is at
+    # about 230 MB after its first batch. 350 is the RSS target for a worker with the model.
+    worker_max_resident_mb: int = Field(default=350, ge=0)
     policy: str = "ombudsman-2024"
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr("development-only-secret-change-me")
