@@ -36,6 +36,7 @@ from tests.channels.twilio_standin import TwilioStandIn
 from tests.channels.twilio_support import new_mobile, twilio_settings
 from tests.conftest import make_settings
 from tests.factories import email_message, sms_message
+from tests.intake.worker_checks import assert_each_item_done_once
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -338,18 +339,23 @@ def test_intake_worker_processes_the_queue_in_batches_and_sends_every_acknowledg
             queued_runtime,
             email_message(f"Please send me form {number} for a parking permit.", sender=f"p{number}@example.com"),
         )
+    log = _run_worker_burst(queued_runtime, "--processes", "2", "--batch-size", "5")
+    assert_each_item_done_once(queued_runtime, 12)
+    assert _queued_keys(queued_runtime) == []
+    assert "making way" not in log  # a worker starts well below the default memory limit
+
+
+def _run_worker_burst(runtime: Runtime, *arguments: str, **environment: str) -> str:
+    """`intake worker --burst` until the queue is empty; its log, once it has exited with 0."""
     worker = subprocess.run(
-        [sys.executable, "-m", "intake", "worker", "--burst", "--processes", "2", "--batch-size", "5"],
-        env=_env(queued_runtime),
+        [sys.executable, "-m", "intake", "worker", "--burst", *arguments],
+        env={**_env(runtime), **environment},
         capture_output=True,
         timeout=500,
     )
-    assert worker.returncode == 0, worker.stdout.decode()[-3000:] + worker.stderr.decode()[-3000:]
-    assert _count(queued_runtime, Item, Item.status == "processed") == 12
-    assert _statuses(queued_runtime) == ["sent"] * 12
-    assert len(list((queued_runtime.settings.outbox_dir / "email").iterdir())) == 12
-    assert _queued_keys(queued_runtime) == []
-    assert b"making way" not in worker.stderr  # a worker starts well below the default memory limit
+    log = worker.stdout.decode() + worker.stderr.decode()
+    assert worker.returncode == 0, log[-3000:]
+    return log
 
 
 @pytest.mark.slow
@@ -362,25 +368,11 @@ def test_a_worker_process_past_its_memory_limit_makes_way_between_batches_and_no
             email_message(f"The bin store door at block {number} will not lock.", sender=f"b{number}@example.com"),
         )
     # 1 MB: every worker process is past it after its first batch, so each batch gets a fresh process.
-    worker = subprocess.run(
-        [sys.executable, "-m", "intake", "worker", "--burst", "--processes", "1", "--batch-size", "4"],
-        env={**_env(queued_runtime), "INTAKE_WORKER_MAX_RESIDENT_MB": "1"},
-        capture_output=True,
-        timeout=500,
-    )
-    log = worker.stderr.decode()
-    assert worker.returncode == 0, log[-3000:]
+    log = _run_worker_burst(queued_runtime, "--processes", "1", "--batch-size", "4", INTAKE_WORKER_MAX_RESIDENT_MB="1")
     assert log.count("making way for a fresh one") >= 3  # 12 items, 4 a batch
     assert "is too low for a worker" in log  # the supervisor says the limit cannot work
     assert "handing back its job" not in log  # it left between batches, holding none
-    with queued_runtime.database.session() as session:
-        runs = session.execute(
-            select(ClassificationRun.item_id, func.count()).group_by(ClassificationRun.item_id)
-        ).all()
-    assert len(runs) == 12 and {count for _, count in runs} == {1}  # classified once each
-    assert _count(queued_runtime, Item, Item.status == "processed") == 12
-    assert _statuses(queued_runtime) == ["sent"] * 12
-    assert len(list((queued_runtime.settings.outbox_dir / "email").iterdir())) == 12  # sent once each
+    assert_each_item_done_once(queued_runtime, 12)
     assert _queued_keys(queued_runtime) == []
 
 
