@@ -493,7 +493,8 @@ PUBSUB_POLL_SECONDS = 1.0
 
 
 def _simple_worker_class() -> type[Any]:
-    """rq's SimpleWorker whose command listener wakes every second instead of every minute."""
+    """rq's SimpleWorker whose command listener wakes every second instead of every minute, and which
+    leaves its loop after a job that left the process past its memory limit (`make_way`)."""
     from rq import SimpleWorker
     from rq.exceptions import StopRequested
 
