@@ -14,7 +14,7 @@ A worker process whose resident size has grown past `max_resident_mb` finishes i
 the supervisor forks a fresh one at once: spaCy keeps every word it has ever seen (its vocabulary and
 string store never shrink), so a process that reads weeks of residents' references, phone numbers and
 names grows without end (about 3 MB per 1,000 such messages, docs/scaling.md). A fork of the
-supervisor, which loaded everything once, starts in milliseconds.
+supervisor, which loaded everything once, loads nothing again.
 
 The supervisor also runs the periodic sweep and, with rq, moves jobs whose retry time has come from
 rq's scheduled registry to their queue (rq's scheduler, without the process of its own it would
