@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 14's speed benchmarks in one go, then a PASS / MISS line per target (bench/verdicts.py).
 #
-#   bash bench/run_all.sh            # about 12-15 minutes on a quiet 2-core machine
-#   SECONDS_PACED=60 bash bench/run_all.sh   # the issue's 60 s sustained run (longer)
+#   bash bench/run_all.sh            # 20-s paced runs: a few minutes less than the line below
+#   SECONDS_PACED=60 bash bench/run_all.sh   # the issue's 60 s sustained runs: about 10 minutes on 2 cores
 #   REPORT_ITEMS=0 bash bench/run_all.sh     # without the reports (their million items take ~4 minutes)
 #
 # Needs the shared PostgreSQL and Redis on 127.0.0.1 and a trained model in var/models
