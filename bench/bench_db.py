@@ -24,6 +24,9 @@ def recreate_postgres(database_url: str) -> None:
 # webhook grew with the run (1.48 ms a webhook over 6,000 against 0.70 after a history of 2,000;
 # docs/benchmarks.md, fourteenth session). Sent first, processed where workers run, then `analyze`.
 HISTORY_ON_POSTGRES = 2000
+# SQLite keeps no plans across statements as PostgreSQL's connections do: a short warm-up there (the
+# model loaded, the pools filled), the same in every benchmark that sends webhooks.
+WARMUP_ON_SQLITE = 50
 
 
 def analyze(database_url: str) -> None:

@@ -47,7 +47,7 @@ from twilio.request_validator import RequestValidator
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench_db import HISTORY_ON_POSTGRES, analyze, recreate_postgres  # noqa: E402  (beside this script)
+from bench_db import HISTORY_ON_POSTGRES, WARMUP_ON_SQLITE, analyze, recreate_postgres  # noqa: E402  (beside this script)
 from cpu_shares import Membership, cpu_seconds, in_sessions, named, snapshot  # noqa: E402  (beside this script)
 from standin_process import StandInProcess  # noqa: E402  (beside this script)
 
@@ -64,9 +64,6 @@ SMS_PATH = "/webhooks/twilio/sms"
 DEFAULT_POSTGRES_URL = f"postgresql+psycopg://postgres@127.0.0.1:5432/{os.environ.get('BENCH_DB_PREFIX', 'intake_bench')}_sms"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/12"
 TARGET_P99_MS = 50.0
-# SQLite keeps no plans across statements as PostgreSQL's connections do (bench_db.HISTORY_ON_POSTGRES):
-# a short warm-up there (the model loaded, the pools filled).
-WARMUP_ON_SQLITE = 50
 
 
 # --- the load --------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ if "sniffio" not in sys.modules:
     except ImportError:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
-from bench_db import HISTORY_ON_POSTGRES, analyze, recreate_postgres  # noqa: E402  (beside this script)
+from bench_db import HISTORY_ON_POSTGRES, WARMUP_ON_SQLITE, analyze, recreate_postgres  # noqa: E402  (beside this script)
 
 from intake.app import create_app  # noqa: E402
 from intake.ingest_groups import IDLE_SECONDS, IngestGroups  # noqa: E402
@@ -189,7 +189,7 @@ def main() -> None:
         type=int,
         default=None,
         help="webhooks stored first, then (PostgreSQL) the database analyzed: a landlord's database has "
-        f"a history and statistics (default: {HISTORY_ON_POSTGRES} on PostgreSQL, 40 on SQLite; bench_db.py says why)",
+        f"a history and statistics (default: {HISTORY_ON_POSTGRES} on PostgreSQL, {WARMUP_ON_SQLITE} on SQLite; bench_db.py says why)",
     )
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--round-trips", action="store_true", help="PostgreSQL: count round trips (libpq trace)")
@@ -213,7 +213,7 @@ def main() -> None:
         backends = [0.0]
         traced_before = [0]
 
-        history = args.history if args.history is not None else (HISTORY_ON_POSTGRES if args.mode == "postgres" else 40)
+        history = args.history if args.history is not None else (HISTORY_ON_POSTGRES if args.mode == "postgres" else WARMUP_ON_SQLITE)
 
         async def run() -> tuple[float, float, list[float]]:
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
