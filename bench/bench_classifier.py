@@ -22,14 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.data import LabelledExample, load_examples, seed_files, split_examples
-
-
-def resident_mb() -> float:
-    """Current resident set size of this process, in MB (Linux /proc)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from intake.process_memory import resident_mb
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -88,13 +81,9 @@ def bench_worker_memory(model_dir: Path) -> dict[str, float]:
     in this process come after loading three classifiers and encoding the whole corpus at once:
     pessimistic.)"""
     script = (
-        "from pathlib import Path\n"
         "from classifier.classifier import Classifier\n"
         "from classifier.data import load_examples, seed_files\n"
-        "def rss():\n"
-        "    for line in Path('/proc/self/status').read_text().splitlines():\n"
-        "        if line.startswith('VmRSS:'):\n"
-        "            return int(line.split()[1]) / 1024\n"
+        "from intake.process_memory import resident_mb as rss\n"
         f"classifier = Classifier.load({str(model_dir)!r})\n"
         # as intake.workers.preload does before it forks
         f"{'from intake.workers import settle_garbage_collector; settle_garbage_collector()' if FREEZE else 'pass'}\n"

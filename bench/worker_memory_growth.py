@@ -23,7 +23,8 @@ sys.path.insert(0, str(REPO))
 from classifier.classifier import Classifier  # noqa: E402
 from classifier.data import LabelledExample, load_examples, seed_files  # noqa: E402
 from classifier.encoding import MessageInput  # noqa: E402
-from intake.workers import resident_mb, settle_garbage_collector  # noqa: E402
+from intake.process_memory import resident_mb  # noqa: E402
+from intake.workers import settle_garbage_collector  # noqa: E402
 from triage_rules.nlp import get_nlp  # noqa: E402
 
 BATCH = 256

@@ -28,7 +28,6 @@ import gc
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 import traceback
@@ -41,6 +40,7 @@ from intake.acknowledgements import ReadyToSend, send_acknowledgements, send_pla
 from intake.batches import BATCH_SIZE
 from intake.database_queue import ClaimedJob, DatabaseJobQueue, worker_name
 from intake.pipeline import process_items
+from intake.process_memory import resident_mb
 from intake.queueing import PROCESS_ITEM, SEND_ACKNOWLEDGEMENT, DatabaseQueue, RqJobQueue, import_function
 from intake.runtime import Runtime
 
@@ -138,18 +138,6 @@ def settle_garbage_collector() -> None:
     gc.freeze()
     _young, middle, old = gc.get_threshold()
     gc.set_threshold(WORKER_YOUNG_GC_THRESHOLD, middle, old)
-
-
-def resident_mb() -> float:
-    """This process's resident size now, in MB (Linux: /proc/self/statm); elsewhere its peak so far."""
-    try:
-        with open("/proc/self/statm", "rb") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        import resource  # Unix only, like fork
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB elsewhere
 
 
 def outgrown(name: str, max_resident_mb: int) -> bool:

@@ -377,7 +377,8 @@ def test_a_worker_process_past_its_memory_limit_makes_way_between_batches_and_no
 
 
 def test_a_processs_resident_size_is_read_as_it_grows() -> None:
-    from intake.workers import outgrown, resident_mb
+    from intake.process_memory import resident_mb
+    from intake.workers import outgrown
 
     before = resident_mb()
     ballast = bytearray(64 * 2**20)  # zero-filled, so every page is touched
