@@ -186,9 +186,7 @@ def _link_at_flush(session: Session, _flush_context: object, _instances: object)
     if not entries:
         return
     previous_id, previous_hash = _predecessor(session)
-    ids = sorted(
-session.connection().execute(_NEXT_IDS, {"count": len(entries)}).scalars()
-    )
+    ids = _next_ids(session, "audit_log", len(entries))
     for entry, entry_id in zip(entries, ids, strict=True):
         entry.id = entry_id
         _chain(entry, previous_id, previous_hash)
@@ -206,7 +204,7 @@ def _number_notes(session: Session, unnumbered: list[tuple[AuditEntry, list[tupl
                if entry in pending and note in pending]  # not rolled back or expunged
     if not waiting:
         return
-    ids = sorted(session.connection().execute(_NEXT_NOTE_IDS, {"count": len(waiting)}).scalars())
+    ids = _next_ids(session, "audit_texts", len(waiting))
     for (entry, key, note), note_id in zip(waiting, ids, strict=True):
         note.id = note_id
         entry.details = {**entry.details, key: {"note_id": note_id}}
@@ -220,8 +218,12 @@ _HEAD_AND_NEXT_IDS = text(
     "SELECT (SELECT id FROM head) AS head_id, (SELECT chain_hash FROM head) AS head_hash, "
     "nextval(pg_get_serial_sequence('audit_log', 'id')) AS id FROM generate_series(1, :count)"
 )
-_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_log', 'id')) FROM generate_series(1, :count)")
-_NEXT_NOTE_IDS = text("SELECT nextval(pg_get_serial_sequence('audit_texts', 'id')) FROM generate_series(1, :count)")
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
+
+
+def _next_ids(session: Session, table: str, count: int) -> list[int]:
+    """PostgreSQL: `count` new ids from `table`'s sequence, in one statement, ascending."""
+    return sorted(session.connection().execute(_NEXT_IDS, {"table": table, "count": count}).scalars())
 
 
 def entry_hash(
