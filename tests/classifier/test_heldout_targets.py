@@ -101,15 +101,16 @@ def test_a_stiff_lock_with_no_one_at_risk_is_a_routine_repair(trained_model_dir:
 
 
 def test_nobody_at_risk_is_missed_in_messages_written_blind(trained_model_dir: Path) -> None:
-    # data/fresh/check2.jsonl and check3.jsonl: 180 messages by two writers who saw only the taxonomy,
-    # never read by anyone changing the classifier (50 safeguarding, 40 urgent_safety). A floor, not
-    # the target (recall 1.0): at main before the blind training data, 0.62 and 0.825.
+    # data/fresh/check2.jsonl, check3.jsonl and check4.jsonl: 270 messages by three writers who saw
+    # only the taxonomy, never read by anyone changing the classifier (75 safeguarding, 67
+    # urgent_safety). A floor, not the target (recall 1.0): on check2 and check3 at main before the
+    # blind training data, 0.62 and 0.825.
     from classifier.data import load_examples
     from classifier.evaluation_run import evaluate_classifier
 
     fresh = Path(__file__).resolve().parents[2] / "data" / "fresh"
     report = evaluate_classifier(
-        Classifier.load(trained_model_dir), load_examples([fresh / "check2.jsonl", fresh / "check3.jsonl"])
+        Classifier.load(trained_model_dir), load_examples([fresh / name for name in ("check2.jsonl", "check3.jsonl", "check4.jsonl")])
     )
     assert report["flag_recall"]["safeguarding"] >= 0.9
     assert report["flag_recall"]["urgent_safety"] >= 0.9
