@@ -109,9 +109,8 @@ def test_nobody_at_risk_is_missed_in_messages_written_blind(trained_model_dir: P
     from classifier.evaluation_run import evaluate_classifier
 
     fresh = Path(__file__).resolve().parents[2] / "data" / "fresh"
-    report = evaluate_classifier(
-        Classifier.load(trained_model_dir), load_examples([fresh / name for name in ("check2.jsonl", "check3.jsonl", "check4.jsonl")])
-    )
+    written_blind = [fresh / "check2.jsonl", fresh / "check3.jsonl", fresh / "check4.jsonl"]
+    report = evaluate_classifier(Classifier.load(trained_model_dir), load_examples(written_blind))
     assert report["flag_recall"]["safeguarding"] >= 0.9
     assert report["flag_recall"]["urgent_safety"] >= 0.9
     assert report["junk"]["protected_items_labelled_junk"] == 0
