@@ -26,6 +26,7 @@ API=${BENCH_API_WORKERS:-1}
 REPORT_ITEMS=${REPORT_ITEMS:-1000000}
 mkdir -p "$OUT"
 echo "uptime before: $(uptime)"
+$PY bench/host_speed.py "$OUT" start
 $PY bench/bench_sms_webhook.py --mode sqlite --requests 2000 --concurrency 8 --json-out "$OUT/sms_sqlite.json" >/dev/null
 # PostgreSQL + Redis: the web tier (API, PostgreSQL, Redis) judged with its workers elsewhere, as
 # docs/scaling.md deploys them; then again with two workers on the same two cores, reported, not
@@ -54,4 +55,5 @@ if [ "$REPORT_ITEMS" != 0 ]; then
       >/dev/null 2>&1 || true
 fi
 echo "uptime after: $(uptime)"
+$PY bench/host_speed.py "$OUT" end
 $PY bench/verdicts.py "$OUT" 100
