@@ -171,7 +171,8 @@ def host(report: dict[str, Any] | None, classifier_report: dict[str, Any] | None
     """Whether the host held its speed through the run: the webhooks compare with a bare app and the
     classifier with a reference, each measured minutes apart from the other figures, so a host that
     sped up or slowed down between them skews every ratio (in the eighteenth session the reference
-    went from 240 to 284 runs a second within five seconds). Such a run is not the quiet run the issue asks for."""
+    went from 240 to 284 runs a second within five seconds). Such a run is not the quiet run the issue asks for.
+    Readings that agree are necessary for a quiet run, not proof of one: the host may dip between them."""
     what = f"the host's speed held within {HOST_STEADY_SHARE:.0%} from start to end (a quiet run)"
     if report is None or "start" not in report or "end" not in report:
         return _line(None, what, "no host.json (bench/host_speed.py)")
