@@ -162,13 +162,19 @@ class _Mode:
         """Called often by the supervisor (never in a worker process)."""
 
 
+class _Child(NamedTuple):
+    """A worker process the supervisor forked."""
+
+    name: str
+    started: float  # time.monotonic() when it was forked
+
+
 class _Supervisor:
     def __init__(self, runtime: Runtime, options: WorkerOptions, mode: _Mode) -> None:
         self.runtime = runtime
         self.options = options
         self.mode = mode
-        self.children: dict[int, str] = {}
-        self.started: dict[int, float] = {}  # pid -> when it was forked (monotonic)
+        self.children: dict[int, _Child] = {}  # by pid
         self.stopping = False
         self.stop_deadline: float | None = None
         self.last_sweep = self.last_report_facts = time.monotonic()
@@ -195,11 +201,12 @@ class _Supervisor:
                     self._signal_children(signal.SIGKILL)
                 time.sleep(SUPERVISOR_TICK_SECONDS)
                 continue
-            name = self.children.pop(pid, None)
-            if name is None:
+            child = self.children.pop(pid, None)
+            if child is None:
                 continue
+            name = child.name
             code = os.waitstatus_to_exitcode(status)
-            lived = time.monotonic() - self.started.pop(pid, 0.0)
+            lived = time.monotonic() - child.started
             if code == 0 and (self.options.burst or self.stopping):
                 continue  # finished its work
             if code == REPLACE_ME_EXIT_CODE:
@@ -239,8 +246,7 @@ class _Supervisor:
             finally:
                 logging.shutdown()
                 os._exit(code)
-        self.children[pid] = worker_name(pid)
-        self.started[pid] = time.monotonic()
+        self.children[pid] = _Child(name=worker_name(pid), started=time.monotonic())
 
     def _stop(self, signum: int, _frame: Any) -> None:
         if not self.stopping:
