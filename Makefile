@@ -1,5 +1,6 @@
 # Two commands for a fresh machine:  make run  (serve on http://127.0.0.1:8000)  and  make test.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The interpreter the virtual environment is made from: scripts/choose-python.sh says which and why.
+PYTHON ?= $(shell bash scripts/choose-python.sh)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
