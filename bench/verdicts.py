@@ -49,9 +49,18 @@ def webhooks(report: dict[str, Any] | None, stack: str) -> str:
 def _webhook_figure(report: dict[str, Any]) -> str:
     return (
         f"{report['requests_per_second']} req/s = {report['ratio_to_bare']:.2f} x bare "
-        f"({report['bare']['requests_per_second']} req/s), p99 {report['webhook_ms']['p99']} ms, "
+        f"({_bare_figure(report)}), p99 {report['webhook_ms']['p99']} ms, "
         f"load {report['load_average']}"
     )
+
+
+def _bare_figure(report: dict[str, Any]) -> str:
+    """The reference: the mean of the bare app read before and after the product (older results,
+    from before the nineteenth session, read it before only)."""
+    if "bare_after" not in report:
+        return f"{report['bare']['requests_per_second']} req/s"
+    return (f"{report['bare_requests_per_second']} req/s: {report['bare']['requests_per_second']} before, "
+            f"{report['bare_after']['requests_per_second']} after")
 
 
 def webhooks_beside_workers(report: dict[str, Any] | None) -> list[str]:
