@@ -34,19 +34,26 @@ def _parser() -> EmailReplyParser:
     return EmailReplyParser(languages=["en"])
 
 
+# The parser's default takes a line starting "- word" for the start of a signature, and cuts it and
+# everything after: residents list their defects with hyphens, and a disclosure written after such a
+# list was lost to the model. Only "--" on its own line (and the parser's other signs) start one.
+KEEP_HYPHEN_LISTS = True
+
+
 @cache
 def _compiled_patterns() -> dict[str, re.Pattern[str]]:
     """The reply parser's three patterns, built once. `EmailReplyParser.read` makes a new
     `EmailMessage` per email, which builds and compiles them again (they depend only on the
     languages): handed in ready, the message reads the text exactly as it would otherwise."""
-    template = EmailMessage(text="", languages=list(_parser().languages))
+    template = EmailMessage(text="", languages=list(_parser().languages), keep_hyphen_lists=KEEP_HYPHEN_LISTS)
     return {"_header_regex": template.HEADER_REGEX, "_disclaimers_regex": template.DISCLAIMERS_REGEX,
             "_signature_regex": template.SIGNATURE_REGEX}
 
 
 def _read_replies(text: str) -> EmailMessage:
-    """What `_parser().read(text)` returns."""
-    return EmailMessage(text=text, languages=_parser().languages, **_compiled_patterns()).read()
+    """What `EmailMessage(text, languages, keep_hyphen_lists=KEEP_HYPHEN_LISTS).read()` returns."""
+    return EmailMessage(text=text, languages=_parser().languages, keep_hyphen_lists=KEEP_HYPHEN_LISTS,
+                        **_compiled_patterns()).read()
 
 
 @cache
@@ -108,6 +115,14 @@ def strip_disclaimer_pattern_by_pattern(text: str) -> str:
     return text[:cut].rstrip()
 
 
+def _is_signature(cut: str) -> bool:
+    """Whether what the reply parser cut as a signature is short enough to be one. It cuts from a
+    sign-off ("Thanks,") or a line of dashes to the end, so a resident's "Thanks, and one more
+    thing…" would take the rest of the message with it."""
+    return len(cut.strip()) <= MAX_SIGNATURE_CHARS and \
+        len([line for line in cut.splitlines() if line.strip()]) <= MAX_SIGNATURE_LINES
+
+
 def split_email(text: str) -> EmailParts:
     message = _read_replies(text)
     if not message.replies:
@@ -115,7 +130,10 @@ def split_email(text: str) -> EmailParts:
     newest = message.replies[0]
     quoted = "\n\n".join(reply.full_body for reply in message.replies[1:])
     with_signature = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.full_body)))
-    body = _tidy(strip_signoff(strip_disclaimer(_QUOTED_LINE.sub("", newest.body))))
+    without_signature = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.body)))
+    if not _is_signature(with_signature[len(without_signature):]) and with_signature.startswith(without_signature):
+        without_signature = with_signature  # more than a signature was cut: the message goes on
+    body = _tidy(strip_signoff(without_signature))
     if not body and with_signature:
         # The parser took everything for a signature (e.g. a one-line email that starts "Thanks"):
         # better the whole reply than nothing.
