@@ -19,7 +19,8 @@ from classifier.errors import InvalidInputError, ModelNotFoundError
 from classifier.explanation import Explainer, WordMap
 from classifier.features import FeatureSettings
 from classifier.inference import add_inference_file, model_from_inference, read_inference
-from classifier.model import ModelSettings, TriageModel
+from classifier.model import ModelSettings, Predictions, TriageModel
+from classifier.passages import MIN_PASSAGE_PROBABILITY, RISK_FLAGS, passage_inputs, passages_of
 from classifier.persistence import load_parts
 from classifier.registry import INFERENCE_FILE, MODEL_FILE, ModelRegistry
 from classifier.result import Classification, Explanation, TermWeight
@@ -180,20 +181,10 @@ class Classifier:
         # and comparisons as `model.row_probabilities` / `model.model_flags` (float64 both), without
         # a NumPy scalar per flag and item
         flag_rows = {flag: values.tolist() for flag, values in predictions.flag_probabilities.items()}
-        flag_thresholds = self.model.flag_thresholds
         for index, row in row_of.items():
             flag_probabilities = {flag: values[row] for flag, values in flag_rows.items()}
-            model_flags = {flag: probability for flag, probability in flag_probabilities.items()
-                           if flag in flag_thresholds and probability >= flag_thresholds[flag]}
-            decided[index] = (decide(
-                self.model,
-                type_probabilities=predictions.type_probabilities[row],
-                category_probabilities=predictions.category_probabilities[row],
-                model_flags=model_flags,
-                hits=encoded[index].hits,
-                review_threshold=threshold,
-                flag_probabilities=flag_probabilities,
-            ), model_flags)
+            decided[index] = self._decide(encoded[index], predictions, row, flag_probabilities, threshold)
+        self._read_long_messages_by_passage(encoded, row_of, decided, flag_rows, predictions, threshold)
         terms = self._terms(features, row_of, decided, encoded)
         # the same floats as float() of each NumPy scalar, one tolist() per batch instead of per row
         type_rows = predictions.type_probabilities.tolist()
@@ -211,6 +202,73 @@ class Classifier:
         if len(messages) >= RELEASE_AFTER_BATCH:
             _release_freed_memory()
         return results
+
+    def _decide(
+        self, item: EncodedItem, predictions: Predictions, row: int, flag_probabilities: dict[str, float],
+        threshold: float,
+    ) -> tuple[Decision, dict[str, float]]:
+        flag_thresholds = self.model.flag_thresholds
+        model_flags = {flag: probability for flag, probability in flag_probabilities.items()
+                       if flag in flag_thresholds and probability >= flag_thresholds[flag]}
+        return decide(
+            self.model,
+            type_probabilities=predictions.type_probabilities[row],
+            category_probabilities=predictions.category_probabilities[row],
+            model_flags=model_flags,
+            hits=item.hits,
+            review_threshold=threshold,
+            flag_probabilities=flag_probabilities,
+        ), model_flags
+
+    def _read_long_messages_by_passage(
+        self, encoded: list[EncodedItem], row_of: dict[int, int],
+        decided: dict[int, tuple[Decision, dict[str, float]]], flag_rows: dict[str, list[float]],
+        predictions: Predictions, threshold: float,
+    ) -> None:
+        """A long message without both risk flags is read again a passage at a time by the flag
+        models (classifier/passages.py); where a passage raises a risk flag the whole message did
+        not, the message is decided again with that passage's probability, and a note says which
+        passage. Nothing else changes: a passage can only add a risk flag."""
+        risk_flags = [flag for flag in RISK_FLAGS if flag in flag_rows]
+        wanted: list[tuple[int, list[str]]] = []
+        for index in row_of:
+            if set(risk_flags) <= set(decided[index][0].flags):
+                continue
+            passages = passages_of(encoded[index].prepared.text)
+            if passages:
+                wanted.append((index, passages))
+        if not wanted:
+            return
+        inputs = [text for index, passages in wanted
+                  for text in passage_inputs(passages, encoded[index].model_input.meta)]  # type: ignore[union-attr]
+        read = self.model.predict(self.model.features(inputs)).flag_probabilities
+        passage_rows = {flag: read[flag].tolist() for flag in risk_flags}
+        first = 0
+        for index, passages in wanted:
+            row = row_of[index]
+            before = decided[index][0]
+            probabilities = {flag: values[row] for flag, values in flag_rows.items()}
+            found: dict[str, tuple[int, float]] = {}
+            for flag in risk_flags:
+                if flag in before.flags:
+                    continue
+                values = passage_rows[flag][first:first + len(passages)]
+                best = max(range(len(passages)), key=values.__getitem__)
+                if values[best] >= MIN_PASSAGE_PROBABILITY and values[best] > probabilities[flag]:
+                    found[flag] = (best, values[best])
+            first += len(passages)
+            if not found:
+                continue
+            whole = dict(probabilities)
+            probabilities.update({flag: probability for flag, (_, probability) in found.items()})
+            decision, model_flags = self._decide(encoded[index], predictions, row, probabilities, threshold)
+            added = [flag for flag in found if flag in decision.flags and flag not in before.flags]
+            if not added:
+                continue
+            notes = tuple(f"{flag} raised by passage {found[flag][0] + 1} of {len(passages)} read on its own "
+                          f"(probability {found[flag][1]:.2f}; the whole message {whole[flag]:.2f})"
+                          for flag in added)
+            decided[index] = (dataclasses.replace(decision, flag_notes=decision.flag_notes + notes), model_flags)
 
     def _terms(
         self, features: Any, row_of: dict[int, int], decided: dict[int, tuple[Decision, dict[str, float]]],
