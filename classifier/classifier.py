@@ -266,8 +266,8 @@ class Classifier:
             if not added:
                 continue
             notes = tuple(f"{flag} raised by passage {found[flag][0] + 1} of {len(passages)} read on its own "
-                          f"(probability {found[flag][1]:.2f}; the whole message {whole[flag]:.2f})"
-                          for flag in added)
+                          f"(probability {found[flag][1]:.2f}; the whole message {whole[flag]:.2f}): "
+                          f"\u201c{_opening(passages[found[flag][0]])}\u201d" for flag in added)
             decided[index] = (dataclasses.replace(decision, flag_notes=decision.flag_notes + notes), model_flags)
 
     def _terms(
@@ -343,6 +343,12 @@ class Classifier:
                                     hazard_reason=decision.hazard_reason),
             hazard_state=decision.hazard_state,
         )
+
+
+def _opening(passage: str, length: int = 80) -> str:
+    """The first words of a passage, so staff can find it in the message."""
+    words = " ".join(passage.split())
+    return words if len(words) <= length else words[:length].rsplit(" ", 1)[0] + "\u2026"
 
 
 def _release_freed_memory() -> None:

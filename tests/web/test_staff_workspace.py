@@ -96,6 +96,19 @@ def test_the_item_page_shows_the_message_labels_explanation_deadlines_and_audit(
     assert "Audit trail" in page and "received" in page and "processed" in page
 
 
+def test_the_item_page_says_which_passage_of_a_long_message_raised_a_safeguarding_flag(
+    client: TestClient, runtime: Runtime
+) -> None:
+    from tests.classifier.test_passages import CHILD_ALONE, service_charge_email
+
+    result = ingest(runtime, email_message(service_charge_email(CHILD_ALONE), subject="Service charge statement query"))
+    signed_in(client, runtime, "tina", "triage")
+    page = client.get(f"/staff/items/{result.item_id}").text
+    assert _item(runtime, result.item_id).queue == "safeguarding"
+    assert "Flag: safeguarding raised by passage 4 of 6 read on its own" in page
+    assert "The little boy across the landing" in page
+
+
 def test_correcting_an_item_moves_it_to_its_new_queue(client: TestClient, runtime: Runtime) -> None:
     result = ingest(runtime, email_message(QUESTION, subject="Rent statement"))
     before = _item(runtime, result.item_id)
