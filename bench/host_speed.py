@@ -15,20 +15,21 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from bench_classifier import reference_speed  # beside this script
 
+from intake.clock import SYSTEM_CLOCK, Clock
 
-def main() -> None:
+
+def main(clock: Clock = SYSTEM_CLOCK) -> None:
     directory, moment = Path(sys.argv[1]), sys.argv[2]
     if moment not in ("start", "end"):
         raise SystemExit("usage: host_speed.py OUT_DIR start|end")
     path = directory / "host.json"
     record = json.loads(path.read_text()) if path.exists() else {}
     record[moment] = {
-        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "at": clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "load_average": [round(value, 2) for value in os.getloadavg()],
         "reference_runs_per_second": round(reference_speed(3.0), 1),
     }
