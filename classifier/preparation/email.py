@@ -67,6 +67,14 @@ MAX_SIGNATURE_LINES = 8
 MAX_SIGNATURE_CHARS = 400
 
 
+def _is_signature(cut: str) -> bool:
+    """Whether the text after a sign-off is short enough to be a signature: a name, a role, an
+    address, a phone number. The reply parser cuts from a sign-off ("Thanks,") or a line of dashes to
+    the end, so a resident's "Thanks, and one more thing…" would take the rest of the message with it."""
+    return len(cut.strip()) <= MAX_SIGNATURE_CHARS and \
+        len([line for line in cut.splitlines() if line.strip()]) <= MAX_SIGNATURE_LINES
+
+
 @cache
 def _signoff_line() -> re.Pattern[str]:
     alternatives = "|".join(load_resource("email_disclaimers.yaml")["signoffs"])
@@ -78,9 +86,7 @@ def strip_signoff(text: str) -> str:
     for match in reversed(list(_signoff_line().finditer(text))):
         if match.start() == 0 or not text[: match.start()].strip():
             continue  # the sign-off is the whole message: keep it
-        after = text[match.end():].strip()
-        if len(after) <= MAX_SIGNATURE_CHARS and len([line for line in after.splitlines() if line.strip()]) \
-                <= MAX_SIGNATURE_LINES:
+        if _is_signature(text[match.end():]):
             return text[: match.start()].rstrip()
     return text
 
@@ -113,14 +119,6 @@ def strip_disclaimer_pattern_by_pattern(text: str) -> str:
         if match and match.start() > 0:
             cut = min(cut, match.start())
     return text[:cut].rstrip()
-
-
-def _is_signature(cut: str) -> bool:
-    """Whether what the reply parser cut as a signature is short enough to be one. It cuts from a
-    sign-off ("Thanks,") or a line of dashes to the end, so a resident's "Thanks, and one more
-    thing…" would take the rest of the message with it."""
-    return len(cut.strip()) <= MAX_SIGNATURE_CHARS and \
-        len([line for line in cut.splitlines() if line.strip()]) <= MAX_SIGNATURE_LINES
 
 
 def split_email(text: str) -> EmailParts:
