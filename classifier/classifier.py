@@ -247,26 +247,24 @@ class Classifier:
         for index, passages in wanted:
             row = row_of[index]
             before = decided[index][0]
-            probabilities = {flag: values[row] for flag, values in flag_rows.items()}
             found: dict[str, tuple[int, float]] = {}
             for flag in risk_flags:
                 if flag in before.flags:
                     continue
                 values = passage_rows[flag][first:first + len(passages)]
                 best = max(range(len(passages)), key=values.__getitem__)
-                if values[best] >= MIN_PASSAGE_PROBABILITY and values[best] > probabilities[flag]:
+                if values[best] >= MIN_PASSAGE_PROBABILITY and values[best] > flag_rows[flag][row]:
                     found[flag] = (best, values[best])
             first += len(passages)
             if not found:
                 continue
-            whole = dict(probabilities)
-            probabilities.update({flag: probability for flag, (_, probability) in found.items()})
+            probabilities = {flag: found[flag][1] if flag in found else values[row] for flag, values in flag_rows.items()}
             decision, model_flags = self._decide(encoded[index], predictions, row, probabilities, threshold)
             added = [flag for flag in found if flag in decision.flags and flag not in before.flags]
             if not added:
                 continue
             notes = tuple(f"{flag} raised by passage {found[flag][0] + 1} of {len(passages)} read on its own "
-                          f"(probability {found[flag][1]:.2f}; the whole message {whole[flag]:.2f}): "
+                          f"(probability {found[flag][1]:.2f}; the whole message {flag_rows[flag][row]:.2f}): "
                           f"\u201c{_opening(passages[found[flag][0]])}\u201d" for flag in added)
             decided[index] = (dataclasses.replace(decision, flag_notes=decision.flag_notes + notes), model_flags)
 
