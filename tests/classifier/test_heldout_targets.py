@@ -117,15 +117,16 @@ def test_nobody_at_risk_is_missed_in_messages_written_blind(trained_model_dir: P
 
 
 def test_at_risk_messages_written_blind_reach_a_person_the_same_day(trained_model_dir: Path) -> None:
-    # The blind writers' sets (check2-4, and check6-7: long emails, calls, disclosures in passing), 225
+    # The blind writers' sets (check2-4, and check6-8: long emails, calls, disclosures in passing), 270
     # messages with a safeguarding or urgent_safety label: the share that reaches the emergency or
-    # safeguarding queue, whichever flag got it there. 216 of 225 when written (docs/classifier_safeguarding.md).
+    # safeguarding queue, whichever flag got it there. 216 of 225 when written (check2-7); 261 of 270 since
+    # the long-form training data and check8 (docs/classifier_safeguarding.md).
     from classifier.data import load_examples
 
     fresh = Path(__file__).resolve().parents[2] / "data" / "fresh"
-    examples = load_examples([fresh / f"check{number}.jsonl" for number in (2, 3, 4, 6, 7)])
+    examples = load_examples([fresh / f"check{number}.jsonl" for number in (2, 3, 4, 6, 7, 8)])
     at_risk = [example for example in examples if {"safeguarding", "urgent_safety"} & set(example.flags)]
     results = Classifier.load(trained_model_dir).classify_many(at_risk)
     reached = sum(result.queue in {"emergency", "safeguarding"} for result in results)
-    assert len(at_risk) == 225
+    assert len(at_risk) == 270
     assert reached / len(at_risk) >= 0.95

@@ -68,6 +68,10 @@ def test_a_child_left_alone_in_the_middle_of_a_long_email_reaches_the_safeguardi
 
 def test_the_note_says_which_passage_raised_the_flag(trained_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     classifier = Classifier.load(trained_model_dir)
+    # Since the long-form training data (bw7-) the model reads this disclosure in the whole message at
+    # about its safeguarding bar (0.45); a stricter bar of 0.7, still under the passage bar of 0.75,
+    # keeps the case this test is about: a whole message read below the bar, one passage above it.
+    monkeypatch.setitem(classifier.model.flag_thresholds, "safeguarding", 0.7)
     text = service_charge_email(CHILD_ALONE)
     with monkeypatch.context() as patched:
         patched.setattr(passages, "MIN_MESSAGE_CHARS", 10**9)
