@@ -100,6 +100,7 @@ def bench_worker_memory(model_dir: Path) -> dict[str, float]:
         f"classifier = Classifier.load({str(model_dir)!r})\n"
         # as intake.workers.preload does before it forks
         f"{'from intake.workers import settle_garbage_collector; settle_garbage_collector()' if FREEZE else 'pass'}\n"
+        # benchmark_examples()'s workload, without importing this module into the process being measured
         f"examples = load_examples([path for path in seed_files() if path.name not in {ADDED_AFTER_THE_TARGET!r}])\n"
         "loaded = rss()\n"
         "for _ in range(2):\n"
