@@ -129,8 +129,9 @@ def split_email(text: str) -> EmailParts:
     quoted = "\n\n".join(reply.full_body for reply in message.replies[1:])
     with_signature = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.full_body)))
     without_signature = _tidy(strip_disclaimer(_QUOTED_LINE.sub("", newest.body)))
-    if not _is_signature(with_signature[len(without_signature):]) and with_signature.startswith(without_signature):
-        without_signature = with_signature  # more than a signature was cut: the message goes on
+    # The parser's cut is what the full reply has after the body; more than a signature means the message goes on.
+    if with_signature.startswith(without_signature) and not _is_signature(with_signature[len(without_signature):]):
+        without_signature = with_signature
     body = _tidy(strip_signoff(without_signature))
     if not body and with_signature:
         # The parser took everything for a signature (e.g. a one-line email that starts "Thanks"):
