@@ -34,6 +34,13 @@ CHILD_ALONE = ("The little boy across the landing, he is about six, knocks most 
                "flat until Sunday night, I hear him crying through the wall.")
 
 
+def read_whole_below_the_bar(classifier: Classifier, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Since the long-form training data (bw7-) the model reads CHILD_ALONE in the whole message at about
+    its safeguarding bar (0.45); a stricter bar of 0.7, still under the passage bar of 0.75, keeps the
+    case the passage-note tests are about: a whole message read below the bar, one passage above it."""
+    monkeypatch.setitem(classifier.model.flag_thresholds, "safeguarding", 0.7)
+
+
 def service_charge_email(*inserted: str) -> str:
     paragraphs = SERVICE_CHARGE_PARAGRAPHS[:3] + list(inserted) + SERVICE_CHARGE_PARAGRAPHS[3:]
     return "Dear Sir or Madam,\n\n" + "\n\n".join(paragraphs) + "\n\nYours faithfully,\nMargaret Ellison\nFlat 4"
@@ -68,10 +75,7 @@ def test_a_child_left_alone_in_the_middle_of_a_long_email_reaches_the_safeguardi
 
 def test_the_note_says_which_passage_raised_the_flag(trained_model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     classifier = Classifier.load(trained_model_dir)
-    # Since the long-form training data (bw7-) the model reads this disclosure in the whole message at
-    # about its safeguarding bar (0.45); a stricter bar of 0.7, still under the passage bar of 0.75,
-    # keeps the case this test is about: a whole message read below the bar, one passage above it.
-    monkeypatch.setitem(classifier.model.flag_thresholds, "safeguarding", 0.7)
+    read_whole_below_the_bar(classifier, monkeypatch)
     text = service_charge_email(CHILD_ALONE)
     with monkeypatch.context() as patched:
         patched.setattr(passages, "MIN_MESSAGE_CHARS", 10**9)

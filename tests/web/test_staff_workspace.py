@@ -100,11 +100,9 @@ def test_the_item_page_shows_the_message_labels_explanation_deadlines_and_audit(
 def test_the_item_page_says_which_passage_of_a_long_message_raised_a_safeguarding_flag(
     client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.classifier.test_passages import CHILD_ALONE, service_charge_email
+    from tests.classifier.test_passages import CHILD_ALONE, read_whole_below_the_bar, service_charge_email
 
-    # As in tests/classifier/test_passages.py: a whole-message bar of 0.7 (the model's own is 0.45 and
-    # now reads this disclosure whole at about that) keeps a message read below the bar, a passage above.
-    monkeypatch.setitem(runtime.classifier.model.flag_thresholds, "safeguarding", 0.7)
+    read_whole_below_the_bar(runtime.classifier, monkeypatch)
     result = ingest(runtime, email_message(service_charge_email(CHILD_ALONE), subject="Service charge statement query"))
     signed_in(client, runtime, "tina", "triage")
     page = client.get(f"/staff/items/{result.item_id}").text
